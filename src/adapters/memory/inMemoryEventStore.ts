@@ -1,0 +1,138 @@
+import { StoreNotEmptyError, StoreReadOnlyError } from '../../core/errors.js';
+import { importFailure } from '../../core/eventLog.js';
+import type { Hasher } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, decodeRaw, planAppend } from '../../core/eventLog.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LogHead,
+  NewEvent,
+  RawEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StoreStats,
+  VerifyReport,
+} from '../../core/eventStore.js';
+import { newUuid, sha256, systemClock } from '../node/sha256.js';
+import { matchesFilter, summarize } from './rawFilters.js';
+
+export interface InMemoryEventStoreOptions {
+  readonly clock?: () => string;
+  readonly newId?: () => string;
+  readonly hasher?: Hasher;
+}
+
+/** An event store held in memory. Same contract as the sql.js store; nothing survives the process. */
+export class InMemoryEventStore implements EventStore {
+  readonly location = 'memory';
+  private readonly events: RawEvent[] = [];
+  private readonly byId = new Map<string, number>();
+  private readonly streams = new Map<string, number[]>();
+  private closed = false;
+  private readonly clock: () => string;
+  private readonly newId: () => string;
+  private readonly hasher: Hasher;
+
+  constructor(options: InMemoryEventStoreOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.newId = options.newId ?? newUuid;
+    this.hasher = options.hasher ?? sha256;
+  }
+
+  get writable(): boolean {
+    return !this.closed;
+  }
+
+  /** Test hook: the stored events, for tampering in verify tests. */
+  get rawEvents(): RawEvent[] {
+    return this.events;
+  }
+
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return Promise.resolve().then(() => {
+      if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
+      const last = this.events.at(-1);
+      const plan = planAppend(streamId, events, options.expectedVersion ?? 'any', {
+        streamVersion: this.streams.get(streamId)?.length ?? 0,
+        headPosition: last?.position ?? 0,
+        headHash: last?.hash ?? GENESIS_HASH,
+        now: this.clock(),
+        newId: this.newId,
+        hasher: this.hasher,
+        existingPosition: (id) => this.byId.get(id),
+      });
+      for (const r of plan.records) this.add(r);
+      return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
+    });
+  }
+
+  private add(r: RawEvent): void {
+    this.events.push(r);
+    this.byId.set(r.eventId, r.position);
+    const list = this.streams.get(r.streamId) ?? [];
+    list.push(r.position);
+    this.streams.set(r.streamId, list);
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const positions = this.streams.get(streamId) ?? [];
+    const from = Math.max(1, options.fromVersion ?? 1);
+    const end = options.limit === undefined ? positions.length : Math.min(positions.length, from - 1 + options.limit);
+    for (let i = from - 1; i < end; i++) yield decodeRaw(this.events[positions[i]! - 1]!);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    let emitted = 0;
+    for (let i = Math.max(0, (options.fromPosition ?? 1) - 1); i < this.events.length; i++) {
+      if (options.limit !== undefined && emitted >= options.limit) return;
+      const raw = this.events[i]!;
+      if (!matchesFilter(raw, options)) continue;
+      emitted++;
+      yield decodeRaw(raw);
+    }
+  }
+
+  async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
+    for (let i = Math.max(0, fromPosition - 1); i < this.events.length; i++) yield this.events[i]!;
+  }
+
+  async importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {
+    if (this.events.length > 0) throw new StoreNotEmptyError(this.location, this.events.length);
+    const verifier = new ChainVerifier(this.hasher);
+    const accepted: RawEvent[] = [];
+    for await (const raw of events) {
+      if (!verifier.check(raw)) break;
+      accepted.push(raw);
+    }
+    const report = verifier.report();
+    if (!report.ok) throw importFailure(report);
+    for (const r of accepted) this.add(r);
+    return accepted.length;
+  }
+
+  streamVersion(streamId: string): Promise<number> {
+    return Promise.resolve(this.streams.get(streamId)?.length ?? 0);
+  }
+
+  head(): Promise<LogHead> {
+    const last = this.events.at(-1);
+    return Promise.resolve({ position: last?.position ?? 0, hash: last?.hash ?? GENESIS_HASH });
+  }
+
+  stats(): Promise<StoreStats> {
+    return Promise.resolve({ ...summarize(this.events, this.streams.size), location: this.location, files: {} });
+  }
+
+  verify(): Promise<VerifyReport> {
+    const verifier = new ChainVerifier(this.hasher);
+    for (const raw of this.events) if (!verifier.check(raw)) break;
+    return Promise.resolve(verifier.report());
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}

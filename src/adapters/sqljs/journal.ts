@@ -1,0 +1,271 @@
+import { closeSync, copyFileSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import type { RawEvent } from '../../core/eventStore.js';
+
+/**
+ * The journal: an append-only file that is the durable truth of the log. Each append call
+ * becomes one record, written and fdatasync'd before the append is acknowledged, so the
+ * cost of persisting an append is proportional to the append, not to the log.
+ *
+ *   file   = HEADER record*
+ *   record = u32le payloadLength, u32le crc32(payload), payload
+ *   payload= u32le jsonLength, json (array of event rows), attachment bytes (concatenated)
+ *
+ * A crash can leave only the last record torn; a bad record followed by more bytes is corruption.
+ */
+export const JOURNAL_HEADER = Buffer.from('RAG-LEDGER-JRN1\n', 'ascii');
+const RECORD_HEADER = 8;
+const MAX_RECORD = 1 << 30;
+
+type Row = [number, string, string, number, string, number, string, string, string, string, string, number];
+
+export function encodeRecord(events: readonly RawEvent[]): Buffer {
+  const rows: Row[] = events.map((e) => [
+    e.position,
+    e.eventId,
+    e.streamId,
+    e.streamVersion,
+    e.type,
+    e.schemaVersion,
+    e.dataJson,
+    e.metadataJson,
+    e.recordedAt,
+    e.prevHash,
+    e.hash,
+    e.attachment ? e.attachment.byteLength : -1,
+  ]);
+  const json = Buffer.from(JSON.stringify(rows), 'utf8');
+  const attachmentBytes = events.reduce((n, e) => n + (e.attachment?.byteLength ?? 0), 0);
+  const payloadLength = 4 + json.length + attachmentBytes;
+  const buf = Buffer.allocUnsafe(RECORD_HEADER + payloadLength);
+  buf.writeUInt32LE(payloadLength, 0);
+  buf.writeUInt32LE(json.length, 8);
+  json.copy(buf, 12);
+  let at = 12 + json.length;
+  for (const e of events) {
+    if (e.attachment) {
+      buf.set(e.attachment, at);
+      at += e.attachment.byteLength;
+    }
+  }
+  buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER)), 4);
+  return buf;
+}
+
+function decodePayload(payload: Buffer): RawEvent[] {
+  const jsonLength = payload.readUInt32LE(0);
+  const rows = JSON.parse(payload.toString('utf8', 4, 4 + jsonLength)) as Row[];
+  let at = 4 + jsonLength;
+  return rows.map((r) => {
+    const len = r[11];
+    let attachment: Uint8Array | null = null;
+    if (len >= 0) {
+      attachment = new Uint8Array(payload.subarray(at, at + len));
+      at += len;
+    }
+    return {
+      position: r[0],
+      eventId: r[1],
+      streamId: r[2],
+      streamVersion: r[3],
+      type: r[4],
+      schemaVersion: r[5],
+      dataJson: r[6],
+      metadataJson: r[7],
+      recordedAt: r[8],
+      prevHash: r[9],
+      hash: r[10],
+      attachment,
+    };
+  });
+}
+
+/** How a scan of the journal ended. */
+export type ScanEnd =
+  | { readonly kind: 'clean'; readonly offset: number }
+  /** The last record is incomplete: a write interrupted by a crash (never acknowledged). */
+  | { readonly kind: 'torn'; readonly offset: number; readonly size: number }
+  /** A damaged record with data after it. */
+  | { readonly kind: 'corrupt'; readonly offset: number; readonly detail: string };
+
+/** Reads a file sequentially through a large buffer. */
+class BlockReader {
+  private buf = Buffer.alloc(0);
+  private start = 0;
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+  ) {}
+
+  read(offset: number, length: number): Buffer | null {
+    if (offset + length > this.size) return null;
+    if (offset < this.start || offset + length > this.start + this.buf.length) {
+      const want = Math.min(Math.max(length, 8 << 20), this.size - offset);
+      const buf = Buffer.allocUnsafe(want);
+      let got = 0;
+      while (got < want) {
+        const n = readSync(this.fd, buf, got, want - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.buf = buf.subarray(0, got);
+      this.start = offset;
+      if (got < length) return null;
+    }
+    return this.buf.subarray(offset - this.start, offset - this.start + length);
+  }
+}
+
+/**
+ * Scans records from `offset`, calling `onRecord` with each record's events and the offset
+ * just past it. Stops at the end of the file, a torn tail or corruption.
+ */
+export function scanJournal(path: string, offset: number, onRecord: (events: RawEvent[], end: number) => void): ScanEnd {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const reader = new BlockReader(fd, size);
+    let at = offset;
+    while (at < size) {
+      const header = reader.read(at, RECORD_HEADER);
+      if (!header) return { kind: 'torn', offset: at, size };
+      const length = header.readUInt32LE(0);
+      const crc = header.readUInt32LE(4);
+      const end = at + RECORD_HEADER + length;
+      if (length < 4 || length > MAX_RECORD) {
+        // A crash can leave zero-filled space at the end; anything else is damage.
+        return restIsZero(fd, at, size) ? { kind: 'torn', offset: at, size } : { kind: 'corrupt', offset: at, detail: `record at byte ${at} has an impossible length ${length}` };
+      }
+      const payload = reader.read(at + RECORD_HEADER, length);
+      if (!payload) return { kind: 'torn', offset: at, size };
+      if (crc32(payload) !== crc) {
+        if (end === size) return { kind: 'torn', offset: at, size };
+        return { kind: 'corrupt', offset: at, detail: `record at byte ${at} fails its checksum and is followed by ${size - end} more bytes` };
+      }
+      let events: RawEvent[];
+      try {
+        events = decodePayload(Buffer.from(payload));
+      } catch (err) {
+        return { kind: 'corrupt', offset: at, detail: `record at byte ${at} passes its checksum but cannot be decoded (${(err as Error).message})` };
+      }
+      onRecord(events, end);
+      at = end;
+    }
+    return { kind: 'clean', offset: at };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function restIsZero(fd: number, from: number, size: number): boolean {
+  const buf = Buffer.allocUnsafe(1 << 16);
+  for (let at = from; at < size; ) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+    if (n === 0) break;
+    for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
+    at += n;
+  }
+  return true;
+}
+
+/** Checks the journal's file header. Returns false for a foreign or damaged header. */
+export function hasJournalHeader(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(JOURNAL_HEADER.length);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return n === buf.length && buf.equals(JOURNAL_HEADER);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Creates a new journal holding only the header, durably. */
+export function createJournal(path: string): void {
+  const fd = openSync(path, 'wx');
+  try {
+    writeSync(fd, JOURNAL_HEADER);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Cuts a torn tail off the journal after copying it aside (nothing is ever destroyed).
+ * Returns the path of the copy.
+ */
+export function cutTornTail(path: string, offset: number): string {
+  const aside = `${path}.torn-at-${offset}-${Date.now()}`;
+  copyFileSync(path, aside);
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return aside;
+}
+
+/** The journal's writer. Appends are serialised by the store. */
+export class JournalWriter {
+  private constructor(
+    private readonly handle: FileHandle,
+    private size: number,
+  ) {}
+
+  static async open(path: string, size: number): Promise<JournalWriter> {
+    const handle = await openAsync(path, 'r+');
+    return new JournalWriter(handle, size);
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** Writes one record durably. On failure the file is cut back to where it was. */
+  async append(record: Buffer): Promise<void> {
+    const at = this.size;
+    try {
+      let written = 0;
+      while (written < record.length) {
+        const { bytesWritten } = await this.handle.write(record, written, record.length - written, at + written);
+        written += bytesWritten;
+      }
+      await this.handle.datasync();
+      this.size = at + record.length;
+    } catch (err) {
+      await this.handle.truncate(at).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Removes the last record again (used when applying it in memory failed). */
+  async undo(toSize: number): Promise<void> {
+    await this.handle.truncate(toSize);
+    await this.handle.datasync();
+    this.size = toSize;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** Flushes a directory entry (after create or rename) where the platform allows it. */
+export function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* not supported on this platform */
+  }
+}
+

@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import initSqlJs from 'sql.js';
+import type { SqlJsStatic } from 'sql.js';
+
+let loading: Promise<SqlJsStatic> | undefined;
+
+/**
+ * Locates sql-wasm.wasm: beside the bundle in dist/ (the packaged extension and CLI),
+ * else in node_modules (running from sources).
+ */
+function wasmPath(): string {
+  const beside = join(__dirname, 'sql-wasm.wasm');
+  if (existsSync(beside)) return beside;
+  return require.resolve('sql.js/dist/sql-wasm.wasm');
+}
+
+/** Loads the sql.js WebAssembly module once per process. */
+export function loadSqlJs(): Promise<SqlJsStatic> {
+  loading ??= initSqlJs({ locateFile: () => wasmPath() });
+  return loading;
+}

@@ -1,0 +1,506 @@
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { open as openAsync, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Database, SqlValue, Statement } from 'sql.js';
+import { CorruptStoreError, StoreNotEmptyError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../core/errors.js';
+import type { Hasher } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, decodeRaw, importFailure, planAppend } from '../../core/eventLog.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  LogHead,
+  NewEvent,
+  RawEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StoreStats,
+  VerifyReport,
+} from '../../core/eventStore.js';
+import { newUuid, sha256, systemClock } from '../node/sha256.js';
+import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader, scanJournal } from './journal.js';
+import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw } from './schema.js';
+import { loadSqlJs } from './sqlJsLoader.js';
+import { StoreLock } from './storeLock.js';
+
+export interface SqlJsEventStoreOptions {
+  /** `write` takes the store's single-writer lock; `read` never blocks and never writes. Default `write`. */
+  readonly mode?: 'write' | 'read';
+  /** Create the store when missing (write mode only). Default true. */
+  readonly create?: boolean;
+  /** Who holds the lock, for the message another writer sees (e.g. "the rag-ledger CLI"). */
+  readonly owner?: string;
+  /** Snapshot the database once the journal has grown this much since the last snapshot. Default 64 MiB. */
+  readonly snapshotEveryBytes?: number;
+  readonly clock?: () => string;
+  readonly newId?: () => string;
+  readonly hasher?: Hasher;
+}
+
+const PAGE = 2000;
+
+/**
+ * The event store on disk: sql.js holds the log in memory and answers queries; durability
+ * comes from an fdatasync'd append-only journal (one record per append call) plus periodic
+ * snapshots of the SQLite image that record which journal offset they cover.
+ * See docs/architecture.md, "Persistence".
+ */
+export class SqlJsEventStore implements EventStore {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Statement>();
+  private closed = false;
+  private snapshotScheduled = false;
+
+  private constructor(
+    readonly location: string,
+    private db: Database,
+    private readonly journal: JournalWriter | null,
+    private readonly lock: StoreLock | null,
+    private headState: LogHead,
+    private snapshotOffset: number,
+    private journalEnd: number,
+    private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>>,
+  ) {}
+
+  /** Opens (or creates) the store in `dir`. */
+  static async open(dir: string, options: SqlJsEventStoreOptions = {}): Promise<SqlJsEventStore> {
+    const mode = options.mode ?? 'write';
+    const snapshotPath = join(dir, SNAPSHOT_FILE);
+    const journalPath = join(dir, JOURNAL_FILE);
+    if (mode === 'read' || options.create === false) {
+      if (!existsSync(snapshotPath) && !existsSync(journalPath)) throw new StoreNotFoundError(dir);
+    } else {
+      mkdirSync(dir, { recursive: true });
+    }
+    const lock = mode === 'write' ? StoreLock.acquire(dir, options.owner ?? `rag-ledger (pid ${process.pid})`) : null;
+    let db: Database | undefined;
+    try {
+      const SQL = await loadSqlJs();
+      let offset = JOURNAL_HEADER.length;
+      if (existsSync(snapshotPath)) {
+        ({ db, offset } = openSnapshot(new SQL.Database(readSnapshotBytes(snapshotPath)), snapshotPath));
+      } else {
+        db = new SQL.Database();
+        createSchema(db);
+      }
+      if (!existsSync(journalPath)) {
+        if (offset > JOURNAL_HEADER.length) throw new CorruptStoreError(journalPath, `the journal is missing but the snapshot covers ${offset} bytes of it`);
+        if (mode === 'write') {
+          createJournal(journalPath);
+          fsyncDir(dir);
+        }
+      } else if (!hasJournalHeader(journalPath)) {
+        throw new CorruptStoreError(journalPath, 'the file does not start with a RAG Ledger journal header');
+      } else if (statSync(journalPath).size < offset) {
+        throw new CorruptStoreError(journalPath, `the journal is ${statSync(journalPath).size} bytes but the snapshot covers ${offset}`);
+      }
+      let head = readHead(db);
+      let end = offset;
+      if (existsSync(journalPath)) {
+        const replay = replayJournal(db, journalPath, offset, head);
+        head = replay.head;
+        end = replay.end.offset;
+        if (replay.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, replay.end.detail);
+        if (replay.end.kind === 'torn' && mode === 'write') cutTornTail(journalPath, replay.end.offset);
+      }
+      const journal = mode === 'write' ? await JournalWriter.open(journalPath, end) : null;
+      const store = new SqlJsEventStore(dir, db, journal, lock, head, offset, end, {
+        snapshotEveryBytes: options.snapshotEveryBytes ?? 64 * 1024 * 1024,
+        clock: options.clock ?? systemClock,
+        newId: options.newId ?? newUuid,
+        hasher: options.hasher ?? sha256,
+      });
+      store.maybeScheduleSnapshot();
+      return store;
+    } catch (err) {
+      db?.close();
+      lock?.release();
+      throw err;
+    }
+  }
+
+  get writable(): boolean {
+    return this.journal !== null && !this.closed;
+  }
+
+  /** Bytes of journal not yet covered by a snapshot. */
+  get unsnapshottedBytes(): number {
+    return this.journalEnd - this.snapshotOffset;
+  }
+
+  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return this.exclusive(async () => {
+      const journal = this.assertWritable();
+      const plan = planAppend(streamId, events, options.expectedVersion ?? 'any', {
+        streamVersion: this.currentStreamVersion(streamId),
+        headPosition: this.headState.position,
+        headHash: this.headState.hash,
+        now: this.options.clock(),
+        newId: this.options.newId,
+        hasher: this.options.hasher,
+        existingPosition: (id) => this.positionOf(id),
+      });
+      if (plan.records.length > 0) await this.persist(journal, plan.records);
+      return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
+    });
+  }
+
+  /** Journal first (durable), then visible in memory; undone in the journal if the memory step fails. */
+  private async persist(journal: JournalWriter, records: readonly RawEvent[]): Promise<void> {
+    const before = journal.bytes;
+    await journal.append(encodeRecord(records));
+    try {
+      insertRows(this.db, records, this.statement(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`));
+    } catch (err) {
+      await journal.undo(before);
+      throw err;
+    }
+    const last = records[records.length - 1]!;
+    this.headState = { position: last.position, hash: last.hash };
+    this.journalEnd = journal.bytes;
+    this.maybeScheduleSnapshot();
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    let from = Math.max(1, options.fromVersion ?? 1);
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const n = Math.min(PAGE, remaining);
+      const page = this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`, [streamId, from, n]);
+      for (const raw of page) yield decodeRaw(raw);
+      if (page.length < n) return;
+      remaining -= page.length;
+      from = page[page.length - 1]!.streamVersion + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const where: string[] = ['position >= ?'];
+    const params: SqlValue[] = [];
+    if (options.types && options.types.length > 0) {
+      where.push(`type IN (${options.types.map(() => '?').join(',')})`);
+      params.push(...options.types);
+    }
+    if (options.streamId !== undefined) {
+      where.push('stream_id = ?');
+      params.push(options.streamId);
+    }
+    if (options.category !== undefined) {
+      where.push('stream_id >= ? AND stream_id < ?');
+      params.push(`${options.category}-`, `${options.category}.`);
+    }
+    if (options.since !== undefined) {
+      where.push('recorded_at >= ?');
+      params.push(options.since);
+    }
+    if (options.until !== undefined) {
+      where.push('recorded_at < ?');
+      params.push(options.until);
+    }
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`;
+    let from = Math.max(1, options.fromPosition ?? 1);
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    while (remaining > 0) {
+      const n = Math.min(PAGE, remaining);
+      const page = this.select(sql, [from, ...params, n]);
+      for (const raw of page) yield decodeRaw(raw);
+      if (page.length < n) return;
+      remaining -= page.length;
+      from = page[page.length - 1]!.position + 1;
+    }
+  }
+
+  async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
+    let from = Math.max(1, fromPosition);
+    for (;;) {
+      const page = this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]);
+      yield* page;
+      if (page.length < PAGE) return;
+      from = page[page.length - 1]!.position + 1;
+    }
+  }
+
+  importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {
+    return this.exclusive(async () => {
+      const journal = this.assertWritable();
+      if (this.headState.position > 0) throw new StoreNotEmptyError(this.location, this.headState.position);
+      const verifier = new ChainVerifier(this.options.hasher);
+      let batch: RawEvent[] = [];
+      let count = 0;
+      for await (const raw of events) {
+        if (!verifier.check(raw)) throw importFailure(verifier.report());
+        batch.push(raw);
+        if (batch.length >= 1000) {
+          await this.persist(journal, batch);
+          count += batch.length;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await this.persist(journal, batch);
+      return count + batch.length;
+    });
+  }
+
+  streamVersion(streamId: string): Promise<number> {
+    return Promise.resolve(this.currentStreamVersion(streamId));
+  }
+
+  head(): Promise<LogHead> {
+    return Promise.resolve(this.headState);
+  }
+
+  stats(): Promise<StoreStats> {
+    const byType: Record<string, number> = {};
+    for (const [type, n] of this.rows('SELECT type, COUNT(*) FROM events GROUP BY type ORDER BY type')) byType[type as string] = n as number;
+    const byCategory: Record<string, number> = {};
+    const catSql = "SELECT CASE WHEN instr(stream_id, '-') > 0 THEN substr(stream_id, 1, instr(stream_id, '-') - 1) ELSE stream_id END AS c, COUNT(*) FROM events GROUP BY c ORDER BY c";
+    for (const [c, n] of this.rows(catSql)) byCategory[c as string] = n as number;
+    const [summary] = this.rows('SELECT COUNT(*), COUNT(DISTINCT stream_id), MIN(recorded_at), MAX(recorded_at) FROM events');
+    const files: Record<string, number> = {};
+    for (const f of [SNAPSHOT_FILE, JOURNAL_FILE]) {
+      const p = join(this.location, f);
+      if (existsSync(p)) files[f] = statSync(p).size;
+    }
+    return Promise.resolve({
+      location: this.location,
+      events: (summary?.[0] as number) ?? 0,
+      streams: (summary?.[1] as number) ?? 0,
+      headPosition: this.headState.position,
+      headHash: this.headState.hash,
+      firstRecordedAt: (summary?.[2] as string | null) ?? null,
+      lastRecordedAt: (summary?.[3] as string | null) ?? null,
+      byType,
+      byCategory,
+      files,
+    });
+  }
+
+  /**
+   * Checks the hash chain of the database, then cross-checks every journal record against
+   * it, so that events removed from the end of either copy are found too.
+   */
+  verify(): Promise<VerifyReport> {
+    return this.exclusive(async () => {
+      const verifier = new ChainVerifier(this.options.hasher);
+      const hashes: string[] = [];
+      for await (const raw of this.readRaw(1)) {
+        if (!verifier.check(raw)) break;
+        hashes.push(raw.hash);
+      }
+      const report = verifier.report();
+      if (!report.ok) return report;
+      const journalPath = join(this.location, JOURNAL_FILE);
+      let mismatch: VerifyReport['firstFailure'];
+      let seen = 0;
+      const end = scanJournal(journalPath, JOURNAL_HEADER.length, (events) => {
+        for (const e of events) {
+          if (mismatch) return;
+          seen++;
+          const stored = hashes[e.position - 1];
+          if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
+          else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
+        }
+      });
+      if (!mismatch && end.kind === 'corrupt') mismatch = { position: seen + 1, kind: 'journal_mismatch', detail: `journal: ${end.detail}` };
+      if (!mismatch && seen < hashes.length) {
+        mismatch = { position: seen + 1, kind: 'inserted', detail: `events ${seen + 1}..${hashes.length} are in the database but not in the journal` };
+      }
+      return mismatch ? { ...report, ok: false, firstFailure: mismatch } : report;
+    });
+  }
+
+  /**
+   * Picks up events another process appended since this (read-only) store was opened.
+   * Returns how many were added.
+   */
+  refresh(): Promise<number> {
+    return this.exclusive(() => {
+      if (this.journal) return Promise.resolve(0);
+      const before = this.headState.position;
+      const replay = replayJournal(this.db, join(this.location, JOURNAL_FILE), this.journalEnd, this.headState);
+      if (replay.end.kind === 'corrupt') throw new CorruptStoreError(join(this.location, JOURNAL_FILE), replay.end.detail);
+      this.headState = replay.head;
+      this.journalEnd = replay.end.offset;
+      return Promise.resolve(this.headState.position - before);
+    });
+  }
+
+  /** Writes a snapshot now (normally done in the background and on close). */
+  snapshot(): Promise<void> {
+    return this.exclusive(() => this.writeSnapshot());
+  }
+
+  close(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) return;
+      try {
+        if (this.journal && this.journalEnd > this.snapshotOffset) await this.writeSnapshot();
+      } finally {
+        this.closed = true;
+        await this.journal?.close();
+        this.freeStatements();
+        this.db.close();
+        this.lock?.release();
+      }
+    });
+  }
+
+  private maybeScheduleSnapshot(): void {
+    if (!this.journal || this.snapshotScheduled || this.unsnapshottedBytes < this.options.snapshotEveryBytes) return;
+    this.snapshotScheduled = true;
+    setImmediate(() => {
+      this.exclusive(async () => {
+        this.snapshotScheduled = false;
+        if (!this.closed) await this.writeSnapshot();
+      }).catch(() => {
+        /* The journal still holds everything; the next snapshot will retry. */
+      });
+    });
+  }
+
+  /** Atomically replaces the snapshot with the current image (write to a temp file, fsync, rename). */
+  private async writeSnapshot(): Promise<void> {
+    const covered = this.journalEnd;
+    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
+    this.freeStatements();
+    const image = this.db.export();
+    const target = join(this.location, SNAPSHOT_FILE);
+    const tmp = `${target}.tmp`;
+    const handle = await openAsync(tmp, 'w');
+    try {
+      await handle.writeFile(image);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, target);
+    fsyncDir(this.location);
+    this.snapshotOffset = covered;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertWritable(): JournalWriter {
+    if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
+    if (!this.journal) throw new StoreReadOnlyError(this.location, 'it was opened read-only');
+    return this.journal;
+  }
+
+  private currentStreamVersion(streamId: string): number {
+    const s = this.statement('SELECT MAX(stream_version) FROM events WHERE stream_id = ?');
+    s.bind([streamId]);
+    const v = s.step() ? (s.get()[0] as number | null) : null;
+    s.reset();
+    return v ?? 0;
+  }
+
+  private positionOf(eventId: string): number | undefined {
+    const s = this.statement('SELECT position FROM events WHERE event_id = ?');
+    s.bind([eventId]);
+    const v = s.step() ? (s.get()[0] as number) : undefined;
+    s.reset();
+    return v;
+  }
+
+  private statement(sql: string): Statement {
+    if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private freeStatements(): void {
+    for (const s of this.statements.values()) s.free();
+    this.statements.clear();
+  }
+
+  private select(sql: string, params: SqlValue[]): RawEvent[] {
+    const s = this.statement(sql);
+    s.bind(params);
+    const out: RawEvent[] = [];
+    try {
+      while (s.step()) out.push(rowToRaw(s.get()));
+    } finally {
+      s.reset();
+    }
+    return out;
+  }
+
+  private rows(sql: string): SqlValue[][] {
+    return this.db.exec(sql)[0]?.values ?? [];
+  }
+}
+
+function readSnapshotBytes(path: string): Uint8Array {
+  const bytes = readFileSync(path);
+  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== 'SQLite format 3\0') {
+    throw new CorruptStoreError(path, 'the file is not an SQLite database (bad header)');
+  }
+  return bytes;
+}
+
+function openSnapshot(db: Database, path: string): { db: Database; offset: number } {
+  try {
+    const meta = new Map((db.exec('SELECT key, value FROM meta')[0]?.values ?? []).map(([k, v]) => [String(k), String(v)]));
+    const format = Number(meta.get('format'));
+    if (format > STORE_FORMAT) throw new UnsupportedFormatError(`the store at ${path} has format ${format}; this RAG Ledger reads format ${STORE_FORMAT}`);
+    const offset = Number(meta.get('journal_offset') ?? JOURNAL_HEADER.length);
+    if (!Number.isSafeInteger(offset) || offset < JOURNAL_HEADER.length) throw new Error(`invalid journal_offset ${meta.get('journal_offset')}`);
+    db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
+    return { db, offset };
+  } catch (err) {
+    db.close();
+    if (err instanceof UnsupportedFormatError) throw err;
+    throw new CorruptStoreError(path, (err as Error).message);
+  }
+}
+
+function readHead(db: Database): LogHead {
+  const row = db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1')[0]?.values[0];
+  return row ? { position: row[0] as number, hash: row[1] as string } : { position: 0, hash: GENESIS_HASH };
+}
+
+function insertRows(db: Database, records: readonly RawEvent[], insert: Statement): void {
+  db.exec('BEGIN');
+  try {
+    for (const r of records) insert.run(rawToParams(r));
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** Applies journal records after `offset` to the database; each must continue the chain. */
+function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal> } {
+  let current = head;
+  const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+  db.exec('BEGIN');
+  try {
+    const end = scanJournal(journalPath, offset, (events, at) => {
+      const first = events[0];
+      if (!first) return;
+      if (first.position !== current.position + 1 || first.prevHash !== current.hash) {
+        throw new CorruptStoreError(journalPath, `the journal record ending at byte ${at} does not continue the log at position ${current.position}`);
+      }
+      for (const e of events) insert.run(rawToParams(e));
+      const last = events[events.length - 1]!;
+      current = { position: last.position, hash: last.hash };
+    });
+    db.exec('COMMIT');
+    return { head: current, end };
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  } finally {
+    insert.free();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Typed errors. Callers branch on the class (or `code`), never on message text.
+ * Every error carries a `hint`: what the user can do about it.
+ */
+export abstract class RagLedgerError extends Error {
+  abstract readonly code: string;
+  /** What to do next, in one sentence. */
+  readonly hint: string;
+
+  protected constructor(message: string, hint: string) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+/** An event or its envelope does not match its schema. */
+export class ValidationError extends RagLedgerError {
+  readonly code = 'validation';
+  constructor(
+    message: string,
+    readonly issues: readonly string[] = [],
+    hint = 'Fix the event data so that it matches the schema of its type and version.',
+  ) {
+    super(issues.length > 0 ? `${message}: ${issues.join('; ')}` : message, hint);
+  }
+}
+
+/** The stream's version is not the one the caller expected (optimistic concurrency). */
+export class ConcurrencyError extends RagLedgerError {
+  readonly code = 'concurrency';
+  constructor(
+    readonly streamId: string,
+    readonly expected: string,
+    readonly actual: number,
+  ) {
+    super(
+      `stream "${streamId}" is at version ${actual === 0 ? '0 (no stream)' : actual}, expected ${expected}`,
+      'Re-read the stream and retry the command against its current version.',
+    );
+  }
+}
+
+/** Describes the process that holds a store's write lock. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly hostname: string;
+  readonly owner: string;
+  readonly acquiredAt: string;
+}
+
+/** Another live process holds the store's write lock. */
+export class StoreLockedError extends RagLedgerError {
+  readonly code = 'store_locked';
+  constructor(
+    readonly storePath: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `the event store at ${storePath} is locked by ${holder.owner} (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt})`,
+      'Close the other window or process that uses this store, or open this store read-only.',
+    );
+  }
+}
+
+/** A store file is damaged. The damaged file is never modified. */
+export class CorruptStoreError extends RagLedgerError {
+  readonly code = 'store_corrupt';
+  constructor(
+    readonly filePath: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the event store file ${filePath} is damaged: ${detail}; it has not been modified`,
+      'Run `rag-ledger recover --store <dir>`: it keeps the damaged file beside the store and rebuilds from what is intact.',
+    );
+  }
+}
+
+/** The store was written by a newer, incompatible version of RAG Ledger. */
+export class UnsupportedFormatError extends RagLedgerError {
+  readonly code = 'unsupported_format';
+  constructor(message: string) {
+    super(message, 'Upgrade RAG Ledger to a version that understands this store.');
+  }
+}
+
+/** No store exists where one was expected. */
+export class StoreNotFoundError extends RagLedgerError {
+  readonly code = 'store_not_found';
+  constructor(readonly storePath: string) {
+    super(`no event store at ${storePath}`, 'Check --store or RAG_LEDGER_STORE, or append an event to create the store.');
+  }
+}
+
+/** An operation that needs an empty store was given a non-empty one. */
+export class StoreNotEmptyError extends RagLedgerError {
+  readonly code = 'store_not_empty';
+  constructor(
+    readonly storePath: string,
+    readonly eventCount: number,
+  ) {
+    super(
+      `the event store at ${storePath} already holds ${eventCount} events; import only runs into an empty store`,
+      'Import into a new store directory (--store NEW_DIR).',
+    );
+  }
+}
+
+/** The store was opened read-only, or is closed. */
+export class StoreReadOnlyError extends RagLedgerError {
+  readonly code = 'store_read_only';
+  constructor(storePath: string, why: string) {
+    super(`the event store at ${storePath} cannot be written: ${why}`, 'Open the store for writing (only one process may write at a time).');
+  }
+}
+
+/** An archive to import is malformed or inconsistent. */
+export class ArchiveError extends RagLedgerError {
+  readonly code = 'archive_invalid';
+  constructor(
+    readonly where: string,
+    detail: string,
+  ) {
+    super(`the archive is invalid at ${where}: ${detail}`, 'Re-export the archive from its source store; do not edit archive files by hand.');
+  }
+}
+
+/** The operation was cancelled by the caller. */
+export class CancelledError extends RagLedgerError {
+  readonly code = 'cancelled';
+  constructor(what: string) {
+    super(`${what} was cancelled`, 'Run it again when you are ready; completed work is kept.');
+  }
+}

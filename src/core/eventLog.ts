@@ -1,0 +1,201 @@
+import { ArchiveError, ConcurrencyError, ValidationError } from './errors.js';
+import { eventCatalog } from './events/eventCatalog.js';
+import { decodeEvent, encodeEvent } from './events/eventCodec.js';
+import type { EventMetadata, ExpectedVersion, NewEvent, RawEvent, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
+
+/** SHA-256 (hex) over the concatenation of the parts. Injected: core does no I/O or crypto itself. */
+export type Hasher = (parts: readonly (string | Uint8Array)[]) => string;
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,254}$/;
+
+export function assertStreamId(streamId: string): void {
+  if (!STREAM_ID.test(streamId)) {
+    throw new ValidationError(
+      `invalid stream id ${JSON.stringify(streamId)}`,
+      [],
+      'Use 1-255 characters: letters, digits and . _ : @ / + = -, starting with a letter or digit (e.g. document-42).',
+    );
+  }
+}
+
+/** Parses a CLI/user expected version. */
+export function parseExpectedVersion(text: string): ExpectedVersion {
+  if (text === 'any' || text === 'no_stream' || text === 'stream_exists') return text;
+  if (/^\d+$/.test(text)) return Number(text);
+  throw new ValidationError(`invalid expected version ${JSON.stringify(text)}`, [], 'Use a number, no_stream, stream_exists or any.');
+}
+
+export function describeExpected(expected: ExpectedVersion): string {
+  return typeof expected === 'number' ? (expected === 0 ? '0 (no stream)' : String(expected)) : expected;
+}
+
+/** Throws ConcurrencyError when `actual` does not satisfy `expected`. */
+export function checkExpectedVersion(streamId: string, expected: ExpectedVersion, actual: number): void {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && actual === 0) ||
+    (expected === 'stream_exists' && actual > 0) ||
+    (typeof expected === 'number' && expected === actual);
+  if (!ok) throw new ConcurrencyError(streamId, describeExpected(expected), actual);
+}
+
+/** The hash of one event: its predecessor's hash plus every stored byte of it. */
+export function hashEvent(hasher: Hasher, e: Omit<RawEvent, 'hash'>): string {
+  const header = JSON.stringify([e.prevHash, e.position, e.eventId, e.streamId, e.streamVersion, e.type, e.schemaVersion, e.recordedAt, e.metadataJson, e.dataJson]);
+  return e.attachment ? hasher([header, '\n', e.attachment]) : hasher([header]);
+}
+
+/** What the store knows when planning an append. */
+export interface AppendContext {
+  readonly streamVersion: number;
+  readonly headPosition: number;
+  readonly headHash: string;
+  readonly now: string;
+  readonly newId: () => string;
+  readonly hasher: Hasher;
+  /** Returns the stored position of an event id, if any. */
+  readonly existingPosition: (eventId: string) => number | undefined;
+}
+
+export interface AppendPlan {
+  readonly records: readonly RawEvent[];
+  /** Positions for the caller, including those of duplicates. */
+  readonly positions: readonly number[];
+  readonly nextExpectedVersion: number;
+}
+
+/**
+ * Pure planning of an append: validation, idempotency, concurrency check, positions and
+ * hashes. The store then makes the records durable and visible in one step.
+ */
+export function planAppend(streamId: string, events: readonly NewEvent[], expected: ExpectedVersion, ctx: AppendContext): AppendPlan {
+  assertStreamId(streamId);
+  if (events.length === 0) throw new ValidationError('append needs at least one event');
+  const encoded = events.map((e) => ({ e, enc: encodeEvent(e), id: e.eventId ?? ctx.newId() }));
+  const positions: (number | undefined)[] = [];
+  const fresh: typeof encoded = [];
+  const seen = new Set<string>();
+  for (const item of encoded) {
+    if (!item.id || item.id.length > 200) throw new ValidationError(`invalid event id ${JSON.stringify(item.id)}`);
+    const existing = ctx.existingPosition(item.id);
+    if (existing !== undefined) positions.push(existing);
+    else if (seen.has(item.id)) throw new ValidationError(`event id ${item.id} appears twice in one append`);
+    else {
+      seen.add(item.id);
+      positions.push(undefined);
+      fresh.push(item);
+    }
+  }
+  if (fresh.length === 0) return { records: [], positions: positions as number[], nextExpectedVersion: ctx.streamVersion };
+  checkExpectedVersion(streamId, expected, ctx.streamVersion);
+  const records: RawEvent[] = [];
+  let prevHash = ctx.headHash;
+  let position = ctx.headPosition;
+  let version = ctx.streamVersion;
+  for (const { enc, id, e } of fresh) {
+    const base = {
+      position: ++position,
+      eventId: id,
+      streamId,
+      streamVersion: ++version,
+      type: enc.type,
+      schemaVersion: enc.schemaVersion,
+      dataJson: enc.dataJson,
+      metadataJson: encodeMetadata(e.metadata),
+      attachment: enc.attachment,
+      recordedAt: ctx.now,
+      prevHash,
+    };
+    const hash = hashEvent(ctx.hasher, base);
+    records.push({ ...base, hash });
+    prevHash = hash;
+  }
+  let next = 0;
+  const resolved = positions.map((p) => p ?? records[next++]!.position);
+  return { records, positions: resolved, nextExpectedVersion: version };
+}
+
+function encodeMetadata(metadata: EventMetadata | undefined): string {
+  if (metadata === undefined) return '{}';
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new ValidationError('metadata must be a JSON object');
+  return JSON.stringify(metadata);
+}
+
+/** Decodes a stored event into its current shape (upcasting old schema versions). */
+export function decodeRaw(raw: RawEvent): RecordedEvent {
+  const event = decodeEvent(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment);
+  return {
+    position: raw.position,
+    eventId: raw.eventId,
+    streamId: raw.streamId,
+    streamVersion: raw.streamVersion,
+    type: event.type,
+    schemaVersion: eventCatalog[event.type].version,
+    storedSchemaVersion: raw.schemaVersion,
+    data: event.data,
+    metadata: JSON.parse(raw.metadataJson) as EventMetadata,
+    recordedAt: raw.recordedAt,
+    prevHash: raw.prevHash,
+    hash: raw.hash,
+  } as RecordedEvent;
+}
+
+
+/**
+ * Incremental hash-chain verification: feed events in stored order. Reports the first
+ * position where an event was modified, removed, inserted or reordered, or fails to decode.
+ */
+export class ChainVerifier {
+  private expectedPosition = 1;
+  private prevHash = GENESIS_HASH;
+  private failure: VerifyReport['firstFailure'];
+  private count = 0;
+
+  constructor(private readonly hasher: Hasher) {}
+
+  /** Returns false once a failure has been found. */
+  check(raw: RawEvent): boolean {
+    if (this.failure) return false;
+    this.count++;
+    const recomputed = hashEvent(this.hasher, raw);
+    if (raw.position !== this.expectedPosition) {
+      const kind: TamperKind = raw.position > this.expectedPosition ? 'removed' : 'reordered';
+      return this.fail(this.expectedPosition, kind, `expected position ${this.expectedPosition}, found ${raw.position}`);
+    }
+    if (recomputed !== raw.hash) return this.fail(raw.position, 'modified', `stored hash does not match the event's content`);
+    if (raw.prevHash !== this.prevHash) {
+      return this.fail(raw.position, 'reordered', `event does not follow its predecessor in the hash chain (an event before it was removed, inserted or moved)`);
+    }
+    try {
+      decodeRaw(raw);
+    } catch (err) {
+      return this.fail(raw.position, 'invalid', (err as Error).message);
+    }
+    this.prevHash = raw.hash;
+    this.expectedPosition++;
+    return true;
+  }
+
+  fail(position: number, kind: TamperKind, detail: string): false {
+    this.failure ??= { position, kind, detail };
+    return false;
+  }
+
+  report(): VerifyReport {
+    return {
+      ok: this.failure === undefined,
+      checked: this.count,
+      headPosition: this.expectedPosition - 1,
+      headHash: this.prevHash,
+      ...(this.failure ? { firstFailure: this.failure } : {}),
+    };
+  }
+}
+
+/** The error an import raises when the incoming hash chain is broken. */
+export function importFailure(report: VerifyReport): ArchiveError {
+  const f = report.firstFailure;
+  return new ArchiveError(`position ${f?.position ?? '?'}`, `${f?.kind ?? 'invalid'}: ${f?.detail ?? 'hash chain broken'}`);
+}

@@ -1,0 +1,172 @@
+import type { FieldSpec, ObjectSpec } from './schema.js';
+
+/**
+ * The event catalog: every event type, its current schema version and its schema.
+ * Field names are snake_case because they are what is stored. Events are facts in the
+ * past tense; changing a stored shape means a new schema version plus an upcaster
+ * (see upcasters.ts), never an edit of what was written.
+ */
+
+const position = {
+  object: {
+    index: 'nonNegativeInt',
+    start_line: 'nonNegativeInt',
+    end_line: 'nonNegativeInt',
+    start_char: 'nonNegativeInt',
+    end_char: 'nonNegativeInt',
+  },
+} as const satisfies FieldSpec;
+
+export const eventCatalog = {
+  DocumentSubmitted: {
+    version: 1,
+    schema: {
+      document_id: 'nonEmptyString',
+      source: 'nonEmptyString',
+      raw_content: 'string',
+      content_hash: { optional: 'nonEmptyString' },
+      submitted_at: 'isoTime',
+    },
+  },
+  DocumentValidated: {
+    version: 1,
+    schema: { document_id: 'nonEmptyString', format: 'nonEmptyString', byte_count: 'nonNegativeInt', validated_at: 'isoTime' },
+  },
+  DocumentRejected: {
+    version: 1,
+    schema: {
+      document_id: 'nonEmptyString',
+      reason: { oneOf: ['binary', 'too_large', 'invalid_utf8', 'unreadable', 'vanished', 'secret', 'other'] },
+      detail: 'string',
+      rejected_at: 'isoTime',
+    },
+  },
+  DocumentChunked: {
+    version: 1,
+    schema: {
+      document_id: 'nonEmptyString',
+      chunks: { arrayOf: { object: { chunk_id: 'nonEmptyString', text: 'string', position } } },
+      chunked_at: 'isoTime',
+    },
+  },
+  DocumentDeleted: {
+    version: 1,
+    schema: { document_id: 'nonEmptyString', reason: 'string', deleted_at: 'isoTime' },
+  },
+  ChunkEmbedded: {
+    version: 3,
+    binaryField: 'vector',
+    schema: {
+      chunk_id: 'nonEmptyString',
+      embedding_model: 'nonEmptyString',
+      dimensions: 'nonNegativeInt',
+      vector: 'float32',
+      embedded_at: 'isoTime',
+    },
+  },
+  ChunkEmbeddingFailed: {
+    version: 1,
+    schema: { chunk_id: 'nonEmptyString', embedding_model: 'nonEmptyString', reason: 'string', failed_at: 'isoTime' },
+  },
+  ChunkIndexed: {
+    version: 1,
+    schema: { chunk_id: 'nonEmptyString', index_name: 'nonEmptyString', indexed_at: 'isoTime' },
+  },
+  QueryReceived: {
+    version: 2,
+    schema: { query_id: 'nonEmptyString', query_text: 'string', user_id: 'string', received_at: 'isoTime' },
+  },
+  ContextRetrieved: {
+    version: 1,
+    schema: {
+      query_id: 'nonEmptyString',
+      chunk_ids: { arrayOf: 'nonEmptyString' },
+      scores: { arrayOf: 'number' },
+      retrieved_at: 'isoTime',
+    },
+  },
+  InferenceRequested: {
+    version: 1,
+    schema: { query_id: 'nonEmptyString', model_id: 'nonEmptyString', prompt_hash: 'nonEmptyString', requested_at: 'isoTime' },
+  },
+  InferenceCompleted: {
+    version: 1,
+    schema: { query_id: 'nonEmptyString', response_text: 'string', tokens_used: 'nonNegativeInt', completed_at: 'isoTime' },
+  },
+  InferenceFailed: {
+    version: 1,
+    schema: {
+      query_id: 'nonEmptyString',
+      model_id: 'nonEmptyString',
+      reason: { oneOf: ['unreachable', 'model_missing', 'timeout', 'cut_off', 'cancelled', 'other'] },
+      detail: 'string',
+      partial_text: { optional: 'string' },
+      failed_at: 'isoTime',
+    },
+  },
+  PipelineVersionDefined: {
+    version: 1,
+    schema: { pipeline_version: 'nonEmptyString', label: 'string', config: 'json', defined_at: 'isoTime' },
+  },
+  PipelineVersionActivated: {
+    version: 1,
+    schema: { pipeline_version: 'nonEmptyString', activated_at: 'isoTime' },
+  },
+} as const satisfies Record<string, EventDefinition>;
+
+/** How one event type is defined in the catalog. */
+export interface EventDefinition {
+  /** The schema version new events of this type are written with. */
+  readonly version: number;
+  /** The current shape of `data`. */
+  readonly schema: ObjectSpec;
+  /** A Float32 field that is stored as the binary attachment, never as JSON. */
+  readonly binaryField?: string;
+}
+
+export type EventType = keyof typeof eventCatalog;
+
+export const eventTypes = Object.keys(eventCatalog) as EventType[];
+
+export function isEventType(value: string): value is EventType {
+  return Object.prototype.hasOwnProperty.call(eventCatalog, value);
+}
+
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+type InferField<F> = F extends 'string' | 'nonEmptyString' | 'isoTime'
+  ? string
+  : F extends 'int' | 'nonNegativeInt' | 'number'
+    ? number
+    : F extends 'boolean'
+      ? boolean
+      : F extends 'float32'
+        ? Float32Array
+        : F extends 'json'
+          ? JsonValue
+          : F extends { readonly arrayOf: infer I }
+            ? readonly InferField<I>[]
+            : F extends { readonly object: infer O }
+              ? InferObject<O>
+              : F extends { readonly nullable: infer I }
+                ? InferField<I> | null
+                : F extends { readonly oneOf: readonly (infer S)[] }
+                  ? S
+                  : never;
+
+type OptionalKeys<O> = { [K in keyof O]: O[K] extends { readonly optional: unknown } ? K : never }[keyof O];
+type RequiredKeys<O> = Exclude<keyof O, OptionalKeys<O>>;
+
+type InferObject<O> = { readonly [K in RequiredKeys<O>]: InferField<O[K]> } & {
+  readonly [K in OptionalKeys<O>]?: O[K] extends { readonly optional: infer I } ? InferField<I> : never;
+};
+
+/** The current data shape of event type T. */
+export type EventData<T extends EventType> = InferObject<(typeof eventCatalog)[T]['schema']>;
+
+/** A domain event: a type and its data in the current schema version. */
+export type DomainEvent = { [T in EventType]: { readonly type: T; readonly data: EventData<T> } }[EventType];
+
+/** The domain event of type T. */
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;

@@ -1,0 +1,115 @@
+import { UnsupportedFormatError, ValidationError } from '../errors.js';
+import type { DomainEvent, EventDefinition, EventType } from './eventCatalog.js';
+import { eventCatalog, isEventType } from './eventCatalog.js';
+import type { Validator } from './schema.js';
+import { compileObjectSchema } from './schema.js';
+import type { StoredBody } from './upcasters.js';
+import { upcasters } from './upcasters.js';
+
+/** What the store persists for one event's body. */
+export interface EncodedEvent {
+  readonly type: EventType;
+  readonly schemaVersion: number;
+  /** JSON text of `data` without the binary field. Hashed and stored byte for byte. */
+  readonly dataJson: string;
+  /** The binary field as little-endian Float32 bytes, or null. */
+  readonly attachment: Uint8Array | null;
+}
+
+interface CompiledDefinition {
+  readonly def: EventDefinition;
+  readonly strict: Validator;
+  readonly lenient: Validator;
+}
+
+const compiled = new Map<EventType, CompiledDefinition>();
+
+function definitionOf(type: string): CompiledDefinition {
+  if (!isEventType(type)) throw new ValidationError(`unknown event type "${type}"`, [], `Use one of: ${Object.keys(eventCatalog).join(', ')}.`);
+  let entry = compiled.get(type);
+  if (!entry) {
+    const def: EventDefinition = eventCatalog[type];
+    entry = { def, strict: compileObjectSchema(def.schema, true), lenient: compileObjectSchema(def.schema, false) };
+    compiled.set(type, entry);
+  }
+  return entry;
+}
+
+function toFloat32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new ValidationError(`attachment of ${bytes.byteLength} bytes is not a Float32 vector`);
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}
+
+/** Validates a domain event (strictly: unknown fields are rejected) and encodes it for storage. */
+export function encodeEvent(event: { readonly type: string; readonly data: unknown }): EncodedEvent {
+  const { def, strict } = definitionOf(event.type);
+  const issues = strict(event.data);
+  if (issues.length > 0) throw new ValidationError(`invalid ${event.type} event`, issues);
+  const data = event.data as Record<string, unknown>;
+  let attachment: Uint8Array | null = null;
+  let json: Record<string, unknown> = data;
+  if (def.binaryField) {
+    const { [def.binaryField]: vector, ...rest } = data;
+    const floats = vector as Float32Array;
+    attachment = new Uint8Array(floats.buffer.slice(floats.byteOffset, floats.byteOffset + floats.byteLength));
+    json = rest;
+  }
+  checkInvariants(event.type as EventType, data);
+  return { type: event.type as EventType, schemaVersion: def.version, dataJson: JSON.stringify(json), attachment };
+}
+
+/**
+ * Decodes a stored event body into the current shape: parse, upcast through every
+ * version in between, re-attach the binary field, validate (leniently).
+ */
+export function decodeEvent(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null): DomainEvent {
+  const { def, lenient } = definitionOf(type);
+  if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) throw new ValidationError(`${type} has invalid schema version ${schemaVersion}`);
+  if (schemaVersion > def.version) {
+    throw new UnsupportedFormatError(`${type} schema version ${schemaVersion} was written by a newer RAG Ledger (this one reads up to ${def.version})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(dataJson);
+  } catch (err) {
+    throw new ValidationError(`${type} data is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ValidationError(`${type} data must be a JSON object`);
+  let body: StoredBody = { data: parsed as Record<string, unknown>, attachment };
+  for (let v = schemaVersion; v < def.version; v++) {
+    const up = upcasters[type as EventType]?.[v];
+    if (!up) throw new ValidationError(`no upcaster for ${type} from schema version ${v} to ${v + 1}`);
+    body = up(body);
+  }
+  const data = body.data;
+  if (def.binaryField) {
+    if (!body.attachment) throw new ValidationError(`${type} is missing its ${def.binaryField} attachment`);
+    data[def.binaryField] = toFloat32(body.attachment);
+  }
+  const issues = lenient(data);
+  if (issues.length > 0) throw new ValidationError(`stored ${type} (schema v${schemaVersion}) is invalid`, issues);
+  checkInvariants(type as EventType, data);
+  return { type, data } as DomainEvent;
+}
+
+function checkInvariants(type: EventType, data: Record<string, unknown>): void {
+  switch (type) {
+    case 'ChunkEmbedded': {
+      const vector = data.vector as Float32Array;
+      if (data.dimensions !== vector.length) throw new ValidationError(`ChunkEmbedded dimensions ${String(data.dimensions)} does not match its vector of ${vector.length} values`);
+      for (let i = 0; i < vector.length; i++) {
+        if (!Number.isFinite(vector[i])) throw new ValidationError(`ChunkEmbedded vector[${i}] is not a finite number`);
+      }
+      return;
+    }
+    case 'ContextRetrieved':
+      if ((data.chunk_ids as unknown[]).length !== (data.scores as unknown[]).length) {
+        throw new ValidationError('ContextRetrieved needs one score per chunk id');
+      }
+      return;
+    default:
+      return;
+  }
+}

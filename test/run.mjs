@@ -1,0 +1,32 @@
+// Runs the test tiers with Node's built-in test runner (TypeScript through tsx).
+//   node test/run.mjs            unit + integration
+//   node test/run.mjs unit|int   one tier
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const tiers = process.argv.slice(2);
+const suffixes = (tiers.length > 0 ? tiers : ['unit', 'int']).map((t) => `.${t}.test.ts`);
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+const files = walk(join(root, 'test'))
+  .filter((f) => suffixes.some((s) => f.endsWith(s)))
+  .map((f) => relative(root, f))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files matching ${suffixes.join(', ')}`);
+  process.exit(2);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: '' },
+});
+process.exit(result.status ?? 1);
