@@ -12,7 +12,9 @@ let loading: Promise<SqlJsStatic> | undefined;
 function wasmPath(): string {
   const beside = join(__dirname, 'sql-wasm.wasm');
   if (existsSync(beside)) return beside;
-  return require.resolve('sql.js/dist/sql-wasm.wasm');
+  // Built at run time so the bundler leaves it alone: this branch runs only from sources.
+  const fromPackage = ['sql.js', 'dist', 'sql-wasm.wasm'].join('/');
+  return require.resolve(fromPackage);
 }
 
 /** Loads the sql.js WebAssembly module once per process. */

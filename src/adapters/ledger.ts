@@ -1,0 +1,52 @@
+import { ProjectionRunner } from '../app/projectionRunner.js';
+import { ReadModels } from '../app/readModels.js';
+import type { EventStore } from '../core/eventStore.js';
+import { standardProjections } from '../core/projections/catalog.js';
+import type { ProjectionStore } from '../core/projections/projection.js';
+import type { SqlJsEventStoreOptions } from './sqljs/sqljsEventStore.js';
+import { SqlJsEventStore } from './sqljs/sqljsEventStore.js';
+import { SqlJsProjectionStore } from './sqljs/sqljsProjectionStore.js';
+
+/** The event log, its projections and their queries, opened together on one store directory. */
+export interface Ledger {
+  readonly events: SqlJsEventStore;
+  readonly projections: ProjectionStore;
+  readonly runner: ProjectionRunner;
+  readonly readModels: ReadModels;
+  close(): Promise<void>;
+}
+
+export interface OpenLedgerOptions extends SqlJsEventStoreOptions {
+  /** Told when a damaged projections file was moved aside to be rebuilt. */
+  readonly onProjectionsDiscarded?: (movedTo: string, reason: string) => void;
+}
+
+/** Opens the store in `dir`: the composition root shared by the CLI and the extension. */
+export async function openLedger(dir: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
+  const events = await SqlJsEventStore.open(dir, options);
+  let projections: SqlJsProjectionStore;
+  try {
+    projections = await SqlJsProjectionStore.open(dir, { writable: events.writable, ...(options.onProjectionsDiscarded ? { onDiscarded: options.onProjectionsDiscarded } : {}) });
+  } catch (err) {
+    await events.close();
+    throw err;
+  }
+  return composeLedger(events, projections);
+}
+
+function composeLedger(events: SqlJsEventStore, projections: SqlJsProjectionStore): Ledger {
+  const runner = new ProjectionRunner(events as EventStore, projections, standardProjections);
+  return {
+    events,
+    projections,
+    runner,
+    readModels: new ReadModels(projections),
+    async close() {
+      try {
+        await projections.close();
+      } finally {
+        await events.close();
+      }
+    },
+  };
+}

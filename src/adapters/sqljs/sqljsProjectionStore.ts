@@ -1,0 +1,146 @@
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { open as openAsync, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Database, Statement } from 'sql.js';
+import type { JsonValue } from '../../core/events/eventCatalog.js';
+import type { Checkpoint, ProjectionStore } from '../../core/projections/projection.js';
+import { fsyncDir } from './journal.js';
+import { loadSqlJs } from './sqlJsLoader.js';
+
+export const PROJECTIONS_FILE = 'projections.sqlite';
+
+export interface SqlJsProjectionStoreOptions {
+  /** Read-only stores catch up in memory and never write the file. */
+  readonly writable: boolean;
+  /** Called when a damaged projections file was moved aside (it is rebuilt from the log). */
+  readonly onDiscarded?: (movedTo: string, reason: string) => void;
+}
+
+/**
+ * Projection documents and checkpoints in one SQLite database (projections.sqlite beside the
+ * log). Each commit is one transaction; `flush` replaces the file atomically. Projections
+ * are disposable: after a crash they resume from the checkpoint in the last flushed file.
+ */
+export class SqlJsProjectionStore implements ProjectionStore {
+  private dirty = false;
+  private readonly statements = new Map<string, Statement>();
+
+  private constructor(
+    private readonly dir: string,
+    private db: Database,
+    private readonly writable: boolean,
+  ) {}
+
+  static async open(dir: string, options: SqlJsProjectionStoreOptions): Promise<SqlJsProjectionStore> {
+    const SQL = await loadSqlJs();
+    const path = join(dir, PROJECTIONS_FILE);
+    let db: Database | undefined;
+    if (existsSync(path)) {
+      try {
+        db = new SQL.Database(readFileSync(path));
+        db.exec('SELECT COUNT(*) FROM checkpoints');
+      } catch (err) {
+        db?.close();
+        db = undefined;
+        if (options.writable) {
+          const aside = `${path}.damaged-${Date.now()}`;
+          renameSync(path, aside);
+          options.onDiscarded?.(aside, (err as Error).message);
+        }
+      }
+    }
+    db ??= new SQL.Database();
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS docs (projection TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (projection, key)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL);
+    `);
+    return new SqlJsProjectionStore(dir, db, options.writable);
+  }
+
+  checkpoint(name: string): Checkpoint | undefined {
+    const s = this.statement('SELECT version, position FROM checkpoints WHERE projection = ?');
+    s.bind([name]);
+    const row = s.step() ? s.get() : undefined;
+    s.reset();
+    return row ? { version: row[0] as number, position: row[1] as number } : undefined;
+  }
+
+  get(name: string, key: string): JsonValue | undefined {
+    const s = this.statement('SELECT doc FROM docs WHERE projection = ? AND key = ?');
+    s.bind([name, key]);
+    const text = s.step() ? (s.get()[0] as string) : undefined;
+    s.reset();
+    return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
+  }
+
+  *list(name: string, prefix = ''): Iterable<readonly [string, JsonValue]> {
+    const rows = this.db.exec('SELECT key, doc FROM docs WHERE projection = ? AND key >= ? AND key < ? ORDER BY key', [name, prefix, `${prefix}\uffff`])[0]?.values ?? [];
+    for (const [k, d] of rows) yield [k as string, JSON.parse(d as string) as JsonValue] as const;
+  }
+
+  commit(name: string, changes: ReadonlyMap<string, JsonValue | null>, checkpoint: Checkpoint): void {
+    const put = this.statement('INSERT OR REPLACE INTO docs (projection, key, doc) VALUES (?, ?, ?)');
+    const del = this.statement('DELETE FROM docs WHERE projection = ? AND key = ?');
+    this.db.exec('BEGIN');
+    try {
+      for (const [key, doc] of changes) {
+        if (doc === null) del.run([name, key]);
+        else put.run([name, key, JSON.stringify(doc)]);
+      }
+      this.statement('INSERT OR REPLACE INTO checkpoints (projection, version, position) VALUES (?, ?, ?)').run([name, checkpoint.version, checkpoint.position]);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+    this.dirty = true;
+  }
+
+  truncate(name: string): void {
+    this.db.exec('BEGIN');
+    try {
+      this.db.run('DELETE FROM docs WHERE projection = ?', [name]);
+      this.db.run('DELETE FROM checkpoints WHERE projection = ?', [name]);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+    this.dirty = true;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.writable || !this.dirty) return;
+    for (const s of this.statements.values()) s.free();
+    this.statements.clear();
+    const image = this.db.export();
+    const target = join(this.dir, PROJECTIONS_FILE);
+    const tmp = `${target}.tmp`;
+    const handle = await openAsync(tmp, 'w');
+    try {
+      await handle.writeFile(image);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, target);
+    fsyncDir(this.dir);
+    this.dirty = false;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    for (const s of this.statements.values()) s.free();
+    this.statements.clear();
+    this.db.close();
+  }
+
+  private statement(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,47 @@
+import type { DocumentStatus } from '../core/projections/documentStatus.js';
+import { documentStatusProjection } from '../core/projections/documentStatus.js';
+import type { ProjectionStore } from '../core/projections/projection.js';
+import type { QueryRecord } from '../core/projections/queryHistory.js';
+import { queryHistoryProjection } from '../core/projections/queryHistory.js';
+import type { RetrievalCount, RetrievalTotals } from '../core/projections/retrievalStats.js';
+import { retrievalStatsProjection } from '../core/projections/retrievalStats.js';
+
+/** Queries over the standard read models. Callers catch the projections up first. */
+export class ReadModels {
+  constructor(private readonly store: ProjectionStore) {}
+
+  document(documentId: string): DocumentStatus | undefined {
+    return this.store.get(documentStatusProjection.name, `doc:${documentId}`) as unknown as DocumentStatus | undefined;
+  }
+
+  documents(): DocumentStatus[] {
+    return [...this.store.list(documentStatusProjection.name, 'doc:')].map(([, d]) => d as unknown as DocumentStatus);
+  }
+
+  /** Most recent first. */
+  queries(limit = 50): QueryRecord[] {
+    const all = [...this.store.list(queryHistoryProjection.name, 'query:')].map(([, q]) => q as unknown as QueryRecord);
+    return all.sort((a, b) => b.position - a.position).slice(0, limit);
+  }
+
+  query(queryId: string): QueryRecord | undefined {
+    return this.store.get(queryHistoryProjection.name, `query:${queryId}`) as unknown as QueryRecord | undefined;
+  }
+
+  topChunks(limit = 10): RetrievalCount[] {
+    return this.top('chunk:', limit);
+  }
+
+  topDocuments(limit = 10): RetrievalCount[] {
+    return this.top('document:', limit);
+  }
+
+  retrievalTotals(): RetrievalTotals {
+    return (this.store.get(retrievalStatsProjection.name, 'totals') as unknown as RetrievalTotals | undefined) ?? { retrievals: 0, chunks_returned: 0 };
+  }
+
+  private top(prefix: string, limit: number): RetrievalCount[] {
+    const all = [...this.store.list(retrievalStatsProjection.name, prefix)].map(([, c]) => c as unknown as RetrievalCount);
+    return all.sort((a, b) => b.retrievals - a.retrievals || a.id.localeCompare(b.id)).slice(0, limit);
+  }
+}

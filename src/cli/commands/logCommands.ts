@@ -1,0 +1,213 @@
+import { openLedger } from '../../adapters/ledger.js';
+import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
+import { ValidationError } from '../../core/errors.js';
+import { isEventType, eventTypes } from '../../core/events/eventCatalog.js';
+import { parseExpectedVersion } from '../../core/eventLog.js';
+import type { NewEvent } from '../../core/eventStore.js';
+import type { Command } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption, timeOption, typeOptions } from '../cliSupport.js';
+import { envelopeJson, envelopeLine } from '../render.js';
+
+export const logCommand: Command = {
+  name: 'log',
+  summary: 'print events from the log',
+  usage: `rag-ledger log [--type T]... [--stream S] [--category C] [--from N] [--since ISO] [--until ISO] [--limit N] [--json]
+
+  --type T       only events of type T (repeatable, or comma-separated)
+  --stream S     only stream S
+  --category C   only streams of category C (the prefix before the first "-", e.g. document)
+  --from N       start at global position N
+  --since ISO    recorded at or after this time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)
+  --until ISO    recorded before this time
+  --limit N      at most N events
+  --json         JSON Lines, one envelope per line:
+                 position, eventId, streamId, streamVersion, type, schemaVersion, data, metadata, recordedAt, hash
+                 (binary vectors appear in data as base64 of little-endian Float32)`,
+  options: {
+    type: { type: 'string', multiple: true },
+    stream: { type: 'string' },
+    category: { type: 'string' },
+    from: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    limit: { type: 'string' },
+  },
+  allowPositionals: 0,
+  async run(args, io) {
+    const v = args.values;
+    const types = typeOptions(v.type);
+    const options = {
+      ...(types ? { types } : {}),
+      ...(v.stream !== undefined ? { streamId: v.stream as string } : {}),
+      ...(v.category !== undefined ? { category: v.category as string } : {}),
+      fromPosition: intOption(v.from, 'from', 1) ?? 1,
+      ...(v.since !== undefined ? { since: timeOption(v.since, 'since')! } : {}),
+      ...(v.until !== undefined ? { until: timeOption(v.until, 'until')! } : {}),
+      ...(v.limit !== undefined ? { limit: intOption(v.limit, 'limit', 1)! } : {}),
+    };
+    const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    try {
+      let buffer: string[] = [];
+      for await (const e of store.readAll(options)) {
+        buffer.push(args.json ? envelopeJson(e) : envelopeLine(e));
+        if (buffer.length >= 500) {
+          io.out(`${buffer.join('\n')}\n`);
+          buffer = [];
+        }
+      }
+      if (buffer.length > 0) io.out(`${buffer.join('\n')}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+/** Turns CLI JSON into event data: vectors given as number arrays become Float32Array. */
+function dataFromJson(type: string, text: string): unknown {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--data is not valid JSON (${(err as Error).message})`);
+  }
+  if (type === 'ChunkEmbedded' && typeof data === 'object' && data !== null && Array.isArray((data as { vector?: unknown }).vector)) {
+    const vector = Float32Array.from((data as { vector: number[] }).vector);
+    return { dimensions: vector.length, ...(data as object), vector };
+  }
+  return data;
+}
+
+export const appendCommand: Command = {
+  name: 'append',
+  summary: 'append one event (for scripts and debugging)',
+  usage: `rag-ledger append --stream S --type T --data JSON [--expected-version V] [--event-id ID] [--metadata JSON] [--json]
+
+  --stream S             the stream, e.g. document-42 (created on first append)
+  --type T               the event type, one of: ${eventTypes.join(', ')}
+  --data JSON            the event's data (snake_case fields; a ChunkEmbedded vector may be a number array)
+  --expected-version V   a number (the stream's event count; 0 = no stream), no_stream, stream_exists or any (default any)
+  --event-id ID          an id of your own; appending the same id again is a no-op
+  --metadata JSON        metadata such as {"correlation_id":"...","actor":"..."}`,
+  options: {
+    stream: { type: 'string' },
+    type: { type: 'string' },
+    data: { type: 'string' },
+    'expected-version': { type: 'string' },
+    'event-id': { type: 'string' },
+    metadata: { type: 'string' },
+  },
+  allowPositionals: 0,
+  async run(args, io) {
+    const v = args.values;
+    for (const required of ['stream', 'type', 'data'] as const) if (v[required] === undefined) throw new UsageError(`--${required} is required`);
+    const type = v.type as string;
+    if (!isEventType(type)) throw new UsageError(`unknown event type ${JSON.stringify(type)}; known types: ${eventTypes.join(', ')}`);
+    const expectedVersion = v['expected-version'] === undefined ? 'any' : parseExpectedVersionOrUsage(v['expected-version'] as string);
+    let metadata: unknown;
+    if (v.metadata !== undefined) {
+      try {
+        metadata = JSON.parse(v.metadata as string);
+      } catch (err) {
+        throw new UsageError(`--metadata is not valid JSON (${(err as Error).message})`);
+      }
+    }
+    const event = {
+      type,
+      data: dataFromJson(type, v.data as string),
+      ...(v['event-id'] !== undefined ? { eventId: v['event-id'] as string } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+    } as NewEvent;
+    const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (append)' });
+    try {
+      const result = await store.append(v.stream as string, [event], { expectedVersion });
+      if (args.json) io.out(`${JSON.stringify({ stream: v.stream, ...result })}\n`);
+      else io.out(result.appended === 0 ? `already stored at position ${result.positions[0]} (no-op)\n` : `appended ${type} at position ${result.positions[0]}; ${String(v.stream)} is now at version ${result.nextExpectedVersion}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+function parseExpectedVersionOrUsage(text: string): ReturnType<typeof parseExpectedVersion> {
+  try {
+    return parseExpectedVersion(text);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`--expected-version: ${err.message}. ${err.hint}`);
+    throw err;
+  }
+}
+
+export const statsCommand: Command = {
+  name: 'stats',
+  summary: 'summarise the log and its read models',
+  usage: `rag-ledger stats [--json]
+
+  Events by type and stream category, head position and hash, file sizes, and the read models:
+  documents by state, questions asked, most retrieved documents and chunks.`,
+  options: {},
+  allowPositionals: 0,
+  async run(args, io) {
+    const ledger = await openLedger(args.store, { mode: 'read' });
+    try {
+      await ledger.runner.catchUp();
+      const stats = await ledger.events.stats();
+      const documents = ledger.readModels.documents();
+      const byState: Record<string, number> = {};
+      for (const d of documents) byState[d.state] = (byState[d.state] ?? 0) + 1;
+      const readModels = {
+        documents: documents.length,
+        documentsByState: byState,
+        queries: ledger.readModels.queries(Number.MAX_SAFE_INTEGER).length,
+        retrievals: ledger.readModels.retrievalTotals().retrievals,
+        topDocuments: ledger.readModels.topDocuments(5).map((d) => ({ id: d.id, retrievals: d.retrievals })),
+        topChunks: ledger.readModels.topChunks(5).map((c) => ({ id: c.id, retrievals: c.retrievals })),
+      };
+      if (args.json) {
+        io.out(`${JSON.stringify({ ...stats, readModels })}\n`);
+        return;
+      }
+      const lines = [
+        `store      ${stats.location}`,
+        `events     ${stats.events} in ${stats.streams} streams (head ${stats.headPosition}, ${stats.headHash.slice(0, 16)}…)`,
+        `recorded   ${stats.firstRecordedAt ?? '-'} .. ${stats.lastRecordedAt ?? '-'}`,
+        `files      ${Object.entries(stats.files).map(([f, n]) => `${f} ${n} B`).join(', ') || '-'}`,
+        'by type',
+        ...Object.entries(stats.byType).map(([t, n]) => `  ${t.padEnd(26)} ${n}`),
+        'by category',
+        ...Object.entries(stats.byCategory).map(([c, n]) => `  ${c.padEnd(26)} ${n}`),
+        `documents  ${readModels.documents} (${Object.entries(byState).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'})`,
+        `questions  ${readModels.queries}, retrievals ${readModels.retrievals}`,
+        ...readModels.topDocuments.map((d) => `  most retrieved: ${d.id} (${d.retrievals})`),
+      ];
+      io.out(`${lines.join('\n')}\n`);
+    } finally {
+      await ledger.close();
+    }
+  },
+};
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'check the hash chain; exit 1 at the first altered, removed or reordered event',
+  usage: `rag-ledger verify [--json]
+
+  Recomputes every event's hash, checks the chain and positions, decodes every event, and
+  cross-checks the journal against the database. Exit code 1 names the first bad position.`,
+  options: {},
+  allowPositionals: 0,
+  async run(args, io) {
+    const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    try {
+      const report = await store.verify();
+      if (args.json) io.out(`${JSON.stringify(report)}\n`);
+      else if (report.ok) io.out(`ok: ${report.checked} events verified, head ${report.headPosition} ${report.headHash}\n`);
+      if (!report.ok) {
+        const f = report.firstFailure!;
+        throw new CheckFailed(`verify failed at position ${f.position} (${f.kind}): ${f.detail} (store ${args.store}). Restore from an export, or run \`rag-ledger recover\` to keep the intact part.`);
+      }
+    } finally {
+      await store.close();
+    }
+  },
+};
+

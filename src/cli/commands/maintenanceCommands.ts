@@ -1,0 +1,108 @@
+import { exportArchive, importArchive } from '../../adapters/archive/jsonlArchive.js';
+import { openLedger } from '../../adapters/ledger.js';
+import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
+import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
+import { resolve } from 'node:path';
+import type { Command } from '../cliSupport.js';
+import { UsageError, progressReporter } from '../cliSupport.js';
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write the log as a JSON Lines archive (events/YYYY/MM/DD/<stream>/...)',
+  usage: `rag-ledger export DIR [--json]
+
+  Writes every event, vectors included, to DIR (which must be empty or absent), partitioned as
+  events/YYYY/MM/DD/<stream-id>/events.jsonl, plus manifest.json. \`import\` reproduces the log.`,
+  options: {},
+  allowPositionals: 1,
+  async run(args, io) {
+    const target = args.positionals[0];
+    if (!target) throw new UsageError('export needs a target directory: rag-ledger export DIR');
+    const dir = resolve(io.cwd, target);
+    const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    try {
+      const progress = progressReporter(io, 'exporting');
+      const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total));
+      progress.done();
+      io.out(args.json ? `${JSON.stringify({ exported: n, dir })}\n` : `exported ${n} events to ${dir}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'read an archive into an empty store',
+  usage: `rag-ledger import DIR [--json]
+
+  Reads an archive written by \`export\` into an empty store: same positions, ids, times and
+  hashes. The hash chain is checked as events are written. A non-empty store is refused.`,
+  options: {},
+  allowPositionals: 1,
+  async run(args, io) {
+    const source = args.positionals[0];
+    if (!source) throw new UsageError('import needs an archive directory: rag-ledger import DIR');
+    const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (import)' });
+    try {
+      const n = await importArchive(store, resolve(io.cwd, source));
+      io.out(args.json ? `${JSON.stringify({ imported: n, store: args.store })}\n` : `imported ${n} events into ${args.store}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+};
+
+export const rebuildCommand: Command = {
+  name: 'rebuild',
+  summary: 'rebuild read models by replaying the log',
+  usage: `rag-ledger rebuild [--projection NAME] [--json]
+
+  Truncates the read model(s) and replays the log into them.
+  Projections: document-status, query-history, retrieval-stats (default: all).`,
+  options: { projection: { type: 'string' } },
+  allowPositionals: 0,
+  async run(args, io) {
+    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (rebuild)' });
+    try {
+      const name = args.values.projection as string | undefined;
+      if (name !== undefined && !ledger.runner.projections.some((p) => p.name === name)) {
+        throw new UsageError(`unknown projection ${JSON.stringify(name)}; known: ${ledger.runner.projections.map((p) => p.name).join(', ')}`);
+      }
+      const progress = progressReporter(io, 'rebuilding');
+      const results = await ledger.runner.rebuild(name, { onProgress: (p) => progress.update(p.position, p.head) });
+      progress.done();
+      await ledger.projections.flush();
+      if (args.json) io.out(`${JSON.stringify(results)}\n`);
+      else for (const r of results) io.out(`rebuilt ${r.projection} v${r.version}: ${r.handled} events in ${r.millis} ms (checkpoint ${r.checkpoint})\n`);
+    } finally {
+      await ledger.close();
+    }
+  },
+};
+
+export const recoverCommand: Command = {
+  name: 'recover',
+  summary: 'rebuild a damaged store from its intact parts, keeping the originals',
+  usage: `rag-ledger recover [--json]
+
+  Reads the snapshot (events.sqlite) and the journal (events.journal), keeps the longest intact
+  hash chain, renames the original files to *.before-recover-<time> (nothing is deleted), and
+  writes a fresh store. Read models are rebuilt on next use.`,
+  options: {},
+  allowPositionals: 0,
+  async run(args, io) {
+    const report = await recoverStore(args.store);
+    if (args.json) {
+      io.out(`${JSON.stringify(report)}\n`);
+      return;
+    }
+    io.out(
+      [
+        `recovered ${report.events} events (from ${report.source}; intact: snapshot ${report.intact.snapshot}, journal ${report.intact.journal})`,
+        ...report.notes.map((n) => `note: ${n}`),
+        ...report.keptFiles.map((f) => `kept: ${f}`),
+      ].join('\n') + '\n',
+    );
+  },
+};

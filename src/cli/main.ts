@@ -1,0 +1,97 @@
+import { RagLedgerError } from '../core/errors.js';
+import type { Command, Io } from './cliSupport.js';
+import { CheckFailed, UsageError, parseCommandArgs } from './cliSupport.js';
+import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
+import { exportCommand, importCommand, rebuildCommand, recoverCommand } from './commands/maintenanceCommands.js';
+
+const VERSION = '0.1.0';
+
+const commands: readonly Command[] = [logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
+
+function mainUsage(): string {
+  return `rag-ledger ${VERSION}: the RAG Ledger event log from the command line
+
+usage: rag-ledger <command> [options]
+
+commands:
+${commands.map((c) => `  ${c.name.padEnd(9)} ${c.summary}`).join('\n')}
+
+options for every command:
+  --store DIR   the store directory (default: $RAG_LEDGER_STORE, else ./.rag-ledger)
+  --json        machine-readable output
+  --help, -h    help for the command
+
+exit codes: 0 success, 1 a failed check or operation, 2 bad usage
+`;
+}
+
+/** Runs the CLI and returns its exit code. Exported for tests; `dist/cli.js` calls it. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainUsage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  try {
+    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)}; run rag-ledger --help for the list`);
+    const args = parseCommandArgs(cmd, rest, io);
+    if (args === 'help') {
+      io.out(`${cmd.usage}\n\n  --store DIR   the store directory (default: $RAG_LEDGER_STORE, else ./.rag-ledger)\n`);
+      return 0;
+    }
+    await cmd.run(args, io);
+    return 0;
+  } catch (err) {
+    return reportError(err, io, cmd);
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
+  if (err instanceof UsageError) {
+    io.err(`rag-ledger${cmd ? ` ${cmd.name}` : ''}: ${oneLine(err.message)} (see rag-ledger ${cmd ? `${cmd.name} ` : ''}--help)\n`);
+    return 2;
+  }
+  if (err instanceof CheckFailed) {
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${oneLine(err.message)}\n`);
+    return 1;
+  }
+  if (err instanceof RagLedgerError) {
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${oneLine(err.message)}. ${oneLine(err.hint)}\n`);
+    return 1;
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && typeof e.path === 'string') {
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} on ${e.path}: ${oneLine(e.message)}. Check the path and its permissions.\n`);
+    return 1;
+  }
+  io.err(`rag-ledger ${cmd?.name ?? ''}: unexpected error: ${oneLine(String((err as Error)?.stack ?? err))}. Please report this with the command you ran.\n`);
+  return 1;
+}
+
+if (require.main === module) {
+  const io: Io = {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+    tty: process.stderr.isTTY === true,
+  };
+  runCli(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`rag-ledger: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

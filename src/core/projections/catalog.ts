@@ -1,0 +1,7 @@
+import { documentStatusProjection } from './documentStatus.js';
+import type { Projection } from './projection.js';
+import { queryHistoryProjection } from './queryHistory.js';
+import { retrievalStatsProjection } from './retrievalStats.js';
+
+/** The read models every RAG Ledger store maintains. */
+export const standardProjections: readonly Projection[] = [documentStatusProjection, queryHistoryProjection, retrievalStatsProjection];
