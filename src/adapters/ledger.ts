@@ -1,6 +1,5 @@
 import { ProjectionRunner } from '../app/projectionRunner.js';
 import { ReadModels } from '../app/readModels.js';
-import type { EventStore } from '../core/eventStore.js';
 import { standardProjections } from '../core/projections/catalog.js';
 import type { ProjectionStore } from '../core/projections/projection.js';
 import type { SqlJsEventStoreOptions } from './sqljs/sqljsEventStore.js';
@@ -35,7 +34,7 @@ export async function openLedger(dir: string, options: OpenLedgerOptions = {}): 
 }
 
 function composeLedger(events: SqlJsEventStore, projections: SqlJsProjectionStore): Ledger {
-  const runner = new ProjectionRunner(events as EventStore, projections, standardProjections);
+  const runner = new ProjectionRunner(events, projections, standardProjections);
   return {
     events,
     projections,

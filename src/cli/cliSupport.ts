@@ -70,7 +70,7 @@ export function parseCommandArgs(cmd: Command, argv: string[], io: Io): ParsedAr
   if (parsed.positionals.length > cmd.allowPositionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[cmd.allowPositionals])}`, cmd.name);
   }
-  const store = resolve(io.cwd, (parsed.values.store as string | undefined) ?? io.env.RAG_LEDGER_STORE ?? '.rag-ledger');
+  const store = resolve(io.cwd, (parsed.values.store) || io.env.RAG_LEDGER_STORE || '.rag-ledger');
   return { values: parsed.values, positionals: parsed.positionals, store, json: parsed.values.json === true };
 }
 
@@ -83,7 +83,7 @@ export function intOption(value: unknown, name: string, min = 0): number | undef
 /** Accepts an ISO date or date-time; returns the canonical ISO-8601 UTC form stored in the log. */
 export function timeOption(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  const text = String(value);
+  const text = typeof value === 'string' ? value : '';
   const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO date or time such as 2026-01-31 or 2026-01-31T12:00:00Z, got ${JSON.stringify(text)}`);
   return new Date(ms).toISOString();

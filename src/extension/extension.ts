@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('RAG Ledger', { log: true });
   context.subscriptions.push(log);
-  log.info(`RAG Ledger ${String(context.extension.packageJSON.version)} activated`);
+  log.info(`RAG Ledger ${(context.extension.packageJSON as { version?: string }).version ?? 'dev'} activated`);
 }
 
 export function deactivate(): void {

@@ -1,11 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 
-/** A fresh temporary directory, removed when the test ends. */
-export function tempDir(t: TestContext | { after: (fn: () => void) => void }, prefix = 'rag-ledger-'): string {
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh temporary directory, removed when the test process exits (after every test's
+ * own `after` hooks have closed the stores inside it).
+ */
+export function tempDir(_t?: unknown, prefix = 'rag-ledger-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  created.push(dir);
   return dir;
 }

@@ -77,7 +77,7 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
       }
     }
 
-    const agree = (a: RawEvent[], b: RawEvent[]): boolean => a.every((e, i) => b[i] === undefined || b[i]!.hash === e.hash);
+    const agree = (a: RawEvent[], b: RawEvent[]): boolean => a.every((e, i) => b[i] === undefined || b[i].hash === e.hash);
     let chosen: RawEvent[];
     let source: RecoveryReport['source'];
     if (fromSnapshot.length === 0 && fromJournal.length === 0) {

@@ -72,7 +72,7 @@ function dataFromJson(type: string, text: string): unknown {
   }
   if (type === 'ChunkEmbedded' && typeof data === 'object' && data !== null && Array.isArray((data as { vector?: unknown }).vector)) {
     const vector = Float32Array.from((data as { vector: number[] }).vector);
-    return { dimensions: vector.length, ...(data as object), vector };
+    return { dimensions: vector.length, ...(data), vector };
   }
   return data;
 }

@@ -24,7 +24,7 @@ const key = (id: string): string => `query:${id}`;
 
 function update(view: ProjectionView, queryId: string, patch: Partial<QueryRecord>): void {
   const q = view.get(key(queryId)) as unknown as QueryRecord | undefined;
-  if (q) view.put(key(queryId), { ...q, ...patch } as unknown as JsonValue);
+  if (q) view.put(key(queryId), { ...q, ...patch });
 }
 
 /** Query history read model: `query:<id>` holds a QueryRecord. */

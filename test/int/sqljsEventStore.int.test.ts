@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import initSqlJs from 'sql.js';
+import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
+import { recoverStore } from '../../src/adapters/sqljs/recoverStore.js';
+import { CorruptStoreError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/eventStore.js';
+import { eventStoreContract } from '../support/eventStoreContract.js';
+import { embedded, submitted } from '../support/events.js';
+import { tempDir } from '../support/tmp.js';
+
+eventStoreContract('sql.js on disk', async (t, { clock }) => {
+  const store = await SqlJsEventStore.open(tempDir(t), clock ? { clock } : {});
+  t.after(() => store.close());
+  return store;
+});
+
+async function all(store: SqlJsEventStore): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for await (const e of store.readAll()) out.push(e);
+  return out;
+}
+
+async function storeWith(dir: string, n: number, options = {}): Promise<SqlJsEventStore> {
+  const store = await SqlJsEventStore.open(dir, options);
+  for (let i = 0; i < n; i++) await store.append(`document-${i}`, [submitted(`${i}`), embedded(`c${i}`)]);
+  return store;
+}
+
+test('events survive close and reopen, from the snapshot and from the journal alone', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 5);
+  await store.close();
+  const reopened = await SqlJsEventStore.open(dir);
+  assert.equal((await all(reopened)).length, 10);
+  // Appends after a snapshot live only in the journal until the next snapshot.
+  await reopened.append('document-x', [submitted('x')]);
+  assert.ok(reopened.unsnapshottedBytes > 0);
+  const head = await reopened.head();
+  // Simulate a crash: no close(), so no snapshot. Release the lock as a dead process would.
+  (reopened as unknown as { lock: { release(): void } }).lock.release();
+  const again = await SqlJsEventStore.open(dir);
+  t.after(() => again.close());
+  assert.deepEqual(await again.head(), head);
+  assert.equal((await again.verify()).ok, true);
+});
+
+test('the journal alone rebuilds the log when there is no snapshot', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  const head = await store.head();
+  (store as unknown as { lock: { release(): void } }).lock.release();
+  assert.equal(existsSync(join(dir, 'events.sqlite')), false);
+  const reopened = await SqlJsEventStore.open(dir);
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.head(), head);
+});
+
+test('snapshots are written once the journal grows past the threshold, and cover it', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 50, { snapshotEveryBytes: 4096 });
+  await new Promise((r) => setTimeout(r, 50));
+  await store.snapshot();
+  assert.equal(store.unsnapshottedBytes, 0);
+  assert.ok(existsSync(join(dir, 'events.sqlite')));
+  await store.append('document-z', [submitted('z')]);
+  const head = await store.head();
+  (store as unknown as { lock: { release(): void } }).lock.release();
+  const reopened = await SqlJsEventStore.open(dir);
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.head(), head);
+  assert.equal((await reopened.verify()).ok, true);
+});
+
+test('a torn final journal record (a crash mid-write) is cut off and kept aside; nothing acknowledged is lost', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  const head = await store.head();
+  (store as unknown as { lock: { release(): void } }).lock.release();
+  const journal = join(dir, 'events.journal');
+  const size = statSync(journal).size;
+  appendFileSync(journal, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 9, 9])); // a record header promising 200 bytes, then a crash
+  const reopened = await SqlJsEventStore.open(dir);
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.head(), head);
+  assert.equal(statSync(journal).size, size);
+  assert.ok(readdirSync(dir).some((f) => f.startsWith('events.journal.torn-at-')));
+  await reopened.append('document-after', [submitted('after')]);
+  assert.equal((await reopened.verify()).ok, true);
+});
+
+test('a damaged record in the middle of the journal is a CorruptStoreError and the file is left untouched', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  (store as unknown as { lock: { release(): void } }).lock.release();
+  const journal = join(dir, 'events.journal');
+  const bytes = readFileSync(journal);
+  bytes[40] = bytes[40]! ^ 0xff; // inside the first record's payload
+  writeFileSync(journal, bytes);
+  await assert.rejects(SqlJsEventStore.open(dir), (err: unknown) => {
+    assert.ok(err instanceof CorruptStoreError);
+    assert.match(err.message, /events\.journal/);
+    assert.match(err.hint, /rag-ledger recover/);
+    return true;
+  });
+  assert.deepEqual(readFileSync(journal), bytes);
+  assert.equal(existsSync(join(dir, 'store.lock')), false, 'a failed open releases the lock');
+});
+
+test('a corrupt or truncated snapshot is never overwritten; recover rebuilds from the journal and keeps the original', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 4);
+  await store.close();
+  const snapshot = join(dir, 'events.sqlite');
+  const original = readFileSync(snapshot);
+  truncateSync(snapshot, 50);
+  const damaged = readFileSync(snapshot);
+  await assert.rejects(SqlJsEventStore.open(dir), CorruptStoreError);
+  await assert.rejects(SqlJsEventStore.open(dir, { mode: 'read' }), CorruptStoreError);
+  assert.deepEqual(readFileSync(snapshot), damaged);
+  const report = await recoverStore(dir);
+  assert.equal(report.events, 8);
+  assert.equal(report.source, 'journal');
+  const kept = report.keptFiles.find((f) => f.includes('events.sqlite.before-recover-'));
+  assert.ok(kept && readFileSync(kept).equals(damaged));
+  const reopened = await SqlJsEventStore.open(dir);
+  t.after(() => reopened.close());
+  assert.equal((await all(reopened)).length, 8);
+  assert.equal((await reopened.verify()).ok, true);
+  assert.ok(original.length > 50);
+});
+
+test('verify finds an event modified in the database file, and recover restores it from the journal', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  await store.close();
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(readFileSync(join(dir, 'events.sqlite')));
+  db.run("UPDATE events SET data = replace(data, 'content of 1', 'forged') WHERE position = 3");
+  writeFileSync(join(dir, 'events.sqlite'), db.export());
+  db.close();
+  const reader = await SqlJsEventStore.open(dir, { mode: 'read' });
+  const report = await reader.verify();
+  await reader.close();
+  assert.equal(report.ok, false);
+  assert.deepEqual([report.firstFailure?.position, report.firstFailure?.kind], [3, 'modified']);
+  const recovered = await recoverStore(dir);
+  assert.equal(recovered.events, 6);
+  const reopened = await SqlJsEventStore.open(dir);
+  t.after(() => reopened.close());
+  assert.equal((await reopened.verify()).ok, true);
+  const third = (await all(reopened))[2]!;
+  assert.ok(third.type === 'DocumentSubmitted' && third.data.raw_content === 'content of 1');
+});
+
+test('verify finds events removed from the end of the database (the journal still has them)', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  await store.close();
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(readFileSync(join(dir, 'events.sqlite')));
+  db.run('DELETE FROM events WHERE position >= 5');
+  // Pretend the snapshot covers the whole journal, so reopening does not replay the rows back.
+  writeFileSync(join(dir, 'events.sqlite'), db.export());
+  db.close();
+  const reader = await SqlJsEventStore.open(dir, { mode: 'read' });
+  t.after(() => reader.close());
+  const report = await reader.verify();
+  assert.equal(report.ok, false);
+  assert.deepEqual([report.firstFailure?.position, report.firstFailure?.kind], [5, 'removed']);
+});
+
+test('verify finds reordered rows', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  await store.close();
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(readFileSync(join(dir, 'events.sqlite')));
+  db.run('UPDATE events SET position = -1 WHERE position = 2; UPDATE events SET position = 2 WHERE position = 3; UPDATE events SET position = 3 WHERE position = -1;');
+  writeFileSync(join(dir, 'events.sqlite'), db.export());
+  db.close();
+  const reader = await SqlJsEventStore.open(dir, { mode: 'read' });
+  t.after(() => reader.close());
+  const report = await reader.verify();
+  assert.equal(report.ok, false);
+  assert.equal(report.firstFailure?.position, 2);
+});
+
+test('read-only stores refuse to write; a missing store is a clear error', async (t) => {
+  const dir = tempDir(t);
+  await assert.rejects(SqlJsEventStore.open(join(dir, 'nothing-here'), { mode: 'read' }), StoreNotFoundError);
+  await assert.rejects(SqlJsEventStore.open(join(dir, 'nothing-here'), { create: false }), StoreNotFoundError);
+  const store = await storeWith(dir, 1);
+  await store.close();
+  const reader = await SqlJsEventStore.open(dir, { mode: 'read' });
+  t.after(() => reader.close());
+  assert.equal(reader.writable, false);
+  await assert.rejects(reader.append('document-x', [submitted('x')]), StoreReadOnlyError);
+});
+
+test('a snapshot from a newer format is refused with an upgrade hint', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 1);
+  await store.close();
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(readFileSync(join(dir, 'events.sqlite')));
+  db.run("UPDATE meta SET value = '99' WHERE key = 'format'");
+  writeFileSync(join(dir, 'events.sqlite'), db.export());
+  db.close();
+  await assert.rejects(SqlJsEventStore.open(dir, { mode: 'read' }), (err: unknown) => err instanceof UnsupportedFormatError && /format 99/.test(err.message) && /Upgrade/.test(err.hint));
+});

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
+import { ArchiveError, ConcurrencyError, StoreNotEmptyError, ValidationError } from '../../src/core/errors.js';
+import { GENESIS_HASH } from '../../src/core/eventLog.js';
+import type { EventStore, RawEvent, RecordedEvent } from '../../src/core/eventStore.js';
+import { embedded, queried, submitted } from './events.js';
+
+/** Makes a fresh, empty store. `clock` supplies recordedAt values. */
+export type StoreFactory = (t: TestContext, options: { clock?: () => string }) => Promise<EventStore>;
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** Steps through the given times, one per call (the last one repeats). */
+function steppingClock(times: string[]): () => string {
+  let i = 0;
+  return () => times[Math.min(i++, times.length - 1)]!;
+}
+
+/**
+ * The event store contract. Every EventStore implementation runs this same suite.
+ */
+export function eventStoreContract(name: string, make: StoreFactory): void {
+  describe(`EventStore contract: ${name}`, () => {
+    test('appends to a new stream and reads it back in order', async (t) => {
+      const store = await make(t, {});
+      const r = await store.append('document-a', [submitted('a'), submitted('a', 'second')], { expectedVersion: 'no_stream' });
+      assert.deepEqual(r.positions, [1, 2]);
+      assert.equal(r.nextExpectedVersion, 2);
+      assert.equal(r.appended, 2);
+      const events = await collect(store.readStream('document-a'));
+      assert.deepEqual(events.map((e) => [e.position, e.streamVersion, e.type]), [[1, 1, 'DocumentSubmitted'], [2, 2, 'DocumentSubmitted']]);
+      const first = events[0]!;
+      assert.equal(first.type, 'DocumentSubmitted');
+      if (first.type === 'DocumentSubmitted') assert.equal(first.data.raw_content, 'content of a');
+      assert.equal(await store.streamVersion('document-a'), 2);
+      assert.equal(await store.streamVersion('document-none'), 0);
+    });
+
+    test('readStream honours fromVersion and limit', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [1, 2, 3, 4, 5].map((i) => submitted('a', `v${i}`)));
+      const page = await collect(store.readStream('document-a', { fromVersion: 2, limit: 3 }));
+      assert.deepEqual(page.map((e) => e.streamVersion), [2, 3, 4]);
+    });
+
+    test('a stale expected version is a ConcurrencyError naming stream, expected and actual', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a')], { expectedVersion: 0 });
+      await assert.rejects(store.append('document-a', [submitted('a', 'x')], { expectedVersion: 0 }), (err: unknown) => {
+        assert.ok(err instanceof ConcurrencyError);
+        assert.equal(err.streamId, 'document-a');
+        assert.equal(err.actual, 1);
+        assert.match(err.expected, /^0/);
+        assert.match(err.message, /document-a/);
+        return true;
+      });
+      await assert.rejects(store.append('document-a', [submitted('a', 'x')], { expectedVersion: 'no_stream' }), ConcurrencyError);
+      await assert.rejects(store.append('document-b', [submitted('b')], { expectedVersion: 'stream_exists' }), ConcurrencyError);
+      await store.append('document-a', [submitted('a', 'y')], { expectedVersion: 'stream_exists' });
+      await store.append('document-a', [submitted('a', 'z')], { expectedVersion: 2 });
+      await store.append('document-a', [submitted('a', 'w')], { expectedVersion: 'any' });
+      assert.equal(await store.streamVersion('document-a'), 4);
+    });
+
+    test('two writers racing on one expected version: exactly one wins', async (t) => {
+      const store = await make(t, {});
+      const results = await Promise.allSettled([
+        store.append('document-a', [submitted('a', 'one')], { expectedVersion: 'no_stream' }),
+        store.append('document-a', [submitted('a', 'two')], { expectedVersion: 'no_stream' }),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const rejected = results.find((r) => r.status === 'rejected');
+      assert.ok(rejected && rejected.status === 'rejected' && rejected.reason instanceof ConcurrencyError);
+    });
+
+    test('an append is atomic: one invalid event and nothing is written', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a')]);
+      const bad = { type: 'DocumentSubmitted', data: { document_id: 'a', source: 'x' } } as never;
+      await assert.rejects(store.append('document-a', [submitted('a', 'ok'), bad]), ValidationError);
+      assert.equal((await store.head()).position, 1);
+      assert.equal(await store.streamVersion('document-a'), 1);
+    });
+
+    test('validation names the problem: unknown types, unknown fields, wrong types, bad stream ids', async (t) => {
+      const store = await make(t, {});
+      await assert.rejects(store.append('document-a', [{ type: 'Nope', data: {} } as never]), /unknown event type "Nope"/);
+      const extra = { type: 'QueryReceived', data: { query_id: 'q', query_text: 't', user_id: 'u', received_at: '2026-01-01T00:00:00Z', typo: 1 } } as never;
+      await assert.rejects(store.append('query-q', [extra]), /typo is not a field/);
+      const wrong = { type: 'ChunkIndexed', data: { chunk_id: 'c', index_name: 7, indexed_at: 'yesterday' } } as never;
+      await assert.rejects(store.append('chunk-c', [wrong]), (err: unknown) => err instanceof ValidationError && /index_name must be/.test(err.message) && /indexed_at must be an ISO-8601/.test(err.message));
+      await assert.rejects(store.append('bad stream', [submitted('a')]), /invalid stream id/);
+      await assert.rejects(store.append('document-a', []), /at least one event/);
+      assert.equal((await store.head()).position, 0);
+    });
+
+    test('appending an already-stored event id is a no-op, not a duplicate', async (t) => {
+      const store = await make(t, {});
+      const first = await store.append('document-a', [submitted('a', 'x', 'evt-1'), submitted('a', 'y', 'evt-2')], { expectedVersion: 'no_stream' });
+      // A retry of the same call (stale expected version included) succeeds without writing.
+      const retry = await store.append('document-a', [submitted('a', 'x', 'evt-1'), submitted('a', 'y', 'evt-2')], { expectedVersion: 'no_stream' });
+      assert.deepEqual(retry.positions, first.positions);
+      assert.equal(retry.appended, 0);
+      // Same id in another stream is still the same event: no-op.
+      const elsewhere = await store.append('document-b', [submitted('b', 'z', 'evt-1')]);
+      assert.equal(elsewhere.appended, 0);
+      assert.deepEqual(elsewhere.positions, [1]);
+      // Mixed: only the new one is written.
+      const mixed = await store.append('document-a', [submitted('a', 'y', 'evt-2'), submitted('a', 'w', 'evt-3')], { expectedVersion: 2 });
+      assert.deepEqual(mixed.positions, [2, 3]);
+      assert.equal(mixed.appended, 1);
+      assert.equal((await store.head()).position, 3);
+      assert.equal(await store.streamVersion('document-b'), 0);
+      await assert.rejects(store.append('document-a', [submitted('a', 'p', 'dup'), submitted('a', 'q', 'dup')]), /appears twice/);
+    });
+
+    test('reads all events from a global position, by type, category, stream and limit', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a')]);
+      await store.append('query-1', [queried('1')]);
+      await store.append('document-b', [submitted('b')]);
+      await store.append('chunk-c1', [embedded('c1')]);
+      await store.append('documents-x', [submitted('x')]);
+      const all = await collect(store.readAll());
+      assert.deepEqual(all.map((e) => e.position), [1, 2, 3, 4, 5]);
+      assert.deepEqual((await collect(store.readAll({ fromPosition: 3 }))).map((e) => e.position), [3, 4, 5]);
+      assert.deepEqual((await collect(store.readAll({ types: ['QueryReceived', 'ChunkEmbedded'] }))).map((e) => e.position), [2, 4]);
+      assert.deepEqual((await collect(store.readAll({ category: 'document' }))).map((e) => e.streamId), ['document-a', 'document-b']);
+      assert.deepEqual((await collect(store.readAll({ streamId: 'query-1' }))).map((e) => e.position), [2]);
+      assert.deepEqual((await collect(store.readAll({ limit: 2, fromPosition: 2 }))).map((e) => e.position), [2, 3]);
+      assert.deepEqual((await collect(store.readAll({ types: ['DocumentSubmitted'], limit: 2, fromPosition: 2 }))).map((e) => e.position), [3, 5]);
+    });
+
+    test('replays from a start time: since is inclusive, until exclusive', async (t) => {
+      const times = ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z'];
+      const store = await make(t, { clock: steppingClock(times) });
+      for (const id of ['a', 'b', 'c', 'd']) await store.append(`document-${id}`, [submitted(id)]);
+      const window = await collect(store.readAll({ since: times[1]!, until: times[3]! }));
+      assert.deepEqual(window.map((e) => e.recordedAt), [times[1], times[2]]);
+      assert.deepEqual((await collect(store.readAll({ since: times[2]! }))).map((e) => e.position), [3, 4]);
+    });
+
+    test('reads more than one page of events', async (t) => {
+      const store = await make(t, {});
+      for (let b = 0; b < 5; b++) await store.append(`document-${b}`, Array.from({ length: 1000 }, (_, i) => submitted(`${b}`, `v${i}`)));
+      let n = 0;
+      let last = 0;
+      for await (const e of store.readAll({ fromPosition: 10 })) {
+        assert.equal(e.position, last === 0 ? 10 : last + 1);
+        last = e.position;
+        n++;
+      }
+      assert.equal(n, 4991);
+      assert.equal((await collect(store.readStream('document-3', { fromVersion: 999 }))).length, 2);
+    });
+
+    test('vectors are stored as binary Float32 attachments and read back exactly', async (t) => {
+      const store = await make(t, {});
+      const values = [0.1, -2.5, 1e-7, 3.4028234e38];
+      await store.append('chunk-c1', [embedded('c1', values)]);
+      const [e] = await collect(store.readAll()) as [RecordedEvent];
+      assert.equal(e.type, 'ChunkEmbedded');
+      if (e.type !== 'ChunkEmbedded') return;
+      assert.ok(e.data.vector instanceof Float32Array);
+      assert.deepEqual([...e.data.vector], [...Float32Array.from(values)]);
+      assert.equal(e.data.dimensions, 4);
+      const [raw] = await collect(store.readRaw()) as [RawEvent];
+      assert.equal(raw.attachment?.byteLength, 16);
+      assert.doesNotMatch(raw.dataJson, /vector/);
+    });
+
+    test('every event chains to the previous one and verify passes', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a'), submitted('a', 'b')]);
+      await store.append('chunk-c', [embedded('c')]);
+      const raws = await collect(store.readRaw());
+      assert.equal(raws[0]!.prevHash, GENESIS_HASH);
+      for (let i = 1; i < raws.length; i++) assert.equal(raws[i]!.prevHash, raws[i - 1]!.hash);
+      const report = await store.verify();
+      assert.equal(report.ok, true);
+      assert.equal(report.checked, 3);
+      assert.equal(report.headHash, raws[2]!.hash);
+      assert.deepEqual(await store.head(), { position: 3, hash: raws[2]!.hash });
+    });
+
+    test('importRaw reproduces a log exactly, only into an empty store, and checks the chain', async (t) => {
+      const source = await make(t, {});
+      await source.append('document-a', [submitted('a')]);
+      await source.append('chunk-c', [embedded('c')], { expectedVersion: 'no_stream' });
+      await source.append('query-1', [queried('1')]);
+      const raws = await collect(source.readRaw());
+      const target = await make(t, {});
+      assert.equal(await target.importRaw(raws), 3);
+      assert.deepEqual(await collect(target.readRaw()), raws);
+      assert.equal((await target.verify()).ok, true);
+      assert.equal(await target.streamVersion('chunk-c'), 1);
+      await assert.rejects(target.importRaw(raws), StoreNotEmptyError);
+      const tampered = [raws[0]!, { ...raws[1]!, dataJson: raws[1]!.dataJson.replace('test-model', 'evil-model') }, raws[2]!];
+      const third = await make(t, {});
+      await assert.rejects(third.importRaw(tampered), ArchiveError);
+      assert.equal((await third.head()).position, 0);
+    });
+
+    test('stats count events by type and category', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a'), submitted('a', 'x')]);
+      await store.append('query-1', [queried('1')]);
+      const s = await store.stats();
+      assert.equal(s.events, 3);
+      assert.equal(s.streams, 2);
+      assert.deepEqual(s.byType, { DocumentSubmitted: 2, QueryReceived: 1 });
+      assert.deepEqual(s.byCategory, { document: 2, query: 1 });
+    });
+  });
+}

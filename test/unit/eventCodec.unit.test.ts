@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { UnsupportedFormatError, ValidationError } from '../../src/core/errors.js';
+import { eventCatalog, eventTypes } from '../../src/core/events/eventCatalog.js';
+import { decodeEvent, encodeEvent } from '../../src/core/events/eventCodec.js';
+import { upcasters } from '../../src/core/events/upcasters.js';
+import { attachmentOf, loadEventFixtures, plain } from '../support/fixtures.js';
+
+describe('old schema versions read as the current shape (fixtures kept forever)', () => {
+  const fixtures = loadEventFixtures();
+  test('there are fixtures for every version that has an upcaster', () => {
+    for (const [type, byVersion] of Object.entries(upcasters)) {
+      for (const v of Object.keys(byVersion ?? {})) {
+        assert.ok(fixtures.some((f) => f.type === type && f.schemaVersion === Number(v)), `missing fixture ${type}.v${v}.json`);
+      }
+    }
+  });
+  for (const f of fixtures) {
+    test(`${f.file}: ${f.type} v${f.schemaVersion} -> v${eventCatalog[f.type as keyof typeof eventCatalog].version}`, () => {
+      const decoded = decodeEvent(f.type, f.schemaVersion, JSON.stringify(f.data), attachmentOf(f));
+      assert.equal(decoded.type, f.type);
+      assert.deepEqual(plain(decoded.data), f.expected);
+    });
+  }
+});
+
+describe('event codec', () => {
+  test('encodes the vector as a Float32 attachment and never as JSON', () => {
+    const vector = Float32Array.from([1.5, -2, 0.25]);
+    const enc = encodeEvent({ type: 'ChunkEmbedded', data: { chunk_id: 'c', embedding_model: 'm', dimensions: 3, vector, embedded_at: '2026-01-01T00:00:00Z' } });
+    assert.equal(enc.schemaVersion, 3);
+    assert.doesNotMatch(enc.dataJson, /vector|1\.5/);
+    assert.deepEqual([...new Float32Array(enc.attachment!.slice().buffer)], [1.5, -2, 0.25]);
+    const back = decodeEvent(enc.type, enc.schemaVersion, enc.dataJson, enc.attachment);
+    assert.ok(back.type === 'ChunkEmbedded' && back.data.vector instanceof Float32Array);
+  });
+
+  test('rejects a vector given as a number array, mismatched dimensions and non-finite values', () => {
+    const base = { chunk_id: 'c', embedding_model: 'm', embedded_at: '2026-01-01T00:00:00Z' };
+    assert.throws(() => encodeEvent({ type: 'ChunkEmbedded', data: { ...base, dimensions: 2, vector: [1, 2] } }), /vector must be a Float32Array/);
+    assert.throws(() => encodeEvent({ type: 'ChunkEmbedded', data: { ...base, dimensions: 5, vector: Float32Array.from([1, 2]) } }), /dimensions 5 does not match/);
+    assert.throws(() => encodeEvent({ type: 'ChunkEmbedded', data: { ...base, dimensions: 1, vector: Float32Array.from([Number.NaN]) } }), /not a finite number/);
+  });
+
+  test('validation errors list every problem with its path', () => {
+    assert.throws(
+      () => encodeEvent({ type: 'DocumentChunked', data: { document_id: '', chunks: [{ chunk_id: 'x', text: 1, position: { index: -1 } }], chunked_at: 'now' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof ValidationError);
+        for (const part of ['document_id must be a non-empty string', 'chunks[0].text must be a string', 'chunks[0].position.index must be an integer >= 0', 'chunks[0].position.start_line is required', 'chunked_at must be an ISO-8601']) {
+          assert.ok(err.message.includes(part), `${err.message} should mention ${part}`);
+        }
+        return true;
+      },
+    );
+  });
+
+  test('ContextRetrieved needs one score per chunk', () => {
+    assert.throws(() => encodeEvent({ type: 'ContextRetrieved', data: { query_id: 'q', chunk_ids: ['a', 'b'], scores: [1], retrieved_at: '2026-01-01T00:00:00Z' } }), /one score per chunk/);
+  });
+
+  test('reads are lenient about fields added by a newer writer, strict about newer schema versions', () => {
+    const withExtra = JSON.stringify({ chunk_id: 'c', index_name: 'i', indexed_at: '2026-01-01T00:00:00Z', shard: 3 });
+    const e = decodeEvent('ChunkIndexed', 1, withExtra, null);
+    assert.equal((e.data as unknown as { shard: number }).shard, 3);
+    assert.throws(() => decodeEvent('ChunkIndexed', 2, withExtra, null), UnsupportedFormatError);
+    assert.throws(() => decodeEvent('ChunkIndexed', 1, '{not json', null), /not valid JSON/);
+    assert.throws(() => decodeEvent('Bogus', 1, '{}', null), /unknown event type/);
+  });
+
+  test('every event type in the catalog round-trips a minimal valid event', () => {
+    assert.ok(eventTypes.length >= 15);
+    const samples: Record<string, Record<string, unknown>> = {
+      DocumentSubmitted: { document_id: 'd', source: 's', raw_content: '', submitted_at: '2026-01-01T00:00:00Z' },
+      DocumentValidated: { document_id: 'd', format: 'markdown', byte_count: 0, validated_at: '2026-01-01T00:00:00Z' },
+      DocumentRejected: { document_id: 'd', reason: 'binary', detail: 'NUL byte at 12', rejected_at: '2026-01-01T00:00:00Z' },
+      DocumentChunked: { document_id: 'd', chunks: [], chunked_at: '2026-01-01T00:00:00Z' },
+      DocumentDeleted: { document_id: 'd', reason: 'file removed', deleted_at: '2026-01-01T00:00:00Z' },
+      ChunkEmbedded: { chunk_id: 'c', embedding_model: 'm', dimensions: 1, vector: Float32Array.from([1]), embedded_at: '2026-01-01T00:00:00Z' },
+      ChunkEmbeddingFailed: { chunk_id: 'c', embedding_model: 'm', reason: 'model missing', failed_at: '2026-01-01T00:00:00Z' },
+      ChunkIndexed: { chunk_id: 'c', index_name: 'i', indexed_at: '2026-01-01T00:00:00Z' },
+      QueryReceived: { query_id: 'q', query_text: 't', user_id: 'u', received_at: '2026-01-01T00:00:00Z' },
+      ContextRetrieved: { query_id: 'q', chunk_ids: ['c'], scores: [0.5], retrieved_at: '2026-01-01T00:00:00Z' },
+      InferenceRequested: { query_id: 'q', model_id: 'm', prompt_hash: 'h', requested_at: '2026-01-01T00:00:00Z' },
+      InferenceCompleted: { query_id: 'q', response_text: 'a', tokens_used: 3, completed_at: '2026-01-01T00:00:00Z' },
+      InferenceFailed: { query_id: 'q', model_id: 'm', reason: 'cut_off', detail: 'stream ended', partial_text: 'an', failed_at: '2026-01-01T00:00:00Z' },
+      PipelineVersionDefined: { pipeline_version: 'p1', label: 'baseline', config: { chunker: { size: 800 } }, defined_at: '2026-01-01T00:00:00Z' },
+      PipelineVersionActivated: { pipeline_version: 'p1', activated_at: '2026-01-01T00:00:00Z' },
+    };
+    for (const type of eventTypes) {
+      const data = samples[type];
+      assert.ok(data, `add a sample for ${type}`);
+      const enc = encodeEvent({ type, data });
+      assert.deepEqual(plain(decodeEvent(type, enc.schemaVersion, enc.dataJson, enc.attachment).data), plain(data));
+    }
+  });
+});

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InMemoryEventStore } from '../../src/adapters/memory/inMemoryEventStore.js';
+import { InMemoryProjectionStore } from '../../src/adapters/memory/inMemoryProjectionStore.js';
+import { ProjectionRunner } from '../../src/app/projectionRunner.js';
+import { ReadModels } from '../../src/app/readModels.js';
+import { CancelledError } from '../../src/core/errors.js';
+import type { NewEvent } from '../../src/core/eventStore.js';
+import { standardProjections } from '../../src/core/projections/catalog.js';
+import type { Projection } from '../../src/core/projections/projection.js';
+import { embedded, queried, submitted } from '../support/events.js';
+
+const at = '2026-01-02T03:04:05.000Z';
+const chunked = (doc: string, ids: string[]): NewEvent => ({
+  type: 'DocumentChunked',
+  data: { document_id: doc, chunks: ids.map((id, i) => ({ chunk_id: id, text: `text ${id}`, position: { index: i, start_line: i, end_line: i, start_char: 0, end_char: 5 } })), chunked_at: at },
+});
+const indexed = (id: string): NewEvent => ({ type: 'ChunkIndexed', data: { chunk_id: id, index_name: 'main', indexed_at: at } });
+const retrieved = (q: string, ids: string[], scores: number[]): NewEvent => ({ type: 'ContextRetrieved', data: { query_id: q, chunk_ids: ids, scores, retrieved_at: at } });
+
+/** Given events in the log, when the projections catch up, then the read models show... */
+async function given(...streams: [string, NewEvent[]][]): Promise<{ read: ReadModels; runner: ProjectionRunner; events: InMemoryEventStore; store: InMemoryProjectionStore }> {
+  const events = new InMemoryEventStore();
+  for (const [stream, list] of streams) await events.append(stream, list);
+  const store = new InMemoryProjectionStore();
+  const runner = new ProjectionRunner(events, store, standardProjections);
+  await runner.catchUp();
+  return { read: new ReadModels(store), runner, events, store };
+}
+
+describe('document status', () => {
+  test('follows a document through validation, chunking, embedding and indexing, per pipeline version', async () => {
+    const withPipeline = (e: NewEvent, p: string): NewEvent => ({ ...e, metadata: { pipeline_version: p } });
+    const { read } = await given(
+      ['document-a', [submitted('a'), { type: 'DocumentValidated', data: { document_id: 'a', format: 'markdown', byte_count: 12, validated_at: at } }, withPipeline(chunked('a', ['c1', 'c2']), 'p1')]],
+      ['chunk-c1', [withPipeline(embedded('c1'), 'p1'), withPipeline(indexed('c1'), 'p1')]],
+      ['chunk-c2', [withPipeline(embedded('c2'), 'p1')]],
+      ['document-a2', [withPipeline(chunked('a', ['c1']), 'p2')]],
+    );
+    const doc = read.document('a')!;
+    assert.equal(doc.version, 1);
+    assert.equal(doc.format, 'markdown');
+    assert.deepEqual(doc.pipelines.p1, { chunks: 2, embedded: 2, indexed: 1, failed: 0 });
+    assert.deepEqual(doc.pipelines.p2, { chunks: 1, embedded: 0, indexed: 0, failed: 0 });
+  });
+
+  test('reaches indexed when every chunk is indexed; a new version starts again; rejection keeps the reason', async () => {
+    const { read, events, runner } = await given(['document-a', [submitted('a'), chunked('a', ['c1'])]], ['chunk-c1', [embedded('c1'), indexed('c1'), indexed('c1')]]);
+    assert.equal(read.document('a')!.state, 'indexed');
+    assert.deepEqual(read.document('a')!.pipelines.default, { chunks: 1, embedded: 1, indexed: 1, failed: 0 });
+    await events.append('document-a', [submitted('a', 'changed'), { type: 'DocumentRejected', data: { document_id: 'a', reason: 'invalid_utf8', detail: 'byte 0xff at offset 3', rejected_at: at } }]);
+    await runner.catchUp();
+    const doc = read.document('a')!;
+    assert.equal(doc.version, 2);
+    assert.equal(doc.state, 'rejected');
+    assert.equal(doc.last_error, 'invalid_utf8: byte 0xff at offset 3');
+    assert.deepEqual(doc.pipelines, {});
+  });
+
+  test('records embedding failures and deletion', async () => {
+    const { read } = await given(
+      ['document-a', [submitted('a'), chunked('a', ['c1'])]],
+      ['chunk-c1', [{ type: 'ChunkEmbeddingFailed', data: { chunk_id: 'c1', embedding_model: 'm', reason: 'model not found', failed_at: at } }]],
+      ['document-a-del', [{ type: 'DocumentDeleted', data: { document_id: 'a', reason: 'file removed', deleted_at: at } }]],
+    );
+    const doc = read.document('a')!;
+    assert.equal(doc.state, 'deleted');
+    assert.equal(doc.last_error, 'embedding failed: model not found');
+    assert.equal(doc.pipelines.default?.failed, 1);
+  });
+});
+
+describe('query history and retrieval statistics', () => {
+  test('list questions newest first with their outcome', async () => {
+    const { read } = await given(
+      ['query-1', [queried('1', 'first?'), retrieved('1', ['c1'], [0.9]), { type: 'InferenceRequested', data: { query_id: '1', model_id: 'llama3.2', prompt_hash: 'h', requested_at: at } }, { type: 'InferenceCompleted', data: { query_id: '1', response_text: 'Answer one', tokens_used: 42, completed_at: at } }]],
+      ['query-2', [queried('2', 'second?'), { type: 'InferenceFailed', data: { query_id: '2', model_id: 'llama3.2', reason: 'unreachable', detail: 'ECONNREFUSED 127.0.0.1:11434', failed_at: at } }]],
+    );
+    const [latest, first] = read.queries();
+    assert.equal(latest!.query_text, 'second?');
+    assert.equal(latest!.state, 'failed');
+    assert.match(latest!.error!, /unreachable/);
+    assert.equal(first!.state, 'answered');
+    assert.equal(first!.model_id, 'llama3.2');
+    assert.equal(first!.tokens_used, 42);
+    assert.deepEqual(first!.chunk_ids, ['c1']);
+  });
+
+  test('count the most retrieved chunks and documents', async () => {
+    const { read } = await given(
+      ['document-a', [submitted('a'), chunked('a', ['c1', 'c2'])]],
+      ['document-b', [submitted('b'), chunked('b', ['c3'])]],
+      ['query-1', [queried('1'), retrieved('1', ['c1', 'c3'], [0.9, 0.5])]],
+      ['query-2', [queried('2'), retrieved('2', ['c1', 'c2'], [0.8, 0.7])]],
+    );
+    assert.deepEqual(read.topChunks(2).map((c) => [c.id, c.retrievals]), [['c1', 2], ['c2', 1]]);
+    assert.deepEqual(read.topDocuments().map((d) => [d.id, d.retrievals]), [['a', 2], ['b', 1]]);
+    assert.ok(Math.abs(read.topChunks(1)[0]!.score_sum - 1.7) < 1e-9);
+    assert.deepEqual(read.retrievalTotals(), { retrievals: 2, chunks_returned: 4 });
+  });
+});
+
+describe('projection runner', () => {
+  test('catches up from its checkpoint without re-handling events', async () => {
+    const seen: number[] = [];
+    const spy: Projection = { name: 'spy', version: 1, eventTypes: ['DocumentSubmitted'], handle: (e) => void seen.push(e.position) };
+    const events = new InMemoryEventStore();
+    const store = new InMemoryProjectionStore();
+    const runner = new ProjectionRunner(events, store, [spy]);
+    await events.append('document-a', [submitted('a'), submitted('a', '2')]);
+    await events.append('query-1', [queried('1')]);
+    const [r1] = await runner.catchUp();
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(r1!.checkpoint, 3);
+    await events.append('document-b', [submitted('b')]);
+    const [r2] = await runner.catchUp();
+    assert.deepEqual(seen, [1, 2, 4]);
+    assert.equal(r2!.fromPosition, 4);
+    assert.equal(r2!.rebuilt, false);
+    assert.deepEqual(store.checkpoint('spy'), { version: 1, position: 4 });
+  });
+
+  test('a version bump truncates and replays; rebuild does the same on demand', async () => {
+    const events = new InMemoryEventStore();
+    await events.append('document-a', [submitted('a'), submitted('b')]);
+    const store = new InMemoryProjectionStore();
+    const count = (version: number, label: string): Projection => ({
+      name: 'count',
+      version,
+      eventTypes: ['DocumentSubmitted'],
+      handle: (e, view) => view.put(`n`, ((view.get('n') as number | undefined) ?? 0) + 1) ?? void label,
+    });
+    await new ProjectionRunner(events, store, [count(1, 'v1')]).catchUp();
+    await new ProjectionRunner(events, store, [count(1, 'v1')]).catchUp();
+    assert.equal(store.get('count', 'n'), 2);
+    const [bumped] = await new ProjectionRunner(events, store, [count(2, 'v2')]).catchUp();
+    assert.equal(bumped!.rebuilt, true);
+    assert.equal(store.get('count', 'n'), 2);
+    const [rebuilt] = await new ProjectionRunner(events, store, [count(2, 'v2')]).rebuild('count');
+    assert.equal(rebuilt!.rebuilt, true);
+    assert.equal(store.get('count', 'n'), 2);
+    await assert.rejects(new ProjectionRunner(events, store, [count(2, 'v2')]).rebuild('nope'), /no projection named nope/);
+  });
+
+  test('reports progress and stops on cancel with a consistent checkpoint', async () => {
+    const events = new InMemoryEventStore();
+    for (let i = 0; i < 10; i++) await events.append(`document-${i}`, [submitted(`${i}`)]);
+    const store = new InMemoryProjectionStore();
+    const runner = new ProjectionRunner(events, store, standardProjections.slice(0, 1));
+    const controller = new AbortController();
+    const progress: number[] = [];
+    await assert.rejects(
+      runner.catchUp({
+        batchSize: 3,
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push(p.position);
+          controller.abort();
+        },
+      }),
+      CancelledError,
+    );
+    assert.deepEqual(progress, [3]);
+    assert.deepEqual(store.checkpoint('document-status'), { version: 1, position: 3 });
+    assert.equal([...store.list('document-status', 'doc:')].length, 3);
+    await runner.catchUp();
+    assert.equal([...store.list('document-status', 'doc:')].length, 10);
+  });
+});
