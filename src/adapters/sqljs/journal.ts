@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, unlinkSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
@@ -122,10 +122,10 @@ class BlockReader {
  * Scans records from `offset`, calling `onRecord` with each record's events and the offset
  * just past it. Stops at the end of the file, a torn tail or corruption.
  */
-export function scanJournal(path: string, offset: number, onRecord: (events: RawEvent[], end: number) => void): ScanEnd {
+export function scanJournal(path: string, offset: number, onRecord: (events: RawEvent[], end: number) => void, limit = Number.POSITIVE_INFINITY): ScanEnd {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const size = Math.min(fstatSync(fd).size, limit);
     const reader = new BlockReader(fd, size);
     let at = offset;
     while (at < size) {
@@ -182,14 +182,24 @@ export function hasJournalHeader(path: string): boolean {
   }
 }
 
-/** Creates a new journal holding only the header, durably. */
+/**
+ * Creates a new journal holding only the header, durably and atomically: the header is
+ * written to a temporary file that is then linked into place (which fails if a journal exists),
+ * so a crash can never leave an empty or half-written journal behind.
+ */
 export function createJournal(path: string): void {
-  const fd = openSync(path, 'wx');
+  const tmp = `${path}.new-${process.pid}`;
+  const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, JOURNAL_HEADER);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } finally {
+    unlinkSync(tmp);
   }
 }
 
@@ -199,9 +209,18 @@ export function createJournal(path: string): void {
  */
 export function cutTornTail(path: string, offset: number): string {
   const aside = `${path}.torn-at-${offset}-${Date.now()}`;
-  copyFileSync(path, aside);
   const fd = openSync(path, 'r+');
   try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(size - offset);
+    readSync(fd, tail, 0, tail.length, offset);
+    const out = openSync(aside, 'wx');
+    try {
+      writeSync(out, tail);
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
+    }
     ftruncateSync(fd, offset);
     fsyncSync(fd);
   } finally {

@@ -293,15 +293,22 @@ export class SqlJsEventStore implements EventStore {
       const journalPath = join(this.location, JOURNAL_FILE);
       let mismatch: VerifyReport['firstFailure'];
       let seen = 0;
-      const end = scanJournal(journalPath, JOURNAL_HEADER.length, (events) => {
-        for (const e of events) {
-          if (mismatch) return;
-          seen++;
-          const stored = hashes[e.position - 1];
-          if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
-          else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
-        }
-      });
+      // Only the part of the journal this store has loaded: a reader must not mistake a
+      // writer's newer appends for events missing from its database.
+      const end = scanJournal(
+        journalPath,
+        JOURNAL_HEADER.length,
+        (events) => {
+          for (const e of events) {
+            if (mismatch) return;
+            seen++;
+            const stored = hashes[e.position - 1];
+            if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
+            else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
+          }
+        },
+        this.journalEnd,
+      );
       if (!mismatch && end.kind === 'corrupt') mismatch = { position: seen + 1, kind: 'journal_mismatch', detail: `journal: ${end.detail}` };
       if (!mismatch && seen < hashes.length) {
         mismatch = { position: seen + 1, kind: 'inserted', detail: `events ${seen + 1}..${hashes.length} are in the database but not in the journal` };

@@ -13,15 +13,18 @@ interface LockRecord extends LockHolder {
   readonly nonce: string;
 }
 
-function processStartTime(pid: number): string | null {
+/** Fields of /proc/<pid>/stat after the parenthesised command name (which may contain spaces). */
+function procStat(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22 (starttime) follows the parenthesised command name, which may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+function processStartTime(pid: number): string | null {
+  return procStat(pid)?.[19] ?? null; // field 22, starttime
 }
 
 /** Whether the process recorded in a lock is still running. */
@@ -32,9 +35,10 @@ export function isHolderAlive(holder: LockRecord): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  if (holder.startTime !== null) {
-    const now = processStartTime(holder.pid);
-    if (now !== null && now !== holder.startTime) return false; // The pid was reused by another process.
+  const stat = procStat(holder.pid);
+  if (stat) {
+    if (stat[0] === 'Z' || stat[0] === 'X') return false; // Dead, not yet reaped by its parent.
+    if (holder.startTime !== null && stat[19] !== undefined && stat[19] !== holder.startTime) return false; // The pid now belongs to another process.
   }
   return true;
 }
@@ -78,22 +82,13 @@ export class StoreLock {
       nonce: newUuid(),
     };
     for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        const fd = openSync(path, 'wx', 0o644);
-        try {
-          writeSync(fd, JSON.stringify(record, null, 2));
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        return new StoreLock(path, record);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
+      if (publish(path, record)) return new StoreLock(path, record);
+      const judgedAt = fileIdentity(path);
       const holder = readLock(path);
       if (holder === 'missing') continue;
       if (holder === 'unreadable') {
-        // A lock being written right now is unreadable for a moment; an old unreadable one is debris.
+        // Locks are published complete (see publish), so an unreadable one is foreign debris;
+        // give a concurrent writer of such a file a moment before calling it stale.
         if (Date.now() - mtimeMs(path) < 2000) {
           sleepSync(50);
           continue;
@@ -101,7 +96,7 @@ export class StoreLock {
       } else if (isHolderAlive(holder)) {
         throw new StoreLockedError(dir, holder);
       }
-      takeOverStaleLock(path, holder);
+      takeOverStaleLock(path, holder, judgedAt);
     }
     throw new StoreLockedError(dir, { pid: -1, hostname: hostname(), owner: 'another process (the lock keeps changing hands)', acquiredAt: new Date().toISOString() });
   }
@@ -125,6 +120,40 @@ export class StoreLock {
   }
 }
 
+/**
+ * Publishes a complete lock record: written and fsync'd under a private name, then linked to
+ * the lock path, which fails if a lock exists. Nobody ever sees a half-written lock.
+ */
+function publish(path: string, record: LockRecord): boolean {
+  const tmp = `${path}.${record.nonce}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, JSON.stringify(record, null, 2));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/** Inode and modification time: identifies one lock file across a rename. */
+function fileIdentity(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
 function mtimeMs(path: string): number {
   try {
     return statSync(path).mtimeMs;
@@ -138,10 +167,11 @@ function sleepSync(ms: number): void {
 }
 
 /**
- * Moves a dead holder's lock aside atomically (rename), then checks that what was moved is
- * the lock judged stale. If a live process replaced it in between, it is put back.
+ * Moves a dead holder's lock aside atomically (rename), then checks that the file moved is the
+ * one judged stale (same nonce, or same inode and mtime for debris). If a live process replaced
+ * it in between, it is linked back; if that is impossible it is left aside, never deleted.
  */
-function takeOverStaleLock(path: string, stale: LockRecord | 'unreadable'): void {
+function takeOverStaleLock(path: string, stale: LockRecord | 'unreadable', judgedAt: string | null): void {
   const aside = `${path}.stale-${process.pid}-${newUuid()}`;
   try {
     renameSync(path, aside);
@@ -150,17 +180,16 @@ function takeOverStaleLock(path: string, stale: LockRecord | 'unreadable'): void
     throw err;
   }
   const moved = readLock(aside);
-  const sameAsJudged = stale === 'unreadable' ? moved === 'unreadable' : typeof moved === 'object' && moved.nonce === stale.nonce;
-  if (!sameAsJudged) {
-    try {
-      linkSync(aside, path);
-    } catch {
-      /* somebody holds a newer lock already */
-    }
+  const sameAsJudged =
+    stale === 'unreadable' ? moved === 'unreadable' && judgedAt !== null && fileIdentity(aside) === judgedAt : typeof moved === 'object' && moved.nonce === stale.nonce;
+  if (sameAsJudged) {
+    unlinkSync(aside);
+    return;
   }
   try {
+    linkSync(aside, path);
     unlinkSync(aside);
   } catch {
-    /* ignore */
+    /* A newer lock exists; keep the moved one aside rather than lose it. */
   }
 }
