@@ -8,6 +8,8 @@ export type Hasher = (parts: readonly (string | Uint8Array)[]) => string;
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+const NO_METADATA: EventMetadata = Object.freeze({});
+
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,254}$/;
 
 export function assertStreamId(streamId: string): void {
@@ -56,7 +58,11 @@ export interface AppendContext {
   readonly newId: () => string;
   readonly hasher: Hasher;
   /** Returns the stored position of an event id, if any. */
-  readonly existingPosition: (eventId: string) => number | undefined;
+  /**
+   * Returns the stored positions of the given caller-supplied event ids (those found).
+   * Ids the store generates itself are fresh UUIDs and are never looked up.
+   */
+  readonly existingPositions: (eventIds: readonly string[]) => ReadonlyMap<string, number>;
 }
 
 export interface AppendPlan {
@@ -74,12 +80,14 @@ export function planAppend(streamId: string, events: readonly NewEvent[], expect
   assertStreamId(streamId);
   if (events.length === 0) throw new ValidationError('append needs at least one event');
   const encoded = events.map((e) => ({ e, enc: encodeEvent(e), id: e.eventId ?? ctx.newId() }));
+  const supplied = events.flatMap((e) => (e.eventId === undefined ? [] : [e.eventId]));
+  for (const id of supplied) if (!id || id.length > 200) throw new ValidationError(`invalid event id ${JSON.stringify(id)}`, [], 'Use a non-empty id of at most 200 characters.');
+  const stored = supplied.length > 0 ? ctx.existingPositions(supplied) : new Map<string, number>();
   const positions: (number | undefined)[] = [];
   const fresh: typeof encoded = [];
   const seen = new Set<string>();
   for (const item of encoded) {
-    if (!item.id || item.id.length > 200) throw new ValidationError(`invalid event id ${JSON.stringify(item.id)}`);
-    const existing = ctx.existingPosition(item.id);
+    const existing = stored.get(item.id);
     if (existing !== undefined) positions.push(existing);
     else if (seen.has(item.id)) throw new ValidationError(`event id ${item.id} appears twice in one append`);
     else {
@@ -135,7 +143,7 @@ export function decodeRaw(raw: RawEvent): RecordedEvent {
     schemaVersion: eventCatalog[event.type].version,
     storedSchemaVersion: raw.schemaVersion,
     data: event.data,
-    metadata: JSON.parse(raw.metadataJson) as EventMetadata,
+    metadata: raw.metadataJson === '{}' ? NO_METADATA : (JSON.parse(raw.metadataJson) as EventMetadata),
     recordedAt: raw.recordedAt,
     prevHash: raw.prevHash,
     hash: raw.hash,

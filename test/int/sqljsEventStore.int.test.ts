@@ -211,3 +211,22 @@ test('a snapshot from a newer format is refused with an upgrade hint', async (t)
   db.close();
   await assert.rejects(SqlJsEventStore.open(dir, { mode: 'read' }), (err: unknown) => err instanceof UnsupportedFormatError && /format 99/.test(err.message) && /Upgrade/.test(err.hint));
 });
+
+test('if the journal write fails, the append is rolled back and no reader ever sees it', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 1);
+  const journal = (store as unknown as { journal: { handle: { close(): Promise<void> } } }).journal;
+  await journal.handle.close(); // the next write fails with EBADF, as a failing disk would
+  const seen: number[] = [];
+  const appending = store.append('document-x', [submitted('x'), submitted('x', 'y')]);
+  const reading = (async () => {
+    for await (const e of store.readAll()) seen.push(e.position);
+  })();
+  await assert.rejects(appending);
+  await reading;
+  assert.deepEqual(seen, [1, 2]);
+  assert.deepEqual((await all(store)).map((e) => e.position), [1, 2]);
+  assert.equal(await store.streamVersion('document-x'), 0);
+  assert.equal((await store.head()).position, 2);
+  (store as unknown as { lock: { release(): void } }).lock.release();
+});

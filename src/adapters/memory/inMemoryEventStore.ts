@@ -61,7 +61,7 @@ export class InMemoryEventStore implements EventStore {
         now: this.clock(),
         newId: this.newId,
         hasher: this.hasher,
-        existingPosition: (id) => this.byId.get(id),
+        existingPositions: (ids) => new Map(ids.flatMap((id) => (this.byId.has(id) ? [[id, this.byId.get(id)!] as const] : []))),
       });
       for (const r of plan.records) this.add(r);
       return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };

@@ -34,6 +34,15 @@ export function createSchema(db: Database): void {
   `);
 }
 
+/**
+ * Connection settings for a database that lives only in sql.js's memory: durability comes from
+ * the journal, so SQLite's own locking and rollback-journal files are pure overhead. Exports
+ * close and reopen the connection, so this is applied again after each snapshot.
+ */
+export function tuneConnection(db: Database): void {
+  db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY;');
+}
+
 /** Converts a result row (in EVENT_COLUMNS order) to a RawEvent. */
 export function rowToRaw(r: unknown[]): RawEvent {
   return {

@@ -20,7 +20,7 @@ import type {
 } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw } from './schema.js';
+import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { StoreLock } from './storeLock.js';
 
@@ -51,6 +51,7 @@ export class SqlJsEventStore implements EventStore {
   private readonly statements = new Map<string, Statement>();
   private closed = false;
   private snapshotScheduled = false;
+  private inflight: Promise<void> | null = null;
 
   private constructor(
     readonly location: string,
@@ -95,6 +96,7 @@ export class SqlJsEventStore implements EventStore {
       } else if (statSync(journalPath).size < offset) {
         throw new CorruptStoreError(journalPath, `the journal is ${statSync(journalPath).size} bytes but the snapshot covers ${offset}`);
       }
+      tuneConnection(db);
       let head = readHead(db);
       let end = offset;
       if (existsSync(journalPath)) {
@@ -139,22 +141,54 @@ export class SqlJsEventStore implements EventStore {
         now: this.options.clock(),
         newId: this.options.newId,
         hasher: this.options.hasher,
-        existingPosition: (id) => this.positionOf(id),
+        existingPositions: (ids) => this.positionsOf(ids),
       });
       if (plan.records.length > 0) await this.persist(journal, plan.records);
       return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
     });
   }
 
-  /** Journal first (durable), then visible in memory; undone in the journal if the memory step fails. */
+  /**
+   * Makes records durable and visible. The journal write and its fdatasync run in the
+   * background while the rows are inserted inside an open transaction; the transaction commits
+   * only once the journal is durable. Readers wait for `inflight`, so they never see rows
+   * that are not yet durable. If either step fails, both are undone.
+   */
   private async persist(journal: JournalWriter, records: readonly RawEvent[]): Promise<void> {
     const before = journal.bytes;
-    await journal.append(encodeRecord(records));
+    const durable = journal.append(encodeRecord(records));
+    let insertError: unknown;
+    this.db.exec('BEGIN');
     try {
-      insertRows(this.db, records, this.statement(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`));
+      const insert = this.statement(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+      for (const r of records) insert.run(rawToParams(r));
     } catch (err) {
-      await journal.undo(before);
-      throw err;
+      insertError = err;
+      this.db.exec('ROLLBACK');
+    }
+    let done!: () => void;
+    this.inflight = new Promise<void>((resolve) => (done = resolve));
+    try {
+      try {
+        await durable;
+      } catch (err) {
+        if (insertError === undefined) this.db.exec('ROLLBACK');
+        throw err;
+      }
+      if (insertError !== undefined) {
+        await journal.undo(before);
+        throw insertError as Error;
+      }
+      try {
+        this.db.exec('COMMIT');
+      } catch (err) {
+        this.db.exec('ROLLBACK');
+        await journal.undo(before);
+        throw err;
+      }
+    } finally {
+      this.inflight = null;
+      done();
     }
     const last = records[records.length - 1]!;
     this.headState = { position: last.position, hash: last.hash };
@@ -162,12 +196,21 @@ export class SqlJsEventStore implements EventStore {
     this.maybeScheduleSnapshot();
   }
 
+  /**
+   * Runs a synchronous read once no append is between its insert and its commit. The check and
+   * the read happen in the same synchronous step, so no append can start in between.
+   */
+  private async settled<T>(read: () => T): Promise<T> {
+    while (this.inflight) await this.inflight;
+    return read();
+  }
+
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     let from = Math.max(1, options.fromVersion ?? 1);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const n = Math.min(PAGE, remaining);
-      const page = this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`, [streamId, from, n]);
+      const page = await this.settled(() => this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`, [streamId, from, n]));
       for (const raw of page) yield decodeRaw(raw);
       if (page.length < n) return;
       remaining -= page.length;
@@ -203,7 +246,7 @@ export class SqlJsEventStore implements EventStore {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const n = Math.min(PAGE, remaining);
-      const page = this.select(sql, [from, ...params, n]);
+      const page = await this.settled(() => this.select(sql, [from, ...params, n]));
       for (const raw of page) yield decodeRaw(raw);
       if (page.length < n) return;
       remaining -= page.length;
@@ -214,7 +257,7 @@ export class SqlJsEventStore implements EventStore {
   async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
     let from = Math.max(1, fromPosition);
     for (;;) {
-      const page = this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]);
+      const page = await this.settled(() => this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]));
       yield* page;
       if (page.length < PAGE) return;
       from = page[page.length - 1]!.position + 1;
@@ -243,7 +286,7 @@ export class SqlJsEventStore implements EventStore {
   }
 
   streamVersion(streamId: string): Promise<number> {
-    return Promise.resolve(this.currentStreamVersion(streamId));
+    return this.settled(() => this.currentStreamVersion(streamId));
   }
 
   head(): Promise<LogHead> {
@@ -251,6 +294,10 @@ export class SqlJsEventStore implements EventStore {
   }
 
   stats(): Promise<StoreStats> {
+    return this.settled(() => this.readStats());
+  }
+
+  private readStats(): StoreStats {
     const byType: Record<string, number> = {};
     for (const [type, n] of this.rows('SELECT type, COUNT(*) FROM events GROUP BY type ORDER BY type')) byType[type as string] = n as number;
     const byCategory: Record<string, number> = {};
@@ -262,7 +309,7 @@ export class SqlJsEventStore implements EventStore {
       const p = join(this.location, f);
       if (existsSync(p)) files[f] = statSync(p).size;
     }
-    return Promise.resolve({
+    return {
       location: this.location,
       events: (summary?.[0] as number) ?? 0,
       streams: (summary?.[1] as number) ?? 0,
@@ -273,7 +320,7 @@ export class SqlJsEventStore implements EventStore {
       byType,
       byCategory,
       files,
-    });
+    };
   }
 
   /**
@@ -372,6 +419,7 @@ export class SqlJsEventStore implements EventStore {
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
     this.freeStatements();
     const image = this.db.export();
+    tuneConnection(this.db);
     const target = join(this.location, SNAPSHOT_FILE);
     const tmp = `${target}.tmp`;
     const handle = await openAsync(tmp, 'w');
@@ -406,12 +454,14 @@ export class SqlJsEventStore implements EventStore {
     return v ?? 0;
   }
 
-  private positionOf(eventId: string): number | undefined {
-    const s = this.statement('SELECT position FROM events WHERE event_id = ?');
-    s.bind([eventId]);
-    const v = s.step() ? (s.get()[0] as number) : undefined;
-    s.reset();
-    return v;
+  private positionsOf(eventIds: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const chunk = eventIds.slice(i, i + 500);
+      const rows = this.db.exec(`SELECT event_id, position FROM events WHERE event_id IN (${chunk.map(() => '?').join(',')})`, chunk)[0]?.values ?? [];
+      for (const [id, position] of rows) found.set(id as string, position as number);
+    }
+    return found;
   }
 
   private statement(sql: string): Statement {
@@ -473,17 +523,6 @@ function openSnapshot(db: Database, path: string): { db: Database; offset: numbe
 function readHead(db: Database): LogHead {
   const row = db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1')[0]?.values[0];
   return row ? { position: row[0] as number, hash: row[1] as string } : { position: 0, hash: GENESIS_HASH };
-}
-
-function insertRows(db: Database, records: readonly RawEvent[], insert: Statement): void {
-  db.exec('BEGIN');
-  try {
-    for (const r of records) insert.run(rawToParams(r));
-    db.exec('COMMIT');
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
 }
 
 /** Applies journal records after `offset` to the database; each must continue the chain. */
