@@ -1,6 +1,6 @@
 import { CancelledError } from '../core/errors.js';
 import type { JsonValue } from '../core/events/eventCatalog.js';
-import type { EventStore } from '../core/eventStore.js';
+import type { EventStore, RecordedEvent } from '../core/eventStore.js';
 import type { Projection, ProjectionStore, ProjectionView } from '../core/projections/projection.js';
 
 /** Progress of one projection while it catches up. */
@@ -53,76 +53,108 @@ export class ProjectionRunner {
     }
   }
 
-  /** Brings every projection up to the log head. */
+  /** Brings every projection up to the log head, in one pass over the log. */
   async catchUp(options: RunOptions = {}): Promise<RunResult[]> {
-    const results: RunResult[] = [];
-    for (const p of this.projections) results.push(await this.run(p, false, options));
-    return results;
+    return this.runAll(this.projections, false, options);
   }
 
   /** Truncates and replays one projection (or all, when `name` is omitted). */
   async rebuild(name?: string, options: RunOptions = {}): Promise<RunResult[]> {
     const selected = name === undefined ? this.projections : this.projections.filter((p) => p.name === name);
     if (selected.length === 0) throw new Error(`no projection named ${name}; known: ${this.projections.map((p) => p.name).join(', ')}`);
-    const results: RunResult[] = [];
-    for (const p of selected) results.push(await this.run(p, true, options));
-    return results;
+    return this.runAll(selected, true, options);
   }
 
-  private async run(p: Projection, forceRebuild: boolean, options: RunOptions): Promise<RunResult> {
+  /**
+   * Folds the log into several projections at once: one read from the lowest checkpoint,
+   * each event handed to the projections that consume its type and have not seen it yet.
+   */
+  private async runAll(projections: readonly Projection[], forceRebuild: boolean, options: RunOptions): Promise<RunResult[]> {
     const started = Date.now();
-    const cp = this.store.checkpoint(p.name);
-    const rebuilt = forceRebuild || (cp !== undefined && cp.version !== p.version);
-    if (rebuilt) this.store.truncate(p.name);
-    const fromPosition = rebuilt ? 1 : (cp?.position ?? 0) + 1;
+    const runs = projections.map((p) => new Run(p, this.store, forceRebuild));
+    if (runs.length === 0) return [];
     const head = (await this.events.head()).position;
     const batchSize = options.batchSize ?? 2000;
-
-    const cache = new Map<string, JsonValue | null>();
-    const dirty = new Set<string>();
-    const view: ProjectionView = {
-      get: (key) => {
-        if (cache.has(key)) return cache.get(key) ?? undefined;
-        const doc = this.store.get(p.name, key);
-        cache.set(key, doc ?? null);
-        return doc;
-      },
-      put: (key, doc) => {
-        cache.set(key, doc);
-        dirty.add(key);
-      },
-      delete: (key) => {
-        cache.set(key, null);
-        dirty.add(key);
-      },
-    };
-    const commit = (position: number): void => {
-      const changes = new Map<string, JsonValue | null>();
-      for (const key of dirty) changes.set(key, cache.get(key) ?? null);
-      this.store.commit(p.name, changes, { version: p.version, position });
-      dirty.clear();
-      if (cache.size > CACHE_LIMIT) cache.clear();
-    };
-
-    let handled = 0;
+    const fromPosition = Math.min(...runs.map((r) => r.fromPosition));
+    const types = [...new Set(runs.flatMap((r) => r.projection.eventTypes))];
+    const label = runs.map((r) => r.projection.name).join(', ');
+    let seen = 0;
     let last = fromPosition - 1;
-    // The checkpoint advances to the head even when no event of this projection's types
-    // was there, so the next run does not scan the same stretch again.
-    const endOf = (): number => Math.max(last, head);
-    for await (const e of this.events.readAll({ fromPosition, types: p.eventTypes })) {
-      p.handle(e, view);
-      handled++;
+    for await (const e of this.events.readAll({ fromPosition, types })) {
+      for (const run of runs) run.offer(e);
       last = e.position;
-      if (handled % batchSize === 0) {
-        commit(last);
-        options.onProgress?.({ projection: p.name, position: last, head, handled });
-        if (options.signal?.aborted) throw new CancelledError(`catching up projection ${p.name}`);
+      if (++seen % batchSize === 0) {
+        for (const run of runs) run.commit(last);
+        options.onProgress?.({ projection: label, position: last, head, handled: seen });
+        if (options.signal?.aborted) throw new CancelledError(`catching up projections (${label})`);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    const checkpoint = endOf();
-    commit(checkpoint);
-    options.onProgress?.({ projection: p.name, position: checkpoint, head, handled });
-    return { projection: p.name, version: p.version, rebuilt, handled, fromPosition, checkpoint, millis: Date.now() - started };
+    // The checkpoint advances to the head even when no event of these types was there, so
+    // the next run does not scan the same stretch again.
+    const end = Math.max(last, head);
+    for (const run of runs) run.commit(end);
+    options.onProgress?.({ projection: label, position: end, head, handled: seen });
+    const millis = Date.now() - started;
+    return runs.map((r) => ({ projection: r.projection.name, version: r.projection.version, rebuilt: r.rebuilt, handled: r.handled, fromPosition: r.fromPosition, checkpoint: end, millis }));
+  }
+}
+
+/** One projection's state during a run: its write-back cache and progress. */
+class Run {
+  readonly rebuilt: boolean;
+  readonly fromPosition: number;
+  handled = 0;
+  private readonly types: ReadonlySet<string>;
+  private readonly cache = new Map<string, JsonValue | null>();
+  private readonly dirty = new Set<string>();
+  /** During a rebuild the store starts empty: keys never written in this run need no lookup. */
+  private readonly written: Set<string> | null;
+  private readonly view: ProjectionView;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly store: ProjectionStore,
+    forceRebuild: boolean,
+  ) {
+    const cp = store.checkpoint(projection.name);
+    this.rebuilt = forceRebuild || (cp !== undefined && cp.version !== projection.version);
+    if (this.rebuilt) store.truncate(projection.name);
+    this.fromPosition = this.rebuilt ? 1 : (cp?.position ?? 0) + 1;
+    this.written = this.rebuilt || cp === undefined ? new Set<string>() : null;
+    this.types = new Set(projection.eventTypes);
+    this.view = {
+      get: (key) => {
+        if (this.cache.has(key)) return this.cache.get(key) ?? undefined;
+        if (this.written && !this.written.has(key)) return undefined;
+        const doc = this.store.get(this.projection.name, key);
+        this.cache.set(key, doc ?? null);
+        return doc;
+      },
+      put: (key, doc) => this.set(key, doc),
+      delete: (key) => this.set(key, null),
+    };
+  }
+
+  private set(key: string, doc: JsonValue | null): void {
+    this.cache.set(key, doc);
+    this.dirty.add(key);
+    this.written?.add(key);
+  }
+
+  offer(e: RecordedEvent): void {
+    if (e.position < this.fromPosition || !this.types.has(e.type)) return;
+    this.projection.handle(e, this.view);
+    this.handled++;
+  }
+
+  /** Commits the documents changed since the last commit together with the checkpoint. */
+  commit(position: number): void {
+    if (position < this.fromPosition - 1) return;
+    const changes = new Map<string, JsonValue | null>();
+    for (const key of this.dirty) changes.set(key, this.cache.get(key) ?? null);
+    this.store.commit(this.projection.name, changes, { version: this.projection.version, position });
+    this.dirty.clear();
+    if (this.cache.size > CACHE_LIMIT) this.cache.clear();
   }
 }

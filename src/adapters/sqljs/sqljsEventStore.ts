@@ -52,6 +52,8 @@ export class SqlJsEventStore implements EventStore {
   private closed = false;
   private snapshotScheduled = false;
   private inflight: Promise<void> | null = null;
+  private snapshotWrite: Promise<void> = Promise.resolve();
+  private snapshotError: Error | undefined;
 
   private constructor(
     readonly location: string,
@@ -381,15 +383,21 @@ export class SqlJsEventStore implements EventStore {
   }
 
   /** Writes a snapshot now (normally done in the background and on close). */
-  snapshot(): Promise<void> {
-    return this.exclusive(() => this.writeSnapshot());
+  async snapshot(): Promise<void> {
+    await this.exclusive(async () => this.startSnapshot());
+    await this.snapshotWrite;
+    if (this.snapshotError) throw this.snapshotError;
   }
 
   close(): Promise<void> {
     return this.exclusive(async () => {
       if (this.closed) return;
       try {
-        if (this.journal && this.journalEnd > this.snapshotOffset) await this.writeSnapshot();
+        await this.snapshotWrite;
+        if (this.journal && this.journalEnd > this.snapshotOffset) {
+          this.startSnapshot();
+          await this.snapshotWrite;
+        }
       } finally {
         this.closed = true;
         await this.journal?.close();
@@ -405,21 +413,39 @@ export class SqlJsEventStore implements EventStore {
     this.snapshotScheduled = true;
     setImmediate(() => {
       this.exclusive(async () => {
+        await this.snapshotWrite;
         this.snapshotScheduled = false;
-        if (!this.closed) await this.writeSnapshot();
+        if (!this.closed) this.startSnapshot();
       }).catch(() => {
         /* The journal still holds everything; the next snapshot will retry. */
       });
     });
   }
 
-  /** Atomically replaces the snapshot with the current image (write to a temp file, fsync, rename). */
-  private async writeSnapshot(): Promise<void> {
+  /**
+   * Exports the image (synchronous, inside the store's queue so no append is half done), then
+   * writes it to disk in the background: temp file, fsync, rename. Appends continue meanwhile;
+   * the snapshot covers the journal up to the offset recorded at export time.
+   */
+  private startSnapshot(): void {
     const covered = this.journalEnd;
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
     this.freeStatements();
     const image = this.db.export();
     tuneConnection(this.db);
+    this.snapshotWrite = this.writeImage(image).then(
+      () => {
+        this.snapshotOffset = covered;
+        this.snapshotError = undefined;
+      },
+      (err: unknown) => {
+        // Nothing is lost: the journal still holds everything, and the next snapshot retries.
+        this.snapshotError = err instanceof Error ? err : new Error(String(err));
+      },
+    );
+  }
+
+  private async writeImage(image: Uint8Array): Promise<void> {
     const target = join(this.location, SNAPSHOT_FILE);
     const tmp = `${target}.tmp`;
     const handle = await openAsync(tmp, 'w');
@@ -431,7 +457,6 @@ export class SqlJsEventStore implements EventStore {
     }
     await rename(tmp, target);
     fsyncDir(this.location);
-    this.snapshotOffset = covered;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
