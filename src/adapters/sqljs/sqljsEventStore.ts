@@ -54,6 +54,8 @@ export class SqlJsEventStore implements EventStore {
   private inflight: Promise<void> | null = null;
   private snapshotWrite: Promise<void> = Promise.resolve();
   private snapshotError: Error | undefined;
+  /** Journal offset covered by the newest exported image (written or still being written). */
+  private exportedOffset: number;
 
   private constructor(
     readonly location: string,
@@ -64,7 +66,9 @@ export class SqlJsEventStore implements EventStore {
     private snapshotOffset: number,
     private journalEnd: number,
     private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>>,
-  ) {}
+  ) {
+    this.exportedOffset = snapshotOffset;
+  }
 
   /** Opens (or creates) the store in `dir`. */
   static async open(dir: string, options: SqlJsEventStoreOptions = {}): Promise<SqlJsEventStore> {
@@ -409,7 +413,7 @@ export class SqlJsEventStore implements EventStore {
   }
 
   private maybeScheduleSnapshot(): void {
-    if (!this.journal || this.snapshotScheduled || this.unsnapshottedBytes < this.options.snapshotEveryBytes) return;
+    if (!this.journal || this.snapshotScheduled || this.journalEnd - this.exportedOffset < this.options.snapshotEveryBytes) return;
     this.snapshotScheduled = true;
     setImmediate(() => {
       this.exclusive(async () => {
@@ -429,6 +433,7 @@ export class SqlJsEventStore implements EventStore {
    */
   private startSnapshot(): void {
     const covered = this.journalEnd;
+    this.exportedOffset = covered;
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
     this.freeStatements();
     const image = this.db.export();
@@ -439,6 +444,7 @@ export class SqlJsEventStore implements EventStore {
         this.snapshotError = undefined;
       },
       (err: unknown) => {
+        this.exportedOffset = this.snapshotOffset;
         // Nothing is lost: the journal still holds everything, and the next snapshot retries.
         this.snapshotError = err instanceof Error ? err : new Error(String(err));
       },
