@@ -154,3 +154,29 @@ describe('rag-ledger CLI', () => {
     assert.equal(lines(cli(['log', '--json', '--store', copy]).stdout).length, 0, 'nothing imported');
   });
 });
+
+describe('rag-ledger CLI with a store held by another process', () => {
+  test('a second writer gets exit 1 naming the holder; readers still work', async (t) => {
+    const { spawn } = await import('node:child_process');
+    const { createInterface } = await import('node:readline');
+    const store = tempDir(t);
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'support', 'lockHolder.ts'), store, '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    t.after(() => holder.kill('SIGKILL'));
+    const lines = createInterface({ input: holder.stdout });
+    const ready = await new Promise<string>((resolve) => lines.once('line', resolve));
+    assert.match(ready, /^ready \d+$/);
+    const blocked = cli(['append', '--store', store, '--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', doc('a')]);
+    assert.equal(blocked.code, 1);
+    assert.equal(blocked.stderr.trim().split('\n').length, 1);
+    assert.match(blocked.stderr, new RegExp(`locked by the lock holder test process \\(pid ${holder.pid}`));
+    assert.match(blocked.stderr, /Close the other window or process/);
+    const read = cli(['log', '--json', '--store', store]);
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(lines.listenerCount('line'), 0);
+    assert.equal(read.stdout.trim().split('\n').length, 2);
+    assert.equal(cli(['verify', '--store', store]).code, 0);
+    holder.stdin.write('close\n');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    assert.equal(cli(['append', '--store', store, '--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', doc('a')]).code, 0);
+  });
+});
