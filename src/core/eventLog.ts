@@ -43,10 +43,27 @@ export function checkExpectedVersion(streamId: string, expected: ExpectedVersion
   if (!ok) throw new ConcurrencyError(streamId, describeExpected(expected), actual);
 }
 
-/** The hash of one event: its predecessor's hash plus every stored byte of it. */
+/**
+ * The hash of one event: its predecessor's hash plus every stored byte of it. The small
+ * fields go in a JSON header that also records the lengths of the metadata and data that
+ * follow it verbatim, so the input is unambiguous without escaping the data again.
+ */
 export function hashEvent(hasher: Hasher, e: Omit<RawEvent, 'hash'>): string {
-  const header = JSON.stringify([e.prevHash, e.position, e.eventId, e.streamId, e.streamVersion, e.type, e.schemaVersion, e.recordedAt, e.metadataJson, e.dataJson]);
-  return e.attachment ? hasher([header, '\n', e.attachment]) : hasher([header]);
+  const header = JSON.stringify([
+    e.prevHash,
+    e.position,
+    e.eventId,
+    e.streamId,
+    e.streamVersion,
+    e.type,
+    e.schemaVersion,
+    e.recordedAt,
+    e.metadataJson.length,
+    e.dataJson.length,
+    e.attachment ? e.attachment.byteLength : -1,
+  ]);
+  const text = `${header}\n${e.metadataJson}\n${e.dataJson}`;
+  return e.attachment ? hasher([text, '\n', e.attachment]) : hasher([text]);
 }
 
 /** What the store knows when planning an append. */
@@ -103,7 +120,7 @@ export function planAppend(streamId: string, events: readonly NewEvent[], expect
   let position = ctx.headPosition;
   let version = ctx.streamVersion;
   for (const { enc, id, e } of fresh) {
-    const base = {
+    const record: { -readonly [K in keyof RawEvent]: RawEvent[K] } = {
       position: ++position,
       eventId: id,
       streamId,
@@ -115,10 +132,11 @@ export function planAppend(streamId: string, events: readonly NewEvent[], expect
       attachment: enc.attachment,
       recordedAt: ctx.now,
       prevHash,
+      hash: '',
     };
-    const hash = hashEvent(ctx.hasher, base);
-    records.push({ ...base, hash });
-    prevHash = hash;
+    record.hash = hashEvent(ctx.hasher, record);
+    records.push(record);
+    prevHash = record.hash;
   }
   let next = 0;
   const resolved = positions.map((p) => p ?? records[next++]!.position);

@@ -10,8 +10,7 @@ import type { RawEvent } from '../../core/eventStore.js';
  * cost of persisting an append is proportional to the append, not to the log.
  *
  *   file   = HEADER record*
- *   record = u32le payloadLength, u32le crc32(payload), payload
- *   payload= u32le jsonLength, json (array of event rows), attachment bytes (concatenated)
+ *   record = u32le payloadLength, u32le crc32(payload), payload (see encodeRecord)
  *
  * A crash can leave only the last record torn; a bad record followed by more bytes is corruption.
  */
@@ -19,35 +18,43 @@ export const JOURNAL_HEADER = Buffer.from('RAG-LEDGER-JRN1\n', 'ascii');
 const RECORD_HEADER = 8;
 const MAX_RECORD = 1 << 30;
 
-type Row = [number, string, string, number, string, number, string, string, string, string, string, number];
+/**
+ * payload = u32le count, then per event:
+ *   u32le n, header JSON [position, eventId, streamId, streamVersion, type, schemaVersion, recordedAt, prevHash, hash]
+ *   u32le n, metadata JSON;  u32le n, data JSON;  i32le n (-1: none), attachment bytes
+ * Strings are stored as UTF-8 verbatim: no second round of JSON escaping.
+ */
+type Header = [number, string, string, number, string, number, string, string, string];
 
 export function encodeRecord(events: readonly RawEvent[]): Buffer {
-  const rows: Row[] = events.map((e) => [
-    e.position,
-    e.eventId,
-    e.streamId,
-    e.streamVersion,
-    e.type,
-    e.schemaVersion,
-    e.dataJson,
-    e.metadataJson,
-    e.recordedAt,
-    e.prevHash,
-    e.hash,
-    e.attachment ? e.attachment.byteLength : -1,
-  ]);
-  const json = Buffer.from(JSON.stringify(rows), 'utf8');
-  const attachmentBytes = events.reduce((n, e) => n + (e.attachment?.byteLength ?? 0), 0);
-  const payloadLength = 4 + json.length + attachmentBytes;
+  const headers = events.map((e) => JSON.stringify([e.position, e.eventId, e.streamId, e.streamVersion, e.type, e.schemaVersion, e.recordedAt, e.prevHash, e.hash] satisfies Header));
+  let payloadLength = 4;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    payloadLength += 16 + Buffer.byteLength(headers[i]!) + Buffer.byteLength(e.metadataJson) + Buffer.byteLength(e.dataJson) + (e.attachment?.byteLength ?? 0);
+  }
   const buf = Buffer.allocUnsafe(RECORD_HEADER + payloadLength);
   buf.writeUInt32LE(payloadLength, 0);
-  buf.writeUInt32LE(json.length, 8);
-  json.copy(buf, 12);
-  let at = 12 + json.length;
-  for (const e of events) {
+  let at = RECORD_HEADER;
+  buf.writeUInt32LE(events.length, at);
+  at += 4;
+  const text = (value: string): void => {
+    const n = buf.write(value, at + 4, 'utf8');
+    buf.writeUInt32LE(n, at);
+    at += 4 + n;
+  };
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    text(headers[i]!);
+    text(e.metadataJson);
+    text(e.dataJson);
     if (e.attachment) {
-      buf.set(e.attachment, at);
-      at += e.attachment.byteLength;
+      buf.writeInt32LE(e.attachment.byteLength, at);
+      buf.set(e.attachment, at + 4);
+      at += 4 + e.attachment.byteLength;
+    } else {
+      buf.writeInt32LE(-1, at);
+      at += 4;
     }
   }
   buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER)), 4);
@@ -55,31 +62,33 @@ export function encodeRecord(events: readonly RawEvent[]): Buffer {
 }
 
 function decodePayload(payload: Buffer): RawEvent[] {
-  const jsonLength = payload.readUInt32LE(0);
-  const rows = JSON.parse(payload.toString('utf8', 4, 4 + jsonLength)) as Row[];
-  let at = 4 + jsonLength;
-  return rows.map((r) => {
-    const len = r[11];
+  let at = 0;
+  const count = payload.readUInt32LE(at);
+  at += 4;
+  const text = (): string => {
+    const n = payload.readUInt32LE(at);
+    if (at + 4 + n > payload.length) throw new Error('field runs past the end of the record');
+    const value = payload.toString('utf8', at + 4, at + 4 + n);
+    at += 4 + n;
+    return value;
+  };
+  const events: RawEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const h = JSON.parse(text()) as Header;
+    const metadataJson = text();
+    const dataJson = text();
+    const len = payload.readInt32LE(at);
+    at += 4;
     let attachment: Uint8Array | null = null;
     if (len >= 0) {
+      if (at + len > payload.length) throw new Error('attachment runs past the end of the record');
       attachment = new Uint8Array(payload.subarray(at, at + len));
       at += len;
     }
-    return {
-      position: r[0],
-      eventId: r[1],
-      streamId: r[2],
-      streamVersion: r[3],
-      type: r[4],
-      schemaVersion: r[5],
-      dataJson: r[6],
-      metadataJson: r[7],
-      recordedAt: r[8],
-      prevHash: r[9],
-      hash: r[10],
-      attachment,
-    };
-  });
+    events.push({ position: h[0], eventId: h[1], streamId: h[2], streamVersion: h[3], type: h[4], schemaVersion: h[5], recordedAt: h[6], prevHash: h[7], hash: h[8], metadataJson, dataJson, attachment });
+  }
+  if (at !== payload.length) throw new Error(`${payload.length - at} unexpected bytes after the last event`);
+  return events;
 }
 
 /** How a scan of the journal ended. */
@@ -146,7 +155,7 @@ export function scanJournal(path: string, offset: number, onRecord: (events: Raw
       }
       let events: RawEvent[];
       try {
-        events = decodePayload(Buffer.from(payload));
+        events = decodePayload(payload);
       } catch (err) {
         return { kind: 'corrupt', offset: at, detail: `record at byte ${at} passes its checksum but cannot be decoded (${(err as Error).message})` };
       }
