@@ -2,8 +2,7 @@
 // for a raw sql.js baseline that has none of the store's logic (no validation, hashing,
 // journal or fsync), optionally plus a plain "write the journal bytes + fdatasync".
 import { randomBytes, randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasync, openSync, writeSync } from 'node:fs';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import { encodeRecord } from '../src/adapters/sqljs/journal.js';
 import { EVENT_COLUMNS, createSchema, rawToParams, tuneConnection } from '../src/adapters/sqljs/schema.js';
@@ -128,7 +127,8 @@ export function toRawCalls(calls: readonly Call[], firstPosition = 1): RawCall[]
 /**
  * The raw baseline: an in-memory sql.js database with the store's schema and a plain
  * prepared INSERT in a transaction per call. With a journal path it also writes the call's
- * journal bytes and fdatasyncs them first (as the store's JournalWriter does, via fs/promises).
+ * journal bytes and fdatasyncs them first, with the same calls as the store's JournalWriter
+ * (writeSync, then fdatasync on the thread pool), but without overlapping them with the insert.
  */
 export class RawBaseline {
   private written = 0;
@@ -136,7 +136,7 @@ export class RawBaseline {
   private constructor(
     private readonly db: Database,
     private readonly insert: Statement,
-    private readonly journal: FileHandle | null,
+    private readonly journal: number | null,
   ) {}
 
   static async create(journalPath?: string): Promise<RawBaseline> {
@@ -145,7 +145,7 @@ export class RawBaseline {
     createSchema(db);
     tuneConnection(db); // the same connection settings the store uses
     const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
-    const journal = journalPath ? await open(journalPath, 'w') : null;
+    const journal = journalPath ? openSync(journalPath, 'w') : null;
     return new RawBaseline(db, insert, journal);
   }
 
@@ -159,13 +159,10 @@ export class RawBaseline {
   /** Journal bytes + fdatasync, then the insert (the store's order). */
   async appendDurable(call: RawCall): Promise<void> {
     const journal = this.journal;
-    if (!journal) throw new Error('RawBaseline was created without a journal');
+    if (journal === null) throw new Error('RawBaseline was created without a journal');
     let done = 0;
-    while (done < call.record.length) {
-      const { bytesWritten } = await journal.write(call.record, done, call.record.length - done, this.written + done);
-      done += bytesWritten;
-    }
-    await journal.datasync();
+    while (done < call.record.length) done += writeSync(journal, call.record, done, call.record.length - done, this.written + done);
+    await new Promise<void>((resolve, reject) => fdatasync(journal, (err) => (err ? reject(err) : resolve())));
     this.written += call.record.length;
     this.insertRows(call.params);
   }
@@ -177,6 +174,6 @@ export class RawBaseline {
   async close(): Promise<void> {
     this.insert.free();
     this.db.close();
-    await this.journal?.close();
+    if (this.journal !== null) closeSync(this.journal);
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import initSqlJs from 'sql.js';
@@ -215,8 +215,8 @@ test('a snapshot from a newer format is refused with an upgrade hint', async (t)
 test('if the journal write fails, the append is rolled back and no reader ever sees it', async (t) => {
   const dir = tempDir(t);
   const store = await storeWith(dir, 1);
-  const journal = (store as unknown as { journal: { handle: { close(): Promise<void> } } }).journal;
-  await journal.handle.close(); // the next write fails with EBADF, as a failing disk would
+  const journal = (store as unknown as { journal: { fd: number } }).journal;
+  closeSync(journal.fd); // the next write fails with EBADF, as a failing disk would
   const seen: number[] = [];
   const appending = store.append('document-x', [submitted('x'), submitted('x', 'y')]);
   const reading = (async () => {

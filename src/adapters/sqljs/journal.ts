@@ -1,6 +1,4 @@
-import { closeSync, fstatSync, linkSync, unlinkSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { open as openAsync } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, linkSync, unlinkSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { RawEvent } from '../../core/eventStore.js';
 
@@ -238,16 +236,19 @@ export function cutTornTail(path: string, offset: number): string {
   return aside;
 }
 
-/** The journal's writer. Appends are serialised by the store. */
+/**
+ * The journal's writer. Appends are serialised by the store. The record is copied into the
+ * page cache synchronously (cheap), and only the fdatasync runs on the thread pool, so it
+ * overlaps with whatever the caller does next (the store inserts the rows meanwhile).
+ */
 export class JournalWriter {
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     private size: number,
   ) {}
 
-  static async open(path: string, size: number): Promise<JournalWriter> {
-    const handle = await openAsync(path, 'r+');
-    return new JournalWriter(handle, size);
+  static open(path: string, size: number): Promise<JournalWriter> {
+    return Promise.resolve(new JournalWriter(openSync(path, 'r+'), size));
   }
 
   get bytes(): number {
@@ -255,31 +256,47 @@ export class JournalWriter {
   }
 
   /** Writes one record durably. On failure the file is cut back to where it was. */
-  async append(record: Buffer): Promise<void> {
+  append(record: Buffer): Promise<void> {
     const at = this.size;
     try {
       let written = 0;
-      while (written < record.length) {
-        const { bytesWritten } = await this.handle.write(record, written, record.length - written, at + written);
-        written += bytesWritten;
-      }
-      await this.handle.datasync();
-      this.size = at + record.length;
+      while (written < record.length) written += writeSync(this.fd, record, written, record.length - written, at + written);
     } catch (err) {
-      await this.handle.truncate(at).catch(() => undefined);
-      throw err;
+      this.cutBack(at);
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(this.fd, (err) => {
+        if (err) {
+          this.cutBack(at);
+          reject(err);
+        } else {
+          this.size = at + record.length;
+          resolve();
+        }
+      });
+    });
+  }
+
+  private cutBack(at: number): void {
+    try {
+      ftruncateSync(this.fd, at);
+    } catch {
+      /* the record is torn at worst, which open() handles */
     }
   }
 
   /** Removes the last record again (used when applying it in memory failed). */
-  async undo(toSize: number): Promise<void> {
-    await this.handle.truncate(toSize);
-    await this.handle.datasync();
+  undo(toSize: number): Promise<void> {
+    ftruncateSync(this.fd, toSize);
+    fdatasyncSync(this.fd);
     this.size = toSize;
+    return Promise.resolve();
   }
 
-  async close(): Promise<void> {
-    await this.handle.close();
+  close(): Promise<void> {
+    closeSync(this.fd);
+    return Promise.resolve();
   }
 }
 
