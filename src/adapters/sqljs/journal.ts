@@ -263,7 +263,7 @@ export class JournalWriter {
       while (written < record.length) written += writeSync(this.fd, record, written, record.length - written, at + written);
     } catch (err) {
       this.cutBack(at);
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<void>((resolve, reject) => {
       fdatasync(this.fd, (err) => {
