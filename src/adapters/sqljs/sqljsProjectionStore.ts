@@ -5,6 +5,7 @@ import type { Database, Statement } from 'sql.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
 import type { Checkpoint, ProjectionStore } from '../../core/projections/projection.js';
 import { fsyncDir } from './journal.js';
+import { tuneConnection } from './schema.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 
 export const PROJECTIONS_FILE = 'projections.sqlite';
@@ -50,6 +51,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
       }
     }
     db ??= new SQL.Database();
+    tuneConnection(db);
     db.exec(`
       CREATE TABLE IF NOT EXISTS docs (projection TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (projection, key)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL);
@@ -114,6 +116,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
     for (const s of this.statements.values()) s.free();
     this.statements.clear();
     const image = this.db.export();
+    tuneConnection(this.db);
     const target = join(this.dir, PROJECTIONS_FILE);
     const tmp = `${target}.tmp`;
     const handle = await openAsync(tmp, 'w');
