@@ -1,11 +1,12 @@
 // Bundles the extension (dist/extension.js) and the CLI (dist/cli.js), and copies the
 // sql.js WebAssembly binary beside them.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = {
   bundle: true,
   platform: 'node',
@@ -15,6 +16,7 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  define: { RAG_LEDGER_VERSION: JSON.stringify(version) },
 };
 
 mkdirSync('dist', { recursive: true });

@@ -4,7 +4,10 @@ import { CheckFailed, UsageError, parseCommandArgs } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
 import { exportCommand, importCommand, rebuildCommand, recoverCommand } from './commands/maintenanceCommands.js';
 
-const VERSION = '0.1.0';
+declare const RAG_LEDGER_VERSION: string | undefined;
+
+/** Injected by esbuild from package.json; "dev" when running from sources. */
+const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'dev';
 
 const commands: readonly Command[] = [logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
 
