@@ -71,9 +71,11 @@ export class ProjectionRunner {
    */
   private async runAll(projections: readonly Projection[], forceRebuild: boolean, options: RunOptions): Promise<RunResult[]> {
     const started = Date.now();
-    const runs = projections.map((p) => new Run(p, this.store, forceRebuild));
-    if (runs.length === 0) return [];
     const head = (await this.events.head()).position;
+    // A checkpoint beyond the head means the log lost its tail (e.g. restored from an older
+    // copy): the projection holds documents for events that no longer exist, so rebuild it.
+    const runs = projections.map((p) => new Run(p, this.store, forceRebuild || (this.store.checkpoint(p.name)?.position ?? 0) > head));
+    if (runs.length === 0) return [];
     const batchSize = options.batchSize ?? 2000;
     const fromPosition = Math.min(...runs.map((r) => r.fromPosition));
     const types = [...new Set(runs.flatMap((r) => r.projection.eventTypes))];

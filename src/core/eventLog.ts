@@ -10,6 +10,10 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 const NO_METADATA: EventMetadata = Object.freeze({});
 
+/** Control characters and unpaired UTF-16 surrogates (which SQLite would store altered). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
+const BAD_ID_CHARS = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,254}$/;
 
 export function assertStreamId(streamId: string): void {
@@ -98,7 +102,11 @@ export function planAppend(streamId: string, events: readonly NewEvent[], expect
   if (events.length === 0) throw new ValidationError('append needs at least one event');
   const encoded = events.map((e) => ({ e, enc: encodeEvent(e), id: e.eventId ?? ctx.newId() }));
   const supplied = events.flatMap((e) => (e.eventId === undefined ? [] : [e.eventId]));
-  for (const id of supplied) if (!id || id.length > 200) throw new ValidationError(`invalid event id ${JSON.stringify(id)}`, [], 'Use a non-empty id of at most 200 characters.');
+  for (const id of supplied) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200 || BAD_ID_CHARS.test(id)) {
+      throw new ValidationError(`invalid event id ${JSON.stringify(id)}`, [], 'Use a non-empty id of at most 200 characters, without control characters or unpaired surrogates.');
+    }
+  }
   const stored = supplied.length > 0 ? ctx.existingPositions(supplied) : new Map<string, number>();
   const positions: (number | undefined)[] = [];
   const fresh: typeof encoded = [];

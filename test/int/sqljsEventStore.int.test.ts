@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, closeSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import initSqlJs from 'sql.js';
@@ -248,4 +249,48 @@ test('the journal round-trips every stored byte: non-ASCII text, empty strings, 
   for await (const r of reopened.readRaw()) after.push(r);
   assert.deepEqual(after, before);
   assert.equal((await reopened.verify()).ok, true);
+});
+
+test('a damaged length field in the middle of the journal is corruption, not a torn tail; nothing is cut', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 4);
+  (store as unknown as { lock: { release(): void } }).lock.release();
+  const journal = join(dir, 'events.journal');
+  const bytes = readFileSync(journal);
+  const second = 16 + 16 + bytes.readUInt32LE(16 + 4); // file header, then record 1 (16-byte header + payload)
+  bytes[second + 6] = bytes[second + 6]! ^ 0x40; // record 2's length now runs past the end of the file
+  writeFileSync(journal, bytes);
+  await assert.rejects(SqlJsEventStore.open(dir), (err: unknown) => err instanceof CorruptStoreError && /intact record follows/.test(err.message));
+  assert.deepEqual(readFileSync(journal), bytes, 'the journal is left exactly as it was');
+  assert.equal(readdirSync(dir).some((f) => f.includes('torn')), false);
+});
+
+test('an append whose fdatasync fails is reported, and the store refuses further appends until reopened', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 1);
+  // Simulate a disk error on the next fdatasync (the journal calls fs.fdatasync at run time).
+  const fs = createRequire(__filename)('node:fs') as { fdatasync: (fd: number, cb: (err: Error | null) => void) => void };
+  const original = fs.fdatasync;
+  fs.fdatasync = (_fd, cb) => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+  try {
+    await assert.rejects(store.append('document-x', [submitted('x')]), /EIO/);
+  } finally {
+    fs.fdatasync = original;
+  }
+  assert.equal((await store.head()).position, 2, 'the failed append is not visible');
+  await assert.rejects(store.append('document-y', [submitted('y')]), (err: unknown) => err instanceof StoreReadOnlyError && /could not be made durable.*reopen/.test(err.message));
+  await store.close();
+  const reopened = await SqlJsEventStore.open(dir);
+  t.after(() => reopened.close());
+  assert.equal((await reopened.verify()).ok, true);
+  assert.ok([2, 3].includes((await reopened.head()).position), 'the outcome of the failed append is whatever reached the journal');
+});
+
+test('a read-only store cannot snapshot', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 1);
+  await store.close();
+  const reader = await SqlJsEventStore.open(dir, { mode: 'read' });
+  t.after(() => reader.close());
+  await assert.rejects(reader.snapshot(), StoreReadOnlyError);
 });

@@ -117,6 +117,9 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal((await store.head()).position, 3);
       assert.equal(await store.streamVersion('document-b'), 0);
       await assert.rejects(store.append('document-a', [submitted('a', 'p', 'dup'), submitted('a', 'q', 'dup')]), /appears twice/);
+      for (const bad of ['', 'x'.repeat(201), 'tab\there', 'lone \uD800 surrogate']) {
+        await assert.rejects(store.append('document-a', [{ ...submitted('a', 'p'), eventId: bad }]), /invalid event id/);
+      }
     });
 
     test('reads all events from a global position, by type, category, stream and limit', async (t) => {

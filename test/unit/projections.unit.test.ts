@@ -142,6 +142,16 @@ describe('projection runner', () => {
     await assert.rejects(new ProjectionRunner(events, store, [count(2, 'v2')]).rebuild('nope'), /no projection named nope/);
   });
 
+  test('a checkpoint beyond the log head (the log lost its tail) triggers a rebuild', async () => {
+    const events = new InMemoryEventStore();
+    await events.append('document-a', [submitted('a')]);
+    const store = new InMemoryProjectionStore();
+    store.commit('document-status', new Map([['doc:ghost', { document_id: 'ghost' }]]), { version: 1, position: 50 });
+    const [result] = await new ProjectionRunner(events, store, standardProjections.slice(0, 1)).catchUp();
+    assert.equal(result!.rebuilt, true);
+    assert.deepEqual([...store.list('document-status', 'doc:')].map(([k]) => k), ['doc:a']);
+  });
+
   test('reports progress and stops on cancel with a consistent checkpoint', async () => {
     const events = new InMemoryEventStore();
     for (let i = 0; i < 10; i++) await events.append(`document-${i}`, [submitted(`${i}`)]);

@@ -1,4 +1,5 @@
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, linkSync, unlinkSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { RawEvent } from '../../core/eventStore.js';
 
@@ -8,13 +9,17 @@ import type { RawEvent } from '../../core/eventStore.js';
  * cost of persisting an append is proportional to the append, not to the log.
  *
  *   file   = HEADER record*
- *   record = u32le payloadLength, u32le crc32(payload), payload (see encodeRecord)
+ *   record = u32le magic "RRL1", u32le payloadLength, u32le crc32(payload), u32le crc32(first 12 bytes), payload
  *
- * A crash can leave only the last record torn; a bad record followed by more bytes is corruption.
+ * A crash can leave only the last record torn; a bad record followed by an intact one is corruption.
  */
 export const JOURNAL_HEADER = Buffer.from('RAG-LEDGER-JRN1\n', 'ascii');
-const RECORD_HEADER = 8;
-const MAX_RECORD = 1 << 30;
+/** Marks the start of every record, so a scan can find intact records after damage. */
+const RECORD_MAGIC = 0x314c5252; // "RRL1" little-endian
+/** magic, payload length, crc32(payload), crc32(the first 12 header bytes). */
+const RECORD_HEADER = 16;
+/** The largest record (one append call) the journal accepts. */
+export const MAX_RECORD = 1 << 30;
 
 /**
  * payload = u32le count, then per event:
@@ -31,8 +36,10 @@ export function encodeRecord(events: readonly RawEvent[]): Buffer {
     const e = events[i]!;
     payloadLength += 16 + Buffer.byteLength(headers[i]!) + Buffer.byteLength(e.metadataJson) + Buffer.byteLength(e.dataJson) + (e.attachment?.byteLength ?? 0);
   }
+  if (payloadLength > MAX_RECORD) throw new RangeError(`a journal record of ${payloadLength} bytes exceeds the limit of ${MAX_RECORD} bytes`);
   const buf = Buffer.allocUnsafe(RECORD_HEADER + payloadLength);
-  buf.writeUInt32LE(payloadLength, 0);
+  buf.writeUInt32LE(RECORD_MAGIC, 0);
+  buf.writeUInt32LE(payloadLength, 4);
   let at = RECORD_HEADER;
   buf.writeUInt32LE(events.length, at);
   at += 4;
@@ -55,7 +62,8 @@ export function encodeRecord(events: readonly RawEvent[]): Buffer {
       at += 4;
     }
   }
-  buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER)), 4);
+  buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER)), 8);
+  buf.writeUInt32LE(crc32(buf.subarray(0, 12)), 12);
   return buf;
 }
 
@@ -125,40 +133,74 @@ class BlockReader {
   }
 }
 
+/** Whether a complete, intact record starts at `at`. */
+function intactRecordAt(reader: BlockReader, at: number): boolean {
+  const header = reader.read(at, RECORD_HEADER);
+  if (!header || header.readUInt32LE(0) !== RECORD_MAGIC || crc32(header.subarray(0, 12)) !== header.readUInt32LE(12)) return false;
+  const length = header.readUInt32LE(4);
+  const payload = length >= 4 && length <= MAX_RECORD ? reader.read(at + RECORD_HEADER, length) : null;
+  return payload !== null && crc32(payload) === header.readUInt32LE(8);
+}
+
+/** The offset of the first intact record after `from`, if any (found by its magic number). */
+export function findNextIntactRecord(path: string, from: number): number | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const reader = new BlockReader(fd, size);
+    const magic = Buffer.alloc(4);
+    magic.writeUInt32LE(RECORD_MAGIC, 0);
+    const window = Buffer.allocUnsafe(8 << 20);
+    for (let base = from + 1; base < size; base += window.length - 3) {
+      const n = readSync(fd, window, 0, Math.min(window.length, size - base), base);
+      for (let i = window.subarray(0, n).indexOf(magic); i >= 0; i = window.subarray(0, n).indexOf(magic, i + 1)) {
+        if (intactRecordAt(reader, base + i)) return base + i;
+      }
+      if (n < window.length) break;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Scans records from `offset`, calling `onRecord` with each record's events and the offset
- * just past it. Stops at the end of the file, a torn tail or corruption.
+ * just past it. Stops at the end of the file, a torn tail or corruption. A bad record is a
+ * torn tail (an append interrupted by a crash, never acknowledged) only when nothing intact
+ * follows it; otherwise it is corruption.
  */
 export function scanJournal(path: string, offset: number, onRecord: (events: RawEvent[], end: number) => void, limit = Number.POSITIVE_INFINITY): ScanEnd {
   const fd = openSync(path, 'r');
   try {
     const size = Math.min(fstatSync(fd).size, limit);
     const reader = new BlockReader(fd, size);
+    const tornOrCorrupt = (at: number, problem: string): ScanEnd => {
+      const next = findNextIntactRecord(path, at);
+      if (next === undefined || next >= size) return { kind: 'torn', offset: at, size };
+      return { kind: 'corrupt', offset: at, detail: `record at byte ${at} ${problem}, and an intact record follows at byte ${next}` };
+    };
     let at = offset;
     while (at < size) {
       const header = reader.read(at, RECORD_HEADER);
-      if (!header) return { kind: 'torn', offset: at, size };
-      const length = header.readUInt32LE(0);
-      const crc = header.readUInt32LE(4);
-      const end = at + RECORD_HEADER + length;
-      if (length < 4 || length > MAX_RECORD) {
-        // A crash can leave zero-filled space at the end; anything else is damage.
-        return restIsZero(fd, at, size) ? { kind: 'torn', offset: at, size } : { kind: 'corrupt', offset: at, detail: `record at byte ${at} has an impossible length ${length}` };
+      if (!header) return tornOrCorrupt(at, 'is cut short');
+      if (header.readUInt32LE(0) !== RECORD_MAGIC || crc32(header.subarray(0, 12)) !== header.readUInt32LE(12)) {
+        if (restIsZero(fd, at, size)) return { kind: 'torn', offset: at, size };
+        return tornOrCorrupt(at, 'has a damaged header');
       }
+      const length = header.readUInt32LE(4);
+      if (length < 4 || length > MAX_RECORD) return { kind: 'corrupt', offset: at, detail: `record at byte ${at} has an impossible length ${length}` };
       const payload = reader.read(at + RECORD_HEADER, length);
-      if (!payload) return { kind: 'torn', offset: at, size };
-      if (crc32(payload) !== crc) {
-        if (end === size) return { kind: 'torn', offset: at, size };
-        return { kind: 'corrupt', offset: at, detail: `record at byte ${at} fails its checksum and is followed by ${size - end} more bytes` };
-      }
+      if (!payload) return tornOrCorrupt(at, 'is cut short');
+      if (crc32(payload) !== header.readUInt32LE(8)) return tornOrCorrupt(at, 'fails its checksum');
       let events: RawEvent[];
       try {
         events = decodePayload(payload);
       } catch (err) {
         return { kind: 'corrupt', offset: at, detail: `record at byte ${at} passes its checksum but cannot be decoded (${(err as Error).message})` };
       }
-      onRecord(events, end);
-      at = end;
+      onRecord(events, at + RECORD_HEADER + length);
+      at += RECORD_HEADER + length;
     }
     return { kind: 'clean', offset: at };
   } finally {
@@ -228,6 +270,7 @@ export function cutTornTail(path: string, offset: number): string {
     } finally {
       closeSync(out);
     }
+    fsyncDir(dirname(path)); // the copy is durable before anything is cut
     ftruncateSync(fd, offset);
     fsyncSync(fd);
   } finally {
@@ -255,8 +298,20 @@ export class JournalWriter {
     return this.size;
   }
 
-  /** Writes one record durably. On failure the file is cut back to where it was. */
+  /**
+   * Set when the journal may disagree with what the store acknowledged (an fdatasync failed,
+   * or an undo could not be done). The store then refuses further appends until reopened.
+   */
+  failure: Error | null = null;
+
+  /**
+   * Writes one record durably. If the write itself fails, the file is cut back to where it
+   * was (a partial record can never pass its checksum). If the fdatasync fails, the record
+   * is left in place and the writer stops: whether it reached the disk is unknown, and a
+   * reader may already have seen it, so only a reopen can tell.
+   */
   append(record: Buffer): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     const at = this.size;
     try {
       let written = 0;
@@ -268,7 +323,7 @@ export class JournalWriter {
     return new Promise<void>((resolve, reject) => {
       fdatasync(this.fd, (err) => {
         if (err) {
-          this.cutBack(at);
+          this.failure = err;
           reject(err);
         } else {
           this.size = at + record.length;
@@ -288,9 +343,14 @@ export class JournalWriter {
 
   /** Removes the last record again (used when applying it in memory failed). */
   undo(toSize: number): Promise<void> {
-    ftruncateSync(this.fd, toSize);
-    fdatasyncSync(this.fd);
-    this.size = toSize;
+    try {
+      ftruncateSync(this.fd, toSize);
+      fdatasyncSync(this.fd);
+      this.size = toSize;
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      return Promise.reject(this.failure);
+    }
     return Promise.resolve();
   }
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { open as openAsync, rename } from 'node:fs/promises';
+import { open as openAsync, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import { CorruptStoreError, StoreNotEmptyError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../core/errors.js';
+import { ArchiveError, CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { ChainVerifier, GENESIS_HASH, decodeRaw, importFailure, planAppend } from '../../core/eventLog.js';
 import type {
@@ -39,6 +39,8 @@ export interface SqlJsEventStoreOptions {
 }
 
 const PAGE = 2000;
+/** Import writes journal records of about this size. */
+const IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
 
 /**
  * The event store on disk: sql.js holds the log in memory and answers queries; durability
@@ -162,15 +164,22 @@ export class SqlJsEventStore implements EventStore {
    */
   private async persist(journal: JournalWriter, records: readonly RawEvent[]): Promise<void> {
     const before = journal.bytes;
-    const durable = journal.append(encodeRecord(records));
-    let insertError: unknown;
-    this.db.exec('BEGIN');
+    let record: Buffer;
     try {
+      record = encodeRecord(records);
+    } catch (err) {
+      if (err instanceof RangeError) throw new ValidationError(`this append is too large for one journal record: ${err.message}`, [], 'Append fewer or smaller events per call.');
+      throw err;
+    }
+    const durable = journal.append(record);
+    let insertError: unknown;
+    try {
+      this.db.exec('BEGIN');
       const insert = this.statement(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
       for (const r of records) insert.run(rawToParams(r));
     } catch (err) {
       insertError = err;
-      this.db.exec('ROLLBACK');
+      this.rollbackQuietly();
     }
     let done!: () => void;
     this.inflight = new Promise<void>((resolve) => (done = resolve));
@@ -178,7 +187,7 @@ export class SqlJsEventStore implements EventStore {
       try {
         await durable;
       } catch (err) {
-        if (insertError === undefined) this.db.exec('ROLLBACK');
+        if (insertError === undefined) this.rollbackQuietly();
         throw err;
       }
       if (insertError !== undefined) {
@@ -188,7 +197,7 @@ export class SqlJsEventStore implements EventStore {
       try {
         this.db.exec('COMMIT');
       } catch (err) {
-        this.db.exec('ROLLBACK');
+        this.rollbackQuietly();
         await journal.undo(before);
         throw err;
       }
@@ -200,6 +209,15 @@ export class SqlJsEventStore implements EventStore {
     this.headState = { position: last.position, hash: last.hash };
     this.journalEnd = journal.bytes;
     this.maybeScheduleSnapshot();
+  }
+
+  /** SQLite may already have rolled back by itself (after NOMEM, FULL, IOERR). */
+  private rollbackQuietly(): void {
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      /* no transaction was open */
+    }
   }
 
   /**
@@ -274,20 +292,33 @@ export class SqlJsEventStore implements EventStore {
     return this.exclusive(async () => {
       const journal = this.assertWritable();
       if (this.headState.position > 0) throw new StoreNotEmptyError(this.location, this.headState.position);
+      // Check everything before writing anything, so a bad archive leaves the store empty.
+      const all: RawEvent[] = [];
       const verifier = new ChainVerifier(this.options.hasher);
-      let batch: RawEvent[] = [];
-      let count = 0;
+      const ids = new Set<string>();
+      const versions = new Map<string, number>();
       for await (const raw of events) {
         if (!verifier.check(raw)) throw importFailure(verifier.report());
+        if (ids.has(raw.eventId)) throw new ArchiveError(`position ${raw.position}`, `event id ${raw.eventId} appears twice`);
+        ids.add(raw.eventId);
+        const expected = (versions.get(raw.streamId) ?? 0) + 1;
+        if (raw.streamVersion !== expected) throw new ArchiveError(`position ${raw.position}`, `stream ${raw.streamId} jumps to version ${raw.streamVersion}, expected ${expected}`);
+        versions.set(raw.streamId, expected);
+        all.push(raw);
+      }
+      let batch: RawEvent[] = [];
+      let bytes = 0;
+      for (const raw of all) {
         batch.push(raw);
-        if (batch.length >= 1000) {
+        bytes += raw.dataJson.length + raw.metadataJson.length + (raw.attachment?.byteLength ?? 0) + 256;
+        if (bytes >= IMPORT_BATCH_BYTES) {
           await this.persist(journal, batch);
-          count += batch.length;
           batch = [];
+          bytes = 0;
         }
       }
       if (batch.length > 0) await this.persist(journal, batch);
-      return count + batch.length;
+      return all.length;
     });
   }
 
@@ -355,6 +386,10 @@ export class SqlJsEventStore implements EventStore {
           for (const e of events) {
             if (mismatch) return;
             seen++;
+            if (e.position !== seen) {
+              mismatch = { position: seen, kind: e.position > seen ? 'removed' : 'reordered', detail: `the journal holds event ${e.position} where event ${seen} belongs` };
+              return;
+            }
             const stored = hashes[e.position - 1];
             if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
             else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
@@ -377,18 +412,26 @@ export class SqlJsEventStore implements EventStore {
   refresh(): Promise<number> {
     return this.exclusive(() => {
       if (this.journal) return Promise.resolve(0);
+      const journalPath = join(this.location, JOURNAL_FILE);
+      if (statSync(journalPath).size < this.journalEnd) {
+        throw new CorruptStoreError(journalPath, `the journal is now shorter than the ${this.journalEnd} bytes this reader loaded (the writer undid an append)`);
+      }
       const before = this.headState.position;
-      const replay = replayJournal(this.db, join(this.location, JOURNAL_FILE), this.journalEnd, this.headState);
-      if (replay.end.kind === 'corrupt') throw new CorruptStoreError(join(this.location, JOURNAL_FILE), replay.end.detail);
+      const replay = replayJournal(this.db, journalPath, this.journalEnd, this.headState);
       this.headState = replay.head;
-      this.journalEnd = replay.end.offset;
+      this.journalEnd = replay.end.kind === 'clean' ? replay.end.offset : replay.lastGoodOffset;
+      if (replay.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, replay.end.detail);
       return Promise.resolve(this.headState.position - before);
     });
   }
 
   /** Writes a snapshot now (normally done in the background and on close). */
   async snapshot(): Promise<void> {
-    await this.exclusive(async () => this.startSnapshot());
+    await this.exclusive(async () => {
+      this.assertWritable();
+      await this.snapshotWrite;
+      this.startSnapshot();
+    });
     await this.snapshotWrite;
     if (this.snapshotError) throw this.snapshotError;
   }
@@ -444,7 +487,7 @@ export class SqlJsEventStore implements EventStore {
         this.snapshotError = undefined;
       },
       (err: unknown) => {
-        this.exportedOffset = this.snapshotOffset;
+        // Try again only after the journal has grown by another threshold.
         // Nothing is lost: the journal still holds everything, and the next snapshot retries.
         this.snapshotError = err instanceof Error ? err : new Error(String(err));
       },
@@ -453,15 +496,20 @@ export class SqlJsEventStore implements EventStore {
 
   private async writeImage(image: Uint8Array): Promise<void> {
     const target = join(this.location, SNAPSHOT_FILE);
-    const tmp = `${target}.tmp`;
-    const handle = await openAsync(tmp, 'w');
+    const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
     try {
-      await handle.writeFile(image);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await openAsync(tmp, 'wx');
+      try {
+        await handle.writeFile(image);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, target);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
-    await rename(tmp, target);
     fsyncDir(this.location);
   }
 
@@ -474,6 +522,9 @@ export class SqlJsEventStore implements EventStore {
   private assertWritable(): JournalWriter {
     if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
     if (!this.journal) throw new StoreReadOnlyError(this.location, 'it was opened read-only');
+    if (this.journal.failure) {
+      throw new StoreReadOnlyError(this.location, `an earlier append could not be made durable (${this.journal.failure.message}); close and reopen the store to see what reached the disk`);
+    }
     return this.journal;
   }
 
@@ -557,8 +608,9 @@ function readHead(db: Database): LogHead {
 }
 
 /** Applies journal records after `offset` to the database; each must continue the chain. */
-function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal> } {
+function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal>; lastGoodOffset: number } {
   let current = head;
+  let lastGoodOffset = offset;
   const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
   db.exec('BEGIN');
   try {
@@ -571,9 +623,10 @@ function replayJournal(db: Database, journalPath: string, offset: number, head: 
       for (const e of events) insert.run(rawToParams(e));
       const last = events[events.length - 1]!;
       current = { position: last.position, hash: last.hash };
+      lastGoodOffset = at;
     });
     db.exec('COMMIT');
-    return { head: current, end };
+    return { head: current, end, lastGoodOffset };
   } catch (err) {
     db.exec('ROLLBACK');
     throw err;

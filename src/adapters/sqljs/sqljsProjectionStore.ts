@@ -23,7 +23,10 @@ export interface SqlJsProjectionStoreOptions {
  * are disposable: after a crash they resume from the checkpoint in the last flushed file.
  */
 export class SqlJsProjectionStore implements ProjectionStore {
-  private dirty = false;
+  /** Bumped by every change; a flush records the generation its image contains. */
+  private generation = 0;
+  private flushedGeneration = 0;
+  private flushing: Promise<void> = Promise.resolve();
   private readonly statements = new Map<string, Statement>();
 
   private constructor(
@@ -95,7 +98,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
       this.db.exec('ROLLBACK');
       throw err;
     }
-    this.dirty = true;
+    this.generation++;
   }
 
   truncate(name: string): void {
@@ -108,11 +111,20 @@ export class SqlJsProjectionStore implements ProjectionStore {
       this.db.exec('ROLLBACK');
       throw err;
     }
-    this.dirty = true;
+    this.generation++;
   }
 
-  async flush(): Promise<void> {
-    if (!this.writable || !this.dirty) return;
+  /** Writes the file if anything changed; flushes run one at a time. */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.writeFile());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Exports synchronously (a consistent image), then writes it: temp file, fsync, rename. */
+  private async writeFile(): Promise<void> {
+    if (!this.writable || this.generation === this.flushedGeneration) return;
+    const generation = this.generation;
     for (const s of this.statements.values()) s.free();
     this.statements.clear();
     const image = this.db.export();
@@ -128,7 +140,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
     }
     await rename(tmp, target);
     fsyncDir(this.dir);
-    this.dirty = false;
+    this.flushedGeneration = generation;
   }
 
   async close(): Promise<void> {
