@@ -294,3 +294,11 @@ test('a read-only store cannot snapshot', async (t) => {
   t.after(() => reader.close());
   await assert.rejects(reader.snapshot(), StoreReadOnlyError);
 });
+
+test('a store whose recovery was interrupted is not opened until recover completes it', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 1);
+  await store.close();
+  writeFileSync(join(dir, 'recover-in-progress.json'), '{}');
+  await assert.rejects(SqlJsEventStore.open(dir, { mode: 'read' }), (err: unknown) => err instanceof CorruptStoreError && /recovery of this store was interrupted/.test(err.message) && /rag-ledger recover/.test(err.hint));
+});

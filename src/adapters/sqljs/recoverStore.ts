@@ -1,156 +1,668 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Database } from 'sql.js';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { StoreNotFoundError, UnsupportedFormatError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier } from '../../core/eventLog.js';
+import { GENESIS_HASH, decodeRaw, hashEvent } from '../../core/eventLog.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { sha256 } from '../node/sha256.js';
 import { JOURNAL_HEADER, createJournal, encodeRecord, fsyncDir, hasJournalHeader, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, createSchema, rawToParams, rowToRaw } from './schema.js';
+import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams, rowToRaw } from './schema.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { PROJECTIONS_FILE } from './sqljsProjectionStore.js';
 import { StoreLock } from './storeLock.js';
 
-/** What `recover` did. Nothing is deleted: every replaced file is kept beside the store. */
+/**
+ * Present while `recover` replaces the store's files: it lists the planned renames, so that the
+ * next `recover` can complete (or undo) a recovery that was interrupted half-way. A store must
+ * not be opened while it exists.
+ */
+export { RECOVER_MARKER_FILE };
+/** Suffix of the new files while they are written, before they are renamed into place. */
+const RECOVERING = '.recovering';
+
+/** A run of consecutive positions, both ends included. */
+export interface PositionRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What `recover` did. Nothing of the store is deleted: every replaced file is kept beside the store. */
 export interface RecoveryReport {
   readonly events: number;
   readonly headHash: string;
-  /** Which copy the recovered log came from. */
-  readonly source: 'journal' | 'snapshot' | 'both agree' | 'empty';
+  /**
+   * Which copy the recovered log came from: one copy held all of it ('both agree': each did),
+   * or it was spliced from the snapshot and the journal.
+   */
+  readonly source: 'journal' | 'snapshot' | 'both agree' | 'snapshot and journal' | 'empty';
   /** Events each copy held intact (valid hash chain from position 1). */
   readonly intact: { readonly snapshot: number; readonly journal: number };
-  /** The original files, renamed. */
+  /** The highest position found in any copy, intact or not (0 if none). */
+  readonly highestPosition: number;
+  /** Events that existed (up to `highestPosition`) but could not be recovered. */
+  readonly dropped: number;
+  /** Their positions, `events + 1` to `highestPosition`; null when nothing was dropped. */
+  readonly droppedPositions: PositionRange | null;
+  /** Positions up to `highestPosition` of which no copy was intact: why the log ends where it does. */
+  readonly unreadablePositions: readonly PositionRange[];
+  /** The original files, kept under new names. */
   readonly keptFiles: readonly string[];
   readonly notes: readonly string[];
 }
 
-function validPrefix(events: readonly RawEvent[], hasher: Hasher): RawEvent[] {
-  const verifier = new ChainVerifier(hasher);
-  const out: RawEvent[] = [];
-  for (const e of events) {
-    if (!verifier.check(e)) break;
-    out.push(e);
-  }
-  return out;
-}
-
-function readSnapshotEvents(db: Database): RawEvent[] {
-  const rows = db.exec(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`)[0]?.values ?? [];
-  return rows.map((r) => rowToRaw(r));
+/** `recover-in-progress.json`. File names are relative to the store directory. */
+interface RecoveryMarker {
+  readonly version: 1;
+  readonly stamp: string;
+  /** Originals kept under a second name (a hard link) before their replacement is renamed over them. */
+  readonly kept: readonly { readonly file: string; readonly as: string }[];
+  /** The new files (complete and fsync'd before the marker was written) and where they go. */
+  readonly install: readonly { readonly from: string; readonly to: string; readonly size: number; readonly sha256: string }[];
+  /** Originals renamed aside without a replacement (read models: rebuilt on next use). */
+  readonly moved: readonly { readonly file: string; readonly as: string }[];
+  /** The report of the recovery, returned by whichever call completes it. */
+  readonly report: RecoveryReport;
 }
 
 /**
- * Rebuilds a damaged store from whatever is intact: the longest valid hash chain found in
- * the snapshot or the journal. The originals are renamed to `*.before-recover-<time>`.
+ * Rebuilds a damaged store from everything intact: the longest hash chain that can be built
+ * from the snapshot's rows and every intact journal record (damaged records are skipped and
+ * the scan resumes at the next intact one). The new files are written and fsync'd under
+ * temporary names first; only then are the originals kept as `*.before-recover-<time>` and the
+ * new files renamed into place, under a marker file that lets the next call finish an
+ * interrupted run. Throws StoreNotFoundError, and touches nothing, if `dir` holds no store.
  */
 export async function recoverStore(dir: string, hasher: Hasher = sha256): Promise<RecoveryReport> {
+  if (!isStore(dir)) throw new StoreNotFoundError(dir);
   const lock = StoreLock.acquire(dir, 'rag-ledger recover');
   try {
-    const SQL = await loadSqlJs();
+    if (!isStore(dir)) throw new StoreNotFoundError(dir);
     const notes: string[] = [];
-    const snapshotPath = join(dir, SNAPSHOT_FILE);
-    const journalPath = join(dir, JOURNAL_FILE);
-
-    let fromSnapshot: RawEvent[] = [];
-    if (existsSync(snapshotPath)) {
-      let db: Database | undefined;
-      try {
-        db = new SQL.Database(readFileSync(snapshotPath));
-        fromSnapshot = validPrefix(readSnapshotEvents(db), hasher);
-      } catch (err) {
-        notes.push(`the snapshot could not be read (${(err as Error).message})`);
-      } finally {
-        db?.close();
+    const asides: string[] = [];
+    const markerPath = join(dir, RECOVER_MARKER_FILE);
+    if (existsSync(markerPath)) {
+      const marker = readMarker(markerPath);
+      const placed = new Set<string>();
+      const complete = marker.install.every((s) => {
+        if (isOurs(join(dir, s.to), s)) placed.add(s.to);
+        else if (!isOurs(join(dir, s.from), s)) return false;
+        return true;
+      });
+      if (complete) {
+        install(dir, marker, placed, asides, notes);
+        discardLeftovers(dir);
+        return {
+          ...marker.report,
+          keptFiles: [...marker.kept, ...marker.moved].map((k) => join(dir, k.as)).concat(asides),
+          notes: [...marker.report.notes, `this completes a recovery started at ${marker.stamp} that was interrupted`, ...notes],
+        };
       }
+      rollBack(dir, marker, asides, notes);
+      notes.push(`a recovery started at ${marker.stamp} was interrupted before its new files were complete; it was undone and the store recovered again`);
     }
+    if (!isStore(dir)) throw new StoreNotFoundError(dir);
+    discardLeftovers(dir);
 
-    let fromJournal: RawEvent[] = [];
-    if (existsSync(journalPath)) {
-      if (!hasJournalHeader(journalPath)) notes.push('the journal has no valid header');
-      else {
-        const all: RawEvent[] = [];
-        const end = scanJournal(journalPath, JOURNAL_HEADER.length, (events) => all.push(...events));
-        if (end.kind === 'corrupt') notes.push(`the journal is damaged: ${end.detail}`);
-        if (end.kind === 'torn') notes.push(`the journal ended in an incomplete record at byte ${end.offset} (an append interrupted by a crash)`);
-        fromJournal = validPrefix(all, hasher);
-        if (fromJournal.length < all.length) notes.push(`the journal's hash chain breaks at position ${fromJournal.length + 1}`);
-      }
-    }
-
-    const agree = (a: RawEvent[], b: RawEvent[]): boolean => a.every((e, i) => b[i] === undefined || b[i].hash === e.hash);
-    let chosen: RawEvent[];
-    let source: RecoveryReport['source'];
-    if (fromSnapshot.length === 0 && fromJournal.length === 0) {
-      chosen = [];
-      source = 'empty';
-    } else if (fromJournal.length >= fromSnapshot.length) {
-      chosen = fromJournal;
-      source = fromSnapshot.length === fromJournal.length && agree(fromSnapshot, fromJournal) ? 'both agree' : 'journal';
-    } else {
-      chosen = fromSnapshot;
-      source = 'snapshot';
-    }
-    if (!agree(fromSnapshot, fromJournal)) notes.push('the snapshot and the journal disagree; the longer intact chain was kept and both originals are preserved');
-
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const keptFiles: string[] = [];
-    for (const f of [SNAPSHOT_FILE, JOURNAL_FILE, PROJECTIONS_FILE]) {
-      const p = join(dir, f);
-      if (existsSync(p)) {
-        const aside = `${p}.before-recover-${stamp}`;
-        renameSync(p, aside);
-        keptFiles.push(aside);
-      }
-    }
-    fsyncDir(dir);
-    writeJournal(journalPath, chosen);
-    const db = new SQL.Database();
+    const SQL = await loadSqlJs();
+    const plan = planRecovery(dir, SQL, hasher, notes);
+    const stamp = uniqueStamp(dir);
+    const newJournal = join(dir, JOURNAL_FILE + RECOVERING);
+    const newSnapshot = join(dir, SNAPSHOT_FILE + RECOVERING);
+    let marker: RecoveryMarker;
     try {
-      createSchema(db);
-      const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
-      db.exec('BEGIN');
-      for (const e of chosen) insert.run(rawToParams(e));
-      db.exec('COMMIT');
-      insert.free();
-      const { size } = statSync(journalPath);
-      db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(size)]);
-      writeDurably(`${snapshotPath}.tmp`, db.export());
-      renameSync(`${snapshotPath}.tmp`, snapshotPath);
+      writeJournal(newJournal, plan.chain);
+      checkJournal(newJournal, plan.chain);
+      const journalSize = statSync(newJournal).size;
+      writeDurably(newSnapshot, snapshotImage(SQL, plan.chain, journalSize));
       fsyncDir(dir);
-    } finally {
-      db.close();
+      const present = (f: string): boolean => existsSync(join(dir, f));
+      const kept = [JOURNAL_FILE, SNAPSHOT_FILE].filter(present).map((file) => ({ file, as: `${file}.before-recover-${stamp}` }));
+      const moved = [PROJECTIONS_FILE].filter(present).map((file) => ({ file, as: `${file}.before-recover-${stamp}` }));
+      marker = {
+        version: 1,
+        stamp,
+        kept,
+        install: [
+          { from: JOURNAL_FILE + RECOVERING, to: JOURNAL_FILE, size: journalSize, sha256: fileSha256(newJournal) },
+          { from: SNAPSHOT_FILE + RECOVERING, to: SNAPSHOT_FILE, size: statSync(newSnapshot).size, sha256: fileSha256(newSnapshot) },
+        ],
+        moved,
+        report: { ...plan.report, keptFiles: [...kept, ...moved].map((k) => join(dir, k.as)), notes: [...notes] },
+      };
+      writeMarker(markerPath, marker);
+    } catch (err) {
+      // Nothing of the store has been touched yet: only this call's unfinished output is removed.
+      if (!existsSync(markerPath)) for (const p of [newJournal, newSnapshot, `${markerPath}.tmp`]) removeQuietly(p);
+      throw err;
     }
-    const last = chosen[chosen.length - 1];
-    return {
-      events: chosen.length,
-      headHash: last?.hash ?? '0'.repeat(64),
-      source,
-      intact: { snapshot: fromSnapshot.length, journal: fromJournal.length },
-      keptFiles,
-      notes,
-    };
+    try {
+      install(dir, marker, new Set(), asides, notes);
+    } catch (err) {
+      try {
+        rollBack(dir, marker, asides, notes);
+        discardLeftovers(dir);
+      } catch (undoErr) {
+        throw new Error(
+          `recover failed while replacing the store's files (${(err as Error).message}) and could not put the originals back (${(undoErr as Error).message}); ` +
+            `${RECOVER_MARKER_FILE} records what was done: run recover again to complete it`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    return { ...marker.report, keptFiles: [...marker.report.keptFiles, ...asides], notes: [...notes] };
   } finally {
     lock.release();
   }
 }
 
+function isStore(dir: string): boolean {
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  return [SNAPSHOT_FILE, JOURNAL_FILE, RECOVER_MARKER_FILE].some((f) => existsSync(join(dir, f)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning: the longest hash chain from every intact copy of every event.
+
+/** One intact event, and which copies of the store hold it. */
+interface Candidate {
+  readonly event: RawEvent;
+  inSnapshot: boolean;
+  inJournal: boolean;
+}
+
+interface Plan {
+  readonly chain: readonly RawEvent[];
+  readonly report: Omit<RecoveryReport, 'keptFiles' | 'notes'>;
+}
+
+/** All intact events found, keyed by hash. */
+class Pool {
+  readonly byHash = new Map<string, Candidate>();
+  highest = 0;
+  damaged = 0;
+
+  constructor(private readonly hasher: Hasher) {}
+
+  add(e: RawEvent, from: 'snapshot' | 'journal'): void {
+    if (Number.isSafeInteger(e.position) && e.position > this.highest) this.highest = e.position;
+    const known = this.byHash.get(e.hash);
+    if (known && sameContent(known.event, e)) {
+      if (from === 'snapshot') known.inSnapshot = true;
+      else known.inJournal = true;
+      return;
+    }
+    if (known || !intact(e, this.hasher)) {
+      this.damaged++;
+      return;
+    }
+    this.byHash.set(e.hash, { event: e, inSnapshot: from === 'snapshot', inJournal: from === 'journal' });
+  }
+}
+
+/**
+ * Whether an event's stored hash matches its content, and it decodes. An intact event of a
+ * schema version newer than this build reads is not dropped: recover refuses (upgrade first).
+ */
+function intact(e: RawEvent, hasher: Hasher): boolean {
+  if (!Number.isSafeInteger(e.position) || e.position < 1 || typeof e.hash !== 'string' || typeof e.prevHash !== 'string') return false;
+  try {
+    if (hashEvent(hasher, e) !== e.hash) return false;
+  } catch {
+    return false;
+  }
+  try {
+    decodeRaw(e);
+    return true;
+  } catch (err) {
+    if (err instanceof UnsupportedFormatError) throw err;
+    return false;
+  }
+}
+
+function sameContent(a: RawEvent, b: RawEvent): boolean {
+  return (
+    a.position === b.position &&
+    a.eventId === b.eventId &&
+    a.streamId === b.streamId &&
+    a.streamVersion === b.streamVersion &&
+    a.type === b.type &&
+    a.schemaVersion === b.schemaVersion &&
+    a.recordedAt === b.recordedAt &&
+    a.prevHash === b.prevHash &&
+    a.hash === b.hash &&
+    a.metadataJson === b.metadataJson &&
+    a.dataJson === b.dataJson &&
+    (a.attachment === null ? b.attachment === null : b.attachment !== null && Buffer.from(a.attachment).equals(b.attachment))
+  );
+}
+
+function planRecovery(dir: string, SQL: SqlJsStatic, hasher: Hasher, notes: string[]): Plan {
+  const pool = new Pool(hasher);
+  const snapshotPath = join(dir, SNAPSHOT_FILE);
+  const journalPath = join(dir, JOURNAL_FILE);
+  if (existsSync(snapshotPath)) readSnapshot(snapshotPath, SQL, (e) => pool.add(e, 'snapshot'), notes);
+  else notes.push('there was no snapshot');
+  if (existsSync(journalPath)) readJournal(journalPath, (e) => pool.add(e, 'journal'), notes);
+  else notes.push('there was no journal');
+  if (pool.damaged > 0) notes.push(`${plural(pool.damaged, 'copy', 'copies')} of events failed their hash check (damaged or altered) and were ignored`);
+
+  const graph = new ChainGraph(pool);
+  const { chain, forks } = graph.longest();
+  const events = chain.length;
+  const inJournal = chain.filter((c) => c.inJournal).length;
+  const inSnapshot = chain.filter((c) => c.inSnapshot).length;
+  const source: RecoveryReport['source'] =
+    events === 0 ? 'empty' : inJournal === events && inSnapshot === events ? 'both agree' : inJournal === events ? 'journal' : inSnapshot === events ? 'snapshot' : 'snapshot and journal';
+  if (source === 'snapshot and journal') {
+    notes.push(`the log was spliced from both copies: ${plural(events - inJournal, 'event')} came from the snapshot because the journal's copies are damaged or missing`);
+  }
+  for (const p of forks) notes.push(`the copies hold different intact events at position ${p}; the one that continues the longer chain was kept (both originals are preserved)`);
+
+  const highest = Math.max(pool.highest, events);
+  const dropped = highest - events;
+  const unreadable = missingPositions(pool, highest);
+  if (dropped > 0) {
+    const first = events + 1;
+    const why = unreadable.some((r) => r.from <= first && first <= r.to)
+      ? `no intact copy of position ${first} was found`
+      : `no intact copy of position ${first} continues the hash chain from position ${events}`;
+    notes.push(`${plural(dropped, 'event')} after position ${events} could not be recovered (${dropped === 1 ? `position ${first}` : `positions ${first}-${highest}`}): ${why}`);
+  }
+  const last = chain[chain.length - 1];
+  return {
+    chain: chain.map((c) => c.event),
+    report: {
+      events,
+      headHash: last?.event.hash ?? GENESIS_HASH,
+      source,
+      intact: { snapshot: graph.prefix((c) => c.inSnapshot), journal: graph.prefix((c) => c.inJournal) },
+      highestPosition: highest,
+      dropped,
+      droppedPositions: dropped > 0 ? { from: events + 1, to: highest } : null,
+      unreadablePositions: unreadable,
+    },
+  };
+}
+
+/** Intact events linked by hash: an event's successors are the events at the next position whose prevHash is its hash. */
+class ChainGraph {
+  private readonly byPrev = new Map<string, Candidate[]>();
+
+  constructor(private readonly pool: Pool) {
+    for (const c of pool.byHash.values()) {
+      const list = this.byPrev.get(c.event.prevHash);
+      if (list) list.push(c);
+      else this.byPrev.set(c.event.prevHash, [c]);
+    }
+  }
+
+  private next(hash: string, position: number): Candidate[] {
+    return (this.byPrev.get(hash) ?? []).filter((c) => c.event.position === position + 1);
+  }
+
+  /** The longest chain from position 1; at a fork, the longer branch (then the journal's copy) wins. */
+  longest(): { chain: Candidate[]; forks: number[] } {
+    const length = new Map<Candidate, number>();
+    const all = [...this.pool.byHash.values()].sort((a, b) => b.event.position - a.event.position);
+    for (const c of all) {
+      let best = 0;
+      for (const n of this.next(c.event.hash, c.event.position)) best = Math.max(best, length.get(n) ?? 0);
+      length.set(c, best + 1);
+    }
+    const rank = (c: Candidate): number[] => [length.get(c) ?? 0, c.inJournal ? 1 : 0, c.inSnapshot ? 1 : 0];
+    const better = (a: Candidate, b: Candidate): boolean => {
+      const [x, y] = [rank(a), rank(b)];
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! > y[i]!;
+      return false;
+    };
+    const chain: Candidate[] = [];
+    const forks: number[] = [];
+    for (let hash = GENESIS_HASH, position = 0; ; position++) {
+      const options = this.next(hash, position);
+      if (options.length === 0) break;
+      if (options.length > 1) forks.push(position + 1);
+      const pick = options.reduce((a, b) => (better(b, a) ? b : a));
+      chain.push(pick);
+      hash = pick.event.hash;
+    }
+    return { chain, forks };
+  }
+
+  /** How far one copy alone holds a valid chain from position 1. */
+  prefix(holds: (c: Candidate) => boolean): number {
+    let count = 0;
+    for (let hash = GENESIS_HASH; ; count++) {
+      const pick = this.next(hash, count).find(holds);
+      if (!pick) return count;
+      hash = pick.event.hash;
+    }
+  }
+}
+
+/** Positions 1..highest of which no intact copy was found, as ranges. */
+function missingPositions(pool: Pool, highest: number): PositionRange[] {
+  const present = [...new Set([...pool.byHash.values()].map((c) => c.event.position))].sort((a, b) => a - b);
+  const out: PositionRange[] = [];
+  let expected = 1;
+  for (const p of present) {
+    if (p > highest) break;
+    if (p > expected) out.push({ from: expected, to: p - 1 });
+    expected = p + 1;
+  }
+  if (expected <= highest) out.push({ from: expected, to: highest });
+  return out;
+}
+
+/** Every row of the snapshot that can be read (all of them, or those before the damage). */
+function readSnapshot(path: string, SQL: SqlJsStatic, take: (e: RawEvent) => void, notes: string[]): void {
+  const bytes = readFileSync(path);
+  let rows = 0;
+  let db: Database | undefined;
+  try {
+    db = new SQL.Database(bytes);
+    const stmt = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`);
+    try {
+      while (stmt.step()) {
+        take(rowToRaw(stmt.get()));
+        rows++;
+      }
+    } finally {
+      stmt.free();
+    }
+  } catch (err) {
+    const why = (err as Error).message;
+    notes.push(rows > 0 ? `the snapshot could be read only as far as its row ${rows} (${why})` : `the snapshot could not be read (${why})`);
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * Every intact journal record. After a damaged record the scan resumes at the next offset where
+ * an intact record starts: scanJournal reports corruption only when an intact record follows
+ * (and names its offset, which is tried first), a torn end when nothing intact follows.
+ */
+function readJournal(path: string, take: (e: RawEvent) => void, notes: string[]): void {
+  if (!hasJournalHeader(path)) notes.push('the journal does not start with a valid header; its records were read anyway');
+  let offset = JOURNAL_HEADER.length;
+  let damagedAt: { offset: number; detail: string } | null = null;
+  for (;;) {
+    let records = 0;
+    const end = scanJournal(path, offset, (events) => {
+      records++;
+      for (const e of events) take(e);
+    });
+    if (damagedAt) {
+      if (records === 0) {
+        // `offset` does not start an intact record: try the next candidate.
+        if (end.kind === 'corrupt') {
+          offset = nextIntactRecord(path, offset, end.detail);
+          continue;
+        }
+        notes.push(`the journal is damaged at byte ${damagedAt.offset} (${damagedAt.detail}); no intact record follows`);
+        return;
+      }
+      notes.push(`the journal is damaged at byte ${damagedAt.offset} (${damagedAt.detail}); reading resumed at byte ${offset}`);
+      damagedAt = null;
+    }
+    if (end.kind === 'clean') return;
+    if (end.kind === 'torn') {
+      notes.push(`the journal ended in an incomplete record at byte ${end.offset} (an append interrupted by a crash)`);
+      return;
+    }
+    damagedAt = { offset: end.offset, detail: end.detail };
+    offset = nextIntactRecord(path, end.offset, end.detail);
+  }
+}
+
+/**
+ * Where the next intact record after the bad one at `from` starts (a scan from `from` ended
+ * 'corrupt', so one does). scanJournal's detail names it; if it does not, the offset is found by
+ * bisecting the scan's limit: a bad record is corrupt rather than torn only when an intact record
+ * starts before the limit. The result is only a candidate: the caller scans from it.
+ */
+function nextIntactRecord(path: string, from: number, detail: string): number {
+  const named = /intact record follows at byte (\d+)/.exec(detail);
+  if (named && Number(named[1]) > from) return Number(named[1]);
+  let lo = from + 1; // nothing after `from` starts before this limit
+  let hi = statSync(path).size; // something does before this one
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (scanJournal(path, from, () => undefined, mid).kind === 'corrupt') hi = mid;
+    else lo = mid;
+  }
+  return Math.max(from + 1, hi - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing the new files.
+
 function writeJournal(path: string, events: readonly RawEvent[]): void {
   createJournal(path);
   const fd = openSync(path, 'a');
   try {
-    for (let i = 0; i < events.length; i += 1000) writeSync(fd, encodeRecord(events.slice(i, i + 1000)));
+    for (let i = 0; i < events.length; ) {
+      // One record per batch of at most 1000 events or about 32 MiB.
+      let j = i;
+      let bytes = 0;
+      while (j < events.length && j - i < 1000 && (j === i || bytes < 32 << 20)) {
+        const e = events[j]!;
+        bytes += e.dataJson.length + e.metadataJson.length + (e.attachment?.byteLength ?? 0) + 256;
+        j++;
+      }
+      writeAll(fd, encodeRecord(events.slice(i, j)));
+      i = j;
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
+/** Reads the new journal back: it must hold exactly the recovered chain. */
+function checkJournal(path: string, events: readonly RawEvent[]): void {
+  let count = 0;
+  let lastHash = GENESIS_HASH;
+  const end = scanJournal(path, JOURNAL_HEADER.length, (batch) => {
+    count += batch.length;
+    lastHash = batch[batch.length - 1]?.hash ?? lastHash;
+  });
+  const expected = events[events.length - 1]?.hash ?? GENESIS_HASH;
+  if (end.kind !== 'clean' || count !== events.length || lastHash !== expected) {
+    throw new Error(`the new journal ${path} did not read back as written (${end.kind}, ${count} of ${events.length} events)`);
+  }
+}
+
+function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSize: number): Uint8Array {
+  const db = new SQL.Database();
   try {
-    writeSync(fd, bytes);
+    createSchema(db);
+    const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+    try {
+      db.exec('BEGIN');
+      for (const e of events) insert.run(rawToParams(e));
+      db.exec('COMMIT');
+    } finally {
+      insert.free();
+    }
+    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(journalSize)]);
+    return db.export();
+  } finally {
+    db.close();
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);
+}
+
+/** Writes a new file and fsyncs it (the caller fsyncs the directory). */
+function writeDurably(path: string, bytes: Uint8Array, flags = 'wx'): void {
+  const fd = openSync(path, flags);
+  try {
+    writeAll(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+function writeMarker(path: string, marker: RecoveryMarker): void {
+  const tmp = `${path}.tmp`;
+  writeDurably(tmp, Buffer.from(JSON.stringify(marker, null, 2)), 'w');
+  renameSync(tmp, path);
+  fsyncDir(dirname(path));
+}
+
+function readMarker(path: string): RecoveryMarker {
+  let marker: RecoveryMarker;
+  try {
+    marker = JSON.parse(readFileSync(path, 'utf8')) as RecoveryMarker;
+  } catch (err) {
+    throw new Error(`${path} cannot be read (${(err as Error).message}): an interrupted recovery cannot be completed automatically; the original files are kept as *.before-recover-*`);
+  }
+  if (marker.version !== 1 || !Array.isArray(marker.kept) || !Array.isArray(marker.install) || !Array.isArray(marker.moved) || typeof marker.report !== 'object') {
+    throw new Error(`${path} is not a marker this version of RAG Ledger understands; an interrupted recovery cannot be completed automatically`);
+  }
+  return marker;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replacing the store's files. Each step can be repeated after a crash; `events.journal` and
+// `events.sqlite` are never missing: an original is first kept under a second name (a hard
+// link), then the new file is renamed over it.
+
+/**
+ * Performs (or completes) the renames a marker plans, then removes the marker. `placed`: the
+ * new files already in place. A file found where none was expected (written after a crash,
+ * say) is moved aside, never overwritten.
+ */
+function install(dir: string, marker: RecoveryMarker, placed: ReadonlySet<string>, asides: string[], notes: string[]): void {
+  for (const k of marker.kept) {
+    const [file, as] = [join(dir, k.file), join(dir, k.as)];
+    if (existsSync(as)) continue;
+    if (placed.has(k.file)) notes.push(`the original ${k.file} should have been kept as ${k.as}, but that file is gone`);
+    else if (existsSync(file)) linkSync(file, as);
+  }
+  fsyncDir(dir);
+  for (const s of marker.install) {
+    if (placed.has(s.to)) continue;
+    const target = join(dir, s.to);
+    const original = marker.kept.find((k) => k.file === s.to);
+    if (existsSync(target) && !(original && sameFile(target, join(dir, original.as)))) moveAside(dir, s.to, marker.stamp, asides, notes);
+    renameSync(join(dir, s.from), target);
+  }
+  for (const m of marker.moved) {
+    if (!existsSync(join(dir, m.file))) continue;
+    if (existsSync(join(dir, m.as))) moveAside(dir, m.file, marker.stamp, asides, notes);
+    else renameSync(join(dir, m.file), join(dir, m.as));
+  }
+  fsyncDir(dir);
+  unlinkSync(join(dir, RECOVER_MARKER_FILE));
+  fsyncDir(dir);
+}
+
+/** Puts the originals a marker lists back in place, then removes the marker. */
+function rollBack(dir: string, marker: RecoveryMarker, asides: string[], notes: string[]): void {
+  for (const s of marker.install) {
+    const target = join(dir, s.to);
+    if (isOurs(target, s)) renameSync(target, join(dir, s.from));
+  }
+  for (const k of marker.kept) {
+    const [file, as] = [join(dir, k.file), join(dir, k.as)];
+    if (!existsSync(as)) continue;
+    if (existsSync(file)) {
+      // The original is still in place: `as` is only a second name for it (nothing is lost).
+      if (sameFile(file, as)) {
+        unlinkSync(as);
+        continue;
+      }
+      moveAside(dir, k.file, marker.stamp, asides, notes);
+    }
+    renameSync(as, file);
+  }
+  for (const m of marker.moved) {
+    if (existsSync(join(dir, m.as)) && !existsSync(join(dir, m.file))) renameSync(join(dir, m.as), join(dir, m.file));
+  }
+  fsyncDir(dir);
+  unlinkSync(join(dir, RECOVER_MARKER_FILE));
+  fsyncDir(dir);
+}
+
+/** Keeps a file that is in the way under a name of its own. */
+function moveAside(dir: string, file: string, stamp: string, asides: string[], notes: string[]): void {
+  let as = `${file}.after-interrupted-recover-${stamp}`;
+  for (let i = 2; existsSync(join(dir, as)); i++) as = `${file}.after-interrupted-recover-${stamp}-${i}`;
+  renameSync(join(dir, file), join(dir, as));
+  asides.push(join(dir, as));
+  notes.push(`${file} appeared while a recovery was interrupted; it was kept as ${as}`);
+}
+
+/** Removes what an earlier call that failed before writing its marker may have left: only recover's own temporary files. */
+function discardLeftovers(dir: string): void {
+  for (const f of [JOURNAL_FILE + RECOVERING, SNAPSHOT_FILE + RECOVERING, `${RECOVER_MARKER_FILE}.tmp`]) {
+    const p = join(dir, f);
+    if (existsSync(p)) unlinkSync(p);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* not there, or not ours to remove */
+  }
+}
+
+function isOurs(path: string, spec: { readonly size: number; readonly sha256: string }): boolean {
+  try {
+    return statSync(path).size === spec.size && fileSha256(path) === spec.sha256;
+  } catch {
+    return false;
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.ino !== 0 && x.ino === y.ino && x.dev === y.dev;
+  } catch {
+    return false;
+  }
+}
+
+function fileSha256(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A time stamp for the kept files' names, unique in the directory. */
+function uniqueStamp(dir: string): string {
+  const base = new Date().toISOString().replace(/[:.]/g, '-');
+  const taken = (s: string): boolean => [JOURNAL_FILE, SNAPSHOT_FILE, PROJECTIONS_FILE].some((f) => existsSync(join(dir, `${f}.before-recover-${s}`)));
+  let stamp = base;
+  for (let i = 2; taken(stamp); i++) stamp = `${base}-${i}`;
+  return stamp;
 }

@@ -20,7 +20,7 @@ import type {
 } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
+import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { StoreLock } from './storeLock.js';
 
@@ -81,6 +81,9 @@ export class SqlJsEventStore implements EventStore {
       if (!existsSync(snapshotPath) && !existsSync(journalPath)) throw new StoreNotFoundError(dir);
     } else {
       mkdirSync(dir, { recursive: true });
+    }
+    if (existsSync(join(dir, RECOVER_MARKER_FILE))) {
+      throw new CorruptStoreError(join(dir, RECOVER_MARKER_FILE), 'a recovery of this store was interrupted');
     }
     const lock = mode === 'write' ? StoreLock.acquire(dir, options.owner ?? `rag-ledger (pid ${process.pid})`) : null;
     let db: Database | undefined;
