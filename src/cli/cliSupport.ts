@@ -15,7 +15,7 @@ export class UsageError extends Error {
   }
 }
 
-/** A check that ran and failed (e.g. verify): exit code 1, message already printed. */
+/** A check that ran and failed (e.g. verify), or a command that cannot run as asked: exit code 1; the message says what to do. */
 export class CheckFailed extends Error {
   constructor(message: string) {
     super(message);
@@ -23,13 +23,85 @@ export class CheckFailed extends Error {
   }
 }
 
+/**
+ * Standard output can no longer be written. When its reader went away (`rag-ledger log | head`),
+ * the command stops quietly with exit code 0, like other Unix tools; any other write error is exit 1.
+ */
+export class OutputClosed extends Error {
+  constructor(readonly reason: NodeJS.ErrnoException | undefined) {
+    super(`cannot write to standard output${reason ? ` (${reason.code ?? reason.message})` : ''}`);
+    this.name = 'OutputClosed';
+  }
+
+  /** True when the reader closed the pipe: not an error for the user. */
+  get readerGone(): boolean {
+    return this.reason === undefined || this.reason.code === 'EPIPE' || this.reason.code === 'ERR_STREAM_DESTROYED';
+  }
+}
+
 export interface Io {
-  readonly out: (text: string) => void;
+  /**
+   * Writes to standard output. Returns false when the output is backed up: the caller should
+   * `await drain()` before writing more. Throws OutputClosed once the output cannot be written.
+   */
+  readonly out: (text: string) => boolean;
+  /** Resolves when standard output has room again; rejects with OutputClosed if it closes instead. */
+  readonly drain: () => Promise<void>;
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** True when stderr is a terminal (progress lines are redrawn in place). */
   readonly tty: boolean;
+}
+
+/** The Io of a real process over its stdout and stderr streams. */
+export function streamIo(stdout: NodeJS.WritableStream & { writableNeedDrain?: boolean }, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv, cwd: string, tty: boolean): Io {
+  let outFailure: OutputClosed | undefined;
+  let errClosed = false;
+  // Without these listeners a closed pipe is an unhandled 'error' event: a stack trace and exit 1.
+  stdout.on('error', (e: NodeJS.ErrnoException) => {
+    outFailure ??= new OutputClosed(e);
+  });
+  stdout.on('close', () => {
+    outFailure ??= new OutputClosed(undefined);
+  });
+  stderr.on('error', () => {
+    errClosed = true;
+  });
+  return {
+    out(text) {
+      if (outFailure) throw outFailure;
+      return stdout.write(text);
+    },
+    drain() {
+      if (outFailure) return Promise.reject(outFailure);
+      if (stdout.writableNeedDrain === false) return Promise.resolve();
+      return new Promise<void>((resolveDrain, reject) => {
+        const done = (): void => {
+          stdout.off('drain', onDrain);
+          stdout.off('error', onEnd);
+          stdout.off('close', onEnd);
+        };
+        const onDrain = (): void => {
+          done();
+          resolveDrain();
+        };
+        const onEnd = (e?: NodeJS.ErrnoException): void => {
+          done();
+          reject(outFailure ?? new OutputClosed(e));
+        };
+        stdout.on('drain', onDrain);
+        stdout.on('error', onEnd);
+        stdout.on('close', onEnd);
+      });
+    },
+    err(text) {
+      if (!errClosed) stderr.write(text);
+    },
+    env,
+    cwd,
+    tty,
+  };
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -70,7 +142,8 @@ export function parseCommandArgs(cmd: Command, argv: string[], io: Io): ParsedAr
   if (parsed.positionals.length > cmd.allowPositionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[cmd.allowPositionals])}`, cmd.name);
   }
-  const store = resolve(io.cwd, (parsed.values.store) || io.env.RAG_LEDGER_STORE || '.rag-ledger');
+  if (parsed.values.store === '') throw new UsageError('--store needs a directory', cmd.name);
+  const store = resolve(io.cwd, parsed.values.store ?? (io.env.RAG_LEDGER_STORE || '.rag-ledger'));
   return { values: parsed.values, positionals: parsed.positionals, store, json: parsed.values.json === true };
 }
 
@@ -80,18 +153,56 @@ export function intOption(value: unknown, name: string, min = 0): number | undef
   return Number(value);
 }
 
-/** Accepts an ISO date or date-time; returns the canonical ISO-8601 UTC form stored in the log. */
+/** A string option that, when given, must not be empty (`--stream ""` would silently match nothing). */
+export function textOption(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} needs a value`);
+  return value;
+}
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}:\d{2})?)?$/;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Accepts an ISO-8601 date (midnight UTC) or date-time, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z`, an
+ * offset `±HH:MM`, or no offset (UTC, never local time). Returns the canonical form the log
+ * stores (`toISOString()`, compared as text); fractions below a millisecond round up.
+ */
 export function timeOption(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : '';
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO date or time such as 2026-01-31 or 2026-01-31T12:00:00Z, got ${JSON.stringify(text)}`);
-  return new Date(ms).toISOString();
+  const bad = (why: string): UsageError => new UsageError(`--${name} ${JSON.stringify(text)} ${why}`);
+  const m = ISO_TIME.exec(text);
+  if (!m) throw bad('is not an ISO date or time; use e.g. 2026-01-31, 2026-01-31T12:00:00 (UTC), 2026-01-31T12:00:00Z or 2026-01-31T14:00:00+02:00');
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((p) => Number(p ?? 0)) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12) throw bad(`has no month ${m[2]}`);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    const lastDay = new Date(0);
+    lastDay.setUTCFullYear(year, month, 0);
+    throw bad(`is not a date: ${MONTHS[month - 1]} ${year} has ${lastDay.getUTCDate()} days`);
+  }
+  if (hour > 23 || minute > 59 || second > 59) throw bad(`is not a time of day (hours 00-23, minutes and seconds 00-59)`);
+  const fraction = m[7] ?? '';
+  const millis = Number(fraction.slice(0, 3).padEnd(3, '0')) + (/[1-9]/.test(fraction.slice(3)) ? 1 : 0);
+  let offsetMinutes = 0;
+  const offset = m[8];
+  if (offset !== undefined && offset.toUpperCase() !== 'Z') {
+    const [oh, om] = offset.slice(1).split(':').map(Number) as [number, number];
+    if (oh > 23 || om > 59) throw bad(`has an impossible offset ${offset} (at most ±23:59)`);
+    offsetMinutes = (offset.startsWith('-') ? -1 : 1) * (oh * 60 + om);
+  }
+  date.setUTCHours(hour, minute - offsetMinutes, second, millis);
+  const iso = date.toISOString();
+  if (!/^\d{4}-/.test(iso)) throw bad('is outside the years 0000-9999 in UTC');
+  return iso;
 }
 
 export function typeOptions(value: unknown): EventType[] | undefined {
   if (value === undefined) return undefined;
   const list = (value as string[]).flatMap((v) => v.split(',')).filter((v) => v !== '');
+  if (list.length === 0) throw new UsageError('--type needs an event type');
   for (const t of list) if (!isEventType(t)) throw new UsageError(`unknown event type ${JSON.stringify(t)}; known types: ${eventTypes.join(', ')}`);
   return list as EventType[];
 }
@@ -116,4 +227,9 @@ export function progressReporter(io: Io, label: string): { update: (done: number
       if (shown && io.tty) io.err('\n');
     },
   };
+}
+
+/** "1 event", "3 events". */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,6 @@
 import { RagLedgerError } from '../core/errors.js';
 import type { Command, Io } from './cliSupport.js';
-import { CheckFailed, UsageError, parseCommandArgs } from './cliSupport.js';
+import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
 import { exportCommand, importCommand, rebuildCommand, recoverCommand } from './commands/maintenanceCommands.js';
 
@@ -58,7 +58,18 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
 }
 
+/** Ends a message with a full stop unless it already ends a sentence ("...an archive?"). */
+function sentence(text: string): string {
+  const line = oneLine(text).trimEnd();
+  return /[.?!]$/.test(line) ? line : `${line}.`;
+}
+
 function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
+  if (err instanceof OutputClosed) {
+    if (err.readerGone) return 0;
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${oneLine(err.message)}\n`);
+    return 1;
+  }
   if (err instanceof UsageError) {
     io.err(`rag-ledger${cmd ? ` ${cmd.name}` : ''}: ${oneLine(err.message)} (see rag-ledger ${cmd ? `${cmd.name} ` : ''}--help)\n`);
     return 2;
@@ -68,7 +79,7 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
     return 1;
   }
   if (err instanceof RagLedgerError) {
-    io.err(`rag-ledger ${cmd?.name ?? ''}: ${oneLine(err.message)}. ${oneLine(err.hint)}\n`);
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${sentence(err.message)} ${oneLine(err.hint)}\n`);
     return 1;
   }
   const e = err as NodeJS.ErrnoException;
@@ -81,19 +92,13 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
 }
 
 if (require.main === module) {
-  const io: Io = {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
-    env: process.env,
-    cwd: process.cwd(),
-    tty: process.stderr.isTTY === true,
-  };
+  const io: Io = streamIo(process.stdout, process.stderr, process.env, process.cwd(), process.stderr.isTTY === true);
   runCli(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`rag-ledger: ${String(err)}\n`);
+      io.err(`rag-ledger: ${String(err)}\n`);
       process.exitCode = 1;
     },
   );

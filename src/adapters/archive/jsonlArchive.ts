@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ArchiveError } from '../../core/errors.js';
+import { ArchiveError, RagLedgerError } from '../../core/errors.js';
 import type { EventStore, RawEvent } from '../../core/eventStore.js';
 
 /**
@@ -42,6 +42,14 @@ export function streamDirName(streamId: string): string {
   return streamId.replace(/[^A-Za-z0-9._=+@-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
 }
 
+/** The export's target directory already holds files; an export never mixes with or overwrites them. */
+export class ExportTargetNotEmptyError extends RagLedgerError {
+  readonly code = 'export_target_not_empty';
+  constructor(readonly dir: string) {
+    super(`the export directory ${dir} is not empty; nothing was written`, 'Choose a new or empty directory for the export.');
+  }
+}
+
 export interface ArchiveProgress {
   readonly done: number;
   readonly total: number;
@@ -50,7 +58,7 @@ export interface ArchiveProgress {
 /** Writes the whole log to `dir` (which must be empty or absent). Returns the number of events. */
 export async function exportArchive(store: EventStore, dir: string, onProgress?: (p: ArchiveProgress) => void): Promise<number> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
-    throw new ArchiveError(dir, 'the export directory is not empty; export into a new or empty directory');
+    throw new ExportTargetNotEmptyError(dir);
   }
   mkdirSync(dir, { recursive: true });
   const total = (await store.head()).position;

@@ -2,10 +2,10 @@ import { openLedger } from '../../adapters/ledger.js';
 import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
 import { ValidationError } from '../../core/errors.js';
 import { isEventType, eventTypes } from '../../core/events/eventCatalog.js';
-import { parseExpectedVersion } from '../../core/eventLog.js';
+import { GENESIS_HASH, parseExpectedVersion, planAppend } from '../../core/eventLog.js';
 import type { NewEvent } from '../../core/eventStore.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, intOption, timeOption, typeOptions } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption, plural, textOption, timeOption, typeOptions } from '../cliSupport.js';
 import { envelopeJson, envelopeLine } from '../render.js';
 
 export const logCommand: Command = {
@@ -17,8 +17,11 @@ export const logCommand: Command = {
   --stream S     only stream S
   --category C   only streams of category C (the prefix before the first "-", e.g. document)
   --from N       start at global position N
-  --since ISO    recorded at or after this time (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)
-  --until ISO    recorded before this time
+  --since ISO    recorded at or after this time
+  --until ISO    recorded before this time (exclusive)
+                 ISO is a date, meaning midnight UTC (2026-01-31), or a date and time with an optional
+                 offset: 2026-01-31T12:00, 2026-01-31T12:00:00.250Z, 2026-01-31T14:00:00+02:00.
+                 A time without an offset is UTC, not local time. Impossible dates (2026-02-30) are refused.
   --limit N      at most N events
   --json         JSON Lines, one envelope per line:
                  position, eventId, streamId, streamVersion, type, schemaVersion, data, metadata, recordedAt, hash
@@ -38,8 +41,8 @@ export const logCommand: Command = {
     const types = typeOptions(v.type);
     const options = {
       ...(types ? { types } : {}),
-      ...(v.stream !== undefined ? { streamId: v.stream as string } : {}),
-      ...(v.category !== undefined ? { category: v.category as string } : {}),
+      ...(v.stream !== undefined ? { streamId: textOption(v.stream, 'stream')! } : {}),
+      ...(v.category !== undefined ? { category: textOption(v.category, 'category')! } : {}),
       fromPosition: intOption(v.from, 'from', 1) ?? 1,
       ...(v.since !== undefined ? { since: timeOption(v.since, 'since')! } : {}),
       ...(v.until !== undefined ? { until: timeOption(v.until, 'until')! } : {}),
@@ -47,15 +50,20 @@ export const logCommand: Command = {
     };
     const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
     try {
+      // Writes in batches and waits while stdout is backed up, so a slow reader (a pager, a
+      // network pipe) holds the log back instead of it piling up in memory.
+      const write = async (lines: string[]): Promise<void> => {
+        if (!io.out(`${lines.join('\n')}\n`)) await io.drain();
+      };
       let buffer: string[] = [];
       for await (const e of store.readAll(options)) {
         buffer.push(args.json ? envelopeJson(e) : envelopeLine(e));
         if (buffer.length >= 500) {
-          io.out(`${buffer.join('\n')}\n`);
+          await write(buffer);
           buffer = [];
         }
       }
-      if (buffer.length > 0) io.out(`${buffer.join('\n')}\n`);
+      if (buffer.length > 0) await write(buffer);
     } finally {
       await store.close();
     }
@@ -110,6 +118,7 @@ export const appendCommand: Command = {
       } catch (err) {
         throw new UsageError(`--metadata is not valid JSON (${(err as Error).message})`);
       }
+      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new UsageError('--metadata must be a JSON object such as {"actor":"me"}');
     }
     const event = {
       type,
@@ -117,6 +126,7 @@ export const appendCommand: Command = {
       ...(v['event-id'] !== undefined ? { eventId: v['event-id'] as string } : {}),
       ...(metadata !== undefined ? { metadata } : {}),
     } as NewEvent;
+    validateAppend(v.stream as string, event);
     const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (append)' });
     try {
       const result = await store.append(v.stream as string, [event], { expectedVersion });
@@ -127,6 +137,22 @@ export const appendCommand: Command = {
     }
   },
 };
+
+/**
+ * Runs the store's own checks (stream id, event schema, event id, metadata) on a dry run, so an
+ * invalid append fails before the store is opened: nothing is created for an event that is refused.
+ */
+function validateAppend(streamId: string, event: NewEvent): void {
+  planAppend(streamId, [event], 'any', {
+    streamVersion: 0,
+    headPosition: 0,
+    headHash: GENESIS_HASH,
+    now: new Date(0).toISOString(),
+    newId: () => 'dry-run',
+    hasher: () => '',
+    existingPositions: () => new Map(),
+  });
+}
 
 function parseExpectedVersionOrUsage(text: string): ReturnType<typeof parseExpectedVersion> {
   try {
@@ -200,7 +226,7 @@ export const verifyCommand: Command = {
     try {
       const report = await store.verify();
       if (args.json) io.out(`${JSON.stringify(report)}\n`);
-      else if (report.ok) io.out(`ok: ${report.checked} events verified, head ${report.headPosition} ${report.headHash}\n`);
+      else if (report.ok) io.out(`ok: ${plural(report.checked, 'event')} verified, head ${report.headPosition} ${report.headHash}\n`);
       if (!report.ok) {
         const f = report.firstFailure!;
         throw new CheckFailed(`verify failed at position ${f.position} (${f.kind}): ${f.detail} (store ${args.store}). Restore from an export, or run \`rag-ledger recover\` to keep the intact part.`);

@@ -2,9 +2,10 @@ import { exportArchive, importArchive } from '../../adapters/archive/jsonlArchiv
 import { openLedger } from '../../adapters/ledger.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
 import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from '../cliSupport.js';
-import { UsageError, progressReporter } from '../cliSupport.js';
+import { CheckFailed, UsageError, plural, progressReporter } from '../cliSupport.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -24,7 +25,7 @@ export const exportCommand: Command = {
       const progress = progressReporter(io, 'exporting');
       const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total));
       progress.done();
-      io.out(args.json ? `${JSON.stringify({ exported: n, dir })}\n` : `exported ${n} events to ${dir}\n`);
+      io.out(args.json ? `${JSON.stringify({ exported: n, dir })}\n` : `exported ${plural(n, 'event')} to ${dir}\n`);
     } finally {
       await store.close();
     }
@@ -43,10 +44,16 @@ export const importCommand: Command = {
   async run(args, io) {
     const source = args.positionals[0];
     if (!source) throw new UsageError('import needs an archive directory: rag-ledger import DIR');
+    const archive = resolve(io.cwd, source);
+    // Checked before the store is opened (and created), so a mistyped path leaves nothing behind.
+    if (!existsSync(join(archive, 'manifest.json'))) {
+      const what = !existsSync(archive) ? 'does not exist' : !statSync(archive).isDirectory() ? 'is not a directory' : 'has no manifest.json';
+      throw new CheckFailed(`${archive} ${what}, so it is not a RAG Ledger archive. Give the directory that \`rag-ledger export\` wrote.`);
+    }
     const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (import)' });
     try {
-      const n = await importArchive(store, resolve(io.cwd, source));
-      io.out(args.json ? `${JSON.stringify({ imported: n, store: args.store })}\n` : `imported ${n} events into ${args.store}\n`);
+      const n = await importArchive(store, archive);
+      io.out(args.json ? `${JSON.stringify({ imported: n, store: args.store })}\n` : `imported ${plural(n, 'event')} into ${args.store}\n`);
     } finally {
       await store.close();
     }
@@ -92,6 +99,7 @@ export const recoverCommand: Command = {
   options: {},
   allowPositionals: 0,
   async run(args, io) {
+    // recoverStore refuses a directory that holds no store (nor an interrupted recovery) itself.
     const report = await recoverStore(args.store);
     if (args.json) {
       io.out(`${JSON.stringify(report)}\n`);
