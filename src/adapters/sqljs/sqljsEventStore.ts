@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { open as openAsync, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import { ArchiveError, CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../core/errors.js';
@@ -21,6 +20,7 @@ import type {
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader, scanJournal } from './journal.js';
 import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
+import { replaceFileAtomically } from './atomicFile.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { StoreLock } from './storeLock.js';
 
@@ -484,7 +484,7 @@ export class SqlJsEventStore implements EventStore {
     this.freeStatements();
     const image = this.db.export();
     tuneConnection(this.db);
-    this.snapshotWrite = this.writeImage(image).then(
+    this.snapshotWrite = replaceFileAtomically(this.location, SNAPSHOT_FILE, image).then(
       () => {
         this.snapshotOffset = covered;
         this.snapshotError = undefined;
@@ -495,25 +495,6 @@ export class SqlJsEventStore implements EventStore {
         this.snapshotError = err instanceof Error ? err : new Error(String(err));
       },
     );
-  }
-
-  private async writeImage(image: Uint8Array): Promise<void> {
-    const target = join(this.location, SNAPSHOT_FILE);
-    const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
-    try {
-      const handle = await openAsync(tmp, 'wx');
-      try {
-        await handle.writeFile(image);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, target);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    fsyncDir(this.location);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { open as openAsync, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, Statement } from 'sql.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
 import type { Checkpoint, ProjectionStore } from '../../core/projections/projection.js';
-import { fsyncDir } from './journal.js';
 import { tuneConnection } from './schema.js';
+import { replaceFileAtomically } from './atomicFile.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 
 export const PROJECTIONS_FILE = 'projections.sqlite';
@@ -129,17 +128,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
     this.statements.clear();
     const image = this.db.export();
     tuneConnection(this.db);
-    const target = join(this.dir, PROJECTIONS_FILE);
-    const tmp = `${target}.tmp`;
-    const handle = await openAsync(tmp, 'w');
-    try {
-      await handle.writeFile(image);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, target);
-    fsyncDir(this.dir);
+    await replaceFileAtomically(this.dir, PROJECTIONS_FILE, image);
     this.flushedGeneration = generation;
   }
 
