@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import { ArchiveError, CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../core/errors.js';
+import { ArchiveError, CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, GENESIS_HASH, decodeRaw, importFailure, planAppend } from '../../core/eventLog.js';
+import { ChainVerifier, decodeRaw, importFailure, planAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -18,9 +18,10 @@ import type {
   VerifyReport,
 } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
-import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, STORE_FORMAT, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
+import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader } from './journal.js';
+import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
+import { crossCheckJournal, openSnapshot, readHead, readSnapshotBytes, replayJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { StoreLock } from './storeLock.js';
 
@@ -377,33 +378,9 @@ export class SqlJsEventStore implements EventStore {
       }
       const report = verifier.report();
       if (!report.ok) return report;
-      const journalPath = join(this.location, JOURNAL_FILE);
-      let mismatch: VerifyReport['firstFailure'];
-      let seen = 0;
       // Only the part of the journal this store has loaded: a reader must not mistake a
       // writer's newer appends for events missing from its database.
-      const end = scanJournal(
-        journalPath,
-        JOURNAL_HEADER.length,
-        (events) => {
-          for (const e of events) {
-            if (mismatch) return;
-            seen++;
-            if (e.position !== seen) {
-              mismatch = { position: seen, kind: e.position > seen ? 'removed' : 'reordered', detail: `the journal holds event ${e.position} where event ${seen} belongs` };
-              return;
-            }
-            const stored = hashes[e.position - 1];
-            if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
-            else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
-          }
-        },
-        this.journalEnd,
-      );
-      if (!mismatch && end.kind === 'corrupt') mismatch = { position: seen + 1, kind: 'journal_mismatch', detail: `journal: ${end.detail}` };
-      if (!mismatch && seen < hashes.length) {
-        mismatch = { position: seen + 1, kind: 'inserted', detail: `events ${seen + 1}..${hashes.length} are in the database but not in the journal` };
-      }
+      const mismatch = crossCheckJournal(join(this.location, JOURNAL_FILE), hashes, this.journalEnd);
       return mismatch ? { ...report, ok: false, firstFailure: mismatch } : report;
     });
   }
@@ -559,62 +536,5 @@ export class SqlJsEventStore implements EventStore {
 
   private rows(sql: string): SqlValue[][] {
     return this.db.exec(sql)[0]?.values ?? [];
-  }
-}
-
-function readSnapshotBytes(path: string): Uint8Array {
-  const bytes = readFileSync(path);
-  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== 'SQLite format 3\0') {
-    throw new CorruptStoreError(path, 'the file is not an SQLite database (bad header)');
-  }
-  return bytes;
-}
-
-function openSnapshot(db: Database, path: string): { db: Database; offset: number } {
-  try {
-    const meta = new Map((db.exec('SELECT key, value FROM meta')[0]?.values ?? []).map(([k, v]) => [String(k), String(v)]));
-    const format = Number(meta.get('format'));
-    if (format > STORE_FORMAT) throw new UnsupportedFormatError(`the store at ${path} has format ${format}; this RAG Ledger reads format ${STORE_FORMAT}`);
-    const offset = Number(meta.get('journal_offset') ?? JOURNAL_HEADER.length);
-    if (!Number.isSafeInteger(offset) || offset < JOURNAL_HEADER.length) throw new Error(`invalid journal_offset ${meta.get('journal_offset')}`);
-    db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
-    return { db, offset };
-  } catch (err) {
-    db.close();
-    if (err instanceof UnsupportedFormatError) throw err;
-    throw new CorruptStoreError(path, (err as Error).message);
-  }
-}
-
-function readHead(db: Database): LogHead {
-  const row = db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1')[0]?.values[0];
-  return row ? { position: row[0] as number, hash: row[1] as string } : { position: 0, hash: GENESIS_HASH };
-}
-
-/** Applies journal records after `offset` to the database; each must continue the chain. */
-function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal>; lastGoodOffset: number } {
-  let current = head;
-  let lastGoodOffset = offset;
-  const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
-  db.exec('BEGIN');
-  try {
-    const end = scanJournal(journalPath, offset, (events, at) => {
-      const first = events[0];
-      if (!first) return;
-      if (first.position !== current.position + 1 || first.prevHash !== current.hash) {
-        throw new CorruptStoreError(journalPath, `the journal record ending at byte ${at} does not continue the log at position ${current.position}`);
-      }
-      for (const e of events) insert.run(rawToParams(e));
-      const last = events[events.length - 1]!;
-      current = { position: last.position, hash: last.hash };
-      lastGoodOffset = at;
-    });
-    db.exec('COMMIT');
-    return { head: current, end, lastGoodOffset };
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  } finally {
-    insert.free();
   }
 }

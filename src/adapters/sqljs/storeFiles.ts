@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import type { Database } from 'sql.js';
+import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js';
+import { GENESIS_HASH } from '../../core/eventLog.js';
+import type { LogHead, VerifyReport } from '../../core/eventStore.js';
+import { JOURNAL_HEADER, scanJournal } from './journal.js';
+import { EVENT_COLUMNS, STORE_FORMAT, rawToParams } from './schema.js';
+
+/**
+ * Loading a store from disk: the snapshot image, then the journal records after the offset
+ * the snapshot covers; and checking the journal against the loaded database.
+ */
+
+export function readSnapshotBytes(path: string): Uint8Array {
+  const bytes = readFileSync(path);
+  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== 'SQLite format 3\0') {
+    throw new CorruptStoreError(path, 'the file is not an SQLite database (bad header)');
+  }
+  return bytes;
+}
+
+export function openSnapshot(db: Database, path: string): { db: Database; offset: number } {
+  try {
+    const meta = new Map((db.exec('SELECT key, value FROM meta')[0]?.values ?? []).map(([k, v]) => [String(k), String(v)]));
+    const format = Number(meta.get('format'));
+    if (format > STORE_FORMAT) throw new UnsupportedFormatError(`the store at ${path} has format ${format}; this RAG Ledger reads format ${STORE_FORMAT}`);
+    const offset = Number(meta.get('journal_offset') ?? JOURNAL_HEADER.length);
+    if (!Number.isSafeInteger(offset) || offset < JOURNAL_HEADER.length) throw new Error(`invalid journal_offset ${meta.get('journal_offset')}`);
+    db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
+    return { db, offset };
+  } catch (err) {
+    db.close();
+    if (err instanceof UnsupportedFormatError) throw err;
+    throw new CorruptStoreError(path, (err as Error).message);
+  }
+}
+
+export function readHead(db: Database): LogHead {
+  const row = db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1')[0]?.values[0];
+  return row ? { position: row[0] as number, hash: row[1] as string } : { position: 0, hash: GENESIS_HASH };
+}
+
+/** Applies journal records after `offset` to the database; each must continue the chain. */
+export function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal>; lastGoodOffset: number } {
+  let current = head;
+  let lastGoodOffset = offset;
+  const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+  db.exec('BEGIN');
+  try {
+    const end = scanJournal(journalPath, offset, (events, at) => {
+      const first = events[0];
+      if (!first) return;
+      if (first.position !== current.position + 1 || first.prevHash !== current.hash) {
+        throw new CorruptStoreError(journalPath, `the journal record ending at byte ${at} does not continue the log at position ${current.position}`);
+      }
+      for (const e of events) insert.run(rawToParams(e));
+      const last = events[events.length - 1]!;
+      current = { position: last.position, hash: last.hash };
+      lastGoodOffset = at;
+    });
+    db.exec('COMMIT');
+    return { head: current, end, lastGoodOffset };
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  } finally {
+    insert.free();
+  }
+}
+
+/**
+ * Compares the journal (up to `limit` bytes) with the database's hashes by position: every
+ * journal event must be in the database with the same hash, in order, and vice versa.
+ * Returns the first difference, if any.
+ */
+export function crossCheckJournal(journalPath: string, hashes: readonly string[], limit: number): VerifyReport['firstFailure'] {
+  let mismatch: VerifyReport['firstFailure'];
+  let seen = 0;
+  const end = scanJournal(
+    journalPath,
+    JOURNAL_HEADER.length,
+    (events) => {
+      for (const e of events) {
+        if (mismatch) return;
+        seen++;
+        if (e.position !== seen) {
+          mismatch = { position: seen, kind: e.position > seen ? 'removed' : 'reordered', detail: `the journal holds event ${e.position} where event ${seen} belongs` };
+          return;
+        }
+        const stored = hashes[e.position - 1];
+        if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
+        else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
+      }
+    },
+    limit,
+  );
+  if (!mismatch && end.kind === 'corrupt') mismatch = { position: seen + 1, kind: 'journal_mismatch', detail: `journal: ${end.detail}` };
+  if (!mismatch && seen < hashes.length) {
+    mismatch = { position: seen + 1, kind: 'inserted', detail: `events ${seen + 1}..${hashes.length} are in the database but not in the journal` };
+  }
+  return mismatch;
+}
