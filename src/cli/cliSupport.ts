@@ -229,7 +229,3 @@ export function progressReporter(io: Io, label: string): { update: (done: number
   };
 }
 
-/** "1 event", "3 events". */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}

@@ -228,6 +228,28 @@ export class ChainVerifier {
   }
 }
 
+/**
+ * Checks already-recorded events before an import writes any of them: an intact hash chain
+ * from position 1, unique event ids, and gapless stream versions. Returns them in order.
+ * @throws ArchiveError naming the first offending position.
+ */
+export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<RawEvent>, hasher: Hasher): Promise<RawEvent[]> {
+  const all: RawEvent[] = [];
+  const verifier = new ChainVerifier(hasher);
+  const ids = new Set<string>();
+  const versions = new Map<string, number>();
+  for await (const raw of events) {
+    if (!verifier.check(raw)) throw importFailure(verifier.report());
+    if (ids.has(raw.eventId)) throw new ArchiveError(`position ${raw.position}`, `event id ${raw.eventId} appears twice`);
+    ids.add(raw.eventId);
+    const expected = (versions.get(raw.streamId) ?? 0) + 1;
+    if (raw.streamVersion !== expected) throw new ArchiveError(`position ${raw.position}`, `stream ${raw.streamId} jumps to version ${raw.streamVersion}, expected ${expected}`);
+    versions.set(raw.streamId, expected);
+    all.push(raw);
+  }
+  return all;
+}
+
 /** The error an import raises when the incoming hash chain is broken. */
 export function importFailure(report: VerifyReport): ArchiveError {
   const f = report.firstFailure;

@@ -24,6 +24,14 @@ async function all(store: SqlJsEventStore): Promise<RecordedEvent[]> {
   return out;
 }
 
+/**
+ * Leaves a store as a killed process would: nothing flushed or snapshotted, only the lock
+ * file released (a dead holder's lock is taken over anyway; this keeps tests in one process).
+ */
+function abandon(store: SqlJsEventStore): void {
+  (store as unknown as { lock: { release(): void } }).lock.release();
+}
+
 async function storeWith(dir: string, n: number, options = {}): Promise<SqlJsEventStore> {
   const store = await SqlJsEventStore.open(dir, options);
   for (let i = 0; i < n; i++) await store.append(`document-${i}`, [submitted(`${i}`), embedded(`c${i}`)]);
@@ -41,7 +49,7 @@ test('events survive close and reopen, from the snapshot and from the journal al
   assert.ok(reopened.unsnapshottedBytes > 0);
   const head = await reopened.head();
   // Simulate a crash: no close(), so no snapshot. Release the lock as a dead process would.
-  (reopened as unknown as { lock: { release(): void } }).lock.release();
+  abandon(reopened);
   const again = await SqlJsEventStore.open(dir);
   t.after(() => again.close());
   assert.deepEqual(await again.head(), head);
@@ -52,7 +60,7 @@ test('the journal alone rebuilds the log when there is no snapshot', async (t) =
   const dir = tempDir(t);
   const store = await storeWith(dir, 3);
   const head = await store.head();
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
   assert.equal(existsSync(join(dir, 'events.sqlite')), false);
   const reopened = await SqlJsEventStore.open(dir);
   t.after(() => reopened.close());
@@ -68,7 +76,7 @@ test('snapshots are written once the journal grows past the threshold, and cover
   assert.ok(existsSync(join(dir, 'events.sqlite')));
   await store.append('document-z', [submitted('z')]);
   const head = await store.head();
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
   const reopened = await SqlJsEventStore.open(dir);
   t.after(() => reopened.close());
   assert.deepEqual(await reopened.head(), head);
@@ -79,7 +87,7 @@ test('a torn final journal record (a crash mid-write) is cut off and kept aside;
   const dir = tempDir(t);
   const store = await storeWith(dir, 3);
   const head = await store.head();
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
   const journal = join(dir, 'events.journal');
   const size = statSync(journal).size;
   appendFileSync(journal, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 9, 9])); // a record header promising 200 bytes, then a crash
@@ -95,7 +103,7 @@ test('a torn final journal record (a crash mid-write) is cut off and kept aside;
 test('a damaged record in the middle of the journal is a CorruptStoreError and the file is left untouched', async (t) => {
   const dir = tempDir(t);
   const store = await storeWith(dir, 3);
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
   const journal = join(dir, 'events.journal');
   const bytes = readFileSync(journal);
   bytes[40] = bytes[40]! ^ 0xff; // inside the first record's payload
@@ -115,7 +123,6 @@ test('a corrupt or truncated snapshot is never overwritten; recover rebuilds fro
   const store = await storeWith(dir, 4);
   await store.close();
   const snapshot = join(dir, 'events.sqlite');
-  const original = readFileSync(snapshot);
   truncateSync(snapshot, 50);
   const damaged = readFileSync(snapshot);
   await assert.rejects(SqlJsEventStore.open(dir), CorruptStoreError);
@@ -130,7 +137,6 @@ test('a corrupt or truncated snapshot is never overwritten; recover rebuilds fro
   t.after(() => reopened.close());
   assert.equal((await all(reopened)).length, 8);
   assert.equal((await reopened.verify()).ok, true);
-  assert.ok(original.length > 50);
 });
 
 test('verify finds an event modified in the database file, and recover restores it from the journal', async (t) => {
@@ -229,7 +235,7 @@ test('if the journal write fails, the append is rolled back and no reader ever s
   assert.deepEqual((await all(store)).map((e) => e.position), [1, 2]);
   assert.equal(await store.streamVersion('document-x'), 0);
   assert.equal((await store.head()).position, 2);
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
 });
 
 test('the journal round-trips every stored byte: non-ASCII text, empty strings, metadata and vectors', async (t) => {
@@ -242,7 +248,7 @@ test('the journal round-trips every stored byte: non-ASCII text, empty strings, 
   ]);
   const before: unknown[] = [];
   for await (const r of store.readRaw()) before.push(r);
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
   const reopened = await SqlJsEventStore.open(dir, { mode: 'read' }); // no snapshot: journal only
   t.after(() => reopened.close());
   const after: unknown[] = [];
@@ -254,7 +260,7 @@ test('the journal round-trips every stored byte: non-ASCII text, empty strings, 
 test('a damaged length field in the middle of the journal is corruption, not a torn tail; nothing is cut', async (t) => {
   const dir = tempDir(t);
   const store = await storeWith(dir, 4);
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  abandon(store);
   const journal = join(dir, 'events.journal');
   const bytes = readFileSync(journal);
   const second = 16 + 16 + bytes.readUInt32LE(16 + 4); // file header, then record 1 (16-byte header + payload)
@@ -283,7 +289,8 @@ test('an append whose fdatasync fails is reported, and the store refuses further
   const reopened = await SqlJsEventStore.open(dir);
   t.after(() => reopened.close());
   assert.equal((await reopened.verify()).ok, true);
-  assert.ok([2, 3].includes((await reopened.head()).position), 'the outcome of the failed append is whatever reached the journal');
+  // The record had been written before its fdatasync failed, so the journal holds it and a reopen replays it.
+  assert.equal((await reopened.head()).position, 3);
 });
 
 test('a read-only store cannot snapshot', async (t) => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { ArchiveError, ConcurrencyError, StoreNotEmptyError, ValidationError } from '../../src/core/errors.js';
-import { GENESIS_HASH } from '../../src/core/eventLog.js';
+import { GENESIS_HASH, hashEvent } from '../../src/core/eventLog.js';
+import { sha256 } from '../../src/adapters/node/sha256.js';
 import type { EventStore, RawEvent, RecordedEvent } from '../../src/core/eventStore.js';
 import { embedded, queried, submitted } from './events.js';
 
@@ -207,6 +208,29 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       const third = await make(t, {});
       await assert.rejects(third.importRaw(tampered), ArchiveError);
       assert.equal((await third.head()).position, 0);
+    });
+
+    test('importRaw refuses duplicate event ids and gaps in stream versions, even with a valid chain, and writes nothing', async (t) => {
+      const source = await make(t, {});
+      await source.append('document-a', [submitted('a'), submitted('a', 'v2')]);
+      await source.append('document-b', [submitted('b')]);
+      const raws = await collect(source.readRaw());
+      /** Re-chains edited events so that only the edit itself is wrong. */
+      const rechain = (events: RawEvent[]): RawEvent[] => {
+        let prevHash = GENESIS_HASH;
+        return events.map((e) => {
+          const base = { ...e, prevHash };
+          prevHash = hashEvent(sha256, base);
+          return { ...base, hash: prevHash };
+        });
+      };
+      const gap = rechain(raws.map((e) => (e.position === 2 ? { ...e, streamVersion: 3 } : e)));
+      const target = await make(t, {});
+      await assert.rejects(target.importRaw(gap), (err: unknown) => err instanceof ArchiveError && /document-a jumps to version 3, expected 2/.test(err.message));
+      const dup = rechain(raws.map((e) => (e.position === 3 ? { ...e, eventId: raws[0]!.eventId } : e)));
+      await assert.rejects(target.importRaw(dup), (err: unknown) => err instanceof ArchiveError && /appears twice/.test(err.message));
+      assert.equal((await target.head()).position, 0);
+      assert.equal(await target.importRaw(rechain(raws)), 3);
     });
 
     test('stats count events by type and category', async (t) => {

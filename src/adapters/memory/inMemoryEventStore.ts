@@ -1,7 +1,6 @@
 import { StoreNotEmptyError, StoreReadOnlyError } from '../../core/errors.js';
-import { importFailure } from '../../core/eventLog.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, GENESIS_HASH, decodeRaw, planAppend } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -100,14 +99,7 @@ export class InMemoryEventStore implements EventStore {
 
   async importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {
     if (this.events.length > 0) throw new StoreNotEmptyError(this.location, this.events.length);
-    const verifier = new ChainVerifier(this.hasher);
-    const accepted: RawEvent[] = [];
-    for await (const raw of events) {
-      if (!verifier.check(raw)) break;
-      accepted.push(raw);
-    }
-    const report = verifier.report();
-    if (!report.ok) throw importFailure(report);
+    const accepted = await checkImport(events, this.hasher);
     for (const r of accepted) this.add(r);
     return accepted.length;
   }

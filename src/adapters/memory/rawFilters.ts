@@ -1,4 +1,5 @@
 import type { RawEvent, ReadAllOptions, StoreStats } from '../../core/eventStore.js';
+import { GENESIS_HASH } from '../../core/eventLog.js';
 import { streamCategory } from '../../core/eventStore.js';
 
 /** Whether a stored event passes readAll's filters. */
@@ -25,7 +26,7 @@ export function summarize(events: readonly RawEvent[], streams: number): Omit<St
     events: events.length,
     streams,
     headPosition: last?.position ?? 0,
-    headHash: last?.hash ?? '0'.repeat(64),
+    headHash: last?.hash ?? GENESIS_HASH,
     firstRecordedAt: events[0]?.recordedAt ?? null,
     lastRecordedAt: last?.recordedAt ?? null,
     byType,

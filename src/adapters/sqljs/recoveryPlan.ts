@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { UnsupportedFormatError } from '../../core/errors.js';
+import { plural } from '../../core/text.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { GENESIS_HASH, decodeRaw, hashEvent } from '../../core/eventLog.js';
 import type { RawEvent } from '../../core/eventStore.js';
@@ -289,7 +290,3 @@ function nextIntactRecord(path: string, from: number, detail: string): number {
 }
 
 
-/** "1 event", "2 events". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import { ArchiveError, CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
+import { CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, decodeRaw, importFailure, planAppend } from '../../core/eventLog.js';
+import { ChainVerifier, checkImport, decodeRaw, planAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -297,19 +297,7 @@ export class SqlJsEventStore implements EventStore {
       const journal = this.assertWritable();
       if (this.headState.position > 0) throw new StoreNotEmptyError(this.location, this.headState.position);
       // Check everything before writing anything, so a bad archive leaves the store empty.
-      const all: RawEvent[] = [];
-      const verifier = new ChainVerifier(this.options.hasher);
-      const ids = new Set<string>();
-      const versions = new Map<string, number>();
-      for await (const raw of events) {
-        if (!verifier.check(raw)) throw importFailure(verifier.report());
-        if (ids.has(raw.eventId)) throw new ArchiveError(`position ${raw.position}`, `event id ${raw.eventId} appears twice`);
-        ids.add(raw.eventId);
-        const expected = (versions.get(raw.streamId) ?? 0) + 1;
-        if (raw.streamVersion !== expected) throw new ArchiveError(`position ${raw.position}`, `stream ${raw.streamId} jumps to version ${raw.streamVersion}, expected ${expected}`);
-        versions.set(raw.streamId, expected);
-        all.push(raw);
-      }
+      const all = await checkImport(events, this.options.hasher);
       let batch: RawEvent[] = [];
       let bytes = 0;
       for (const raw of all) {

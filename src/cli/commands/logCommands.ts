@@ -5,7 +5,8 @@ import { isEventType, eventTypes } from '../../core/events/eventCatalog.js';
 import { GENESIS_HASH, parseExpectedVersion, planAppend } from '../../core/eventLog.js';
 import type { NewEvent } from '../../core/eventStore.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, intOption, plural, textOption, timeOption, typeOptions } from '../cliSupport.js';
+import { plural } from '../../core/text.js';
+import { CheckFailed, UsageError, intOption, textOption, timeOption, typeOptions } from '../cliSupport.js';
 import { envelopeJson, envelopeLine } from '../render.js';
 
 export const logCommand: Command = {

@@ -5,7 +5,8 @@ import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, plural, progressReporter } from '../cliSupport.js';
+import { plural } from '../../core/text.js';
+import { CheckFailed, UsageError, progressReporter } from '../cliSupport.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -38,7 +39,8 @@ export const importCommand: Command = {
   usage: `rag-ledger import DIR [--json]
 
   Reads an archive written by \`export\` into an empty store: same positions, ids, times and
-  hashes. The hash chain is checked as events are written. A non-empty store is refused.`,
+  hashes. The whole archive (hash chain, event ids, stream versions) is checked before anything
+  is written, so a bad archive leaves the store empty. A non-empty store is refused.`,
   options: {},
   allowPositionals: 1,
   async run(args, io) {
