@@ -3,15 +3,16 @@
 //   npm run bench:store          (node --expose-gc --import tsx bench/store.bench.ts)
 //
 // Measures, each phase repeated BENCH_ROUNDS times (default 3; medians are reported):
-//   1. durable append throughput, 1 and 100 events per call: store vs raw sql.js INSERT vs
-//      raw INSERT + journal write + fdatasync (what durability alone costs);
+//   1. durable append throughput, 1 and 100 events per call: store vs raw sql.js INSERT (text
+//      bound as JS strings, the target's baseline) vs the same INSERT with text bound as UTF-8
+//      bytes (how the store binds) vs raw INSERT + journal write + fdatasync (what durability
+//      alone costs);
 //   2. single-append latency at a 10k and a 500k-event log (two stores, rounds alternate),
 //      plus the pause of one snapshot of the big log;
 //   3. readAll() (decoded) and readRaw() throughput over the big log;
 //   4. projection rebuild over the big log: ProjectionRunner.rebuild() with the standard
 //      projections (as src/adapters/ledger.ts wires them), and a plain fold as the floor;
 //   5. reopen time, peak RSS and bytes on disk.
-// For where an append's time goes, see bench/appendBreakdown.ts.
 // Prints detail lines as it goes, then a markdown table; writes the same results as JSON to
 // bench/results/store-<timestamp>.json.
 //
@@ -45,8 +46,8 @@ const repoRoot = join(__dirname, '..');
 const temp = new TempDirs('rag-ledger-bench-');
 const started = performance.now();
 
-type Variant = 'store' | 'raw' | 'raw+journal';
-const VARIANTS: readonly Variant[] = ['store', 'raw', 'raw+journal'];
+type Variant = 'store' | 'raw' | 'raw-bytes' | 'raw+journal';
+const VARIANTS: readonly Variant[] = ['store', 'raw', 'raw-bytes', 'raw+journal'];
 
 interface Row {
   readonly metric: string;
@@ -97,7 +98,8 @@ async function runStore(calls: readonly Call[]): Promise<ThroughputRun> {
   }
 }
 
-async function runRaw(calls: readonly RawCall[], durable: boolean): Promise<ThroughputRun> {
+async function runRaw(calls: readonly RawCall[], variant: Exclude<Variant, 'store'>): Promise<ThroughputRun> {
+  const durable = variant === 'raw+journal';
   const dir = durable ? temp.create('raw') : null;
   const baseline = await RawBaseline.create(dir ? join(dir, 'raw.journal') : undefined);
   try {
@@ -105,6 +107,7 @@ async function runRaw(calls: readonly RawCall[], durable: boolean): Promise<Thro
     gcNow();
     const t0 = performance.now();
     if (durable) for (const call of calls) await baseline.appendDurable(call);
+    else if (variant === 'raw-bytes') for (const call of calls) baseline.insertByteRows(call.byteParams);
     else for (const call of calls) baseline.insertRows(call.params);
     const ms = performance.now() - t0;
     if (baseline.count() !== events) throw new Error(`raw baseline holds ${baseline.count()} events, expected ${events}`);
@@ -118,7 +121,7 @@ async function runRaw(calls: readonly RawCall[], durable: boolean): Promise<Thro
 async function runVariant(variant: Variant, batch: number, callCount: number, tag: string): Promise<ThroughputRun> {
   const calls = makeCalls(callCount, batch, tag);
   if (variant === 'store') return runStore(calls);
-  return runRaw(toRawCalls(calls), variant === 'raw+journal');
+  return runRaw(toRawCalls(calls), variant);
 }
 
 async function appendThroughput(): Promise<void> {
@@ -133,8 +136,9 @@ async function appendThroughput(): Promise<void> {
     const avgRecord = sample.reduce((n, c) => n + c.record.length, 0) / sample.length;
     log(`batch ${batch}: ${callCount} calls x ${batch} event(s) per run; data JSON avg ${avgData.toFixed(0)} B/event; journal record avg ${avgRecord.toFixed(0)} B/call`);
     for (const v of VARIANTS) await runVariant(v, batch, Math.max(1, Math.floor(callCount / 4)), 'w');
-    const runs: Record<Variant, ThroughputRun[]> = { store: [], raw: [], 'raw+journal': [] };
+    const runs: Record<Variant, ThroughputRun[]> = { store: [], raw: [], 'raw-bytes': [], 'raw+journal': [] };
     const ratios: number[] = [];
+    const byteRatios: number[] = [];
     const durableRatios: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]!);
@@ -142,9 +146,10 @@ async function appendThroughput(): Promise<void> {
       for (const v of order) round[v] = await runVariant(v, batch, callCount, `r${r}`);
       for (const v of VARIANTS) runs[v].push(round[v]!);
       ratios.push(round.store!.eventsPerSec / round.raw!.eventsPerSec);
+      byteRatios.push(round.store!.eventsPerSec / round['raw-bytes']!.eventsPerSec);
       durableRatios.push(round.store!.eventsPerSec / round['raw+journal']!.eventsPerSec);
       log(
-        `  round ${r + 1}: ${VARIANTS.map((v) => `${v} ${fmtInt(round[v]!.eventsPerSec)} ev/s (${fmt(round[v]!.ms, 0)} ms)`).join(' | ')} | store/raw ${fmt(ratios[r]!, 3)} | store/(raw+journal) ${fmt(durableRatios[r]!, 3)}`,
+        `  round ${r + 1}: ${VARIANTS.map((v) => `${v} ${fmtInt(round[v]!.eventsPerSec)} ev/s (${fmt(round[v]!.ms, 0)} ms)`).join(' | ')} | store/raw ${fmt(ratios[r]!, 3)} | store/raw-bytes ${fmt(byteRatios[r]!, 3)} | store/(raw+journal) ${fmt(durableRatios[r]!, 3)}`,
       );
     }
     const med = (v: Variant): number => median(runs[v].map((x) => x.eventsPerSec));
@@ -152,16 +157,19 @@ async function appendThroughput(): Promise<void> {
     // (each measured side by side in the same round).
     const ratio = median(ratios);
     const durableRatio = median(durableRatios);
+    const byteRatio = median(byteRatios);
     log(
-      `  median: store ${fmtInt(med('store'))} | raw ${fmtInt(med('raw'))} | raw+journal ${fmtInt(med('raw+journal'))} ev/s; ` +
-        `store/raw ${fmt(ratio, 3)} (ratio of medians ${fmt(med('store') / med('raw'), 3)}); store/(raw+journal) ${fmt(durableRatio, 3)}; ` +
+      `  median: store ${fmtInt(med('store'))} | raw ${fmtInt(med('raw'))} | raw-bytes ${fmtInt(med('raw-bytes'))} | raw+journal ${fmtInt(med('raw+journal'))} ev/s; ` +
+        `store/raw ${fmt(ratio, 3)} (ratio of medians ${fmt(med('store') / med('raw'), 3)}); store/raw-bytes ${fmt(byteRatio, 3)}; store/(raw+journal) ${fmt(durableRatio, 3)}; ` +
         `per-call store ${fmt((1000 * batch) / med('store'), 3)} ms, raw ${fmt((1000 * batch) / med('raw'), 3)} ms, raw+journal ${fmt((1000 * batch) / med('raw+journal'), 3)} ms`,
     );
     row(`append b=${batch}: store (events/s)`, fmtInt(med('store')));
     row(`append b=${batch}: raw sql.js (events/s)`, fmtInt(med('raw')));
+    row(`append b=${batch}: raw sql.js, text bound as bytes (events/s)`, fmtInt(med('raw-bytes')));
     row(`append b=${batch}: raw + journal fdatasync (events/s)`, fmtInt(med('raw+journal')));
     if (batch === 100) row(`append b=${batch}: ratio store/raw`, fmt(ratio, 3), '>= 0.5', ratio >= 0.5);
     else row(`append b=${batch}: ratio store/raw`, fmt(ratio, 3), '(info)');
+    row(`append b=${batch}: ratio store/raw, text bound as bytes`, fmt(byteRatio, 3), '(info)');
     row(`append b=${batch}: ratio store/(raw + journal)`, fmt(durableRatio, 3), '(info)');
     out[`batch${batch}`] = {
       calls: callCount,
@@ -169,8 +177,10 @@ async function appendThroughput(): Promise<void> {
       avgJournalRecordBytes: avgRecord,
       runs,
       ratioStoreRaw: ratios,
+      ratioStoreRawBytes: byteRatios,
       ratioStoreRawJournal: durableRatios,
-      medianEventsPerSec: { store: med('store'), raw: med('raw'), rawJournal: med('raw+journal') },
+      medianEventsPerSec: { store: med('store'), raw: med('raw'), rawBytes: med('raw-bytes'), rawJournal: med('raw+journal') },
+      medianRatioStoreRawBytes: byteRatio,
       medianRatioStoreRaw: ratio,
       medianRatioStoreRawJournal: durableRatio,
     };

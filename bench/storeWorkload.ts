@@ -1,11 +1,13 @@
 // The store benchmark's workload: realistic events for SqlJsEventStore, and the same rows
 // for a raw sql.js baseline that has none of the store's logic (no validation, hashing,
 // journal or fsync), optionally plus a plain "write the journal bytes + fdatasync".
+// The raw baseline binds text columns as JS strings, the plain way to use sql.js; a second
+// raw variant binds them as UTF-8 bytes cast to TEXT, as the store does (INSERT_EVENT_SQL).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, fdatasync, openSync, writeSync } from 'node:fs';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import { encodeRecord } from '../src/adapters/sqljs/journal.js';
-import { EVENT_COLUMNS, createSchema, rawToParams, tuneConnection } from '../src/adapters/sqljs/schema.js';
+import { EVENT_COLUMNS, INSERT_EVENT_SQL, createSchema, rawToParams, tuneConnection } from '../src/adapters/sqljs/schema.js';
 import { loadSqlJs } from '../src/adapters/sqljs/sqlJsLoader.js';
 import type { EventMetadata, NewEvent, RawEvent } from '../src/core/eventStore.js';
 import { eventCatalog } from '../src/core/events/eventCatalog.js';
@@ -18,7 +20,10 @@ export interface Call {
 
 /** One append call for the raw baseline: parameter rows and the journal record bytes. */
 export interface RawCall {
+  /** Rows with text as JS strings, for the plain INSERT. */
   readonly params: readonly SqlValue[][];
+  /** The same rows with text as UTF-8 bytes, for INSERT_EVENT_SQL. */
+  readonly byteParams: readonly SqlValue[][];
   readonly record: Buffer;
   readonly dataBytes: number;
 }
@@ -90,6 +95,11 @@ export function makeCalls(calls: number, batch: number, tag: string, seed = 1): 
   return out;
 }
 
+/** A row in EVENT_COLUMNS order with text as JS strings. */
+function stringParams(e: RawEvent): SqlValue[] {
+  return [e.position, e.eventId, e.streamId, e.streamVersion, e.type, e.schemaVersion, e.dataJson, e.metadataJson, e.attachment, e.recordedAt, e.prevHash, e.hash];
+}
+
 const hex64 = (): string => randomBytes(32).toString('hex');
 
 /**
@@ -120,7 +130,7 @@ export function toRawCalls(calls: readonly Call[], firstPosition = 1): RawCall[]
       prevHash = hash;
       return r;
     });
-    return { params: records.map(rawToParams), record: encodeRecord(records), dataBytes: records.reduce((n, r) => n + r.dataJson.length, 0) };
+    return { params: records.map(stringParams), byteParams: records.map(rawToParams), record: encodeRecord(records), dataBytes: records.reduce((n, r) => n + r.dataJson.length, 0) };
   });
 }
 
@@ -136,6 +146,7 @@ export class RawBaseline {
   private constructor(
     private readonly db: Database,
     private readonly insert: Statement,
+    private readonly insertBytes: Statement,
     private readonly journal: number | null,
   ) {}
 
@@ -145,14 +156,22 @@ export class RawBaseline {
     createSchema(db);
     tuneConnection(db); // the same connection settings the store uses
     const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+    const insertBytes = db.prepare(INSERT_EVENT_SQL);
     const journal = journalPath ? openSync(journalPath, 'w') : null;
-    return new RawBaseline(db, insert, journal);
+    return new RawBaseline(db, insert, insertBytes, journal);
   }
 
-  /** Inserts one call's rows in one transaction. */
+  /** Inserts one call's rows in one transaction, text bound as JS strings. */
   insertRows(params: readonly SqlValue[][]): void {
     this.db.exec('BEGIN');
     for (const p of params) this.insert.run(p);
+    this.db.exec('COMMIT');
+  }
+
+  /** Inserts one call's rows in one transaction, text bound as UTF-8 bytes (the store's INSERT). */
+  insertByteRows(params: readonly SqlValue[][]): void {
+    this.db.exec('BEGIN');
+    for (const p of params) this.insertBytes.run(p);
     this.db.exec('COMMIT');
   }
 
@@ -173,6 +192,7 @@ export class RawBaseline {
 
   async close(): Promise<void> {
     this.insert.free();
+    this.insertBytes.free();
     this.db.close();
     if (this.journal !== null) closeSync(this.journal);
   }

@@ -158,6 +158,30 @@ function encodeMetadata(metadata: EventMetadata | undefined): string {
 }
 
 /** Decodes a stored event into its current shape (upcasting old schema versions). */
+let lastMetadataJson = '{}';
+let lastMetadata: EventMetadata = NO_METADATA;
+
+/**
+ * Events of one append usually share their metadata (one correlation id, one actor), so the
+ * last parsed metadata is reused when the next event's text is identical. Shared objects
+ * are deep-frozen, which the readonly type promises anyway.
+ */
+function decodeMetadata(json: string): EventMetadata {
+  if (json !== lastMetadataJson) {
+    lastMetadata = deepFreeze(JSON.parse(json) as EventMetadata);
+    lastMetadataJson = json;
+  }
+  return lastMetadata;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export function decodeRaw(raw: RawEvent): RecordedEvent {
   const event = decodeEvent(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment);
   return {
@@ -169,7 +193,7 @@ export function decodeRaw(raw: RawEvent): RecordedEvent {
     schemaVersion: eventCatalog[event.type].version,
     storedSchemaVersion: raw.schemaVersion,
     data: event.data,
-    metadata: raw.metadataJson === '{}' ? NO_METADATA : (JSON.parse(raw.metadataJson) as EventMetadata),
+    metadata: decodeMetadata(raw.metadataJson),
     recordedAt: raw.recordedAt,
     prevHash: raw.prevHash,
     hash: raw.hash,

@@ -7,7 +7,7 @@ import initSqlJs from 'sql.js';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
 import { recoverStore } from '../../src/adapters/sqljs/recoverStore.js';
 import { CorruptStoreError, StoreNotFoundError, StoreReadOnlyError, UnsupportedFormatError } from '../../src/core/errors.js';
-import type { RecordedEvent } from '../../src/core/eventStore.js';
+import type { RawEvent, RecordedEvent } from '../../src/core/eventStore.js';
 import { eventStoreContract } from '../support/eventStoreContract.js';
 import { embedded, submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
@@ -162,6 +162,27 @@ test('verify finds an event modified in the database file, and recover restores 
   assert.ok(third.type === 'DocumentSubmitted' && third.data.raw_content === 'content of 1');
 });
 
+test('a row tampered with to hold the packing separator is read exactly as stored and reported by verify', async (t) => {
+  const dir = tempDir(t);
+  const store = await storeWith(dir, 3);
+  await store.close();
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(readFileSync(join(dir, 'events.sqlite')));
+  db.run("UPDATE events SET data = replace(data, 'content of 1', 'forged' || char(31) || 'x'), metadata = 'not' || char(31) || 'json' WHERE position = 3");
+  writeFileSync(join(dir, 'events.sqlite'), db.export());
+  db.close();
+  const reader = await SqlJsEventStore.open(dir, { mode: 'read' });
+  t.after(() => reader.close());
+  const raws: RawEvent[] = [];
+  for await (const r of reader.readRaw()) raws.push(r);
+  assert.equal(raws.length, 6);
+  assert.equal(raws[2]!.metadataJson, 'not\x1fjson');
+  assert.match(raws[2]!.dataJson, /"raw_content":"forged\x1fx"/);
+  assert.equal(raws[3]!.position, 4); // the rows after it are unaffected
+  const report = await reader.verify();
+  assert.deepEqual([report.ok, report.firstFailure?.position, report.firstFailure?.kind], [false, 3, 'modified']);
+});
+
 test('verify finds events removed from the end of the database (the journal still has them)', async (t) => {
   const dir = tempDir(t);
   const store = await storeWith(dir, 3);
@@ -255,6 +276,32 @@ test('the journal round-trips every stored byte: non-ASCII text, empty strings, 
   for await (const r of reopened.readRaw()) after.push(r);
   assert.deepEqual(after, before);
   assert.equal((await reopened.verify()).ok, true);
+});
+
+test('text columns are stored as SQLite TEXT holding the exact UTF-8 bytes, whatever the insert path', async (t) => {
+  const dir = tempDir(t);
+  const store = await SqlJsEventStore.open(dir);
+  const content = 'Grüße, 世界 🦀 "quoted" \\ back\nslash\u2028';
+  await store.append('document-u1', [{ ...submitted('ü', content), metadata: { actor: 'zoë' } }, embedded('c-ü')]);
+  await store.close(); // writes the snapshot
+  const SQL = await initSqlJs();
+  const db = new SQL.Database(readFileSync(join(dir, 'events.sqlite')));
+  t.after(() => db.close());
+  const [row] = db.exec(
+    `SELECT typeof(event_id), typeof(stream_id), typeof(type), typeof(data), typeof(metadata), typeof(recorded_at), typeof(prev_hash), typeof(hash),
+            typeof(attachment), stream_id, hex(CAST(data AS BLOB)), data FROM events WHERE position = 1`,
+  )[0]!.values;
+  assert.deepEqual(row!.slice(0, 9), ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'null']);
+  assert.equal(row![9], 'document-u1');
+  const data = row![11] as string;
+  assert.equal(row![10], Buffer.from(data, 'utf8').toString('hex').toUpperCase());
+  assert.equal((JSON.parse(data) as { raw_content: string }).raw_content, content);
+  // A type filter (an index lookup on the text column) finds the rows.
+  const reopened = await SqlJsEventStore.open(dir, { mode: 'read' });
+  t.after(() => reopened.close());
+  const types: string[] = [];
+  for await (const e of reopened.readAll({ types: ['ChunkEmbedded'] })) types.push(e.type);
+  assert.deepEqual(types, ['ChunkEmbedded']);
 });
 
 test('a damaged length field in the middle of the journal is corruption, not a torn tail; nothing is cut', async (t) => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UnsupportedFormatError, ValidationError } from '../../src/core/errors.js';
 import { eventCatalog, eventTypes } from '../../src/core/events/eventCatalog.js';
+import { decodeRaw } from '../../src/core/eventLog.js';
+import type { RawEvent } from '../../src/core/eventStore.js';
 import { decodeEvent, encodeEvent } from '../../src/core/events/eventCodec.js';
 import { upcasters } from '../../src/core/events/upcasters.js';
 import { attachmentOf, loadEventFixtures, plain } from '../support/fixtures.js';
@@ -93,5 +95,38 @@ describe('event codec', () => {
       const enc = encodeEvent({ type, data });
       assert.deepEqual(plain(decodeEvent(type, enc.schemaVersion, enc.dataJson, enc.attachment).data), plain(data));
     }
+  });
+});
+
+describe('decoded metadata', () => {
+  const raw = (position: number, metadataJson: string): RawEvent => ({
+    position,
+    eventId: `e${position}`,
+    streamId: 'query-1',
+    streamVersion: position,
+    type: 'QueryReceived',
+    schemaVersion: eventCatalog.QueryReceived.version,
+    dataJson: JSON.stringify({ query_id: 'q', query_text: 'why?', user_id: 'u', received_at: '2026-01-01T00:00:00Z' }),
+    metadataJson,
+    attachment: null,
+    recordedAt: '2026-01-01T00:00:00Z',
+    prevHash: '0',
+    hash: '1',
+  });
+
+  test('is parsed per event, shared only between identical texts, and frozen so sharing is safe', () => {
+    const shared = '{"correlation_id":"c-1","extra":{"tags":["a"]}}';
+    const a = decodeRaw(raw(1, shared));
+    const b = decodeRaw(raw(2, shared));
+    const c = decodeRaw(raw(3, '{"correlation_id":"c-2"}'));
+    const d = decodeRaw(raw(4, shared));
+    assert.deepEqual(a.metadata, { correlation_id: 'c-1', extra: { tags: ['a'] } });
+    assert.equal(a.metadata, b.metadata);
+    assert.deepEqual(c.metadata, { correlation_id: 'c-2' });
+    assert.deepEqual(d.metadata, a.metadata);
+    assert.ok(Object.isFrozen(a.metadata));
+    assert.ok(Object.isFrozen(a.metadata.extra.tags));
+    assert.throws(() => ((a.metadata as Record<string, unknown>).correlation_id = 'x'), TypeError);
+    assert.deepEqual(decodeRaw(raw(5, '{}')).metadata, {});
   });
 });

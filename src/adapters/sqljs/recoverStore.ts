@@ -8,7 +8,7 @@ import { GENESIS_HASH } from '../../core/eventLog.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { sha256 } from '../node/sha256.js';
 import { JOURNAL_HEADER, createJournal, encodeRecord, fsyncDir, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams } from './schema.js';
+import { INSERT_EVENT_SQL, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams } from './schema.js';
 import { planRecovery } from './recoveryPlan.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { PROJECTIONS_FILE } from './sqljsProjectionStore.js';
@@ -211,7 +211,7 @@ function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSiz
   const db = new SQL.Database();
   try {
     createSchema(db);
-    const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+    const insert = db.prepare(INSERT_EVENT_SQL);
     try {
       db.exec('BEGIN');
       for (const e of events) insert.run(rawToParams(e));

@@ -19,7 +19,7 @@ import type {
 } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams, rowToRaw, tuneConnection } from './schema.js';
+import { EVENT_COLUMNS, INSERT_EVENT_SQL, JOURNAL_FILE, PACKED_COLUMNS, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, packedRowToRaw, rawToParams, rowToRaw, tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
 import { crossCheckJournal, openSnapshot, readHead, readSnapshotBytes, replayJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
@@ -179,7 +179,7 @@ export class SqlJsEventStore implements EventStore {
     let insertError: unknown;
     try {
       this.db.exec('BEGIN');
-      const insert = this.statement(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+      const insert = this.statement(INSERT_EVENT_SQL);
       for (const r of records) insert.run(rawToParams(r));
     } catch (err) {
       insertError = err;
@@ -238,7 +238,7 @@ export class SqlJsEventStore implements EventStore {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const n = Math.min(PAGE, remaining);
-      const page = await this.settled(() => this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`, [streamId, from, n]));
+      const page = await this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`, [streamId, from, n]));
       for (const raw of page) yield decodeRaw(raw);
       if (page.length < n) return;
       remaining -= page.length;
@@ -269,7 +269,7 @@ export class SqlJsEventStore implements EventStore {
       where.push('recorded_at < ?');
       params.push(options.until);
     }
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`;
+    const sql = `SELECT ${PACKED_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`;
     let from = Math.max(1, options.fromPosition ?? 1);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
@@ -285,7 +285,7 @@ export class SqlJsEventStore implements EventStore {
   async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
     let from = Math.max(1, fromPosition);
     for (;;) {
-      const page = await this.settled(() => this.select(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]));
+      const page = await this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]));
       yield* page;
       if (page.length < PAGE) return;
       from = page[page.length - 1]!.position + 1;
@@ -510,16 +510,32 @@ export class SqlJsEventStore implements EventStore {
     this.statements.clear();
   }
 
+  /** Runs a PACKED_COLUMNS query. */
   private select(sql: string, params: SqlValue[]): RawEvent[] {
     const s = this.statement(sql);
     s.bind(params);
     const out: RawEvent[] = [];
     try {
-      while (s.step()) out.push(rowToRaw(s.get()));
+      while (s.step()) {
+        const row = s.get();
+        out.push(packedRowToRaw(row) ?? this.selectOne(row[0] as number));
+      }
     } finally {
       s.reset();
     }
     return out;
+  }
+
+  /** One event read column by column (for a row whose packed text does not split cleanly). */
+  private selectOne(position: number): RawEvent {
+    const s = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position = ?`);
+    try {
+      s.bind([position]);
+      s.step();
+      return rowToRaw(s.get());
+    } finally {
+      s.reset();
+    }
   }
 
   private rows(sql: string): SqlValue[][] {

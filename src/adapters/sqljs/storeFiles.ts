@@ -4,7 +4,7 @@ import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js'
 import { GENESIS_HASH } from '../../core/eventLog.js';
 import type { LogHead, VerifyReport } from '../../core/eventStore.js';
 import { JOURNAL_HEADER, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, STORE_FORMAT, rawToParams } from './schema.js';
+import { INSERT_EVENT_SQL, STORE_FORMAT, rawToParams } from './schema.js';
 
 /**
  * Loading a store from disk: the snapshot image, then the journal records after the offset
@@ -44,7 +44,7 @@ export function readHead(db: Database): LogHead {
 export function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal>; lastGoodOffset: number } {
   let current = head;
   let lastGoodOffset = offset;
-  const insert = db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`);
+  const insert = db.prepare(INSERT_EVENT_SQL);
   db.exec('BEGIN');
   try {
     const end = scanJournal(journalPath, offset, (events, at) => {
