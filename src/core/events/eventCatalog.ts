@@ -45,7 +45,7 @@ export const eventCatalog = {
     version: 1,
     schema: {
       document_id: 'nonEmptyString',
-      chunks: { arrayOf: { object: { chunk_id: 'nonEmptyString', text: 'string', position } } },
+      chunks: { arrayOf: { object: { chunk_id: 'nonEmptyString', text: 'string', position, heading_path: { optional: { arrayOf: 'string' } } } } },
       chunked_at: 'isoTime',
     },
   },

@@ -1,0 +1,190 @@
+import type { ChunkerConfig } from '../../core/chunking/chunker.js';
+import { chunkDocument } from '../../core/chunking/chunker.js';
+import { CancelledError } from '../../core/errors.js';
+import type { Hasher } from '../../core/eventLog.js';
+import type { EventMetadata, EventStore, NewEvent } from '../../core/eventStore.js';
+import type { DocumentRules, DocumentVerdict } from '../../core/ingest/documentCheck.js';
+import { checkDocument, formatOf } from '../../core/ingest/documentCheck.js';
+import type { DocumentStatus } from '../../core/projections/documentStatus.js';
+import type { ProjectionRunner } from '../projectionRunner.js';
+import type { ReadModels } from '../readModels.js';
+import type { SourceFile, WalkRules, WorkspaceSource } from './workspaceSource.js';
+import { SourceReadError } from './workspaceSource.js';
+
+export interface IngestDeps {
+  readonly events: EventStore;
+  readonly runner: ProjectionRunner;
+  readonly readModels: ReadModels;
+  readonly hasher: Hasher;
+  readonly clock: () => string;
+  /** Written into every event's metadata. */
+  readonly actor: string;
+}
+
+export interface IngestOptions {
+  readonly walk: WalkRules;
+  readonly documents: DocumentRules;
+  readonly chunker: ChunkerConfig;
+  /** The pipeline version chunks are produced for (metadata.pipeline_version). */
+  readonly pipelineVersion: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: IngestProgress) => void;
+}
+
+export interface IngestProgress {
+  readonly phase: 'scan' | 'chunk' | 'delete';
+  readonly done: number;
+  /** Known only once the walk has finished. */
+  readonly total?: number;
+  readonly path?: string;
+}
+
+/** What one ingest did. Rejections carry their reason so callers can show them. */
+export interface IngestReport {
+  readonly scanned: number;
+  readonly submitted: number;
+  readonly unchanged: number;
+  readonly rejected: readonly { readonly path: string; readonly reason: string; readonly detail: string }[];
+  readonly chunked: number;
+  readonly chunks: number;
+  readonly deleted: number;
+}
+
+/** The stable id of the document at a workspace-relative path. */
+export function documentIdFor(hasher: Hasher, path: string): string {
+  return `doc-${hasher(['document', path]).slice(0, 24)}`;
+}
+
+export const documentStream = (documentId: string): string => `document-${documentId}`;
+
+/**
+ * Ingest: walk the workspace, append DocumentSubmitted + DocumentValidated | DocumentRejected for
+ * every new or changed file, DocumentDeleted for files gone from the walk, then run the chunker
+ * over every validated document version that has no chunks for the pipeline version yet.
+ * Unchanged files append nothing. Every step is idempotent, so an interrupted ingest is finished
+ * by running it again.
+ */
+export class IngestService {
+  constructor(private readonly deps: IngestDeps) {}
+
+  async ingest(source: WorkspaceSource, options: IngestOptions): Promise<IngestReport> {
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    const known = new Map(this.deps.readModels.documents().map((d) => [d.source, d]));
+    const seen = new Set<string>();
+    const rejected: { path: string; reason: string; detail: string }[] = [];
+    let scanned = 0;
+    let submitted = 0;
+    for await (const file of source.walk(options.walk, options.signal)) {
+      throwIfAborted(options.signal);
+      scanned++;
+      seen.add(file.path);
+      options.onProgress?.({ phase: 'scan', done: scanned, path: file.path });
+      const outcome = await this.submit(source, file, known.get(file.path), options);
+      if (outcome === 'unchanged') continue;
+      submitted++;
+      if (!outcome.ok) rejected.push({ path: file.path, reason: outcome.reason, detail: outcome.detail });
+    }
+    const deleted = await this.deleteMissing(source, known, seen, options);
+    const { documents: chunked, chunks } = await this.chunkPending(options);
+    return { scanned, submitted, unchanged: scanned - submitted, rejected, chunked, chunks, deleted };
+  }
+
+  /** Appends the submission of one file unless its content is what the log already holds. */
+  private async submit(source: WorkspaceSource, file: SourceFile, prev: DocumentStatus | undefined, options: IngestOptions): Promise<DocumentVerdict | 'unchanged'> {
+    const { hasher } = this.deps;
+    let bytes: Uint8Array | null = null;
+    let verdict: DocumentVerdict;
+    let contentHash: string;
+    if (file.size > options.documents.maxBytes) {
+      // Never read a file only to reject it: its size stands in for its content.
+      contentHash = `size:${file.size}`;
+      verdict = { ok: false, reason: 'too_large', detail: `${file.size} bytes is over the limit of ${options.documents.maxBytes} bytes; raise the maximum file size to ingest it` };
+    } else {
+      try {
+        bytes = await source.read(file.path);
+        contentHash = `sha256:${hasher([bytes])}`;
+        verdict = checkDocument(file.path, bytes, options.documents);
+      } catch (err) {
+        if (!(err instanceof SourceReadError)) throw err;
+        contentHash = `${err.kind}:${err.message}`;
+        verdict = { ok: false, reason: err.kind, detail: err.message };
+      }
+    }
+    if (prev && prev.state !== 'deleted' && prev.content_hash === contentHash) return 'unchanged';
+    const documentId = documentIdFor(hasher, file.path);
+    const now = this.deps.clock();
+    const events: NewEvent[] = [
+      {
+        type: 'DocumentSubmitted',
+        data: { document_id: documentId, source: file.path, raw_content: verdict.ok ? verdict.text : '', content_hash: contentHash, submitted_at: now },
+      },
+      verdict.ok
+        ? { type: 'DocumentValidated', data: { document_id: documentId, format: verdict.format, byte_count: bytes?.length ?? 0, validated_at: now } }
+        : { type: 'DocumentRejected', data: { document_id: documentId, reason: verdict.reason, detail: verdict.detail, rejected_at: now } },
+    ];
+    await this.append(documentStream(documentId), events, { actor: this.deps.actor });
+    return verdict;
+  }
+
+  /** DocumentDeleted for every live document the walk did not return. */
+  private async deleteMissing(source: WorkspaceSource, known: Map<string, DocumentStatus>, seen: Set<string>, options: IngestOptions): Promise<number> {
+    let deleted = 0;
+    for (const [path, doc] of known) {
+      if (seen.has(path) || doc.state === 'deleted') continue;
+      throwIfAborted(options.signal);
+      const reason = (await source.exists(path)) ? 'the file is now excluded by the ignore rules or settings' : 'the file no longer exists';
+      await this.append(documentStream(doc.document_id), [{ type: 'DocumentDeleted', data: { document_id: doc.document_id, reason, deleted_at: this.deps.clock() } }], { actor: this.deps.actor });
+      options.onProgress?.({ phase: 'delete', done: ++deleted, path });
+    }
+    return deleted;
+  }
+
+  /**
+   * The chunker processor: every document whose latest version is validated but has no chunks
+   * for the pipeline version gets DocumentChunked, with an event id derived from the submission
+   * and the pipeline version, so a retry after a crash can never chunk twice.
+   */
+  async chunkPending(options: Pick<IngestOptions, 'chunker' | 'pipelineVersion' | 'signal' | 'onProgress'>): Promise<{ documents: number; chunks: number }> {
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    const pending = this.deps.readModels.documents().filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && d.format !== null && !d.pipelines[options.pipelineVersion]);
+    let documents = 0;
+    let chunks = 0;
+    for (const doc of pending) {
+      throwIfAborted(options.signal);
+      const submittedEvent = await this.latestSubmission(doc.document_id);
+      if (!submittedEvent) continue;
+      const { id, text, source } = submittedEvent;
+      const produced = chunkDocument(doc.document_id, text, formatOf(source).format, options.chunker, this.deps.hasher);
+      const eventId = `chunked-${this.deps.hasher(['chunked', options.pipelineVersion, id]).slice(0, 32)}`;
+      await this.append(
+        documentStream(doc.document_id),
+        [{ type: 'DocumentChunked', eventId, data: { document_id: doc.document_id, chunks: produced.map((c) => ({ ...c, ...(c.heading_path ? { heading_path: [...c.heading_path] } : {}) })), chunked_at: this.deps.clock() } }],
+        { actor: this.deps.actor, pipeline_version: options.pipelineVersion, causation_id: id },
+      );
+      documents++;
+      chunks += produced.length;
+      options.onProgress?.({ phase: 'chunk', done: documents, total: pending.length, path: source });
+    }
+    return { documents, chunks };
+  }
+
+  private async latestSubmission(documentId: string): Promise<{ id: string; text: string; source: string } | null> {
+    let latest: { id: string; text: string; source: string } | null = null;
+    for await (const e of this.deps.events.readStream(documentStream(documentId))) {
+      if (e.type === 'DocumentSubmitted') latest = { id: e.eventId, text: e.data.raw_content, source: e.data.source };
+    }
+    return latest;
+  }
+
+  private async append(streamId: string, events: readonly NewEvent[], metadata: EventMetadata): Promise<void> {
+    await this.deps.events.append(
+      streamId,
+      events.map((e) => ({ ...e, metadata })),
+      { expectedVersion: 'any' },
+    );
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError('ingest');
+}
