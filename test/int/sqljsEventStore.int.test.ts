@@ -177,7 +177,7 @@ test('a row tampered with to hold the packing separator is read exactly as store
   for await (const r of reader.readRaw()) raws.push(r);
   assert.equal(raws.length, 6);
   assert.equal(raws[2]!.metadataJson, 'not\x1fjson');
-  assert.match(raws[2]!.dataJson, /"raw_content":"forged\x1fx"/);
+  assert.ok(raws[2]!.dataJson.includes(`"raw_content":"forged\x1fx"`));
   assert.equal(raws[3]!.position, 4); // the rows after it are unaffected
   const report = await reader.verify();
   assert.deepEqual([report.ok, report.firstFailure?.position, report.firstFailure?.kind], [false, 3, 'modified']);
