@@ -1,5 +1,6 @@
-// Bundles the extension (dist/extension.js) and the CLI (dist/cli.js), and copies the
-// sql.js WebAssembly binary beside them.
+// Bundles the extension (dist/extension.js), the CLI (dist/cli.js) and the embedding worker
+// (dist/embedWorker.js), and copies the sql.js WebAssembly binary beside them. transformers.js
+// stays external: it loads onnxruntime-node's native binary at run time.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,8 +22,9 @@ const common = {
 
 mkdirSync('dist', { recursive: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '@huggingface/transformers'] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['@huggingface/transformers'] }),
+  build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: 'dist/embedWorker.js', external: ['@huggingface/transformers'] }),
 ]);
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 chmodSync('dist/cli.js', 0o755);

@@ -133,3 +133,17 @@ export class CancelledError extends RagLedgerError {
     super(`${what} was cancelled`, 'Run it again when you are ready; completed work is kept.');
   }
 }
+
+/** The embedding model cannot be loaded (offline, missing files, a broken model). */
+export class EmbeddingModelUnavailableError extends RagLedgerError {
+  readonly code = 'embedding-model-unavailable';
+  constructor(
+    readonly model: string,
+    detail: string,
+  ) {
+    super(
+      `the embedding model "${model}" could not be loaded: ${detail}`,
+      `Put a copy of the model in a local folder (it must hold ${model}/tokenizer.json, config.json and onnx/model*.onnx) and point at it with --model-dir DIR, RAG_LEDGER_MODEL_DIR or the ragLedger.embedding.modelDir setting; until then retrieval is lexical only.`,
+    );
+  }
+}
