@@ -1,6 +1,8 @@
 import type { DocumentStatus } from '../core/projections/documentStatus.js';
 import { documentStatusProjection } from '../core/projections/documentStatus.js';
 import type { ProjectionStore } from '../core/projections/projection.js';
+import type { PipelineRecord } from '../core/projections/pipelines.js';
+import { pipelinesProjection } from '../core/projections/pipelines.js';
 import type { QueryRecord } from '../core/projections/queryHistory.js';
 import { queryHistoryProjection } from '../core/projections/queryHistory.js';
 import type { RetrievalCount, RetrievalTotals } from '../core/projections/retrievalStats.js';
@@ -16,6 +18,24 @@ export class ReadModels {
 
   documents(): DocumentStatus[] {
     return [...this.store.list(documentStatusProjection.name, 'doc:')].map(([, d]) => d as unknown as DocumentStatus);
+  }
+
+  /** Embedder keys the chunk has a stored vector under. */
+  vectorKeys(chunkId: string): string[] {
+    return (this.store.get(documentStatusProjection.name, `vec:${chunkId}`) as string[] | undefined) ?? [];
+  }
+
+  pipelines(): PipelineRecord[] {
+    return [...this.store.list(pipelinesProjection.name, 'pipeline:')].map(([, p]) => p as unknown as PipelineRecord);
+  }
+
+  pipeline(version: string): PipelineRecord | undefined {
+    return this.store.get(pipelinesProjection.name, `pipeline:${version}`) as unknown as PipelineRecord | undefined;
+  }
+
+  /** The active pipeline version, if one was ever activated. */
+  activePipeline(): string | undefined {
+    return this.store.get(pipelinesProjection.name, 'active') as string | undefined;
   }
 
   /** Most recent first. */

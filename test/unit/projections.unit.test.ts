@@ -7,6 +7,7 @@ import { ReadModels } from '../../src/app/readModels.js';
 import { CancelledError } from '../../src/core/errors.js';
 import type { NewEvent } from '../../src/core/eventStore.js';
 import { standardProjections } from '../../src/core/projections/catalog.js';
+import { documentStatusProjection } from '../../src/core/projections/documentStatus.js';
 import type { Projection } from '../../src/core/projections/projection.js';
 import { embedded, queried, submitted } from '../support/events.js';
 
@@ -171,7 +172,7 @@ describe('projection runner', () => {
       CancelledError,
     );
     assert.deepEqual(progress, [3]);
-    assert.deepEqual(store.checkpoint('document-status'), { version: 1, position: 3 });
+    assert.deepEqual(store.checkpoint('document-status'), { version: documentStatusProjection.version, position: 3 });
     assert.equal([...store.list('document-status', 'doc:')].length, 3);
     await runner.catchUp();
     assert.equal([...store.list('document-status', 'doc:')].length, 10);

@@ -1,10 +1,12 @@
 // Worker thread: loads a transformers.js feature-extraction pipeline and embeds batches, so the
 // model never runs on the extension host's (or the CLI's) main thread.
 import { parentPort } from 'node:worker_threads';
-import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import type { EmbedRequest, InitRequest, WorkerReply, WorkerRequest } from './embedProtocol.js';
 
-let extractor: FeatureExtractionPipeline | null = null;
+/** The part of transformers.js's FeatureExtractionPipeline used here. */
+type Extractor = (texts: string[], options: { pooling: 'mean' | 'cls'; normalize: boolean }) => Promise<{ data: unknown; dims: number[] }>;
+
+let extractor: Extractor | null = null;
 const port = parentPort;
 if (!port) throw new Error('embedWorker must run in a worker thread');
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Embedder, EmbedderInfo } from '../../app/embedding/embedder.js';
+import type { Embedder } from '../../app/embedding/embedder.js';
+import type { EmbedderInfo } from '../../core/pipeline/pipelineConfig.js';
 import { CancelledError, EmbeddingModelUnavailableError } from '../../core/errors.js';
 import type { WorkerReply, WorkerRequest } from './embedProtocol.js';
 

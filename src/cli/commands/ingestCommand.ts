@@ -2,11 +2,16 @@ import { resolve } from 'node:path';
 import { FsWorkspaceSource } from '../../adapters/fs/fsWorkspaceSource.js';
 import { openLedger } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
+import { TransformersEmbedder } from '../../adapters/transformers/transformersEmbedder.js';
+import type { EmbedReport } from '../../app/embedding/embedService.js';
+import { EmbedService } from '../../app/embedding/embedService.js';
 import { IngestService } from '../../app/ingest/ingestService.js';
-import { checkChunkerConfig } from '../../core/chunking/chunker.js';
+import { PipelineService } from '../../app/pipelines/pipelineService.js';
+import { EmbeddingModelUnavailableError } from '../../core/errors.js';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
-import { DEFAULT_PIPELINE, pipelineVersionOf } from '../../core/pipeline/pipelineConfig.js';
-import type { Command } from '../cliSupport.js';
+import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
+import type { Command, Io, ParsedArgs } from '../cliSupport.js';
 import { UsageError } from '../cliSupport.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
@@ -18,41 +23,102 @@ function positiveInt(name: string, raw: unknown, fallback: number): number {
   return n;
 }
 
+/** The pipeline configuration the embedding flags describe. */
+function pipelineFromFlags(args: ParsedArgs): PipelineConfig {
+  const model = (args.values['embedding-model'] as string | undefined) ?? DEFAULT_PIPELINE.embedder.model;
+  const sameModel = model === DEFAULT_PIPELINE.embedder.model;
+  if (!sameModel && args.values['embedding-dims'] === undefined) {
+    throw new UsageError(`--embedding-dims is needed with --embedding-model ${model}: the vector size is part of the pipeline version`);
+  }
+  return {
+    ...DEFAULT_PIPELINE,
+    embedder: {
+      ...DEFAULT_PIPELINE.embedder,
+      model,
+      dtype: (args.values['embedding-dtype'] as string | undefined) ?? DEFAULT_PIPELINE.embedder.dtype,
+      dimensions: positiveInt('embedding-dims', args.values['embedding-dims'], sameModel ? DEFAULT_PIPELINE.embedder.dimensions : Number.NaN),
+    },
+  };
+}
+
+/** Embeds what the ingest chunked; without a loadable model, says so and leaves retrieval lexical. */
+async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config: PipelineConfig, pipelineVersion: string): Promise<EmbedReport | { unavailable: string }> {
+  const modelDir = (args.values['model-dir'] as string | undefined) ?? process.env.RAG_LEDGER_MODEL_DIR ?? null;
+  let embedder: TransformersEmbedder;
+  try {
+    embedder = await TransformersEmbedder.load({ model: config.embedder.model, dtype: config.embedder.dtype, revision: config.embedder.revision, modelDir: modelDir === null ? null : resolve(modelDir) });
+  } catch (err) {
+    if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+    io.err(`rag-ledger ingest: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);
+    return { unavailable: err.message };
+  }
+  try {
+    if (embedder.info.dimensions !== config.embedder.dimensions) {
+      throw new UsageError(`the model "${config.embedder.model}" produces ${embedder.info.dimensions}-dimensional vectors, but --embedding-dims is ${config.embedder.dimensions}`);
+    }
+    let lastShown = 0;
+    return await service.embedPending({
+      pipelineVersion,
+      embedder,
+      onProgress: (p) => {
+        if (Date.now() - lastShown < 250 && p.done < p.total) return;
+        lastShown = Date.now();
+        io.err(`embed: ${p.done}/${p.total}\n`);
+      },
+    });
+  } finally {
+    await embedder.close();
+  }
+}
+
 export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'ingest a folder: submit new and changed files, delete missing ones, chunk',
   usage: `rag-ledger ingest DIR [--include GLOB]... [--exclude GLOB]... [--max-file-size BYTES]
-                      [--allow-secrets] [--no-gitignore] [--json]
+                      [--allow-secrets] [--no-gitignore] [--embedding-model ID] [--model-dir DIR]
+                      [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--no-embed] [--json]
 
   Walks DIR honouring .gitignore (every level), .ragledgerignore and the default excludes
   (.git, node_modules, build outputs, the store). Unchanged files append nothing; changed files
   become a new document version; files gone from the walk are deleted. Binary files, files over
   the size limit (default ${DEFAULT_MAX_BYTES} bytes), invalid UTF-8 and secrets (.env*, keys,
-  certificates, private-key blocks) are rejected with the reason. Globs are gitignore-style.`,
+  certificates, private-key blocks) are rejected with the reason. Globs are gitignore-style.
+
+  Chunks are then embedded with --embedding-model (default ${DEFAULT_PIPELINE.embedder.model},
+  ${DEFAULT_PIPELINE.embedder.dimensions} dimensions; give --embedding-dims for another model), read from --model-dir or
+  $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
+  onnx/model*.onnx), else downloaded once. If the model cannot be loaded, ingest still completes,
+  says why, and retrieval stays lexical until a later ingest embeds the chunks.`,
   options: {
     include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
     'max-file-size': { type: 'string' },
     'allow-secrets': { type: 'boolean' },
     'no-gitignore': { type: 'boolean' },
+    'embedding-model': { type: 'string' },
+    'model-dir': { type: 'string' },
+    'embedding-dims': { type: 'string' },
+    'embedding-dtype': { type: 'string' },
+    'no-embed': { type: 'boolean' },
   },
   allowPositionals: 1,
   async run(args, io) {
     const dir = args.positionals[0];
     if (dir === undefined) throw new UsageError('ingest needs the folder to ingest');
     const maxBytes = positiveInt('max-file-size', args.values['max-file-size'], DEFAULT_MAX_BYTES);
-    const problems = checkChunkerConfig(DEFAULT_PIPELINE.chunker);
-    if (problems.length > 0) throw new UsageError(problems.join('; '));
+    const config = pipelineFromFlags(args);
     const ledger = await openLedger(args.store, { mode: 'write', owner: 'the rag-ledger CLI (ingest)' });
     try {
-      const service = new IngestService({ events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' });
+      const deps = { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' };
+      const pipelineVersion = await new PipelineService(deps).defineAndActivateIfNone(config, config.embedder.model);
+      const service = new IngestService(deps);
       const source = new FsWorkspaceSource(resolve(dir), [resolve(args.store)]);
       let lastShown = 0;
       const report = await service.ingest(source, {
         walk: { include: list(args.values.include), exclude: list(args.values.exclude), respectGitignore: args.values['no-gitignore'] !== true },
         documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true },
-        chunker: DEFAULT_PIPELINE.chunker,
-        pipelineVersion: pipelineVersionOf(DEFAULT_PIPELINE, sha256),
+        chunker: config.chunker,
+        pipelineVersion,
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastShown < 250) return;
@@ -60,9 +126,11 @@ export const ingestCommand: Command = {
           io.err(`${p.phase}: ${p.done}${p.total ? `/${p.total}` : ''} ${p.path ?? ''}\n`);
         },
       });
+      const embedded = args.values['no-embed'] === true ? null : await embedStep(args, io, new EmbedService(deps), config, pipelineVersion);
+      await ledger.runner.catchUp();
       await ledger.projections.flush();
       if (args.json) {
-        io.out(`${JSON.stringify(report)}\n`);
+        io.out(`${JSON.stringify({ pipelineVersion, ...report, embedding: embedded })}\n`);
         return;
       }
       io.out(
@@ -70,6 +138,9 @@ export const ingestCommand: Command = {
           `chunked ${report.chunked} documents into ${report.chunks} chunks\n`,
       );
       for (const r of report.rejected) io.out(`rejected ${r.path}: ${r.reason}: ${r.detail}\n`);
+      if (embedded === null) io.out('embedding skipped (--no-embed)\n');
+      else if ('unavailable' in embedded) io.out('embedding model unavailable: retrieval is lexical only until the chunks are embedded\n');
+      else io.out(`embedded ${embedded.embedded} chunks (${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
     } finally {
       await ledger.close();
     }

@@ -166,3 +166,9 @@ function preferBoundary(lines: readonly Line[], start: number, end: number, wind
 function textPieces(lines: readonly Line[], config: ChunkerConfig): Piece[] {
   return packParagraphs(paragraphs(lines), config.textMaxChars).map((group) => ({ lines: group }));
 }
+
+/** What is embedded for a chunk: its heading path (markdown) as a first line, then its text. */
+export function embeddingText(chunk: Pick<Chunk, 'text' | 'heading_path'>): string {
+  const path = chunk.heading_path?.filter((h) => h.length > 0) ?? [];
+  return path.length > 0 ? `${path.join(' > ')}\n\n${chunk.text}` : chunk.text;
+}

@@ -2,17 +2,26 @@ import type { ChunkerConfig } from '../chunking/chunker.js';
 import { DEFAULT_CHUNKER } from '../chunking/chunker.js';
 import type { Hasher } from '../eventLog.js';
 
+/** What identifies an embedder's output: two embedders with equal info produce interchangeable vectors. */
+export interface EmbedderInfo {
+  /** Model id, e.g. Xenova/all-MiniLM-L6-v2. */
+  readonly model: string;
+  readonly revision: string;
+  readonly dtype: string;
+  readonly dimensions: number;
+  readonly pooling: 'mean' | 'cls';
+  readonly normalize: boolean;
+}
+
+/** The key vectors are stored and reused under (ChunkEmbedded.embedding_model). */
+export function embedderKey(info: EmbedderInfo): string {
+  return `${info.model}@${info.revision}/${info.dtype}/${info.pooling}${info.normalize ? '/norm' : ''}/${info.dimensions}`;
+}
+
 /** Everything that changes what the pipeline produces. Its fingerprint is the pipeline version. */
 export interface PipelineConfig {
   readonly chunker: ChunkerConfig;
-  readonly embedder: {
-    readonly model: string;
-    readonly revision: string;
-    readonly dtype: string;
-    readonly dimensions: number;
-    readonly pooling: 'mean' | 'cls';
-    readonly normalize: boolean;
-  };
+  readonly embedder: EmbedderInfo;
   readonly retrieval: { readonly k: number; readonly mode: 'vector' | 'lexical' | 'hybrid' };
   readonly prompt: { readonly template: string };
   readonly generator: { readonly model: string };

@@ -1,5 +1,7 @@
 import type { JsonValue } from '../events/eventCatalog.js';
 import type { RecordedEvent } from '../eventStore.js';
+import type { EmbedderInfo } from '../pipeline/pipelineConfig.js';
+import { embedderKey } from '../pipeline/pipelineConfig.js';
 import type { Projection, ProjectionView } from './projection.js';
 
 /** Counts for one document version under one pipeline version. */
@@ -38,11 +40,23 @@ interface ChunkSets {
 
 const DEFAULT_PIPELINE = 'default';
 
+/** The embedder key in a PipelineVersionDefined config, or null when the config has none. */
+function embedderKeyOf(config: JsonValue): string | null {
+  const embedder = typeof config === 'object' && config !== null && !Array.isArray(config) ? (config as Record<string, JsonValue>).embedder : undefined;
+  if (typeof embedder !== 'object' || embedder === null || Array.isArray(embedder)) return null;
+  return embedderKey(embedder as unknown as EmbedderInfo);
+}
+
 function pipelineOf(e: RecordedEvent): string {
   return typeof e.metadata.pipeline_version === 'string' ? e.metadata.pipeline_version : DEFAULT_PIPELINE;
 }
 
 const docKey = (id: string): string => `doc:${id}`;
+/** The embedder key of a defined pipeline version. */
+const pipeKey = (pipeline: string): string => `pipe:${pipeline}`;
+/** Embedder keys a chunk has a vector under. */
+const vecKey = (chunkId: string): string => `vec:${chunkId}`;
+const PIPES = 'pipes';
 const setsKey = (id: string, pipeline: string): string => `sets:${id}:${pipeline}`;
 const chunkKey = (chunkId: string, pipeline: string): string => `chunk:${pipeline}:${chunkId}`;
 
@@ -56,17 +70,29 @@ function stateFor(s: ChunkSets): DocumentState {
   return 'chunked';
 }
 
-function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string, field: 'embedded' | 'indexed' | 'failed', error?: string): void {
-  const pipeline = pipelineOf(e);
-  const owners = (view.get(chunkKey(chunkId, pipeline)) as string[] | undefined) ?? [];
-  for (const documentId of owners) {
-    const sets = view.get(setsKey(documentId, pipeline)) as unknown as ChunkSets | undefined;
-    const doc = view.get(docKey(documentId)) as unknown as DocumentStatus | undefined;
-    if (!sets || !doc || !sets.chunks.includes(chunkId) || sets[field].includes(chunkId)) continue;
-    const next: ChunkSets = { ...sets, [field]: [...sets[field], chunkId] };
-    view.put(setsKey(documentId, pipeline), next as unknown as JsonValue);
-    const state = doc.state === 'deleted' ? 'deleted' : stateFor(next);
-    putDoc(view, { ...doc, state, updated_at: e.recordedAt, last_error: error ?? doc.last_error, pipelines: { ...doc.pipelines, [pipeline]: counts(next) } });
+/**
+ * The pipelines a chunk event counts for: the one in its metadata, and, for a vector, every defined
+ * pipeline whose embedder produced it (a vector is computed once and shared by pipeline versions
+ * that differ only in chunking of other documents, retrieval or prompting).
+ */
+function pipelinesFor(view: ProjectionView, e: RecordedEvent, embedder?: string): string[] {
+  const out = new Set([pipelineOf(e)]);
+  if (embedder !== undefined) for (const p of (view.get(PIPES) as string[] | undefined) ?? []) if (view.get(pipeKey(p)) === embedder) out.add(p);
+  return [...out];
+}
+
+function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string, field: 'embedded' | 'indexed' | 'failed', error?: string, embedder?: string): void {
+  for (const pipeline of pipelinesFor(view, e, embedder)) {
+    const owners = (view.get(chunkKey(chunkId, pipeline)) as string[] | undefined) ?? [];
+    for (const documentId of owners) {
+      const sets = view.get(setsKey(documentId, pipeline)) as unknown as ChunkSets | undefined;
+      const doc = view.get(docKey(documentId)) as unknown as DocumentStatus | undefined;
+      if (!sets || !doc || !sets.chunks.includes(chunkId) || sets[field].includes(chunkId)) continue;
+      const next: ChunkSets = { ...sets, [field]: [...sets[field], chunkId] };
+      view.put(setsKey(documentId, pipeline), next as unknown as JsonValue);
+      const state = doc.state === 'deleted' ? 'deleted' : stateFor(next);
+      putDoc(view, { ...doc, state, updated_at: e.recordedAt, last_error: error ?? doc.last_error, pipelines: { ...doc.pipelines, [pipeline]: counts(next) } });
+    }
   }
 }
 
@@ -77,10 +103,17 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
 /** Document status read model: `doc:<id>` holds a DocumentStatus. */
 export const documentStatusProjection: Projection = {
   name: 'document-status',
-  version: 1,
-  eventTypes: ['DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
+  version: 2,
+  eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
+      case 'PipelineVersionDefined': {
+        const key = embedderKeyOf(e.data.config);
+        if (key === null || view.get(pipeKey(e.data.pipeline_version)) !== undefined) return;
+        view.put(pipeKey(e.data.pipeline_version), key);
+        view.put(PIPES, [...((view.get(PIPES) as string[] | undefined) ?? []), e.data.pipeline_version]);
+        return;
+      }
       case 'DocumentSubmitted': {
         const prev = view.get(docKey(e.data.document_id)) as unknown as DocumentStatus | undefined;
         putDoc(view, {
@@ -113,17 +146,22 @@ export const documentStatusProjection: Projection = {
         if (!doc) return;
         const pipeline = pipelineOf(e);
         const ids = e.data.chunks.map((c) => c.chunk_id);
-        const sets: ChunkSets = { chunks: ids, embedded: [], indexed: [], failed: [] };
+        const embedder = view.get(pipeKey(pipeline));
+        const embedded = typeof embedder === 'string' ? ids.filter((id) => ((view.get(vecKey(id)) as string[] | undefined) ?? []).includes(embedder)) : [];
+        const sets: ChunkSets = { chunks: ids, embedded, indexed: [], failed: [] };
         view.put(setsKey(doc.document_id, pipeline), sets as unknown as JsonValue);
         for (const id of ids) {
           const owners = (view.get(chunkKey(id, pipeline)) as string[] | undefined) ?? [];
           if (!owners.includes(doc.document_id)) view.put(chunkKey(id, pipeline), [...owners, doc.document_id]);
         }
-        putDoc(view, { ...doc, state: 'chunked', updated_at: e.recordedAt, pipelines: { ...doc.pipelines, [pipeline]: counts(sets) } });
+        putDoc(view, { ...doc, state: doc.state === 'deleted' ? 'deleted' : stateFor(sets), updated_at: e.recordedAt, pipelines: { ...doc.pipelines, [pipeline]: counts(sets) } });
         return;
       }
-      case 'ChunkEmbedded':
-        return onChunkProgress(view, e, e.data.chunk_id, 'embedded');
+      case 'ChunkEmbedded': {
+        const vectors = (view.get(vecKey(e.data.chunk_id)) as string[] | undefined) ?? [];
+        if (!vectors.includes(e.data.embedding_model)) view.put(vecKey(e.data.chunk_id), [...vectors, e.data.embedding_model]);
+        return onChunkProgress(view, e, e.data.chunk_id, 'embedded', undefined, e.data.embedding_model);
+      }
       case 'ChunkIndexed':
         return onChunkProgress(view, e, e.data.chunk_id, 'indexed');
       case 'ChunkEmbeddingFailed':

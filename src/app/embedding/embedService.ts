@@ -1,0 +1,125 @@
+import { embeddingText } from '../../core/chunking/chunker.js';
+import { CancelledError } from '../../core/errors.js';
+import type { Hasher } from '../../core/eventLog.js';
+import type { EventStore, NewEvent } from '../../core/eventStore.js';
+import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
+import type { ProjectionRunner } from '../projectionRunner.js';
+import type { ReadModels } from '../readModels.js';
+import type { Embedder } from './embedder.js';
+
+export interface EmbedDeps {
+  readonly events: EventStore;
+  readonly runner: ProjectionRunner;
+  readonly readModels: ReadModels;
+  readonly hasher: Hasher;
+  readonly clock: () => string;
+  readonly actor: string;
+}
+
+export interface EmbedOptions {
+  readonly pipelineVersion: string;
+  readonly embedder: Embedder;
+  /** Texts per call into the model (default 32). */
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: { readonly done: number; readonly total: number }) => void;
+}
+
+export interface EmbedReport {
+  /** Chunks that needed a vector for the pipeline version. */
+  readonly pending: number;
+  readonly embedded: number;
+  /** Chunks whose text already had a vector under this embedder (nothing computed). */
+  readonly reused: number;
+  readonly failed: number;
+}
+
+interface Work {
+  readonly documentId: string;
+  readonly streamId: string;
+  readonly causationId: string;
+  readonly chunkId: string;
+  readonly text: string;
+}
+
+/**
+ * The embed processor: for every chunk of the pipeline version's latest chunking that has no
+ * vector under the pipeline's embedder, compute one and append ChunkEmbedded (vector attached).
+ * Event ids derive from chunk and embedder, so a vector is never stored twice, whatever crashes
+ * or retries happen. A chunk that already has a vector under the same embedder (from another
+ * pipeline version) is reused: the document status counts it without recomputing anything.
+ */
+export class EmbedService {
+  constructor(private readonly deps: EmbedDeps) {}
+
+  async embedPending(options: EmbedOptions): Promise<EmbedReport> {
+    const { readModels } = this.deps;
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    const key = embedderKey(options.embedder.info);
+    const work: Work[] = [];
+    let reused = 0;
+    for (const doc of readModels.documents()) {
+      const counts = doc.pipelines[options.pipelineVersion];
+      if (doc.state === 'deleted' || doc.state === 'rejected' || !counts || counts.embedded >= counts.chunks) continue;
+      for (const item of await this.chunksOf(doc.document_id, options.pipelineVersion)) {
+        if (readModels.vectorKeys(item.chunkId).includes(key)) reused++;
+        else work.push(item);
+      }
+    }
+    const batchSize = options.batchSize ?? 32;
+    let embedded = 0;
+    let failed = 0;
+    for (let i = 0; i < work.length; i += batchSize) {
+      if (options.signal?.aborted) throw new CancelledError('embedding');
+      const batch = work.slice(i, i + batchSize);
+      let vectors: Float32Array[] | null = null;
+      let reason = '';
+      try {
+        vectors = await options.embedder.embed(batch.map((w) => w.text), options.signal);
+      } catch (err) {
+        if (err instanceof CancelledError) throw err;
+        reason = (err as Error).message;
+      }
+      await this.record(batch, vectors, key, reason, options.pipelineVersion);
+      if (vectors) embedded += batch.length;
+      else failed += batch.length;
+      options.onProgress?.({ done: i + batch.length, total: work.length });
+    }
+    return { pending: work.length + reused, embedded, reused, failed };
+  }
+
+  /** The latest chunking of a document for a pipeline version, as work items. */
+  private async chunksOf(documentId: string, pipelineVersion: string): Promise<Work[]> {
+    const streamId = `document-${documentId}`;
+    let latest: Work[] = [];
+    for await (const e of this.deps.events.readStream(streamId)) {
+      if (e.type === 'DocumentSubmitted') latest = [];
+      if (e.type !== 'DocumentChunked' || e.metadata.pipeline_version !== pipelineVersion) continue;
+      latest = e.data.chunks.map((c) => ({ documentId, streamId, causationId: e.eventId, chunkId: c.chunk_id, text: embeddingText(c) }));
+    }
+    return latest;
+  }
+
+  /** One append per document per batch: ChunkEmbedded, or ChunkEmbeddingFailed with the reason. */
+  private async record(batch: readonly Work[], vectors: Float32Array[] | null, key: string, reason: string, pipelineVersion: string): Promise<void> {
+    const now = this.deps.clock();
+    const byStream = new Map<string, NewEvent[]>();
+    batch.forEach((w, i) => {
+      const vector = vectors?.[i];
+      const event: NewEvent = vector
+        ? {
+            type: 'ChunkEmbedded',
+            eventId: `emb-${this.deps.hasher(['embedded', w.chunkId, key]).slice(0, 32)}`,
+            data: { chunk_id: w.chunkId, embedding_model: key, dimensions: vector.length, vector, embedded_at: now },
+            metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion, causation_id: w.causationId },
+          }
+        : {
+            type: 'ChunkEmbeddingFailed',
+            data: { chunk_id: w.chunkId, embedding_model: key, reason, failed_at: now },
+            metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion, causation_id: w.causationId },
+          };
+      byStream.set(w.streamId, [...(byStream.get(w.streamId) ?? []), event]);
+    });
+    for (const [streamId, events] of byStream) await this.deps.events.append(streamId, events, { expectedVersion: 'any' });
+  }
+}
