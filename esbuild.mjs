@@ -1,6 +1,5 @@
 // Bundles the extension (dist/extension.js), the CLI (dist/cli.js) and the embedding worker
-// (dist/embedWorker.js), and copies the sql.js WebAssembly binary beside them. transformers.js
-// stays external: it loads onnxruntime-node's native binary at run time.
+// (dist/embedWorker.js), and copies the sql.js WebAssembly binary beside them.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,10 +19,14 @@ const common = {
   define: { RAG_LEDGER_VERSION: JSON.stringify(version) },
 };
 
+// Packages with native binaries (and the Arrow library LanceDB shares objects with) load from
+// node_modules at run time.
+const nativeExternals = ['@huggingface/transformers', '@lancedb/lancedb', 'apache-arrow'];
+
 mkdirSync('dist', { recursive: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '@huggingface/transformers'] }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: ['@huggingface/transformers'] }),
+  build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...nativeExternals] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: nativeExternals }),
   build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: 'dist/embedWorker.js', external: ['@huggingface/transformers'] }),
 ]);
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { ProjectionRunner } from '../app/projectionRunner.js';
+import { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { ReadModels } from '../app/readModels.js';
 import { standardProjections } from '../core/projections/catalog.js';
 import type { ProjectionStore } from '../core/projections/projection.js';
@@ -48,4 +50,12 @@ function composeLedger(events: SqlJsEventStore, projections: SqlJsProjectionStor
       }
     },
   };
+}
+
+/** The vector index folder inside a store directory: a projection, safe to delete (rebuild restores it). */
+export const VECTORS_DIR = 'vectors';
+
+/** Opens the store's LanceDB vector index (one table per pipeline version). */
+export function openVectorIndex(storeDir: string): Promise<LanceVectorIndex> {
+  return LanceVectorIndex.open(join(storeDir, VECTORS_DIR));
 }

@@ -147,3 +147,11 @@ export class EmbeddingModelUnavailableError extends RagLedgerError {
     );
   }
 }
+
+/** The folder to ingest does not exist or is not a folder. */
+export class FolderNotFoundError extends RagLedgerError {
+  readonly code = 'folder-not-found';
+  constructor(readonly path: string, detail: string) {
+    super(`cannot ingest ${path}: ${detail}`, 'Check the path; nothing was changed in the store (documents are only deleted after a complete walk of an existing folder).');
+  }
+}

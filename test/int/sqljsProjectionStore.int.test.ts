@@ -33,7 +33,7 @@ test('the ledger keeps read models across sessions and resumes from the checkpoi
   t.after(() => second.close());
   await second.events.append('document-b', [submitted('b')]);
   const results = await second.runner.catchUp();
-  assert.deepEqual(results.map((r) => [r.projection, r.fromPosition, r.handled]), [['document-status', 3, 1], ['query-history', 3, 0], ['retrieval-stats', 3, 0]]);
+  assert.deepEqual(results.map((r) => [r.projection, r.fromPosition, r.handled]), [['document-status', 3, 1], ['query-history', 3, 0], ['retrieval-stats', 3, 0], ['pipelines', 3, 0]]);
   assert.deepEqual(second.readModels.documents().map((d) => d.document_id), ['a', 'b']);
   assert.equal(second.readModels.queries().length, 1);
 });

@@ -5,6 +5,7 @@ import type { Ignore } from 'ignore';
 import ignore from 'ignore';
 import type { SourceFile, WalkRules, WorkspaceSource } from '../../app/ingest/workspaceSource.js';
 import { SourceReadError } from '../../app/ingest/workspaceSource.js';
+import { FolderNotFoundError } from '../../core/errors.js';
 
 /** Never ingested, at any depth: version control, dependencies, build outputs, caches, RAG Ledger's own store. */
 export const DEFAULT_EXCLUDES: readonly string[] = [
@@ -35,17 +36,33 @@ export class FsWorkspaceSource implements WorkspaceSource {
   ) {}
 
   async *walk(rules: WalkRules, signal?: AbortSignal): AsyncIterable<SourceFile> {
-    const base = ignore().add([...DEFAULT_EXCLUDES, ...rules.exclude]);
+    let rootStat;
+    try {
+      rootStat = await fs.stat(this.root);
+    } catch (err) {
+      throw new FolderNotFoundError(this.root, `it does not exist or cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!rootStat.isDirectory()) throw new FolderNotFoundError(this.root, 'it is a file, not a folder');
+    // Default excludes, configured excludes and skipped paths are absolute: no ignore file can re-include them.
+    const hard = ignore().add([...DEFAULT_EXCLUDES, ...rules.exclude]);
     for (const abs of this.skip) {
       const rel = relative(this.root, abs);
-      if (rel && !rel.startsWith('..') && !rel.startsWith(sep)) base.add(`/${toPosix(rel)}/`);
+      if (rel && !rel.startsWith('..') && !rel.startsWith(sep)) hard.add(`/${toPosix(rel)}/`);
     }
     const include = rules.include.length > 0 ? ignore().add([...rules.include]) : null;
     const visited = new Set<string>();
-    yield* this.walkDir('', [{ base: '', rules: base }], include, rules, visited, signal);
+    yield* this.walkDir('', [], hard, include, rules, visited, signal);
   }
 
-  private async *walkDir(dir: string, scopes: readonly Scope[], include: Ignore | null, rules: WalkRules, visited: Set<string>, signal?: AbortSignal): AsyncIterable<SourceFile> {
+  private async *walkDir(
+    dir: string,
+    scopes: readonly Scope[],
+    hard: Ignore,
+    include: Ignore | null,
+    rules: WalkRules,
+    visited: Set<string>,
+    signal?: AbortSignal,
+  ): AsyncIterable<SourceFile> {
     if (signal?.aborted) return;
     const abs = join(this.root, dir);
     let real: string;
@@ -65,9 +82,10 @@ export class FsWorkspaceSource implements WorkspaceSource {
       const rel = dir ? `${dir}/${entry.name}` : entry.name;
       const kind = await this.kindOf(entry, join(abs, entry.name));
       if (kind === null) continue;
-      if (isIgnored(all, kind === 'dir' ? `${rel}/` : rel)) continue;
+      const candidate = kind === 'dir' ? `${rel}/` : rel;
+      if (hard.ignores(candidate) || isIgnored(all, candidate)) continue;
       if (kind === 'dir') {
-        yield* this.walkDir(rel, all, include, rules, visited, signal);
+        yield* this.walkDir(rel, all, hard, include, rules, visited, signal);
       } else if (!include || include.ignores(rel)) {
         yield { path: rel, size: kind.size };
       }

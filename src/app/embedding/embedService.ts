@@ -6,6 +6,7 @@ import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
 import type { ProjectionRunner } from '../projectionRunner.js';
 import type { ReadModels } from '../readModels.js';
 import type { Embedder } from './embedder.js';
+import { digestOf } from '../../core/ids.js';
 
 export interface EmbedDeps {
   readonly events: EventStore;
@@ -109,7 +110,7 @@ export class EmbedService {
       const event: NewEvent = vector
         ? {
             type: 'ChunkEmbedded',
-            eventId: `emb-${this.deps.hasher(['embedded', w.chunkId, key]).slice(0, 32)}`,
+            eventId: `emb-${digestOf(this.deps.hasher, ['embedded', w.chunkId, key]).slice(0, 32)}`,
             data: { chunk_id: w.chunkId, embedding_model: key, dimensions: vector.length, vector, embedded_at: now },
             metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion, causation_id: w.causationId },
           }

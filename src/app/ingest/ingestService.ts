@@ -10,6 +10,7 @@ import type { ProjectionRunner } from '../projectionRunner.js';
 import type { ReadModels } from '../readModels.js';
 import type { SourceFile, WalkRules, WorkspaceSource } from './workspaceSource.js';
 import { SourceReadError } from './workspaceSource.js';
+import { digestOf } from '../../core/ids.js';
 
 export interface IngestDeps {
   readonly events: EventStore;
@@ -52,7 +53,7 @@ export interface IngestReport {
 
 /** The stable id of the document at a workspace-relative path. */
 export function documentIdFor(hasher: Hasher, path: string): string {
-  return `doc-${hasher(['document', path]).slice(0, 24)}`;
+  return `doc-${digestOf(hasher, ['document', path]).slice(0, 24)}`;
 }
 
 export const documentStream = (documentId: string): string => `document-${documentId}`;
@@ -68,6 +69,7 @@ export class IngestService {
   constructor(private readonly deps: IngestDeps) {}
 
   async ingest(source: WorkspaceSource, options: IngestOptions): Promise<IngestReport> {
+    throwIfAborted(options.signal);
     await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
     const known = new Map(this.deps.readModels.documents().map((d) => [d.source, d]));
     const seen = new Set<string>();
@@ -84,6 +86,8 @@ export class IngestService {
       submitted++;
       if (!outcome.ok) rejected.push({ path: file.path, reason: outcome.reason, detail: outcome.detail });
     }
+    // The walk stops quietly when cancelled; nothing may be deleted on the strength of a partial walk.
+    throwIfAborted(options.signal);
     const deleted = await this.deleteMissing(source, known, seen, options);
     const { documents: chunked, chunks } = await this.chunkPending(options);
     return { scanned, submitted, unchanged: scanned - submitted, rejected, chunked, chunks, deleted };
@@ -134,7 +138,8 @@ export class IngestService {
       throwIfAborted(options.signal);
       const reason = (await source.exists(path)) ? 'the file is now excluded by the ignore rules or settings' : 'the file no longer exists';
       await this.append(documentStream(doc.document_id), [{ type: 'DocumentDeleted', data: { document_id: doc.document_id, reason, deleted_at: this.deps.clock() } }], { actor: this.deps.actor });
-      options.onProgress?.({ phase: 'delete', done: ++deleted, path });
+      deleted++;
+      options.onProgress?.({ phase: 'delete', done: deleted, path });
     }
     return deleted;
   }
@@ -155,7 +160,7 @@ export class IngestService {
       if (!submittedEvent) continue;
       const { id, text, source } = submittedEvent;
       const produced = chunkDocument(doc.document_id, text, formatOf(source).format, options.chunker, this.deps.hasher);
-      const eventId = `chunked-${this.deps.hasher(['chunked', options.pipelineVersion, id]).slice(0, 32)}`;
+      const eventId = `chunked-${digestOf(this.deps.hasher, ['chunked', options.pipelineVersion, id]).slice(0, 32)}`;
       await this.append(
         documentStream(doc.document_id),
         [{ type: 'DocumentChunked', eventId, data: { document_id: doc.document_id, chunks: produced.map((c) => ({ ...c, ...(c.heading_path ? { heading_path: [...c.heading_path] } : {}) })), chunked_at: this.deps.clock() } }],

@@ -2,17 +2,18 @@ import { resolve } from 'node:path';
 import { FsWorkspaceSource } from '../../adapters/fs/fsWorkspaceSource.js';
 import { openLedger } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
-import { TransformersEmbedder } from '../../adapters/transformers/transformersEmbedder.js';
+import { openVectorIndex } from '../../adapters/ledger.js';
 import type { EmbedReport } from '../../app/embedding/embedService.js';
 import { EmbedService } from '../../app/embedding/embedService.js';
 import { IngestService } from '../../app/ingest/ingestService.js';
 import { PipelineService } from '../../app/pipelines/pipelineService.js';
-import { EmbeddingModelUnavailableError } from '../../core/errors.js';
+import { IndexService } from '../../app/indexing/indexService.js';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
 import { UsageError } from '../cliSupport.js';
+import { loadEmbedder } from '../modelFlags.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 
@@ -42,20 +43,10 @@ function pipelineFromFlags(args: ParsedArgs): PipelineConfig {
 }
 
 /** Embeds what the ingest chunked; without a loadable model, says so and leaves retrieval lexical. */
-async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config: PipelineConfig, pipelineVersion: string): Promise<EmbedReport | { unavailable: string }> {
-  const modelDir = (args.values['model-dir'] as string | undefined) ?? process.env.RAG_LEDGER_MODEL_DIR ?? null;
-  let embedder: TransformersEmbedder;
+async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config: PipelineConfig, pipelineVersion: string): Promise<EmbedReport | { unavailable: true }> {
+  const embedder = await loadEmbedder(args, io, 'ingest', config.embedder);
+  if (embedder === null) return { unavailable: true };
   try {
-    embedder = await TransformersEmbedder.load({ model: config.embedder.model, dtype: config.embedder.dtype, revision: config.embedder.revision, modelDir: modelDir === null ? null : resolve(modelDir) });
-  } catch (err) {
-    if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-    io.err(`rag-ledger ingest: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);
-    return { unavailable: err.message };
-  }
-  try {
-    if (embedder.info.dimensions !== config.embedder.dimensions) {
-      throw new UsageError(`the model "${config.embedder.model}" produces ${embedder.info.dimensions}-dimensional vectors, but --embedding-dims is ${config.embedder.dimensions}`);
-    }
     let lastShown = 0;
     return await service.embedPending({
       pipelineVersion,
@@ -127,10 +118,17 @@ export const ingestCommand: Command = {
         },
       });
       const embedded = args.values['no-embed'] === true ? null : await embedStep(args, io, new EmbedService(deps), config, pipelineVersion);
+      const index = await openVectorIndex(args.store);
+      let indexed;
+      try {
+        indexed = await new IndexService({ ...deps, index }).sync(pipelineVersion);
+      } finally {
+        await index.close();
+      }
       await ledger.runner.catchUp();
       await ledger.projections.flush();
       if (args.json) {
-        io.out(`${JSON.stringify({ pipelineVersion, ...report, embedding: embedded })}\n`);
+        io.out(`${JSON.stringify({ pipelineVersion, ...report, embedding: embedded, indexing: indexed })}\n`);
         return;
       }
       io.out(
@@ -141,6 +139,7 @@ export const ingestCommand: Command = {
       if (embedded === null) io.out('embedding skipped (--no-embed)\n');
       else if ('unavailable' in embedded) io.out('embedding model unavailable: retrieval is lexical only until the chunks are embedded\n');
       else io.out(`embedded ${embedded.embedded} chunks (${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
+      io.out(`indexed ${indexed.upserted} chunks of ${indexed.documents} documents\n`);
     } finally {
       await ledger.close();
     }

@@ -1,10 +1,13 @@
 import { exportArchive, importArchive } from '../../adapters/archive/jsonlArchive.js';
-import { openLedger } from '../../adapters/ledger.js';
+import type { Ledger } from '../../adapters/ledger.js';
+import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
+import { sha256 } from '../../adapters/node/sha256.js';
+import { IndexService } from '../../app/indexing/indexService.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
 import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from '../cliSupport.js';
+import type { Command, Io, ParsedArgs } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
 import { CheckFailed, UsageError, progressReporter } from '../cliSupport.js';
 
@@ -62,21 +65,47 @@ export const importCommand: Command = {
   },
 };
 
+const VECTORS_PROJECTION = 'vectors';
+
+async function rebuildVectors(ledger: Ledger, args: ParsedArgs, io: Io): Promise<void> {
+  await ledger.runner.catchUp();
+  const version = (args.values.pipeline as string | undefined) ?? ledger.readModels.activePipeline();
+  if (version === undefined) throw new CheckFailed('this store has no active pipeline version; give --pipeline VERSION (see rag-ledger pipelines)');
+  const index = await openVectorIndex(args.store);
+  try {
+    const progress = progressReporter(io, 'rebuilding vectors');
+    const deps = { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, index, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' };
+    const report = await new IndexService(deps).rebuild(version, { onProgress: (p) => progress.update(p.done, p.total) });
+    progress.done();
+    await ledger.projections.flush();
+    if (args.json) io.out(`${JSON.stringify({ projection: VECTORS_PROJECTION, pipelineVersion: version, ...report })}\n`);
+    else io.out(`rebuilt vectors for ${version}: ${report.upserted} chunks of ${report.documents} documents, from the log (nothing embedded)\n`);
+  } finally {
+    await index.close();
+  }
+}
+
 export const rebuildCommand: Command = {
   name: 'rebuild',
   summary: 'rebuild read models by replaying the log',
-  usage: `rag-ledger rebuild [--projection NAME] [--json]
+  usage: `rag-ledger rebuild [--projection NAME] [--pipeline VERSION] [--json]
 
   Truncates the read model(s) and replays the log into them.
-  Projections: document-status, query-history, retrieval-stats (default: all).`,
-  options: { projection: { type: 'string' } },
+  Projections: document-status, query-history, retrieval-stats, pipelines (default: all), and
+  vectors: drops the LanceDB table of a pipeline version (--pipeline, default the active one) and
+  recreates it from the chunks and vectors in the log, without embedding or reading any source.`,
+  options: { projection: { type: 'string' }, pipeline: { type: 'string' } },
   allowPositionals: 0,
   async run(args, io) {
     const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (rebuild)' });
     try {
       const name = args.values.projection as string | undefined;
+      if (name === VECTORS_PROJECTION) {
+        await rebuildVectors(ledger, args, io);
+        return;
+      }
       if (name !== undefined && !ledger.runner.projections.some((p) => p.name === name)) {
-        throw new UsageError(`unknown projection ${JSON.stringify(name)}; known: ${ledger.runner.projections.map((p) => p.name).join(', ')}`);
+        throw new UsageError(`unknown projection ${JSON.stringify(name)}; known: ${[...ledger.runner.projections.map((p) => p.name), VECTORS_PROJECTION].join(', ')}`);
       }
       const progress = progressReporter(io, 'rebuilding');
       const results = await ledger.runner.rebuild(name, { onProgress: (p) => progress.update(p.position, p.head) });

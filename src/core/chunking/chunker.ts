@@ -1,6 +1,7 @@
 import type { Hasher } from '../eventLog.js';
 import type { Line } from './lines.js';
 import { isBlank, packParagraphs, paragraphs, splitLines } from './lines.js';
+import { digestOf } from '../ids.js';
 
 /** How documents are cut into chunks. Part of the pipeline version: changing it changes results. */
 export interface ChunkerConfig {
@@ -72,7 +73,7 @@ export function chunkDocument(documentId: string, text: string, format: Document
     const occurrence = seen.get(chunkText) ?? 0;
     seen.set(chunkText, occurrence + 1);
     chunks.push({
-      chunk_id: `ck-${hasher(['chunk', documentId, chunkText, String(occurrence)]).slice(0, 32)}`,
+      chunk_id: `ck-${digestOf(hasher, ['chunk', documentId, chunkText, String(occurrence)]).slice(0, 32)}`,
       text: chunkText,
       position: { index: chunks.length, start_line: first.number, end_line: last.number, start_char: first.start, end_char: last.end },
       ...(piece.headingPath ? { heading_path: piece.headingPath } : {}),
@@ -90,7 +91,7 @@ function trimBlank(lines: readonly Line[]): readonly Line[] {
 }
 
 const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 
 interface Section {
   readonly headingPath: readonly string[];
@@ -102,11 +103,14 @@ interface Section {
 function markdownPieces(lines: readonly Line[], config: ChunkerConfig): Piece[] {
   const sections: Section[] = [{ headingPath: [], lines: [], hasBody: false }];
   const stack: { level: number; title: string }[] = [];
-  let fence: string | null = null;
+  // CommonMark: a fence closes only with the same character, at least as long, and nothing after it.
+  let fence: { char: string; length: number } | null = null;
   for (const line of lines) {
     const f = FENCE.exec(line.text);
-    if (f) fence = fence === null ? f[1]!.slice(0, 3) : line.text.trimStart().startsWith(fence) ? null : fence;
-    const h = fence === null && !f ? HEADING.exec(line.text) : null;
+    const wasFenced = fence !== null;
+    if (f && fence === null) fence = { char: f[1]![0]!, length: f[1]!.length };
+    else if (f && fence !== null && f[1]![0] === fence.char && f[1]!.length >= fence.length && f[2]!.trim() === '') fence = null;
+    const h = !wasFenced && !f ? HEADING.exec(line.text) : null;
     if (h) {
       const level = h[1]!.length;
       while (stack.length > 0 && stack[stack.length - 1]!.level >= level) stack.pop();

@@ -99,8 +99,7 @@ export function checkDocument(path: string, bytes: Uint8Array, rules: DocumentRu
   if (kind) return { ok: false, reason: 'binary', detail: `${kind}; only text files are ingested` };
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) return { ok: false, reason: 'invalid_utf8', detail: `invalid UTF-8 at byte ${bad} (line ${lineAt(bytes, bad)}); save the file as UTF-8 to ingest it` };
-  let text = new TextDecoder('utf-8').decode(bytes);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const text = new TextDecoder('utf-8').decode(bytes); // drops one leading byte-order mark
   if (!rules.allowSecrets && PRIVATE_KEY.test(text)) return { ok: false, reason: 'secret', detail: 'the file contains a private key block; secrets are never ingested unless explicitly allowed' };
   return { ok: true, text, ...formatOf(path) };
 }

@@ -1,6 +1,7 @@
 import type { ChunkerConfig } from '../chunking/chunker.js';
 import { DEFAULT_CHUNKER } from '../chunking/chunker.js';
 import type { Hasher } from '../eventLog.js';
+import { digestOf } from '../ids.js';
 
 /** What identifies an embedder's output: two embedders with equal info produce interchangeable vectors. */
 export interface EmbedderInfo {
@@ -49,5 +50,5 @@ export function canonicalJson(value: unknown): string {
 
 /** The pipeline version of a configuration: `pv-` and 12 hex digits of its canonical JSON's hash. */
 export function pipelineVersionOf(config: PipelineConfig, hasher: Hasher): string {
-  return `pv-${hasher(['pipeline', canonicalJson(config)]).slice(0, 12)}`;
+  return `pv-${digestOf(hasher, ['pipeline', canonicalJson(config)]).slice(0, 12)}`;
 }

@@ -1,0 +1,146 @@
+import { CancelledError, ValidationError } from '../../core/errors.js';
+import type { Hasher } from '../../core/eventLog.js';
+import type { EventStore, NewEvent } from '../../core/eventStore.js';
+import type { EmbedderInfo } from '../../core/pipeline/pipelineConfig.js';
+import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
+import type { DocumentStatus } from '../../core/projections/documentStatus.js';
+import type { ProjectionRunner } from '../projectionRunner.js';
+import type { ReadModels } from '../readModels.js';
+import type { IndexedChunk, VectorIndex } from './vectorIndex.js';
+import { digestOf } from '../../core/ids.js';
+
+export interface IndexDeps {
+  readonly events: EventStore;
+  readonly runner: ProjectionRunner;
+  readonly readModels: ReadModels;
+  readonly index: VectorIndex;
+  readonly hasher: Hasher;
+  readonly clock: () => string;
+  readonly actor: string;
+}
+
+/** Documents per LanceDB commit: every commit is a table version, so fewer, larger commits. */
+const DOCS_PER_COMMIT = 500;
+
+export interface SyncOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: { readonly done: number; readonly total: number }) => void;
+}
+
+export interface SyncReport {
+  readonly documents: number;
+  readonly upserted: number;
+  readonly removedDocuments: number;
+}
+
+/**
+ * The indexer: keeps a pipeline version's LanceDB table equal to what the log says, i.e. the
+ * latest chunking of every live document, each chunk with its vector under the pipeline's
+ * embedder (or none: lexical retrieval still finds it). Rows of deleted, rejected or superseded
+ * versions leave the table. ChunkIndexed is appended once per chunk and pipeline version.
+ */
+export class IndexService {
+  constructor(private readonly deps: IndexDeps) {}
+
+  async sync(pipelineVersion: string, options: SyncOptions = {}): Promise<SyncReport> {
+    const { readModels } = this.deps;
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    this.embedderOf(pipelineVersion);
+    const lexicalOnly = await this.docsWithoutVectors(pipelineVersion);
+    const work: DocumentStatus[] = [];
+    const gone: string[] = [];
+    for (const doc of readModels.documents()) {
+      if (doc.state === 'deleted' || doc.state === 'rejected') {
+        gone.push(doc.document_id);
+        continue;
+      }
+      const counts = doc.pipelines[pipelineVersion];
+      if (counts && (counts.indexed < counts.chunks || (counts.embedded > 0 && lexicalOnly.has(doc.document_id)))) work.push(doc);
+    }
+    const upserted = await this.write(pipelineVersion, work, options);
+    for (let i = 0; i < gone.length; i += DOCS_PER_COMMIT) await this.deps.index.replaceDocuments(pipelineVersion, 0, gone.slice(i, i + DOCS_PER_COMMIT), []);
+    if (work.length > 0 || gone.length > 0) await this.deps.index.optimize(pipelineVersion);
+    return { documents: work.length, upserted, removedDocuments: gone.length };
+  }
+
+  /** Drops the table and rebuilds it from the log alone: nothing is embedded or read from disk. */
+  async rebuild(pipelineVersion: string, options: SyncOptions = {}): Promise<SyncReport> {
+    this.embedderOf(pipelineVersion); // refuse an unknown version before dropping anything
+    await this.deps.index.drop(pipelineVersion);
+    await this.deps.runner.catchUp();
+    const live = this.deps.readModels.documents().filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && d.pipelines[pipelineVersion]);
+    const upserted = await this.write(pipelineVersion, live, options);
+    await this.deps.index.optimize(pipelineVersion);
+    return { documents: live.length, upserted, removedDocuments: 0 };
+  }
+
+  /** Writes documents' rows in commits of DOCS_PER_COMMIT documents, then records ChunkIndexed. */
+  private async write(pipelineVersion: string, docs: readonly DocumentStatus[], options: SyncOptions): Promise<number> {
+    const embedder = this.embedderOf(pipelineVersion);
+    let upserted = 0;
+    for (let i = 0; i < docs.length; i += DOCS_PER_COMMIT) {
+      if (options.signal?.aborted) throw new CancelledError('indexing');
+      const batch = docs.slice(i, i + DOCS_PER_COMMIT);
+      const rowsByDoc = await Promise.all(batch.map((d) => this.rowsOf(d, pipelineVersion, embedder)));
+      const rows = rowsByDoc.flat();
+      await this.deps.index.replaceDocuments(pipelineVersion, embedder.dimensions, batch.map((d) => d.document_id), rows);
+      for (const [j, doc] of batch.entries()) await this.recordIndexed(doc.document_id, pipelineVersion, rowsByDoc[j]!);
+      upserted += rows.length;
+      options.onProgress?.({ done: Math.min(i + DOCS_PER_COMMIT, docs.length), total: docs.length });
+    }
+    return upserted;
+  }
+
+  private embedderOf(pipelineVersion: string): EmbedderInfo {
+    const record = this.deps.readModels.pipeline(pipelineVersion);
+    const config = record?.config as { embedder?: EmbedderInfo } | undefined;
+    if (!config?.embedder) throw new ValidationError(`pipeline version ${pipelineVersion} is not defined`, [], 'Run `rag-ledger pipelines` to list the defined versions.');
+    return config.embedder;
+  }
+
+  private async docsWithoutVectors(pipelineVersion: string): Promise<Set<string>> {
+    const stats = await this.deps.index.stats(pipelineVersion);
+    if (stats.rows === stats.withVectors) return new Set();
+    // Rare: only after an ingest without a loadable model. A full pass finds which documents.
+    const out = new Set<string>();
+    for (const doc of this.deps.readModels.documents()) {
+      const c = doc.pipelines[pipelineVersion];
+      if (c && c.embedded > 0) out.add(doc.document_id);
+    }
+    return out;
+  }
+
+  /** The document's latest chunking for the pipeline version, each chunk with its vector if the log has one. */
+  private async rowsOf(doc: DocumentStatus, pipelineVersion: string, embedder: EmbedderInfo): Promise<IndexedChunk[]> {
+    const key = embedderKey(embedder);
+    let chunks: readonly { readonly chunk_id: string; readonly text: string; readonly position: { readonly start_line: number; readonly end_line: number } }[] = [];
+    const vectors = new Map<string, Float32Array>();
+    for await (const e of this.deps.events.readStream(`document-${doc.document_id}`)) {
+      if (e.type === 'DocumentSubmitted') chunks = [];
+      else if (e.type === 'DocumentChunked' && e.metadata.pipeline_version === pipelineVersion) chunks = e.data.chunks;
+      else if (e.type === 'ChunkEmbedded' && e.data.embedding_model === key) vectors.set(e.data.chunk_id, e.data.vector);
+    }
+    return chunks.map((c) => ({
+      chunkId: c.chunk_id,
+      documentId: doc.document_id,
+      documentVersion: doc.version,
+      path: doc.source,
+      startLine: c.position.start_line,
+      endLine: c.position.end_line,
+      text: c.text,
+      vector: vectors.get(c.chunk_id) ?? null,
+    }));
+  }
+
+  private async recordIndexed(documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = this.deps.clock();
+    const events: NewEvent[] = rows.map((r) => ({
+      type: 'ChunkIndexed',
+      eventId: `idx-${digestOf(this.deps.hasher, ['indexed', pipelineVersion, r.chunkId]).slice(0, 32)}`,
+      data: { chunk_id: r.chunkId, index_name: pipelineVersion, indexed_at: now },
+      metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion },
+    }));
+    await this.deps.events.append(`document-${documentId}`, events, { expectedVersion: 'any' });
+  }
+}

@@ -1,0 +1,52 @@
+/** One chunk as the index holds it: where it comes from, its text, its vector (null: lexical only). */
+export interface IndexedChunk {
+  readonly chunkId: string;
+  readonly documentId: string;
+  readonly documentVersion: number;
+  readonly path: string;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly text: string;
+  readonly vector: Float32Array | null;
+}
+
+/** A search result from one ranking, best first; `score` is higher-is-better within that ranking. */
+export interface IndexHit {
+  readonly chunkId: string;
+  readonly documentId: string;
+  readonly path: string;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly text: string;
+  readonly score: number;
+}
+
+export interface IndexStats {
+  readonly rows: number;
+  readonly withVectors: number;
+  readonly annIndex: boolean;
+}
+
+/**
+ * The vector index port: one table per pipeline version. It is a projection of the log: the
+ * index service is the only writer, and dropping a table loses nothing (rebuild replays the log).
+ */
+export interface VectorIndex {
+  /** Where the index lives (for messages). */
+  readonly location: string;
+  /**
+   * Makes the rows of the given documents exactly `rows`, in one atomic commit: rows are added or
+   * replaced by chunk id, and the documents' other rows (superseded versions, deleted documents)
+   * are removed. A document listed with no rows leaves the table.
+   */
+  replaceDocuments(pipelineVersion: string, dimensions: number, documentIds: readonly string[], rows: readonly IndexedChunk[]): Promise<void>;
+  /** Refreshes the full-text index and builds the ANN index once the table is large enough. */
+  optimize(pipelineVersion: string): Promise<void>;
+  vectorSearch(pipelineVersion: string, vector: Float32Array, k: number): Promise<IndexHit[]>;
+  lexicalSearch(pipelineVersion: string, text: string, k: number): Promise<IndexHit[]>;
+  /** Chunk ids currently in the table. */
+  chunkIds(pipelineVersion: string): Promise<Set<string>>;
+  stats(pipelineVersion: string): Promise<IndexStats>;
+  drop(pipelineVersion: string): Promise<void>;
+  close(): Promise<void>;
+}

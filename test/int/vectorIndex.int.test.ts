@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { test } from 'node:test';
+import { FsWorkspaceSource } from '../../src/adapters/fs/fsWorkspaceSource.js';
+import { openVectorIndex } from '../../src/adapters/ledger.js';
+import { sha256 } from '../../src/adapters/node/sha256.js';
+import { TransformersEmbedder } from '../../src/adapters/transformers/transformersEmbedder.js';
+import { EmbedService } from '../../src/app/embedding/embedService.js';
+import { IndexService } from '../../src/app/indexing/indexService.js';
+import { PipelineService } from '../../src/app/pipelines/pipelineService.js';
+import { RetrievalService } from '../../src/app/retrieval/retrievalService.js';
+import type { PipelineConfig } from '../../src/core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE } from '../../src/core/pipeline/pipelineConfig.js';
+import { ingestOptions, openHarness, writeFiles } from '../support/ingestHarness.js';
+import { tempDir } from '../support/tmp.js';
+import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
+
+const TINY: PipelineConfig = { ...DEFAULT_PIPELINE, embedder: { ...DEFAULT_PIPELINE.embedder, model: TINY_MODEL_ID, dtype: 'fp32', dimensions: TINY_MODEL_DIMS } };
+
+const FILES = {
+  'guide/ownership.md': '# Ownership\n\nEach value in rust has an owner, and ownership moves.\n\n## Borrowing\n\nA reference borrows a value without taking ownership of it.\n',
+  'guide/server.md': '# Web server\n\nA tcp listener accepts an http request and writes a response.\n',
+  'guide/threads.md': '# Threads\n\nA thread runs code concurrently; a channel sends a message between threads.\n',
+  'src/main.rs': 'fn main() {\n    println!("hello world");\n}\n',
+};
+
+async function setUp(t: TestContext) {
+  const workspace = tempDir(t);
+  writeFiles(workspace, FILES);
+  const h = await openHarness(t);
+  const index = await openVectorIndex(h.storeDir);
+  t.after(() => index.close());
+  const deps = { events: h.ledger.events, runner: h.ledger.runner, readModels: h.ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'test' };
+  const embedder = await TransformersEmbedder.load({ model: TINY_MODEL_ID, modelDir: ensureTinyModel(join(tempDir(t), 'models')), dtype: 'fp32' });
+  t.after(() => embedder.close());
+  const pv = await new PipelineService(deps).defineAndActivateIfNone(TINY, 'tiny');
+  const indexer = new IndexService({ ...deps, index });
+  const embed = new EmbedService(deps);
+  const source = new FsWorkspaceSource(workspace);
+  /** ingest + embed (unless lexical) + index, as the CLI does. */
+  const run = async (withEmbedder = true) => {
+    await h.service.ingest(source, ingestOptions({ pipelineVersion: pv }));
+    if (withEmbedder) await embed.embedPending({ pipelineVersion: pv, embedder });
+    return indexer.sync(pv);
+  };
+  return { h, index, embedder, pv, indexer, run, workspace, retrieval: new RetrievalService(index) };
+}
+
+test('the table holds every chunk with its vector; hybrid, vector and lexical retrieval find the right document', async (t) => {
+  const { h, index, embedder, pv, run, retrieval } = await setUp(t);
+  const report = await run();
+  await h.ledger.runner.catchUp();
+  const docs = h.ledger.readModels.documents();
+  const chunks = docs.reduce((n, d) => n + d.pipelines[pv]!.chunks, 0);
+  assert.equal(report.upserted, chunks);
+  assert.deepEqual(await index.stats(pv), { rows: chunks, withVectors: chunks, annIndex: false });
+  for (const d of docs) assert.deepEqual([d.state, d.pipelines[pv]!.indexed], ['indexed', d.pipelines[pv]!.chunks]);
+  const indexedEvents = (await h.events()).filter((e) => e.type === 'ChunkIndexed');
+  assert.equal(indexedEvents.length, chunks);
+  for (const mode of ['hybrid', 'vector', 'lexical'] as const) {
+    const r = await retrieval.retrieve(pv, 'a thread sends a message on a channel', { k: 3, mode, embedder });
+    assert.equal(r.mode, mode);
+    assert.equal(r.chunks[0]!.path, 'guide/threads.md', `${mode}: ${r.chunks.map((c) => c.path).join(', ')}`);
+    assert.deepEqual(r.chunks.map((c) => c.rank), r.chunks.map((_, i) => i + 1));
+    assert.ok(r.chunks[0]!.startLine >= 1 && r.chunks[0]!.endLine >= r.chunks[0]!.startLine);
+  }
+  const hybrid = await retrieval.retrieve(pv, 'thread channel message', { k: 2, mode: 'hybrid', embedder });
+  assert.ok(hybrid.chunks[0]!.vectorRank !== null && hybrid.chunks[0]!.lexicalRank !== null);
+  const none = await retrieval.retrieve(pv, 'thread', { k: 2, mode: 'hybrid', embedder: null });
+  assert.equal(none.mode, 'lexical', 'without an embedder retrieval is lexical, and says so');
+});
+
+test('an edited document replaces its rows; a deleted one leaves the table and retrieval', async (t) => {
+  const { h, index, embedder, pv, run, retrieval, workspace } = await setUp(t);
+  await run();
+  writeFileSync(join(workspace, 'guide', 'server.md'), '# Web server\n\nThe server now speaks websocket frames.\n');
+  rmSync(join(workspace, 'guide', 'threads.md'));
+  const report = await run();
+  assert.equal(report.documents, 1);
+  const paths = async (q: string) => (await retrieval.retrieve(pv, q, { k: 10, mode: 'lexical', embedder })).chunks.map((c) => `${c.path}:${c.text.includes('websocket') ? 'new' : 'old'}`);
+  assert.deepEqual(await paths('thread channel'), [], 'deleted document is gone');
+  assert.deepEqual(await paths('websocket'), ['guide/server.md:new']);
+  assert.deepEqual(await paths('tcp listener'), [], 'the old version of the edited document is gone');
+  await h.ledger.runner.catchUp();
+  const live = h.ledger.readModels.documents().filter((d) => d.state !== 'deleted');
+  assert.equal((await index.stats(pv)).rows, live.reduce((n, d) => n + d.pipelines[pv]!.chunks, 0));
+});
+
+test('rebuild recreates the table from the log alone: same rows, nothing embedded, no new events', async (t) => {
+  const { h, index, pv, run, indexer } = await setUp(t);
+  await run();
+  const before = await index.chunkIds(pv);
+  const head = await h.head();
+  await index.drop(pv);
+  assert.equal((await index.stats(pv)).rows, 0);
+  const report = await indexer.rebuild(pv);
+  assert.deepEqual(await index.chunkIds(pv), before);
+  assert.equal((await index.stats(pv)).withVectors, before.size);
+  assert.equal(report.upserted, before.size);
+  assert.equal(await h.head(), head, 'ChunkIndexed ids are deterministic: replaying appends nothing');
+});
+
+test('without a model, chunks are indexed for lexical retrieval; once embedded, the same rows gain their vectors', async (t) => {
+  const { index, embedder, pv, run, retrieval } = await setUp(t);
+  await run(false);
+  const stats = await index.stats(pv);
+  assert.ok(stats.rows > 0);
+  assert.equal(stats.withVectors, 0);
+  const lexical = await retrieval.retrieve(pv, 'borrows a value', { k: 1, mode: 'hybrid', embedder: null });
+  assert.equal(lexical.chunks[0]!.path, 'guide/ownership.md');
+  await run(true);
+  assert.deepEqual(await index.stats(pv), { ...stats, withVectors: stats.rows });
+  const vector = await retrieval.retrieve(pv, 'borrows a value', { k: 1, mode: 'vector', embedder });
+  assert.equal(vector.chunks.length, 1);
+});
