@@ -2,6 +2,7 @@ import { RagLedgerError } from '../core/errors.js';
 import type { Command, Io } from './cliSupport.js';
 import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
+import { askCommand } from './commands/askCommand.js';
 import { ingestCommand } from './commands/ingestCommand.js';
 import { pipelinesCommand } from './commands/pipelinesCommand.js';
 import { searchCommand } from './commands/searchCommand.js';
@@ -12,7 +13,7 @@ declare const RAG_LEDGER_VERSION: string | undefined;
 /** Injected by esbuild from package.json; "dev" when running from sources. */
 const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'dev';
 
-const commands: readonly Command[] = [ingestCommand, searchCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
+const commands: readonly Command[] = [ingestCommand, askCommand, searchCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
 
 function mainUsage(): string {
   return `rag-ledger ${VERSION}: the RAG Ledger event log from the command line

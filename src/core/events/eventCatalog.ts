@@ -82,16 +82,39 @@ export const eventCatalog = {
       query_id: 'nonEmptyString',
       chunk_ids: { arrayOf: 'nonEmptyString' },
       scores: { arrayOf: 'number' },
+      /** 1-based ranks, same order as chunk_ids; the retrieval mode that ran; the pipeline version searched. */
+      ranks: { optional: { arrayOf: 'nonNegativeInt' } },
+      mode: { optional: { oneOf: ['vector', 'lexical', 'hybrid'] } },
+      pipeline_version: { optional: 'nonEmptyString' },
+      /** Only chunks indexed at or before this log position were eligible (point-in-time retrieval). */
+      as_of_position: { optional: 'nonNegativeInt' },
       retrieved_at: 'isoTime',
     },
   },
   InferenceRequested: {
     version: 1,
-    schema: { query_id: 'nonEmptyString', model_id: 'nonEmptyString', prompt_hash: 'nonEmptyString', requested_at: 'isoTime' },
+    schema: {
+      query_id: 'nonEmptyString',
+      model_id: 'nonEmptyString',
+      prompt_hash: 'nonEmptyString',
+      /** The exact prompt sent (system and user parts), so it can be reconstructed and re-run. */
+      prompt: { optional: { object: { system: 'string', user: 'string' } } },
+      host: { optional: 'string' },
+      requested_at: 'isoTime',
+    },
   },
   InferenceCompleted: {
     version: 1,
-    schema: { query_id: 'nonEmptyString', response_text: 'string', tokens_used: 'nonNegativeInt', completed_at: 'isoTime' },
+    schema: {
+      query_id: 'nonEmptyString',
+      response_text: 'string',
+      tokens_used: 'nonNegativeInt',
+      model_id: { optional: 'nonEmptyString' },
+      prompt_tokens: { optional: 'nonNegativeInt' },
+      completion_tokens: { optional: 'nonNegativeInt' },
+      duration_ms: { optional: 'nonNegativeInt' },
+      completed_at: 'isoTime',
+    },
   },
   InferenceFailed: {
     version: 1,

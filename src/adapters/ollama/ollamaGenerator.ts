@@ -1,0 +1,118 @@
+import { Ollama } from 'ollama';
+import type { Generation, GenerateOptions, Generator } from '../../app/ask/generator.js';
+import { GenerationError } from '../../app/ask/generator.js';
+import type { Prompt } from '../../core/answer/prompt.js';
+
+export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+
+export interface OllamaGeneratorOptions {
+  readonly model: string;
+  /** Default: $OLLAMA_HOST, else http://127.0.0.1:11434 (as Ollama's own tools do). */
+  readonly host?: string;
+  /** Give up when no text has arrived for this long (first token included). Default 120 s. */
+  readonly idleTimeoutMs?: number;
+}
+
+/**
+ * Normalises OLLAMA_HOST as Ollama's clients do: no scheme means http and port 11434
+ * ("0.0.0.0:8080", "gpu-box"); an explicit scheme keeps its default port ("https://ollama.internal").
+ * 0.0.0.0 (a listen address) is reached as 127.0.0.1.
+ */
+export function ollamaHost(value: string | undefined): string {
+  const raw = (value ?? '').trim();
+  if (raw === '') return DEFAULT_OLLAMA_HOST;
+  const explicit = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw);
+  const url = new URL(explicit ? raw : `http://${raw}`);
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
+  if (!explicit && url.port === '') url.port = '11434';
+  return url.origin;
+}
+
+/** Answers through a local Ollama server with the official client, streaming. */
+export class OllamaGenerator implements Generator {
+  readonly host: string;
+  readonly model: string;
+  private readonly idleTimeoutMs: number;
+
+  constructor(options: OllamaGeneratorOptions) {
+    this.model = options.model;
+    this.host = ollamaHost(options.host ?? process.env.OLLAMA_HOST);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+  }
+
+  async generate(prompt: Prompt, options: GenerateOptions = {}): Promise<Generation> {
+    const started = Date.now();
+    let text = '';
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    // One controller per answer covers the whole request: the client's own abort() only reaches
+    // streams whose headers have arrived, and a busy server may send none for a long time.
+    const controller = new AbortController();
+    const client = new Ollama({ host: this.host, fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal }) });
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, this.idleTimeoutMs);
+    };
+    const onAbort = (): void => controller.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      arm();
+      const stream = await client.chat({
+        model: this.model,
+        stream: true,
+        messages: [
+          { role: 'system', content: prompt.system },
+          { role: 'user', content: prompt.user },
+        ],
+      });
+      let done = false;
+      let promptTokens = 0;
+      let completionTokens = 0;
+      for await (const part of stream) {
+        arm();
+        const piece = part.message?.content ?? '';
+        if (piece) {
+          text += piece;
+          options.onText?.(piece);
+        }
+        if (part.done) {
+          done = true;
+          promptTokens = part.prompt_eval_count ?? 0;
+          completionTokens = part.eval_count ?? 0;
+        }
+      }
+      // An aborted stream ends quietly: a timeout or a cancel explains an unfinished answer first.
+      if (!done && (timedOut || options.signal?.aborted)) throw new Error('aborted');
+      if (!done) throw new GenerationError('cut_off', `the answer from ${this.model} stopped before it was complete`, 'Ask again; if it keeps happening, check the Ollama server log.', text);
+      return { text, promptTokens, completionTokens, durationMs: Date.now() - started };
+    } catch (err) {
+      throw this.classify(err, text, timedOut, options.signal?.aborted === true);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private classify(err: unknown, partial: string, timedOut: boolean, cancelled: boolean): GenerationError {
+    if (err instanceof GenerationError) return err;
+    const e = err as { name?: string; message?: string; status_code?: number; cause?: { code?: string } };
+    if (cancelled) return new GenerationError('cancelled', 'the answer was cancelled', 'Ask again when you are ready.', partial);
+    if (timedOut) {
+      return new GenerationError('timeout', `${this.model} at ${this.host} sent nothing for ${(this.idleTimeoutMs / 1000).toFixed(this.idleTimeoutMs < 10_000 ? 1 : 0)} s`, 'The model may still be loading or the machine is busy; try again, or raise the timeout.', partial);
+    }
+    if (e.status_code === 404 || /not found/i.test(e.message ?? '')) {
+      return new GenerationError('model_missing', `the model "${this.model}" is not available on the Ollama server at ${this.host}`, `Run \`ollama pull ${this.model}\`, or choose a model you have (\`ollama list\`).`, partial);
+    }
+    const code = e.cause?.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || /fetch failed/i.test(e.message ?? '')) {
+      return new GenerationError('unreachable', `no Ollama server answered at ${this.host}${code ? ` (${code})` : ''}`, 'Start Ollama (`ollama serve`) or set OLLAMA_HOST to where it runs; an extractive answer is given meanwhile.', partial);
+    }
+    if (partial.length > 0 || e.name === 'AbortError') {
+      return new GenerationError('cut_off', `the answer from ${this.model} was cut off: ${e.message ?? String(err)}`, 'Ask again; if it keeps happening, check the Ollama server log.', partial);
+    }
+    return new GenerationError('other', `Ollama at ${this.host} failed: ${e.message ?? String(err)}`, 'Check the Ollama server log.', partial);
+  }
+}

@@ -1,0 +1,148 @@
+import { EXTRACTIVE_MODEL, extractiveAnswer } from '../../core/answer/extractive.js';
+import type { ContextChunk, Prompt } from '../../core/answer/prompt.js';
+import { buildPrompt, promptText, sourcesBlock } from '../../core/answer/prompt.js';
+import { CancelledError } from '../../core/errors.js';
+import type { Hasher } from '../../core/eventLog.js';
+import type { EventMetadata, EventStore, NewEvent } from '../../core/eventStore.js';
+import type { RetrievalMode } from '../../core/retrieval/fusion.js';
+import type { Embedder } from '../embedding/embedder.js';
+import type { RetrievalService } from '../retrieval/retrievalService.js';
+import type { GenerationFailure, Generator } from './generator.js';
+import { GenerationError } from './generator.js';
+
+export interface AskDeps {
+  readonly events: EventStore;
+  readonly retrieval: RetrievalService;
+  readonly hasher: Hasher;
+  readonly clock: () => string;
+  readonly newId: () => string;
+  readonly actor: string;
+}
+
+export interface AskOptions {
+  readonly pipelineVersion: string;
+  readonly k: number;
+  readonly mode: RetrievalMode;
+  readonly promptTemplate: string;
+  /** null: retrieval is lexical. */
+  readonly embedder: Embedder | null;
+  /** null: answer extractively without trying a model. */
+  readonly generator: Generator | null;
+  readonly userId: string;
+  readonly signal?: AbortSignal;
+  /** Streams the answer as it is generated (the model's text, then the sources block). */
+  readonly onText?: (text: string) => void;
+  /** Told when the model failed, before the extractive answer streams. */
+  readonly onFailure?: (failure: NonNullable<AskResult['failure']>) => void;
+}
+
+export interface AskResult {
+  readonly queryId: string;
+  readonly answer: string;
+  /** The model that produced `answer`: the generator's, or `extractive`. */
+  readonly modelId: string;
+  readonly mode: RetrievalMode;
+  readonly context: readonly ContextChunk[];
+  /** Set when the language model failed (the answer is then extractive or partial). */
+  readonly failure?: { readonly reason: GenerationFailure; readonly message: string; readonly hint: string };
+}
+
+/**
+ * Ask: QueryReceived → ContextRetrieved → InferenceRequested → InferenceCompleted | InferenceFailed,
+ * all in the stream `query-<id>`. The prompt is stored in full, so any answer can be audited and
+ * re-run. When the model is unreachable or missing, the failure is recorded and an extractive
+ * answer (model id `extractive`) follows, so the user always gets cited passages.
+ */
+export class AskService {
+  constructor(private readonly deps: AskDeps) {}
+
+  async ask(question: string, options: AskOptions): Promise<AskResult> {
+    const queryId = `q-${this.deps.newId()}`;
+    const stream = `query-${queryId}`;
+    const meta: EventMetadata = { actor: this.deps.actor, correlation_id: queryId, pipeline_version: options.pipelineVersion };
+    const append = (events: NewEvent[]): Promise<unknown> => this.deps.events.append(stream, events.map((e) => ({ ...e, metadata: meta })), { expectedVersion: 'any' });
+    await append([{ type: 'QueryReceived', data: { query_id: queryId, query_text: question, user_id: options.userId, received_at: this.deps.clock() } }]);
+    const retrieval = await this.deps.retrieval.retrieve(options.pipelineVersion, question, { k: options.k, mode: options.mode, embedder: options.embedder, ...(options.signal ? { signal: options.signal } : {}) });
+    const context: ContextChunk[] = retrieval.chunks.map((c) => ({ n: c.rank, chunkId: c.chunkId, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }));
+    await append([
+      {
+        type: 'ContextRetrieved',
+        data: {
+          query_id: queryId,
+          chunk_ids: retrieval.chunks.map((c) => c.chunkId),
+          scores: retrieval.chunks.map((c) => c.score),
+          ranks: retrieval.chunks.map((c) => c.rank),
+          mode: retrieval.mode,
+          pipeline_version: options.pipelineVersion,
+          retrieved_at: this.deps.clock(),
+        },
+      },
+    ]);
+    const prompt = buildPrompt(options.promptTemplate, question, context);
+    const promptHash = `sha256:${this.deps.hasher([promptText(prompt)])}`;
+    const base = { queryId, mode: retrieval.mode, context };
+    if (options.generator) {
+      const g = options.generator;
+      await append([{ type: 'InferenceRequested', data: { query_id: queryId, model_id: g.model, prompt_hash: promptHash, prompt: { ...prompt }, host: g.host, requested_at: this.deps.clock() } }]);
+      try {
+        const out = await g.generate(prompt, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) });
+        const sources = `\n\n${sourcesBlock(context)}`;
+        options.onText?.(sources);
+        const answer = `${out.text.trim()}${sources}`;
+        await append([
+          {
+            type: 'InferenceCompleted',
+            data: {
+              query_id: queryId,
+              response_text: answer,
+              tokens_used: out.promptTokens + out.completionTokens,
+              model_id: g.model,
+              prompt_tokens: out.promptTokens,
+              completion_tokens: out.completionTokens,
+              duration_ms: out.durationMs,
+              completed_at: this.deps.clock(),
+            },
+          },
+        ]);
+        return { ...base, answer, modelId: g.model };
+      } catch (err) {
+        if (!(err instanceof GenerationError)) throw err;
+        await append([
+          {
+            type: 'InferenceFailed',
+            data: { query_id: queryId, model_id: g.model, reason: err.reason, detail: err.message, ...(err.partialText ? { partial_text: err.partialText } : {}), failed_at: this.deps.clock() },
+          },
+        ]);
+        if (err.reason === 'cancelled') throw new CancelledError('the question');
+        const failure = { reason: err.reason, message: err.message, hint: err.hint };
+        options.onFailure?.(failure);
+        return { ...(await this.extractive(queryId, question, prompt, promptHash, context, append, options)), ...base, failure };
+      }
+    }
+    return { ...(await this.extractive(queryId, question, prompt, promptHash, context, append, options)), ...base };
+  }
+
+  private async extractive(
+    queryId: string,
+    question: string,
+    prompt: Prompt,
+    promptHash: string,
+    context: readonly ContextChunk[],
+    append: (events: NewEvent[]) => Promise<unknown>,
+    options: AskOptions,
+  ): Promise<{ answer: string; modelId: string }> {
+    const started = Date.now();
+    const answer = extractiveAnswer(question, context);
+    await append([
+      { type: 'InferenceRequested', data: { query_id: queryId, model_id: EXTRACTIVE_MODEL, prompt_hash: promptHash, prompt: { ...prompt }, requested_at: this.deps.clock() } },
+    ]);
+    options.onText?.(answer);
+    await append([
+      {
+        type: 'InferenceCompleted',
+        data: { query_id: queryId, response_text: answer, tokens_used: 0, model_id: EXTRACTIVE_MODEL, duration_ms: Date.now() - started, completed_at: this.deps.clock() },
+      },
+    ]);
+    return { answer, modelId: EXTRACTIVE_MODEL };
+  }
+}

@@ -1,0 +1,40 @@
+import type { Prompt } from '../../core/answer/prompt.js';
+
+export type GenerationFailure = 'unreachable' | 'model_missing' | 'timeout' | 'cut_off' | 'cancelled' | 'other';
+
+/** Why a generation failed, with whatever text had already streamed. */
+export class GenerationError extends Error {
+  constructor(
+    readonly reason: GenerationFailure,
+    message: string,
+    /** What to do about it, in one sentence. */
+    readonly hint: string,
+    readonly partialText: string = '',
+  ) {
+    super(message);
+    this.name = 'GenerationError';
+  }
+}
+
+export interface Generation {
+  readonly text: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly durationMs: number;
+}
+
+export interface GenerateOptions {
+  readonly signal?: AbortSignal;
+  /** Called with each piece of text as it streams. */
+  readonly onText?: (text: string) => void;
+}
+
+/** The port answers are generated through (a local Ollama server in production). */
+export interface Generator {
+  /** The model id recorded in InferenceRequested. */
+  readonly model: string;
+  /** Where it runs, for messages and the record (e.g. http://127.0.0.1:11434). */
+  readonly host: string;
+  /** Streams an answer; rejects with GenerationError. */
+  generate(prompt: Prompt, options?: GenerateOptions): Promise<Generation>;
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
+import { sha256 } from '../../adapters/node/sha256.js';
+import { OllamaGenerator } from '../../adapters/ollama/ollamaGenerator.js';
+import { AskService } from '../../app/ask/askService.js';
+import { RetrievalService } from '../../app/retrieval/retrievalService.js';
+import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
+import type { RetrievalMode } from '../../core/retrieval/fusion.js';
+import type { Command } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption } from '../cliSupport.js';
+import { loadEmbedder } from '../modelFlags.js';
+
+const MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
+
+export const askCommand: Command = {
+  name: 'ask',
+  summary: 'answer a question from the workspace, recording the whole chain in the log',
+  usage: `rag-ledger ask "QUESTION" [--k N] [--mode hybrid|vector|lexical] [--model NAME] [--ollama-host URL]
+                     [--timeout SECONDS] [--extractive] [--model-dir DIR] [--user NAME] [--json]
+
+  Retrieves context from the active pipeline version, sends the prompt to a local Ollama model
+  (--model, default the pipeline's generator model; host from --ollama-host, else $OLLAMA_HOST,
+  else http://127.0.0.1:11434) and streams the answer, which cites its sources as [n] path:lines.
+  Appends QueryReceived, ContextRetrieved, InferenceRequested (with the full prompt) and
+  InferenceCompleted or InferenceFailed. When Ollama is not running or the model is not pulled,
+  says so on stderr and answers extractively (model id "extractive"). --extractive skips Ollama.
+  Ctrl+C cancels and records the cancellation. See the whole chain with rag-ledger log --stream query-<id>.`,
+  options: {
+    k: { type: 'string' },
+    mode: { type: 'string' },
+    model: { type: 'string' },
+    'ollama-host': { type: 'string' },
+    timeout: { type: 'string' },
+    extractive: { type: 'boolean' },
+    'model-dir': { type: 'string' },
+    user: { type: 'string' },
+  },
+  allowPositionals: 1,
+  async run(args, io) {
+    const question = args.positionals[0];
+    if (question === undefined || question.trim() === '') throw new UsageError('ask needs the question, in quotes');
+    const v = args.values;
+    const mode = (v.mode as string | undefined) ?? undefined;
+    if (mode !== undefined && !MODES.includes(mode as RetrievalMode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    const timeout = intOption(v.timeout, 'timeout', 1);
+    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (ask)' });
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      await ledger.runner.catchUp();
+      const version = ledger.readModels.activePipeline();
+      if (version === undefined) throw new CheckFailed('this store has no active pipeline version yet; run rag-ledger ingest DIR first');
+      const config = ledger.readModels.pipeline(version)!.config as unknown as PipelineConfig;
+      const retrievalMode = (mode as RetrievalMode | undefined) ?? config.retrieval.mode;
+      const embedder = retrievalMode === 'lexical' ? null : await loadEmbedder(args, io, 'ask', config.embedder);
+      const index = await openVectorIndex(args.store);
+      try {
+        const generator =
+          v.extractive === true
+            ? null
+            : new OllamaGenerator({ model: (v.model as string | undefined) ?? config.generator.model, ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}), ...(timeout ? { idleTimeoutMs: timeout * 1000 } : {}) });
+        const service = new AskService({ events: ledger.events, retrieval: new RetrievalService(index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: 'cli' });
+        let streamed = false;
+        const result = await service.ask(question, {
+          pipelineVersion: version,
+          k: intOption(v.k, 'k', 1) ?? config.retrieval.k,
+          mode: retrievalMode,
+          promptTemplate: config.prompt.template,
+          embedder,
+          generator,
+          userId: (v.user as string | undefined) ?? userInfo().username,
+          signal: controller.signal,
+          onFailure: (f) => io.err(`rag-ledger ask: ${f.message}. ${f.hint}\n`),
+          ...(args.json
+            ? {}
+            : {
+                onText: (text: string) => {
+                  streamed = true;
+                  io.out(text);
+                },
+              }),
+        });
+        if (args.json) io.out(`${JSON.stringify({ pipelineVersion: version, ...result })}\n`);
+        else io.out(`${streamed ? '\n' : ''}\n(question ${result.queryId}; see its provenance with rag-ledger log --stream query-${result.queryId})\n`);
+      } finally {
+        await index.close();
+        await embedder?.close();
+      }
+      await ledger.projections.flush();
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      await ledger.close();
+    }
+  },
+};

@@ -1,0 +1,78 @@
+// An Ollama-protocol HTTP server on 127.0.0.1 for tests: the real `ollama` client talks to it.
+// The model name picks the behaviour: "good" streams an answer, "missing" is not pulled,
+// "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
+// connection mid-answer.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ChatRequest {
+  readonly model: string;
+  readonly messages: readonly { readonly role: string; readonly content: string }[];
+  readonly stream?: boolean;
+}
+
+export interface OllamaTestServer {
+  readonly host: string;
+  readonly chats: ChatRequest[];
+  close(): Promise<void>;
+}
+
+export const GOOD_ANSWER = ['Threads ', 'send ', 'messages ', 'over ', 'a channel ', '[1].'];
+
+const line = (res: ServerResponse, o: unknown): boolean => res.write(`${JSON.stringify(o)}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Promise<void> {
+  const part = (content: string, done = false, extra = {}): unknown => ({ model: req.model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, done, ...extra });
+  if (req.model === 'missing') {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: `model "${req.model}" not found, try pulling it first` }));
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  if (req.model === 'slow') await sleep(slowMs);
+  const words = req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
+  for (const w of words) {
+    line(res, part(w));
+    await sleep(5);
+  }
+  if (req.model === 'cutoff') return void res.end();
+  if (req.model === 'crash') return void res.socket?.destroy();
+  line(res, part('', true, { done_reason: 'stop', prompt_eval_count: 120, eval_count: words.length, total_duration: 1_000_000 }));
+  res.end();
+}
+
+export async function startOllamaServer(options: { slowMs?: number } = {}): Promise<OllamaTestServer> {
+  const chats: ChatRequest[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const json = (body ? JSON.parse(body) : {}) as ChatRequest;
+      if (req.url === '/api/chat') {
+        chats.push(json);
+        void chat(json, res, options.slowMs ?? 2000);
+        return;
+      }
+      if (req.url === '/api/tags') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ models: [{ name: 'good', model: 'good', size: 1, digest: 'x', details: {} }] }));
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not found' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `http://127.0.0.1:${port}`,
+    chats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
