@@ -7,7 +7,6 @@ import { sha256 } from '../../src/adapters/node/sha256.js';
 import { IngestService, documentIdFor } from '../../src/app/ingest/ingestService.js';
 import type { ProjectionRunner } from '../../src/app/projectionRunner.js';
 import type { ReadModels } from '../../src/app/readModels.js';
-import type { Io } from '../../src/cli/cliSupport.js';
 import { ingestCommand } from '../../src/cli/commands/ingestCommand.js';
 import { runCli } from '../../src/cli/main.js';
 import { chunkDocument, DEFAULT_CHUNKER } from '../../src/core/chunking/chunker.js';
@@ -15,6 +14,7 @@ import { CancelledError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { formatOf } from '../../src/core/ingest/documentCheck.js';
 import { PIPELINE_A, byStream, duplicateChunkings, ingestOptions, openHarness, streamOf, writeFiles } from '../support/ingestHarness.js';
+import { recordingIo } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
@@ -359,26 +359,6 @@ describe('IngestService on a real store and workspace', () => {
     assert.equal(only(byStream(await h.events()).get(streamOf('.env')), 'DocumentSubmitted').data.raw_content, `${SECRET}\n`);
   });
 });
-
-function recordingIo(cwd: string): Io & { readonly stdout: () => string; readonly stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (text) => {
-      out += text;
-      return true;
-    },
-    drain: async () => {},
-    err: (text) => {
-      err += text;
-    },
-    env: { RAG_LEDGER_STORE: '' },
-    cwd,
-    tty: false,
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
 describe('rag-ledger ingest (CLI)', () => {
   // These tests are about walking, checking and chunking. When the command also embeds, skip that

@@ -1,3 +1,4 @@
+import type { Io } from '../../src/cli/cliSupport.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -25,4 +26,25 @@ export function cli(args: string[], options: { cwd?: string; env?: NodeJS.Proces
     timeout: 60_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An in-process Io for runCli that records what the command writes. */
+export function recordingIo(cwd: string): Io & { readonly stdout: () => string; readonly stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    out: (text) => {
+      out += text;
+      return true;
+    },
+    drain: async () => {},
+    err: (text) => {
+      err += text;
+    },
+    env: { RAG_LEDGER_STORE: '' },
+    cwd,
+    tty: false,
+    stdout: () => out,
+    stderr: () => err,
+  };
 }

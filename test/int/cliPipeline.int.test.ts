@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runCli } from '../../src/cli/main.js';
+import { recordingIo } from '../support/cli.js';
+import { writeFiles } from '../support/ingestHarness.js';
+import { startOllamaServer } from '../support/ollamaServer.js';
+import { SAMPLE_FILES } from '../support/pipelineHarness.js';
+import { tempDir } from '../support/tmp.js';
+import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
+
+test('CLI: ingest with a local model, search, pipelines, ask through Ollama and extractively, rebuild vectors, verify', async (t) => {
+  const ws = tempDir(t);
+  writeFiles(ws, SAMPLE_FILES);
+  const store = join(tempDir(t), 'store');
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const run = async (...args: string[]) => {
+    const io = recordingIo(tempDir(t));
+    const code = await runCli([...args, '--store', store], io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  };
+  const ingest = await run('ingest', ws, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models, '--json');
+  assert.equal(ingest.code, 0, ingest.err);
+  const report = JSON.parse(ingest.out) as { pipelineVersion: string; chunks: number; embedding: { embedded: number }; indexing: { upserted: number } };
+  assert.equal(report.embedding.embedded, report.chunks);
+  assert.equal(report.indexing.upserted, report.chunks);
+
+  const search = await run('search', 'a channel sends a message between threads', '--model-dir', models, '--k', '2');
+  assert.equal(search.code, 0, search.err);
+  assert.match(search.out, /^\[1\] guide\/threads\.md:1-3/);
+
+  const pipelines = await run('pipelines');
+  assert.match(pipelines.out, new RegExp(`^\\* ${report.pipelineVersion} .*embedded ${report.chunks}, indexed ${report.chunks}`));
+
+  const server = await startOllamaServer();
+  t.after(() => server.close());
+  const asked = await run('ask', 'how do threads send a message over a channel?', '--model', 'good', '--ollama-host', server.host, '--model-dir', models);
+  assert.equal(asked.code, 0, asked.err);
+  assert.match(asked.out, /^Threads send messages over a channel \[1\]\.\n\nSources:\n\[1\] guide\/threads\.md:1-3/);
+  const queryId = /question (q-[0-9a-f-]+)/.exec(asked.out)![1]!;
+  const chain = await run('log', '--stream', `query-${queryId}`, '--json');
+  assert.deepEqual(chain.out.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type), ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted']);
+
+  await server.close();
+  const down = await run('ask', 'how do threads send a message over a channel?', '--model', 'good', '--ollama-host', server.host, '--model-dir', models);
+  assert.equal(down.code, 0);
+  assert.match(down.err, /no Ollama server answered at .* Start Ollama \(`ollama serve`\)/);
+  assert.match(down.out, /^Extractive answer/);
+
+  const rebuilt = await run('rebuild', '--projection', 'vectors', '--json');
+  assert.equal(rebuilt.code, 0, rebuilt.err);
+  assert.equal((JSON.parse(rebuilt.out) as { upserted: number }).upserted, report.chunks);
+  const verify = await run('verify');
+  assert.equal(verify.code, 0, verify.out + verify.err);
+
+  const usage = await run('ask', 'q', '--mode', 'fuzzy');
+  assert.equal(usage.code, 2);
+  assert.match(usage.err, /--mode must be one of hybrid, vector, lexical/);
+});
