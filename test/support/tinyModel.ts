@@ -50,11 +50,13 @@ function vocabulary(extra: readonly string[]): string[] {
 /**
  * Writes the model under `root/<TINY_MODEL_ID>` unless it is already there, and returns `root`
  * (the folder to pass as the local model folder). Deterministic: the same words give the same model.
+ * `words` extends the vocabulary (benchmarks add a corpus's words, so that tokens are words, not letters);
+ * give such a model its own `id`.
  */
-export function ensureTinyModel(root: string, dims = TINY_MODEL_DIMS): string {
-  const dir = join(root, ...TINY_MODEL_ID.split('/'));
+export function ensureTinyModel(root: string, dims = TINY_MODEL_DIMS, options: { id?: string; words?: readonly string[] } = {}): string {
+  const dir = join(root, ...(options.id ?? TINY_MODEL_ID).split('/'));
   if (existsSync(join(dir, 'onnx', 'model.onnx'))) return root;
-  const vocabList = vocabulary([]);
+  const vocabList = vocabulary(options.words ?? []);
   const vocab = Object.fromEntries(vocabList.map((t, i) => [t, i]));
   const V = vocabList.length;
   let seed = 12345;

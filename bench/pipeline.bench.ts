@@ -1,0 +1,270 @@
+// Benchmark of the pipeline (npm run bench:pipeline), measured side by side in one run:
+//   (a) event-sourced ingest: IngestService + EmbedService + IndexService on a sql.js store and LanceDB;
+//   (b) a bare pipeline with the same walker, checks, chunker, embedder and LanceDB writes, and no events;
+//   (c) rebuilding the vector table from the log (IndexService.rebuild: nothing embedded or read);
+//   retrieval latency (p50/p95) at ~10k and ~100k chunks, with recall@10 of the index against exact search;
+//   peak RSS and log bytes per document.
+// Corpus: ../shared/corpora/rust-book (or $RAG_LEDGER_CORPUS), copied BENCH_SCALE times. Embedder: a
+// BERT-shaped ONNX model generated with the corpus's words as vocabulary (see test/support/tinyModel.ts),
+// through the real transformers.js path in a worker; it is small, so the pipeline's own overhead shows most.
+// Retrieval tables are filled with the corpus's real vectors, repeated up to the size with random
+// perturbations of norm 0.3 (clusters of near-duplicates, as real corpora have); queries are corpus
+// vectors perturbed the same way.
+//
+// Knobs: BENCH_SCALE (default 1), BENCH_DIMS (384), BENCH_SIZES ("10000,100000"), BENCH_QUERIES (100).
+import * as lancedb from '@lancedb/lancedb';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { FsWorkspaceSource } from '../src/adapters/fs/fsWorkspaceSource.js';
+import { openLedger, openVectorIndex } from '../src/adapters/ledger.js';
+import { LanceVectorIndex, tableNameFor } from '../src/adapters/lancedb/lanceVectorIndex.js';
+import { sha256 } from '../src/adapters/node/sha256.js';
+import { TransformersEmbedder } from '../src/adapters/transformers/transformersEmbedder.js';
+import { EmbedService } from '../src/app/embedding/embedService.js';
+import { IndexService } from '../src/app/indexing/indexService.js';
+import { IngestService, documentIdFor } from '../src/app/ingest/ingestService.js';
+import type { IndexedChunk } from '../src/app/indexing/vectorIndex.js';
+import { PipelineService } from '../src/app/pipelines/pipelineService.js';
+import { chunkDocument, embeddingText } from '../src/core/chunking/chunker.js';
+import { DEFAULT_MAX_BYTES, checkDocument } from '../src/core/ingest/documentCheck.js';
+import type { PipelineConfig } from '../src/core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE } from '../src/core/pipeline/pipelineConfig.js';
+import { ensureTinyModel } from '../test/support/tinyModel.js';
+import { TempDirs, envInt, fmt, fmtInt, fmtMiB, markdownTable, median, peakRss, percentile } from './benchUtil.js';
+
+const repoRoot = join(__dirname, '..');
+const CORPUS = process.env.RAG_LEDGER_CORPUS ?? join(repoRoot, '..', 'shared', 'corpora', 'rust-book');
+const SCALE = envInt('BENCH_SCALE', 1);
+const DIMS = envInt('BENCH_DIMS', 384);
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const QUERIES = envInt('BENCH_QUERIES', 100);
+const MODEL_ID = `rag-ledger/tiny-bert-bench-${DIMS}`;
+const BATCH = 32;
+
+const temp = new TempDirs('rag-ledger-pipeline-bench-');
+const rows: string[][] = [];
+const results: Record<string, unknown> = {};
+const log = (s: string): void => console.log(s);
+const row = (metric: string, value: string, target = '', ok: boolean | null = null): void => void rows.push([metric, value, target, ok === null ? '' : ok ? 'yes' : 'NO']);
+
+function walkFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
+/** The corpus's words, most frequent first: the benchmark model's vocabulary. */
+function corpusWords(dir: string, limit = 30_000): string[] {
+  const counts = new Map<string, number>();
+  for (const f of walkFiles(dir)) {
+    if (statSync(f).size > DEFAULT_MAX_BYTES || /\.(png|jpg|svg|gif)$/i.test(f)) continue;
+    for (const w of readFileSync(f, 'utf8').toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  return [...counts.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1]).slice(0, limit).map(([w]) => w);
+}
+
+function dirBytes(dir: string): number {
+  return existsSync(dir) ? walkFiles(dir).reduce((n, f) => n + statSync(f).size, 0) : 0;
+}
+
+const clock = (): string => new Date().toISOString();
+
+async function eventSourced(workspace: string, config: PipelineConfig, embedder: TransformersEmbedder) {
+  const storeDir = temp.create('store');
+  const ledger = await openLedger(storeDir);
+  const index = await openVectorIndex(storeDir);
+  const deps = { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock, actor: 'bench' };
+  const t0 = performance.now();
+  const pv = await new PipelineService(deps).defineAndActivateIfNone(config, 'bench');
+  const ingest = await new IngestService(deps).ingest(new FsWorkspaceSource(workspace), {
+    walk: { include: [], exclude: [], respectGitignore: true },
+    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
+    chunker: config.chunker,
+    pipelineVersion: pv,
+  });
+  const t1 = performance.now();
+  const embed = await new EmbedService(deps).embedPending({ pipelineVersion: pv, embedder, batchSize: BATCH });
+  const t2 = performance.now();
+  const indexer = new IndexService({ ...deps, index });
+  const indexed = await indexer.sync(pv);
+  const t3 = performance.now();
+  await ledger.projections.flush();
+  const ms = { total: t3 - t0, ingest: t1 - t0, embed: t2 - t1, index: t3 - t2 };
+  return { storeDir, ledger, index, indexer, pv, ms, documents: ingest.submitted, chunks: ingest.chunks, embedded: embed.embedded, indexed: indexed.upserted };
+}
+
+async function bare(workspace: string, config: PipelineConfig, embedder: TransformersEmbedder) {
+  const dir = temp.create('bare');
+  const index = await LanceVectorIndex.open(dir);
+  const source = new FsWorkspaceSource(workspace);
+  const t0 = performance.now();
+  let pendingDocs: string[] = [];
+  let pendingRows: IndexedChunk[] = [];
+  let texts: { row: Omit<IndexedChunk, 'vector'>; input: string }[] = [];
+  let chunks = 0;
+  const flushEmbed = async (): Promise<void> => {
+    if (texts.length === 0) return;
+    const vectors = await embedder.embed(texts.map((t) => t.input));
+    texts.forEach((t, i) => pendingRows.push({ ...t.row, vector: vectors[i]! }));
+    texts = [];
+  };
+  const flushRows = async (): Promise<void> => {
+    await flushEmbed();
+    await index.replaceDocuments('bare', config.embedder.dimensions, pendingDocs, pendingRows);
+    pendingDocs = [];
+    pendingRows = [];
+  };
+  for await (const file of source.walk({ include: [], exclude: [], respectGitignore: true })) {
+    const bytes = await source.read(file.path);
+    const verdict = checkDocument(file.path, bytes, { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false });
+    if (!verdict.ok) continue;
+    const documentId = documentIdFor(sha256, file.path);
+    pendingDocs.push(documentId);
+    for (const c of chunkDocument(documentId, verdict.text, verdict.format, config.chunker, sha256)) {
+      chunks++;
+      texts.push({ row: { chunkId: c.chunk_id, documentId, documentVersion: 1, path: file.path, startLine: c.position.start_line, endLine: c.position.end_line, text: c.text }, input: embeddingText(c) });
+      if (texts.length >= BATCH) await flushEmbed();
+    }
+    if (pendingDocs.length >= 500) await flushRows();
+  }
+  await flushRows();
+  await index.optimize('bare');
+  const ms = performance.now() - t0;
+  await index.close();
+  return { ms, chunks, dir };
+}
+
+/** A vector plus Gaussian noise of about the given total norm, renormalised. */
+function jitter(v: Float32Array, noiseNorm: number, next: () => number): Float32Array {
+  const sigma = noiseNorm / Math.sqrt(v.length);
+  const out = new Float32Array(v.length);
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) {
+    const g = Math.sqrt(-2 * Math.log(next() || 1e-12)) * Math.cos(2 * Math.PI * next());
+    out[i] = v[i]! + sigma * g;
+    norm += out[i]! * out[i]!;
+  }
+  norm = Math.sqrt(norm);
+  for (let i = 0; i < out.length; i++) out[i]! /= norm;
+  return out;
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function retrievalAt(size: number, base: readonly { vector: Float32Array; text: string }[]) {
+  const dir = temp.create(`retrieval-${size}`);
+  const index = await LanceVectorIndex.open(dir);
+  const next = rng(size);
+  const pv = `bench-${size}`;
+  const t0 = performance.now();
+  for (let start = 0; start < size; start += 5000) {
+    const batch: IndexedChunk[] = [];
+    for (let i = start; i < Math.min(size, start + 5000); i++) {
+      const b = base[i % base.length]!;
+      batch.push({ chunkId: `c${i}`, documentId: `d${Math.floor(i / 4)}`, documentVersion: 1, path: `p${i}.md`, startLine: 1, endLine: 2, text: b.text, vector: i < base.length ? b.vector : jitter(b.vector, 0.3, next) });
+    }
+    await index.replaceDocuments(pv, DIMS, [...new Set(batch.map((r) => r.documentId))], batch);
+  }
+  await index.optimize(pv);
+  const buildMs = performance.now() - t0;
+  const stats = await index.stats(pv);
+  const raw = await (await lancedb.connect(dir)).openTable(tableNameFor(pv));
+  const latencies: number[] = [];
+  const recalls: number[] = [];
+  for (let q = 0; q < QUERIES; q++) {
+    const query = jitter(base[Math.floor(next() * base.length)]!.vector, 0.3, next);
+    const t = performance.now();
+    const hits = await index.vectorSearch(pv, query, 10);
+    latencies.push(performance.now() - t);
+    const exact = (await raw.vectorSearch(Array.from(query)).distanceType('cosine').bypassVectorIndex().limit(10).select(['chunk_id', '_distance']).toArray()) as { chunk_id: string }[];
+    const truth = new Set(exact.map((e) => e.chunk_id));
+    recalls.push(hits.filter((h) => truth.has(h.chunkId)).length / Math.max(1, truth.size));
+  }
+  raw.close();
+  await index.close();
+  return { size, annIndex: stats.annIndex, buildMs, p50: percentile(latencies, 50), p95: percentile(latencies, 95), recall: recalls.reduce((a, b) => a + b, 0) / recalls.length };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CORPUS)) {
+    console.error(`corpus not found at ${CORPUS}; set RAG_LEDGER_CORPUS to a folder to benchmark on`);
+    process.exit(2);
+  }
+  log(`# bench:pipeline  corpus ${CORPUS} x${SCALE}, ${DIMS} dims, ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const workspace = temp.create('workspace');
+  for (let i = 0; i < SCALE; i++) cpSync(CORPUS, join(workspace, `copy-${i}`), { recursive: true });
+  const models = temp.create('models');
+  ensureTinyModel(models, DIMS, { id: MODEL_ID, words: corpusWords(CORPUS) });
+  const config: PipelineConfig = { ...DEFAULT_PIPELINE, embedder: { ...DEFAULT_PIPELINE.embedder, model: MODEL_ID, dtype: 'fp32', dimensions: DIMS } };
+  const embedder = await TransformersEmbedder.load({ model: MODEL_ID, modelDir: models, dtype: 'fp32' });
+  await embedder.embed(['warm up the worker and the model']);
+
+  log('\n## (b) bare pipeline, then (a) event-sourced, then (b) again');
+  const b1 = await bare(workspace, config, embedder);
+  log(`  (b) ${fmt(b1.ms / 1000, 2)} s for ${fmtInt(b1.chunks)} chunks`);
+  const a = await eventSourced(workspace, config, embedder);
+  log(`  (a) ${fmt(a.ms.total / 1000, 2)} s (ingest+chunk ${fmt(a.ms.ingest / 1000, 2)} s, embed ${fmt(a.ms.embed / 1000, 2)} s, index ${fmt(a.ms.index / 1000, 2)} s) for ${fmtInt(a.chunks)} chunks of ${fmtInt(a.documents)} documents`);
+  const b2 = await bare(workspace, config, embedder);
+  log(`  (b) ${fmt(b2.ms / 1000, 2)} s`);
+  const bMs = median([b1.ms, b2.ms]);
+  const ratio = a.ms.total / bMs;
+  row('(a) event-sourced ingest (s)', fmt(a.ms.total / 1000, 2));
+  row('(b) bare pipeline, median of 2 (s)', fmt(bMs / 1000, 2));
+  row('(a)/(b)', fmt(ratio, 3), '<= 1.25', ratio <= 1.25);
+
+  log('\n## (c) rebuild the vector table from the log');
+  const t = performance.now();
+  const rebuilt = await a.indexer.rebuild(a.pv);
+  const cMs = performance.now() - t;
+  log(`  (c) ${fmt(cMs / 1000, 2)} s for ${fmtInt(rebuilt.upserted)} chunks; peak RSS so far ${fmtMiB(peakRss())}`);
+  row('(c) rebuild vectors from the log (s)', fmt(cMs / 1000, 2));
+  row('(a)/(c) (how much faster the rebuild is)', fmt(a.ms.total / cMs, 2), '>= 5', a.ms.total / cMs >= 5);
+
+  const logBytes = statSync(join(a.storeDir, 'events.journal')).size;
+  row('log bytes per document (journal)', fmtInt(logBytes / Math.max(1, a.documents)));
+  row('vector table on disk', fmtMiB(dirBytes(join(a.storeDir, 'vectors'))));
+
+  const base: { vector: Float32Array; text: string }[] = [];
+  for await (const e of a.ledger.events.readAll({ types: ['ChunkEmbedded'] })) if (e.type === 'ChunkEmbedded') base.push({ vector: e.data.vector, text: e.data.chunk_id });
+  await a.index.close();
+  await a.ledger.close();
+  await embedder.close();
+
+  log(`\n## retrieval (vector search through the index adapter, k=10, ${QUERIES} queries; exact = flat search)`);
+  const retrieval = [];
+  for (const size of SIZES) {
+    const r = await retrievalAt(size, base);
+    retrieval.push(r);
+    log(`  (RSS now ${fmtMiB(process.memoryUsage().rss)}, peak so far ${fmtMiB(peakRss())})`);
+    log(`  ${fmtInt(size)} chunks: build ${fmt(r.buildMs / 1000, 1)} s, ANN index ${r.annIndex ? 'yes' : 'no (flat)'}, p50 ${fmt(r.p50, 1)} ms, p95 ${fmt(r.p95, 1)} ms, recall@10 ${fmt(r.recall, 3)}`);
+    const big = size >= 100_000;
+    row(`retrieval @${fmtInt(size)}: p50 / p95 (ms)`, `${fmt(r.p50, 1)} / ${fmt(r.p95, 1)}`, big ? 'p95 <= 25' : '', big ? r.p95 <= 25 : null);
+    row(`retrieval @${fmtInt(size)}: recall@10 vs exact`, fmt(r.recall, 3), big ? '>= 0.95' : '', big ? r.recall >= 0.95 : null);
+  }
+  const peak = peakRss();
+  row('peak RSS, whole run (MiB)', fmt(peak / 1024 / 1024, 0), '<= 1024', peak <= 1024 * 1024 * 1024);
+
+  Object.assign(results, { corpus: CORPUS, scale: SCALE, dims: DIMS, a: a.ms, documents: a.documents, chunks: a.chunks, bareMs: [b1.ms, b2.ms], ratio, rebuildMs: cMs, logBytes, retrieval, peakRss: peak });
+  log('\n## Summary\n');
+  log(markdownTable(['metric', 'value', 'target', 'ok'], rows));
+  const out = join(repoRoot, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `pipeline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  log(`\nresults written to ${relative(repoRoot, file)}`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => temp.removeAll());
