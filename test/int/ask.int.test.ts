@@ -116,4 +116,7 @@ test('OLLAMA_HOST is normalised like Ollama does', () => {
   assert.equal(ollamaHost('0.0.0.0:8080'), 'http://127.0.0.1:8080');
   assert.equal(ollamaHost('https://ollama.internal'), 'https://ollama.internal');
   assert.equal(ollamaHost('http://gpu-box:11434'), 'http://gpu-box:11434');
+  assert.equal(ollamaHost('https://user:pw@proxy:8443/ollama/'), 'https://user:pw@proxy:8443/ollama');
+  assert.equal(ollamaHost(':11435'), 'http://127.0.0.1:11435');
+  assert.throws(() => ollamaHost('http://[bad'), /not a valid address/);
 });

@@ -188,14 +188,14 @@ describe('FsWorkspaceSource.walk: symbolic links', () => {
     assert.deepEqual(files, ['a.md', 'dir/b.md', 'dir/sub/c.md']);
   });
 
-  test('a dangling link is skipped; links to files and to folders are followed', async (t) => {
+  test('a dangling link is skipped; links to files and to folders are followed, unless they leave the root', async (t) => {
     const root = workspace(t, { 'real/doc.md': '', 'file.md': 'x' });
     const elsewhere = workspace(t, { 'shared/notes.md': '' });
     symlinkSync(join(root, 'nowhere.md'), join(root, 'dangling.md'));
     symlinkSync('missing-dir', join(root, 'dangling-dir'));
     symlinkSync('file.md', join(root, 'alias.md'));
     symlinkSync(join(elsewhere, 'shared'), join(root, 'linked'));
-    assert.deepEqual(await paths(root), ['alias.md', 'file.md', 'linked/notes.md', 'real/doc.md']);
+    assert.deepEqual(await paths(root), ['alias.md', 'file.md', 'real/doc.md']);
   });
 });
 
@@ -239,5 +239,16 @@ describe('FsWorkspaceSource.read and exists', () => {
       assert.match(err.message, /EISDIR/);
       return true;
     });
+  });
+});
+
+describe('FsWorkspaceSource.walk: links that leave the workspace', () => {
+  test('a link to a folder or a file outside the root is not followed; links inside are', async (t) => {
+    const outside = workspace(t, { 'private.txt': 'secret', '.env': 'AWS_SECRET=abc' });
+    const root = workspace(t, { 'a.md': '', 'inner/b.md': '' });
+    symlinkSync(outside, join(root, 'out'));
+    symlinkSync(join(outside, '.env'), join(root, 'notes.md'));
+    symlinkSync(join(root, 'inner'), join(root, 'alias'));
+    assert.deepEqual(await paths(root), ['a.md', 'alias/b.md']);
   });
 });

@@ -12,7 +12,7 @@ import { runCli } from '../../src/cli/main.js';
 import { chunkDocument, DEFAULT_CHUNKER } from '../../src/core/chunking/chunker.js';
 import { CancelledError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
-import { formatOf } from '../../src/core/ingest/documentCheck.js';
+import { DEFAULT_MAX_BYTES, formatOf } from '../../src/core/ingest/documentCheck.js';
 import { PIPELINE_A, byStream, duplicateChunkings, ingestOptions, openHarness, streamOf, writeFiles } from '../support/ingestHarness.js';
 import { recordingIo } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
@@ -452,4 +452,19 @@ describe('rag-ledger ingest (CLI)', () => {
       assert.deepEqual({ code, deleted }, { code: 1, deleted: 0 });
     },
   );
+});
+
+test('changing the rules reaches unchanged files: disallowing secrets rejects an .env ingested before, and allowing them again accepts it', async (t) => {
+  const ws = tempDir(t);
+  writeFiles(ws, { '.env': 'API_KEY=supersecret\n', 'a.md': '# A\n\ntext\n' });
+  const h = await openHarness(t);
+  const source = new FsWorkspaceSource(ws);
+  const run = (allowSecrets: boolean) => h.service.ingest(source, ingestOptions({ documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets } }));
+  assert.deepEqual((await run(true)).rejected, []);
+  const strict = await run(false);
+  assert.deepEqual([strict.submitted, strict.rejected.map((r) => [r.path, r.reason])], [1, [['.env', 'secret']]]);
+  const latest = (await h.events()).filter((e) => e.type === 'DocumentSubmitted').pop()!;
+  assert.ok(latest.type === 'DocumentSubmitted' && latest.data.raw_content === '', 'the rejected version stores no content');
+  assert.equal((await run(false)).submitted, 0, 'same rules, same bytes: nothing appended');
+  assert.deepEqual((await run(true)).rejected, []);
 });

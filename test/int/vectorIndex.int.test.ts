@@ -74,3 +74,25 @@ test('without a model, chunks are indexed for lexical retrieval; once embedded, 
   const vector = await retrieval.retrieve(pv, 'borrows a value', { k: 1, mode: 'vector', embedder });
   assert.equal(vector.chunks.length, 1);
 });
+
+test('index counts stay right when versions share chunk ids; an emptied document and a lost table are repaired by sync', async (t) => {
+  const { h, index, pv, run, retrieval, workspace, embedder } = await setUp(t);
+  await run();
+  // Edit one of two sections: the other keeps its chunk id in the new version.
+  writeFileSync(join(workspace, 'guide', 'ownership.md'), '# Ownership\n\nEach value in rust has an owner, and ownership moves.\n\n## Borrowing\n\nBorrowing lends a value for a while.\n');
+  await run();
+  await h.ledger.runner.catchUp();
+  const doc = h.ledger.readModels.documents().find((d) => d.source === 'guide/ownership.md')!;
+  assert.deepEqual([doc.version, doc.state, doc.pipelines[pv]!.indexed], [2, 'indexed', doc.pipelines[pv]!.chunks]);
+  assert.equal((await run()).documents, 0, 'a settled document is not rewritten on every sync');
+  // An emptied file has no chunks: its old rows must still go.
+  writeFileSync(join(workspace, 'guide', 'server.md'), '\n\n');
+  await run();
+  const hits = await retrieval.retrieve(pv, 'tcp listener http request', { k: 10, mode: 'lexical', embedder });
+  assert.ok(!hits.chunks.some((c) => c.path === 'guide/server.md'), 'rows of the emptied document are gone');
+  // A lost table (vectors/ deleted, or a rebuild killed after its drop) is rebuilt by the next sync.
+  const rows = (await index.stats(pv)).rows;
+  await index.drop(pv);
+  await run();
+  assert.equal((await index.stats(pv)).rows, rows);
+});

@@ -193,3 +193,10 @@ describe('formatOf', () => {
     assert.deepEqual([v.format, v.language], ['code', 'rust']);
   });
 });
+
+test('secret names: every .env variant, key files with suffixes, credential files; example env files are fine', () => {
+  for (const name of ['.envrc', '.env-prod', '.env_local', 'id_rsa_old', 'id_rsa.bak', 'id_ed25519', '.git-credentials', '.npmrc', '.pypirc', 'vault.kdbx', 'sub/dir/.env.production']) {
+    assert.ok(secretByName(name), name);
+  }
+  for (const name of ['.env.example', '.env-sample', 'env.md', 'environment.ts', 'keys.md', 'id.ts']) assert.equal(secretByName(name), null, name);
+});

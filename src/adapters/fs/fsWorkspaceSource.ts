@@ -25,10 +25,12 @@ interface Scope {
 /**
  * Reads a workspace folder from disk. Ignore files apply at every level with git's semantics
  * (a deeper file can re-include with `!`); `.ragledgerignore` works like `.gitignore` but is
- * honoured even when `.gitignore` is not. Symbolic links are followed, each real directory once,
- * so loops end.
+ * honoured even when `.gitignore` is not. Symbolic links are followed only when their target is
+ * inside the workspace, each real directory once, so loops end.
  */
 export class FsWorkspaceSource implements WorkspaceSource {
+  private realRoot: string | undefined;
+
   constructor(
     readonly root: string,
     /** Absolute paths never to descend into (e.g. the store when it lives in the workspace). */
@@ -97,6 +99,9 @@ export class FsWorkspaceSource implements WorkspaceSource {
       if (entry.isDirectory()) return 'dir';
       if (entry.isFile()) return { size: (await fs.stat(abs)).size };
       if (entry.isSymbolicLink()) {
+        // Like git, never leave the workspace through a link: a link to ~/.aws or / is not content.
+        this.realRoot ??= await fs.realpath(this.root);
+        if (!isInside(this.realRoot, await fs.realpath(abs))) return null;
         const target = await fs.stat(abs); // follows the link; a dangling link throws
         if (target.isDirectory()) return 'dir';
         if (target.isFile()) return { size: target.size };
@@ -154,3 +159,8 @@ function isIgnored(scopes: readonly Scope[], rel: string): boolean {
 }
 
 const toPosix = (p: string): string => p.split(sep).join('/');
+
+const isInside = (root: string, path: string): boolean => {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
+};

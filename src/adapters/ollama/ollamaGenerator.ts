@@ -2,6 +2,7 @@ import { Ollama } from 'ollama';
 import type { Generation, GenerateOptions, Generator } from '../../app/ask/generator.js';
 import { GenerationError } from '../../app/ask/generator.js';
 import type { Prompt } from '../../core/answer/prompt.js';
+import { ValidationError } from '../../core/errors.js';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 
@@ -19,13 +20,27 @@ export interface OllamaGeneratorOptions {
  * 0.0.0.0 (a listen address) is reached as 127.0.0.1.
  */
 export function ollamaHost(value: string | undefined): string {
-  const raw = (value ?? '').trim();
+  let raw = (value ?? '').trim();
   if (raw === '') return DEFAULT_OLLAMA_HOST;
+  if (raw.startsWith(':')) raw = `127.0.0.1${raw}`;
   const explicit = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw);
-  const url = new URL(explicit ? raw : `http://${raw}`);
+  let url: URL;
+  try {
+    url = new URL(explicit ? raw : `http://${raw}`);
+  } catch {
+    throw new ValidationError(`OLLAMA_HOST / --ollama-host ${JSON.stringify(value)} is not a valid address`, [], 'Use host, host:port or a URL such as http://127.0.0.1:11434.');
+  }
   if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
   if (!explicit && url.port === '') url.port = '11434';
-  return url.origin;
+  // Keep credentials and a path prefix (a reverse proxy at /ollama), without a trailing slash.
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Wraps an error thrown by the caller's onText, so it is not mistaken for a server failure. */
+class CallbackError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('onText failed');
+  }
 }
 
 /** Answers through a local Ollama server with the official client, streaming. */
@@ -57,6 +72,7 @@ export class OllamaGenerator implements Generator {
       }, this.idleTimeoutMs);
     };
     const onAbort = (): void => controller.abort();
+    if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       arm();
@@ -76,7 +92,11 @@ export class OllamaGenerator implements Generator {
         const piece = part.message?.content ?? '';
         if (piece) {
           text += piece;
-          options.onText?.(piece);
+          try {
+            options.onText?.(piece);
+          } catch (err) {
+            throw new CallbackError(err);
+          }
         }
         if (part.done) {
           done = true;
@@ -89,10 +109,12 @@ export class OllamaGenerator implements Generator {
       if (!done) throw new GenerationError('cut_off', `the answer from ${this.model} stopped before it was complete`, 'Ask again; if it keeps happening, check the Ollama server log.', text);
       return { text, promptTokens, completionTokens, durationMs: Date.now() - started };
     } catch (err) {
+      if (err instanceof CallbackError) throw err.cause; // the caller's own failure (e.g. stdout closed)
       throw this.classify(err, text, timedOut, options.signal?.aborted === true);
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      controller.abort(); // whatever ended the answer, the server must stop generating it
     }
   }
 
@@ -103,14 +125,14 @@ export class OllamaGenerator implements Generator {
     if (timedOut) {
       return new GenerationError('timeout', `${this.model} at ${this.host} sent nothing for ${(this.idleTimeoutMs / 1000).toFixed(this.idleTimeoutMs < 10_000 ? 1 : 0)} s`, 'The model may still be loading or the machine is busy; try again, or raise the timeout.', partial);
     }
-    if (e.status_code === 404 || /not found/i.test(e.message ?? '')) {
+    if (e.status_code === 404) {
       return new GenerationError('model_missing', `the model "${this.model}" is not available on the Ollama server at ${this.host}`, `Run \`ollama pull ${this.model}\`, or choose a model you have (\`ollama list\`).`, partial);
     }
     const code = e.cause?.code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || /fetch failed/i.test(e.message ?? '')) {
       return new GenerationError('unreachable', `no Ollama server answered at ${this.host}${code ? ` (${code})` : ''}`, 'Start Ollama (`ollama serve`) or set OLLAMA_HOST to where it runs; an extractive answer is given meanwhile.', partial);
     }
-    if (partial.length > 0 || e.name === 'AbortError') {
+    if (partial.length > 0 || e.name === 'AbortError' || /did not receive done|terminated|socket/i.test(e.message ?? '')) {
       return new GenerationError('cut_off', `the answer from ${this.model} was cut off: ${e.message ?? String(err)}`, 'Ask again; if it keeps happening, check the Ollama server log.', partial);
     }
     return new GenerationError('other', `Ollama at ${this.host} failed: ${e.message ?? String(err)}`, 'Check the Ollama server log.', partial);

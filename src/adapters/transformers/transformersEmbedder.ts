@@ -55,8 +55,10 @@ export class TransformersEmbedder implements Embedder {
     readonly info: EmbedderInfo,
   ) {
     worker.on('message', (m: WorkerReply) => this.onReply(m));
-    worker.on('error', (err) => this.failAll(err));
-    worker.on('exit', (code) => this.failAll(new Error(`the embedding worker exited (code ${code})`)));
+    worker.on('error', (err) => this.failAll(new EmbeddingModelUnavailableError(info.model, `the embedding worker failed: ${err.message}`)));
+    worker.on('exit', (code) => this.failAll(new EmbeddingModelUnavailableError(info.model, `the embedding worker exited (code ${code})`)));
+    // A 'message' listener refs the worker's port again: only a pending embed may keep the process alive.
+    worker.unref();
   }
 
   static async load(options: TransformersEmbedderOptions): Promise<TransformersEmbedder> {
@@ -133,7 +135,7 @@ export class TransformersEmbedder implements Embedder {
   }
 
   async close(): Promise<void> {
-    this.failAll(new Error('the embedder was closed'));
+    this.failAll(new EmbeddingModelUnavailableError(this.info.model, 'the embedder was closed'));
     await this.worker.terminate();
   }
 

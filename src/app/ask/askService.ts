@@ -78,6 +78,7 @@ export class AskService {
         },
       },
     ]);
+    if (options.signal?.aborted) throw new CancelledError('the question');
     const prompt = buildPrompt(options.promptTemplate, question, context);
     const promptHash = `sha256:${this.deps.hasher([promptText(prompt)])}`;
     const base = { queryId, mode: retrieval.mode, context };

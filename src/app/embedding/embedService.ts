@@ -1,5 +1,5 @@
 import { embeddingText } from '../../core/chunking/chunker.js';
-import { CancelledError } from '../../core/errors.js';
+import { CancelledError, EmbeddingModelUnavailableError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import type { EventStore, NewEvent } from '../../core/eventStore.js';
 import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
@@ -78,7 +78,8 @@ export class EmbedService {
       try {
         vectors = await options.embedder.embed(batch.map((w) => w.text), options.signal);
       } catch (err) {
-        if (err instanceof CancelledError) throw err;
+        // Cancelled, or the model itself is gone (worker crashed, embedder closed): stop, record nothing.
+        if (err instanceof CancelledError || err instanceof EmbeddingModelUnavailableError) throw err;
         reason = (err as Error).message;
       }
       await this.record(batch, vectors, key, reason, options.pipelineVersion);

@@ -47,6 +47,10 @@ export class IndexService {
     await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
     this.embedderOf(pipelineVersion);
     const lexicalOnly = await this.docsWithoutVectors(pipelineVersion);
+    // The table is disposable: when it holds fewer rows than the log says were indexed (deleted
+    // folder, a rebuild killed after its drop), rebuild it rather than trust the log's counts.
+    const expected = readModels.documents().reduce((n, d) => n + (d.state === 'deleted' || d.state === 'rejected' ? 0 : (d.pipelines[pipelineVersion]?.indexed ?? 0)), 0);
+    if ((await this.deps.index.stats(pipelineVersion)).rows < expected) return this.rebuild(pipelineVersion, options);
     const work: DocumentStatus[] = [];
     const gone: string[] = [];
     for (const doc of readModels.documents()) {
@@ -55,7 +59,8 @@ export class IndexService {
         continue;
       }
       const counts = doc.pipelines[pipelineVersion];
-      if (counts && (counts.indexed < counts.chunks || (counts.embedded > 0 && lexicalOnly.has(doc.document_id)))) work.push(doc);
+      // A version with no chunks (an emptied file) still has to remove the previous version's rows.
+      if (counts && (counts.chunks === 0 || counts.indexed < counts.chunks || (counts.embedded > 0 && lexicalOnly.has(doc.document_id)))) work.push(doc);
     }
     const upserted = await this.write(pipelineVersion, work, options);
     for (let i = 0; i < gone.length; i += DOCS_PER_COMMIT) await this.deps.index.replaceDocuments(pipelineVersion, 0, gone.slice(i, i + DOCS_PER_COMMIT), []);
@@ -81,10 +86,10 @@ export class IndexService {
     for (let i = 0; i < docs.length; i += DOCS_PER_COMMIT) {
       if (options.signal?.aborted) throw new CancelledError('indexing');
       const batch = docs.slice(i, i + DOCS_PER_COMMIT);
-      const rowsByDoc = await Promise.all(batch.map((d) => this.rowsOf(d, pipelineVersion, embedder)));
-      const rows = rowsByDoc.flat();
+      const byDoc = await Promise.all(batch.map((d) => this.rowsOf(d, pipelineVersion, embedder)));
+      const rows = byDoc.flatMap((d) => d.rows);
       await this.deps.index.replaceDocuments(pipelineVersion, embedder.dimensions, batch.map((d) => d.document_id), rows);
-      for (const [j, doc] of batch.entries()) await this.recordIndexed(doc.document_id, pipelineVersion, rowsByDoc[j]!);
+      for (const [j, doc] of batch.entries()) await this.recordIndexed(doc.document_id, pipelineVersion, byDoc[j]!.rows, byDoc[j]!.chunking);
       upserted += rows.length;
       options.onProgress?.({ done: Math.min(i + DOCS_PER_COMMIT, docs.length), total: docs.length });
     }
@@ -111,16 +116,21 @@ export class IndexService {
   }
 
   /** The document's latest chunking for the pipeline version, each chunk with its vector if the log has one. */
-  private async rowsOf(doc: DocumentStatus, pipelineVersion: string, embedder: EmbedderInfo): Promise<IndexedChunk[]> {
+  /** The rows, and the id of the DocumentChunked they come from (ChunkIndexed ids derive from it). */
+  private async rowsOf(doc: DocumentStatus, pipelineVersion: string, embedder: EmbedderInfo): Promise<{ rows: IndexedChunk[]; chunking: string }> {
     const key = embedderKey(embedder);
     let chunks: readonly { readonly chunk_id: string; readonly text: string; readonly position: { readonly start_line: number; readonly end_line: number } }[] = [];
     const vectors = new Map<string, Float32Array>();
+    let chunking = '';
     for await (const e of this.deps.events.readStream(`document-${doc.document_id}`)) {
       if (e.type === 'DocumentSubmitted') chunks = [];
-      else if (e.type === 'DocumentChunked' && e.metadata.pipeline_version === pipelineVersion) chunks = e.data.chunks;
+      else if (e.type === 'DocumentChunked' && e.metadata.pipeline_version === pipelineVersion) {
+        chunks = e.data.chunks;
+        chunking = e.eventId;
+      }
       else if (e.type === 'ChunkEmbedded' && e.data.embedding_model === key) vectors.set(e.data.chunk_id, e.data.vector);
     }
-    return chunks.map((c) => ({
+    const rows = chunks.map((c) => ({
       chunkId: c.chunk_id,
       documentId: doc.document_id,
       documentVersion: doc.version,
@@ -130,14 +140,15 @@ export class IndexService {
       text: c.text,
       vector: vectors.get(c.chunk_id) ?? null,
     }));
+    return { rows, chunking };
   }
 
-  private async recordIndexed(documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[]): Promise<void> {
+  private async recordIndexed(documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[], chunking: string): Promise<void> {
     if (rows.length === 0) return;
     const now = this.deps.clock();
     const events: NewEvent[] = rows.map((r) => ({
       type: 'ChunkIndexed',
-      eventId: `idx-${digestOf(this.deps.hasher, ['indexed', pipelineVersion, r.chunkId]).slice(0, 32)}`,
+      eventId: `idx-${digestOf(this.deps.hasher, ['indexed', pipelineVersion, chunking, r.chunkId]).slice(0, 32)}`,
       data: { chunk_id: r.chunkId, index_name: pipelineVersion, indexed_at: now },
       metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion },
     }));

@@ -114,7 +114,10 @@ export class IngestService {
         verdict = { ok: false, reason: err.kind, detail: err.message };
       }
     }
-    if (prev && prev.state !== 'deleted' && prev.content_hash === contentHash) return 'unchanged';
+    // Unchanged means same bytes and same verdict: changed rules (say, secrets no longer allowed)
+    // must reach files whose content did not change.
+    const sameVerdict = prev !== undefined && (prev.state === 'rejected') === !verdict.ok && (verdict.ok || (prev.last_error ?? '').startsWith(`${verdict.reason}:`));
+    if (prev && prev.state !== 'deleted' && prev.content_hash === contentHash && sameVerdict) return 'unchanged';
     const documentId = documentIdFor(hasher, file.path);
     const now = this.deps.clock();
     const events: NewEvent[] = [

@@ -8,6 +8,7 @@ import { EmbedService } from '../../app/embedding/embedService.js';
 import { IngestService } from '../../app/ingest/ingestService.js';
 import { PipelineService } from '../../app/pipelines/pipelineService.js';
 import { IndexService } from '../../app/indexing/indexService.js';
+import { EmbeddingModelUnavailableError } from '../../core/errors.js';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
@@ -48,7 +49,8 @@ async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config
   if (embedder === null) return { unavailable: true };
   try {
     let lastShown = 0;
-    return await service.embedPending({
+    return await service
+      .embedPending({
       pipelineVersion,
       embedder,
       onProgress: (p) => {
@@ -56,7 +58,12 @@ async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config
         lastShown = Date.now();
         io.err(`embed: ${p.done}/${p.total}\n`);
       },
-    });
+    })
+      .catch((err: unknown) => {
+        if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+        io.err(`rag-ledger ingest: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);
+        return { unavailable: true as const };
+      });
   } finally {
     await embedder.close();
   }

@@ -29,7 +29,7 @@ export interface ChunkPosition {
 }
 
 export interface Chunk {
-  /** Content-addressed: the same text in the same document always gets the same id. */
+  /** Content-addressed: the same text under the same headings in the same document always gets the same id. */
   readonly chunk_id: string;
   /** The exact text of the document between start_char and end_char. */
   readonly text: string;
@@ -70,10 +70,11 @@ export function chunkDocument(documentId: string, text: string, format: Document
     const first = trimmed[0]!;
     const last = trimmed[trimmed.length - 1]!;
     const chunkText = text.slice(first.start, last.end);
-    const occurrence = seen.get(chunkText) ?? 0;
-    seen.set(chunkText, occurrence + 1);
+    const identity = `${(piece.headingPath ?? []).join('\u001f')}\u0000${chunkText}`;
+    const occurrence = seen.get(identity) ?? 0;
+    seen.set(identity, occurrence + 1);
     chunks.push({
-      chunk_id: `ck-${digestOf(hasher, ['chunk', documentId, chunkText, String(occurrence)]).slice(0, 32)}`,
+      chunk_id: `ck-${digestOf(hasher, ['chunk', documentId, (piece.headingPath ?? []).join('\u001f'), chunkText, String(occurrence)]).slice(0, 32)}`,
       text: chunkText,
       position: { index: chunks.length, start_line: first.number, end_line: last.number, start_char: first.start, end_char: last.end },
       ...(piece.headingPath ? { heading_path: piece.headingPath } : {}),
@@ -159,7 +160,9 @@ function preferBoundary(lines: readonly Line[], start: number, end: number, wind
   for (let k = end; k >= floor && cut < 0; k--) if (definitionAt(k) && isBlank(lines[k - 1]!)) cut = k;
   for (let k = end; k >= floor && cut < 0; k--) if (definitionAt(k)) cut = k;
   if (cut >= 0) {
-    while (cut - 1 > start && LEAD_IN.test(lines[cut - 1]!.text)) cut--;
+    // Move above the lead-in, but keep at least half a window in this chunk (a 40-line doc comment
+    // must not turn into a run of one-line chunks).
+    while (cut - 1 > start + Math.floor(window / 2) && LEAD_IN.test(lines[cut - 1]!.text)) cut--;
     return cut;
   }
   for (let k = end; k >= floor; k--) if (isBlank(lines[k - 1]!)) return k;

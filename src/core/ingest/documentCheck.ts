@@ -38,12 +38,18 @@ export function formatOf(path: string): { format: DocumentFormat; language: stri
   return language ? { format: 'code', language } : { format: 'text', language: 'plaintext' };
 }
 
-const SECRET_NAMES = [/^\.env(\..*)?$/i, /\.(pem|key|p12|pfx|jks|keystore|ppk|asc|gpg)$/i, /^id_(rsa|dsa|ecdsa|ed25519)(\.pub)?$/i, /^\.?(netrc|pgpass|htpasswd)$/i, /^credentials(\.json)?$/i];
+const SECRET_NAMES = [
+  /^\.env/i, // .env, .env.local, .envrc, .env-prod…
+  /\.(pem|key|p12|pfx|jks|keystore|ppk|asc|gpg|kdbx)$/i,
+  /^id_(rsa|dsa|ecdsa|ed25519)(?!.*\.(md|txt|rst|adoc|html)$)/i, // id_rsa, id_rsa.pub, id_rsa_old, id_ed25519.bak… (not id_rsa.md)
+  /^\.?(netrc|pgpass|htpasswd|git-credentials|npmrc|pypirc|dockercfg)$/i,
+  /^credentials(\.json)?$/i,
+];
 
 /** Why a path looks like a secret by its name, or null. `.env.example` and the like are not secrets. */
 export function secretByName(path: string): string | null {
   const base = path.slice(path.lastIndexOf('/') + 1);
-  if (/^\.env\.(example|sample|template|dist)$/i.test(base)) return null;
+  if (/^\.env[.-](example|sample|template|dist)$/i.test(base)) return null;
   return SECRET_NAMES.some((re) => re.test(base)) ? `"${base}" looks like a secret (by its name)` : null;
 }
 
