@@ -20,6 +20,11 @@ export class ReadModels {
     return [...this.store.list(documentStatusProjection.name, 'doc:')].map(([, d]) => d as unknown as DocumentStatus);
   }
 
+  /** The documents whose chunking for the pipeline version contains the chunk. */
+  chunkOwners(pipelineVersion: string, chunkId: string): string[] {
+    return (this.store.get(documentStatusProjection.name, `chunk:${pipelineVersion}:${chunkId}`) as string[] | undefined) ?? [];
+  }
+
   /** Embedder keys the chunk has a stored vector under. */
   vectorKeys(chunkId: string): string[] {
     return (this.store.get(documentStatusProjection.name, `vec:${chunkId}`) as string[] | undefined) ?? [];

@@ -41,6 +41,15 @@ test('CLI: ingest with a local model, search, pipelines, ask through Ollama and 
   const chain = await run('log', '--stream', `query-${queryId}`, '--json');
   assert.deepEqual(chain.out.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type), ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted']);
 
+  const shown = await run('show', queryId);
+  assert.equal(shown.code, 0, shown.err);
+  assert.match(shown.out, /QueryReceived {6}"how do threads send a message over a channel\?"/);
+  assert.match(shown.out, /InferenceCompleted good \d+ tokens/);
+  assert.match(shown.out, /\[1\] guide\/threads\.md:1-3 .*\n {6}document version #\d+ \(sha256:[0-9a-f]{64}, submitted .*\)\n {6}chunked #\d+ for pv-[0-9a-f]{12}\n {6}embedded #\d+ by rag-ledger\/tiny-bert/);
+  const shownJson = JSON.parse((await run('show', queryId, '--json')).out) as { chain: { type: string; data: { prompt?: { user: string } } }[] };
+  assert.ok(shownJson.chain.find((e) => e.type === 'InferenceRequested')!.data.prompt!.user.includes('Question: how do threads'));
+  assert.equal((await run('show', 'q-nope')).code, 1);
+
   await server.close();
   const down = await run('ask', 'how do threads send a message over a channel?', '--model', 'good', '--ollama-host', server.host, '--model-dir', models);
   assert.equal(down.code, 0);

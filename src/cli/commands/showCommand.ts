@@ -1,0 +1,64 @@
+import { openLedger } from '../../adapters/ledger.js';
+import { ProvenanceService } from '../../app/provenance/provenanceService.js';
+import type { Command } from '../cliSupport.js';
+import { UsageError } from '../cliSupport.js';
+
+export const showCommand: Command = {
+  name: 'show',
+  summary: "a question's provenance: answer, prompt, context chunks, embeddings, chunking, document versions",
+  usage: `rag-ledger show QUERY_ID [--json]
+
+  Everything the log holds about one question (the id ask prints, e.g. q-1b2c…): the question, the
+  retrieval (mode, pipeline version, ranks, scores), each inference (model, prompt hash, outcome) and
+  the answer; then, for every retrieved chunk, the DocumentChunked that produced it, the document
+  version (DocumentSubmitted: content hash and time) and the ChunkEmbedded of its vector, with their
+  log positions. The full prompt is in --json (InferenceRequested.data.prompt).`,
+  options: {},
+  allowPositionals: 1,
+  async run(args, io) {
+    const queryId = args.positionals[0];
+    if (queryId === undefined) throw new UsageError('show needs the question id (ask prints it)');
+    const ledger = await openLedger(args.store, { mode: 'read' });
+    try {
+      const p = await new ProvenanceService({ events: ledger.events, runner: ledger.runner, readModels: ledger.readModels }).show(queryId);
+      if (args.json) {
+        io.out(`${JSON.stringify(p, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v))}\n`);
+        return;
+      }
+      const lines: string[] = [];
+      for (const e of p.chain) {
+        const at = `#${e.position} ${e.recordedAt}`;
+        switch (e.type) {
+          case 'QueryReceived':
+            lines.push(`${at} QueryReceived      "${e.data.query_text}" by ${e.data.user_id}`);
+            break;
+          case 'ContextRetrieved':
+            lines.push(`${at} ContextRetrieved   ${e.data.chunk_ids.length} chunks, ${e.data.mode ?? '?'} retrieval, pipeline ${e.data.pipeline_version ?? '?'}`);
+            break;
+          case 'InferenceRequested':
+            lines.push(`${at} InferenceRequested ${e.data.model_id}${e.data.host ? ` at ${e.data.host}` : ''}, prompt ${e.data.prompt_hash.slice(0, 23)}…`);
+            break;
+          case 'InferenceCompleted':
+            lines.push(`${at} InferenceCompleted ${e.data.model_id ?? ''} ${e.data.tokens_used} tokens${e.data.duration_ms !== undefined ? `, ${e.data.duration_ms} ms` : ''}`);
+            lines.push(...e.data.response_text.split('\n').map((l) => `    ${l}`));
+            break;
+          case 'InferenceFailed':
+            lines.push(`${at} InferenceFailed    ${e.data.model_id}: ${e.data.reason}: ${e.data.detail}`);
+            break;
+          default:
+            lines.push(`${at} ${e.type}`);
+        }
+      }
+      lines.push('context:');
+      for (const c of p.chunks) {
+        lines.push(`  [${c.rank}] ${c.path ?? '?'}:${c.lines ?? '?'}  score ${c.score.toFixed(4)}  chunk ${c.chunkId}`);
+        if (c.documentVersion) lines.push(`      document version #${c.documentVersion.position} (${c.documentVersion.contentHash ?? 'no hash'}, submitted ${c.documentVersion.submittedAt})`);
+        if (c.chunking) lines.push(`      chunked #${c.chunking.position} for ${c.chunking.pipelineVersion}`);
+        lines.push(c.embedding ? `      embedded #${c.embedding.position} by ${c.embedding.model}` : '      no vector (lexical retrieval)');
+      }
+      io.out(`${lines.join('\n')}\n`);
+    } finally {
+      await ledger.close();
+    }
+  },
+};
