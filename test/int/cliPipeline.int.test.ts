@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
@@ -65,4 +66,25 @@ test('CLI: ingest with a local model, search, pipelines, ask through Ollama and 
   const usage = await run('ask', 'q', '--mode', 'fuzzy');
   assert.equal(usage.code, 2);
   assert.match(usage.err, /--mode must be one of hybrid, vector, lexical/);
+});
+
+test('CLI: ingesting with other settings builds a second version, and still removes deleted files from the active one', async (t) => {
+  const ws = tempDir(t);
+  writeFiles(ws, SAMPLE_FILES);
+  const store = join(tempDir(t), 'store');
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const run = async (...args: string[]) => {
+    const io = recordingIo(tempDir(t));
+    const code = await runCli([...args, '--store', store], io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  };
+  const flags = ['--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--model-dir', models];
+  const first = JSON.parse((await run('ingest', ws, ...flags, '--embedding-dtype', 'fp32', '--json')).out) as { pipelineVersion: string };
+  rmSync(join(ws, 'guide', 'threads.md'));
+  // A different dtype is a different pipeline version; the model folder has no such file, so it is not embedded.
+  const second = await run('ingest', ws, ...flags, '--embedding-dtype', 'q8', '--json');
+  assert.equal(second.code, 0, second.err);
+  assert.notEqual((JSON.parse(second.out) as { pipelineVersion: string }).pipelineVersion, first.pipelineVersion);
+  const hits = await run('search', 'a channel sends a message between threads', '--mode', 'lexical', '--pipeline', first.pipelineVersion);
+  assert.doesNotMatch(hits.out, /guide\/threads\.md/, 'the deleted file left the active version too');
 });

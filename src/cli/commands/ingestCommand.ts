@@ -128,7 +128,13 @@ export const ingestCommand: Command = {
       const index = await openVectorIndex(args.store);
       let indexed;
       try {
-        indexed = await new IndexService({ ...deps, index }).sync(pipelineVersion);
+        const indexer = new IndexService({ ...deps, index });
+        indexed = await indexer.sync(pipelineVersion);
+        // The active version's table must lose deleted, rejected and superseded documents too,
+        // even when this ingest built another version (new documents reach it when an ingest
+        // with its settings chunks and embeds them).
+        const active = ledger.readModels.activePipeline();
+        if (active !== undefined && active !== pipelineVersion) await indexer.sync(active);
       } finally {
         await index.close();
       }
