@@ -5,6 +5,7 @@ import { appendCommand, logCommand, statsCommand, verifyCommand } from './comman
 import { askCommand } from './commands/askCommand.js';
 import { ingestCommand } from './commands/ingestCommand.js';
 import { pipelinesCommand } from './commands/pipelinesCommand.js';
+import { evalCommand } from './commands/evalCommand.js';
 import { searchCommand } from './commands/searchCommand.js';
 import { showCommand } from './commands/showCommand.js';
 import { exportCommand, importCommand, rebuildCommand, recoverCommand } from './commands/maintenanceCommands.js';
@@ -14,7 +15,7 @@ declare const RAG_LEDGER_VERSION: string | undefined;
 /** Injected by esbuild from package.json; "dev" when running from sources. */
 const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'dev';
 
-const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, searchCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
+const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
 
 function mainUsage(): string {
   return `rag-ledger ${VERSION}: the RAG Ledger event log from the command line

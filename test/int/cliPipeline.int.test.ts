@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
@@ -56,6 +56,17 @@ test('CLI: ingest with a local model, search, pipelines, ask through Ollama and 
   assert.equal(down.code, 0);
   assert.match(down.err, /no Ollama server answered at .* Start Ollama \(`ollama serve`\)/);
   assert.match(down.out, /^Extractive answer/);
+
+  const golden = join(tempDir(t), 'golden.jsonl');
+  writeFileSync(golden, ['{"query":"a channel sends a message between threads","relevant":["guide/threads.md"]}', '{"query":"tcp listener http request response","relevant":["guide/server.md:1-3"]}'].join('\n'));
+  const evaluated = await run('eval', '--golden', golden, '--k', '3', '--model-dir', models, '--json');
+  assert.equal(evaluated.code, 0, evaluated.err);
+  const scores = JSON.parse(evaluated.out) as { recall: number; mrr: number; ndcg: number; questions: number };
+  assert.deepEqual([scores.questions, scores.recall, scores.mrr], [2, 1, 1]);
+  writeFileSync(golden, '{"query":"a channel sends a message between threads","relevant":["guide/nowhere.md"]}\n');
+  const gated = await run('eval', '--golden', golden, '--min-recall', '0.9', '--model-dir', models);
+  assert.equal(gated.code, 1);
+  assert.match(gated.err, /recall@8 0\.000 is below --min-recall 0\.9/);
 
   const rebuilt = await run('rebuild', '--projection', 'vectors', '--json');
   assert.equal(rebuilt.code, 0, rebuilt.err);
