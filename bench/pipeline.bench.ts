@@ -31,6 +31,7 @@ import { DEFAULT_MAX_BYTES, checkDocument } from '../src/core/ingest/documentChe
 import type { PipelineConfig } from '../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../src/core/pipeline/pipelineConfig.js';
 import { ensureTinyModel } from '../test/support/tinyModel.js';
+import { rng } from './storeWorkload.js';
 import { TempDirs, envInt, fmt, fmtInt, fmtMiB, markdownTable, median, peakRss, percentile } from './benchUtil.js';
 
 const repoRoot = join(__dirname, '..');
@@ -146,17 +147,6 @@ function jitter(v: Float32Array, noiseNorm: number, next: () => number): Float32
   norm = Math.sqrt(norm);
   for (let i = 0; i < out.length; i++) out[i]! /= norm;
   return out;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function retrievalAt(size: number, base: readonly { vector: Float32Array; text: string }[]) {

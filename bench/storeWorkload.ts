@@ -35,7 +35,7 @@ const WORDS = (
 ).split(' ');
 
 /** mulberry32: a small deterministic PRNG, so runs see the same text. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

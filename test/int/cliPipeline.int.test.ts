@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
 import { recordingIo } from '../support/cli.js';
@@ -10,16 +11,21 @@ import { SAMPLE_FILES } from '../support/pipelineHarness.js';
 import { tempDir } from '../support/tmp.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 
+/** Runs the CLI in process against one store; returns exit code, stdout and stderr. */
+function cliOn(t: TestContext, store: string) {
+  return async (...args: string[]) => {
+    const io = recordingIo(tempDir(t));
+    const code = await runCli([...args, '--store', store], io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  };
+}
+
 test('CLI: ingest with a local model, search, pipelines, ask through Ollama and extractively, rebuild vectors, verify', async (t) => {
   const ws = tempDir(t);
   writeFiles(ws, SAMPLE_FILES);
   const store = join(tempDir(t), 'store');
   const models = ensureTinyModel(join(tempDir(t), 'models'));
-  const run = async (...args: string[]) => {
-    const io = recordingIo(tempDir(t));
-    const code = await runCli([...args, '--store', store], io);
-    return { code, out: io.stdout(), err: io.stderr() };
-  };
+  const run = cliOn(t, store);
   const ingest = await run('ingest', ws, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models, '--json');
   assert.equal(ingest.code, 0, ingest.err);
   const report = JSON.parse(ingest.out) as { pipelineVersion: string; chunks: number; embedding: { embedded: number }; indexing: { upserted: number } };
@@ -74,9 +80,16 @@ test('CLI: ingest with a local model, search, pipelines, ask through Ollama and 
   const verify = await run('verify');
   assert.equal(verify.code, 0, verify.out + verify.err);
 
-  const usage = await run('ask', 'q', '--mode', 'fuzzy');
-  assert.equal(usage.code, 2);
-  assert.match(usage.err, /--mode must be one of hybrid, vector, lexical/);
+  for (const command of ['ask', 'search']) {
+    const usage = await run(command, 'q', '--mode', 'fuzzy');
+    assert.equal(usage.code, 2, command);
+    assert.match(usage.err, /--mode must be one of hybrid, vector, lexical/);
+  }
+  const badEval = await run('eval', '--golden', golden, '--mode', 'fuzzy');
+  assert.equal(badEval.code, 2);
+  const badDtype = await run('ingest', ws, '--embedding-dtype', 'fp33');
+  assert.deepEqual([badDtype.code, /--embedding-dtype must be one of q8/.test(badDtype.err)], [2, true]);
+  assert.equal((await run('eval', '--golden', join(ws, 'missing.jsonl'))).code, 2);
 });
 
 test('CLI: ingesting with other settings builds a second version, and still removes deleted files from the active one', async (t) => {
@@ -84,11 +97,7 @@ test('CLI: ingesting with other settings builds a second version, and still remo
   writeFiles(ws, SAMPLE_FILES);
   const store = join(tempDir(t), 'store');
   const models = ensureTinyModel(join(tempDir(t), 'models'));
-  const run = async (...args: string[]) => {
-    const io = recordingIo(tempDir(t));
-    const code = await runCli([...args, '--store', store], io);
-    return { code, out: io.stdout(), err: io.stderr() };
-  };
+  const run = cliOn(t, store);
   const flags = ['--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--model-dir', models];
   const first = JSON.parse((await run('ingest', ws, ...flags, '--embedding-dtype', 'fp32', '--json')).out) as { pipelineVersion: string };
   rmSync(join(ws, 'guide', 'threads.md'));

@@ -1,21 +1,12 @@
 import { embeddingText } from '../../core/chunking/chunker.js';
 import { CancelledError, EmbeddingModelUnavailableError } from '../../core/errors.js';
-import type { Hasher } from '../../core/eventLog.js';
-import type { EventStore, NewEvent } from '../../core/eventStore.js';
+import type { NewEvent } from '../../core/eventStore.js';
 import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
-import type { ProjectionRunner } from '../projectionRunner.js';
-import type { ReadModels } from '../readModels.js';
 import type { Embedder } from './embedder.js';
 import { digestOf } from '../../core/ids.js';
+import type { EngineDeps } from '../engineDeps.js';
 
-export interface EmbedDeps {
-  readonly events: EventStore;
-  readonly runner: ProjectionRunner;
-  readonly readModels: ReadModels;
-  readonly hasher: Hasher;
-  readonly clock: () => string;
-  readonly actor: string;
-}
+export type EmbedDeps = EngineDeps;
 
 export interface EmbedOptions {
   readonly pipelineVersion: string;

@@ -1,22 +1,14 @@
 import { CancelledError, ValidationError } from '../../core/errors.js';
-import type { Hasher } from '../../core/eventLog.js';
-import type { EventStore, NewEvent } from '../../core/eventStore.js';
+import type { NewEvent } from '../../core/eventStore.js';
 import type { EmbedderInfo } from '../../core/pipeline/pipelineConfig.js';
 import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
-import type { ProjectionRunner } from '../projectionRunner.js';
-import type { ReadModels } from '../readModels.js';
 import type { IndexedChunk, VectorIndex } from './vectorIndex.js';
 import { digestOf } from '../../core/ids.js';
+import type { EngineDeps } from '../engineDeps.js';
 
-export interface IndexDeps {
-  readonly events: EventStore;
-  readonly runner: ProjectionRunner;
-  readonly readModels: ReadModels;
+export interface IndexDeps extends EngineDeps {
   readonly index: VectorIndex;
-  readonly hasher: Hasher;
-  readonly clock: () => string;
-  readonly actor: string;
 }
 
 /** Documents per LanceDB commit: every commit is a table version, so fewer, larger commits. */

@@ -1,26 +1,17 @@
 import type { ChunkerConfig } from '../../core/chunking/chunker.js';
 import { chunkDocument } from '../../core/chunking/chunker.js';
 import { CancelledError } from '../../core/errors.js';
-import type { Hasher } from '../../core/eventLog.js';
-import type { EventMetadata, EventStore, NewEvent } from '../../core/eventStore.js';
+import type { EventMetadata, NewEvent } from '../../core/eventStore.js';
 import type { DocumentRules, DocumentVerdict } from '../../core/ingest/documentCheck.js';
 import { checkDocument, formatOf } from '../../core/ingest/documentCheck.js';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
-import type { ProjectionRunner } from '../projectionRunner.js';
-import type { ReadModels } from '../readModels.js';
 import type { SourceFile, WalkRules, WorkspaceSource } from './workspaceSource.js';
 import { SourceReadError } from './workspaceSource.js';
 import { digestOf } from '../../core/ids.js';
+import type { Hasher } from '../../core/eventLog.js';
+import type { EngineDeps } from '../engineDeps.js';
 
-export interface IngestDeps {
-  readonly events: EventStore;
-  readonly runner: ProjectionRunner;
-  readonly readModels: ReadModels;
-  readonly hasher: Hasher;
-  readonly clock: () => string;
-  /** Written into every event's metadata. */
-  readonly actor: string;
-}
+export type IngestDeps = EngineDeps;
 
 export interface IngestOptions {
   readonly walk: WalkRules;

@@ -1,21 +1,11 @@
 import { ValidationError } from '../../core/errors.js';
-import type { Hasher } from '../../core/eventLog.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
-import type { EventStore } from '../../core/eventStore.js';
 import { checkChunkerConfig } from '../../core/chunking/chunker.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { pipelineVersionOf } from '../../core/pipeline/pipelineConfig.js';
-import type { ProjectionRunner } from '../projectionRunner.js';
-import type { ReadModels } from '../readModels.js';
+import type { EngineDeps } from '../engineDeps.js';
 
-export interface PipelineDeps {
-  readonly events: EventStore;
-  readonly runner: ProjectionRunner;
-  readonly readModels: ReadModels;
-  readonly hasher: Hasher;
-  readonly clock: () => string;
-  readonly actor: string;
-}
+export type PipelineDeps = EngineDeps;
 
 export const pipelineStream = (version: string): string => `pipeline-${version}`;
 

@@ -5,13 +5,11 @@ import { sha256 } from '../../adapters/node/sha256.js';
 import { OllamaGenerator } from '../../adapters/ollama/ollamaGenerator.js';
 import { AskService } from '../../app/ask/askService.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
-import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
-import type { RetrievalMode } from '../../core/retrieval/fusion.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, intOption } from '../cliSupport.js';
-import { loadEmbedder } from '../modelFlags.js';
+import { UsageError, intOption } from '../cliSupport.js';
+import type { Embedder } from '../../app/embedding/embedder.js';
+import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
-const MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
 
 export const askCommand: Command = {
   name: 'ask',
@@ -41,20 +39,17 @@ export const askCommand: Command = {
     const question = args.positionals[0];
     if (question === undefined || question.trim() === '') throw new UsageError('ask needs the question, in quotes');
     const v = args.values;
-    const mode = (v.mode as string | undefined) ?? undefined;
-    if (mode !== undefined && !MODES.includes(mode as RetrievalMode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    const mode = retrievalModeOption(v.mode);
     const timeout = intOption(v.timeout, 'timeout', 1);
     const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (ask)' });
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
+    let embedder: Embedder | null = null;
     try {
-      await ledger.runner.catchUp();
-      const version = ledger.readModels.activePipeline();
-      if (version === undefined) throw new CheckFailed('this store has no active pipeline version yet; run rag-ledger ingest DIR first');
-      const config = ledger.readModels.pipeline(version)!.config as unknown as PipelineConfig;
-      const retrievalMode = (mode as RetrievalMode | undefined) ?? config.retrieval.mode;
-      const embedder = retrievalMode === 'lexical' ? null : await loadEmbedder(args, io, 'ask', config.embedder);
+      const { version, config } = await pipelineToQuery(ledger, undefined);
+      const retrievalMode = mode ?? config.retrieval.mode;
+      embedder = retrievalMode === 'lexical' ? null : await loadEmbedder(args, io, 'ask', config.embedder);
       const index = await openVectorIndex(args.store);
       try {
         const generator =
@@ -86,10 +81,10 @@ export const askCommand: Command = {
         else io.out(`${streamed ? '\n' : ''}\n(question ${result.queryId}; see its provenance with rag-ledger log --stream query-${result.queryId})\n`);
       } finally {
         await index.close();
-        await embedder?.close();
       }
       await ledger.projections.flush();
     } finally {
+      await embedder?.close();
       process.removeListener('SIGINT', onSigint);
       await ledger.close();
     }

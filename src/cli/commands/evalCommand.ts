@@ -2,13 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
-import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import type { QueryScores } from '../../core/retrieval/evaluation.js';
 import { parseGolden, scoreRetrieval } from '../../core/retrieval/evaluation.js';
-import type { RetrievalMode } from '../../core/retrieval/fusion.js';
 import type { Command } from '../cliSupport.js';
 import { CheckFailed, UsageError, intOption } from '../cliSupport.js';
-import { loadEmbedder } from '../modelFlags.js';
+import type { Embedder } from '../../app/embedding/embedder.js';
+import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -33,17 +32,15 @@ export const evalCommand: Command = {
     } catch (err) {
       throw new UsageError(`${file}: ${(err as Error).message}`);
     }
+    const requestedMode = retrievalModeOption(args.values.mode);
+    const requestedK = intOption(args.values.k, 'k', 1);
     const ledger = await openLedger(args.store, { mode: 'read' });
+    let embedder: Embedder | null = null;
     try {
-      await ledger.runner.catchUp();
-      const version = (args.values.pipeline as string | undefined) ?? ledger.readModels.activePipeline();
-      if (version === undefined) throw new CheckFailed('this store has no active pipeline version yet; run rag-ledger ingest DIR first');
-      const record = ledger.readModels.pipeline(version);
-      if (!record) throw new CheckFailed(`pipeline version ${version} is not defined; run rag-ledger pipelines to list them`);
-      const config = record.config as unknown as PipelineConfig;
-      const k = intOption(args.values.k, 'k', 1) ?? config.retrieval.k;
-      const mode = ((args.values.mode as string | undefined) ?? config.retrieval.mode) as RetrievalMode;
-      const embedder = mode === 'lexical' ? null : await loadEmbedder(args, io, 'eval', config.embedder);
+      const { version, config } = await pipelineToQuery(ledger, args.values.pipeline as string | undefined);
+      const k = requestedK ?? config.retrieval.k;
+      const mode = requestedMode ?? config.retrieval.mode;
+      embedder = mode === 'lexical' ? null : await loadEmbedder(args, io, 'eval', config.embedder);
       const index = await openVectorIndex(args.store);
       try {
         const retrieval = new RetrievalService(index);
@@ -64,9 +61,9 @@ export const evalCommand: Command = {
         if (minRecall !== null && summary.recall < minRecall) throw new CheckFailed(`recall@${k} ${summary.recall.toFixed(3)} is below --min-recall ${minRecall}`);
       } finally {
         await index.close();
-        await embedder?.close();
       }
     } finally {
+      await embedder?.close();
       await ledger.close();
     }
   },

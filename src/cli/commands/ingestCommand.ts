@@ -14,7 +14,7 @@ import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
 import { UsageError } from '../cliSupport.js';
-import { loadEmbedder } from '../modelFlags.js';
+import { EMBEDDING_DTYPES, loadEmbedder } from '../modelFlags.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 
@@ -23,6 +23,14 @@ function positiveInt(name: string, raw: unknown, fallback: number): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function dtypeOption(raw: unknown): string {
+  if (raw === undefined) return DEFAULT_PIPELINE.embedder.dtype;
+  if (typeof raw !== 'string' || !(EMBEDDING_DTYPES as readonly string[]).includes(raw)) {
+    throw new UsageError(`--embedding-dtype must be one of ${EMBEDDING_DTYPES.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
 }
 
 /** The pipeline configuration the embedding flags describe. */
@@ -37,7 +45,7 @@ function pipelineFromFlags(args: ParsedArgs): PipelineConfig {
     embedder: {
       ...DEFAULT_PIPELINE.embedder,
       model,
-      dtype: (args.values['embedding-dtype'] as string | undefined) ?? DEFAULT_PIPELINE.embedder.dtype,
+      dtype: dtypeOption(args.values['embedding-dtype']),
       dimensions: positiveInt('embedding-dims', args.values['embedding-dims'], sameModel ? DEFAULT_PIPELINE.embedder.dimensions : Number.NaN),
     },
   };

@@ -1,12 +1,10 @@
 import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
-import type { EmbedderInfo } from '../../core/pipeline/pipelineConfig.js';
-import type { RetrievalMode } from '../../core/retrieval/fusion.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, intOption } from '../cliSupport.js';
-import { loadEmbedder } from '../modelFlags.js';
+import { UsageError, intOption } from '../cliSupport.js';
+import type { Embedder } from '../../app/embedding/embedder.js';
+import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
-const MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];
 
 export const searchCommand: Command = {
   name: 'search',
@@ -22,21 +20,18 @@ export const searchCommand: Command = {
   async run(args, io) {
     const query = args.positionals[0];
     if (query === undefined || query.trim() === '') throw new UsageError('search needs the question, in quotes');
-    const mode = (args.values.mode as string | undefined) ?? 'hybrid';
-    if (!MODES.includes(mode as RetrievalMode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-    const k = intOption(args.values.k, 'k', 1) ?? 8;
+    const requestedMode = retrievalModeOption(args.values.mode);
+    const requestedK = intOption(args.values.k, 'k', 1);
     const ledger = await openLedger(args.store, { mode: 'read' });
+    let embedder: Embedder | null = null;
     try {
-      await ledger.runner.catchUp();
-      const version = (args.values.pipeline as string | undefined) ?? ledger.readModels.activePipeline();
-      if (version === undefined) throw new CheckFailed('this store has no active pipeline version yet; run rag-ledger ingest DIR first');
-      const record = ledger.readModels.pipeline(version);
-      if (!record) throw new CheckFailed(`pipeline version ${version} is not defined; run rag-ledger pipelines to list them`);
-      const info = (record.config as unknown as { embedder: EmbedderInfo }).embedder;
-      const embedder = mode === 'lexical' ? null : await loadEmbedder(args, io, 'search', info);
+      const { version, config } = await pipelineToQuery(ledger, args.values.pipeline as string | undefined);
+      const mode = requestedMode ?? config.retrieval.mode;
+      const k = requestedK ?? config.retrieval.k;
+      embedder = mode === 'lexical' ? null : await loadEmbedder(args, io, 'search', config.embedder);
       const index = await openVectorIndex(args.store);
       try {
-        const result = await new RetrievalService(index).retrieve(version, query, { k, mode: mode as RetrievalMode, embedder });
+        const result = await new RetrievalService(index).retrieve(version, query, { k, mode, embedder });
         if (args.json) {
           io.out(`${JSON.stringify({ pipelineVersion: version, ...result })}\n`);
           return;
@@ -48,9 +43,9 @@ export const searchCommand: Command = {
         }
       } finally {
         await index.close();
-        await embedder?.close();
       }
     } finally {
+      await embedder?.close();
       await ledger.close();
     }
   },
