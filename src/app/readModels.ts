@@ -8,6 +8,16 @@ import { queryHistoryProjection } from '../core/projections/queryHistory.js';
 import type { RetrievalCount, RetrievalTotals } from '../core/projections/retrievalStats.js';
 import { retrievalStatsProjection } from '../core/projections/retrievalStats.js';
 
+export interface PipelineProgress {
+  readonly liveDocuments: number;
+  /** Live documents chunked for the version. */
+  readonly documents: number;
+  readonly chunks: number;
+  readonly embedded: number;
+  readonly indexed: number;
+  readonly complete: boolean;
+}
+
 /** Queries over the standard read models. Callers catch the projections up first. */
 export class ReadModels {
   constructor(private readonly store: ProjectionStore) {}
@@ -36,6 +46,36 @@ export class ReadModels {
 
   pipeline(version: string): PipelineRecord | undefined {
     return this.store.get(pipelinesProjection.name, `pipeline:${version}`) as unknown as PipelineRecord | undefined;
+  }
+
+  /**
+   * How far a version is built over the live documents: documents chunked for it, and its chunks
+   * embedded and indexed. Complete when every live document is chunked and every chunk indexed.
+   */
+  pipelineProgress(version: string): PipelineProgress {
+    const p = { liveDocuments: 0, documents: 0, chunks: 0, embedded: 0, indexed: 0 };
+    for (const d of this.documents()) {
+      if (d.state === 'deleted' || d.state === 'rejected') continue;
+      p.liveDocuments++;
+      const c = d.pipelines[version];
+      if (!c) continue;
+      p.documents++;
+      p.chunks += c.chunks;
+      p.embedded += c.embedded;
+      p.indexed += c.indexed;
+    }
+    return { ...p, complete: p.documents === p.liveDocuments && p.indexed >= p.chunks };
+  }
+
+  /**
+   * Versions being built in the shadow of the active one: never activated, and built at least in
+   * part. Ingest keeps them up to date so that they can be compared and cut over to.
+   */
+  shadowPipelines(): string[] {
+    const active = this.activePipeline();
+    return this.pipelines()
+      .filter((p) => p.pipeline_version !== active && p.activated_at === null && this.pipelineProgress(p.pipeline_version).documents > 0)
+      .map((p) => p.pipeline_version);
   }
 
   /** The active pipeline version, if one was ever activated. */

@@ -208,23 +208,24 @@ export function typeOptions(value: unknown): EventType[] | undefined {
 }
 
 /** Progress on stderr: counts and rate, redrawn in place on a terminal. */
-export function progressReporter(io: Io, label: string): { update: (done: number, total: number) => void; done: () => void } {
+export function progressReporter(io: Io, label: string): { update: (done: number, total?: number) => void; done: () => void } {
   const started = Date.now();
   let last = 0;
   let shown = false;
   return {
     update(done, total) {
       const now = Date.now();
-      if (now - last < 250 && done < total) return;
+      if (now - last < 250 && (total === undefined || done < total)) return;
       last = now;
       const rate = done / Math.max(0.001, (now - started) / 1000);
-      const line = `${label}: ${done}/${total} (${Math.round(rate)}/s)`;
+      const line = `${label}: ${done}${total === undefined ? '' : `/${total}`} (${Math.round(rate)}/s)`;
       if (io.tty) io.err(`\r${line}\x1b[K`);
       else io.err(`${line}\n`);
       shown = true;
     },
     done() {
       if (shown && io.tty) io.err('\n');
+      shown = false;
     },
   };
 }

@@ -3,9 +3,11 @@ import { TransformersEmbedder } from '../adapters/transformers/transformersEmbed
 import { EmbeddingModelUnavailableError } from '../core/errors.js';
 import type { Ledger } from '../adapters/ledger.js';
 import type { EmbedderInfo, PipelineConfig } from '../core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
 import type { RetrievalMode } from '../core/retrieval/fusion.js';
-import type { Io, ParsedArgs } from './cliSupport.js';
-import { CheckFailed, UsageError } from './cliSupport.js';
+import type { Io, Options, ParsedArgs } from './cliSupport.js';
+import { CheckFailed, UsageError, intOption } from './cliSupport.js';
+import { PROMPT_TEMPLATES } from '../core/answer/prompt.js';
 
 /** The local model folder: --model-dir, else $RAG_LEDGER_MODEL_DIR, else none. */
 export function modelDirFrom(args: ParsedArgs): string | null {
@@ -52,4 +54,76 @@ export async function pipelineToQuery(ledger: Ledger, requested: string | undefi
   const record = ledger.readModels.pipeline(version);
   if (!record) throw new CheckFailed(`pipeline version ${version} is not defined; run rag-ledger pipelines to list them`);
   return { version, config: record.config as unknown as PipelineConfig };
+}
+
+/** The flags that describe a pipeline configuration (ingest takes the embedding ones, pipelines define all). */
+export const EMBEDDING_FLAGS = {
+  'embedding-model': { type: 'string' },
+  'embedding-dims': { type: 'string' },
+  'embedding-dtype': { type: 'string' },
+} as const satisfies Options;
+
+export const PIPELINE_FLAGS = {
+  ...EMBEDDING_FLAGS,
+  'markdown-max-chars': { type: 'string' },
+  'code-window-lines': { type: 'string' },
+  'code-overlap-lines': { type: 'string' },
+  'text-max-chars': { type: 'string' },
+  k: { type: 'string' },
+  mode: { type: 'string' },
+  'prompt-template': { type: 'string' },
+  'generator-model': { type: 'string' },
+} as const satisfies Options;
+
+export const PIPELINE_FLAGS_HELP = `  --markdown-max-chars N   Markdown sections are cut between paragraphs beyond N characters
+  --code-window-lines N    code is cut into windows of N lines…
+  --code-overlap-lines N   …overlapping by N lines
+  --text-max-chars N       other text: paragraphs packed up to N characters
+  --embedding-model ID     the embedding model (with --embedding-dims N unless it is the default)
+  --embedding-dtype D      ${EMBEDDING_DTYPES.join(', ')}
+  --k N, --mode M          retrieval depth and mode (hybrid, vector, lexical)
+  --prompt-template ID     ${Object.keys(PROMPT_TEMPLATES).join(', ')}
+  --generator-model NAME   the Ollama model that answers`;
+
+/**
+ * The pipeline configuration `base` becomes with the given flags applied. Changing the embedding
+ * model needs its vector size (--embedding-dims): it is part of the pipeline version.
+ */
+export function pipelineConfigFromFlags(args: ParsedArgs, base: PipelineConfig): PipelineConfig {
+  const v = args.values;
+  const model = (v['embedding-model'] as string | undefined) ?? base.embedder.model;
+  const sameModel = model === base.embedder.model;
+  if (!sameModel && v['embedding-dims'] === undefined) {
+    throw new UsageError(`--embedding-dims is needed with --embedding-model ${model}: the vector size is part of the pipeline version`);
+  }
+  const dtype = v['embedding-dtype'] ?? base.embedder.dtype;
+  if (typeof dtype !== 'string' || !(EMBEDDING_DTYPES as readonly string[]).includes(dtype)) {
+    throw new UsageError(`--embedding-dtype must be one of ${EMBEDDING_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  }
+  const template = (v['prompt-template'] as string | undefined) ?? base.prompt.template;
+  if (!Object.prototype.hasOwnProperty.call(PROMPT_TEMPLATES, template)) {
+    throw new UsageError(`--prompt-template must be one of ${Object.keys(PROMPT_TEMPLATES).join(', ')}, got ${JSON.stringify(template)}`);
+  }
+  const generator = (v['generator-model'] as string | undefined) ?? base.generator.model;
+  if (generator.trim() === '') throw new UsageError('--generator-model needs a model name');
+  return {
+    chunker: {
+      markdownMaxChars: intOption(v['markdown-max-chars'], 'markdown-max-chars', 1) ?? base.chunker.markdownMaxChars,
+      codeWindowLines: intOption(v['code-window-lines'], 'code-window-lines', 1) ?? base.chunker.codeWindowLines,
+      codeOverlapLines: intOption(v['code-overlap-lines'], 'code-overlap-lines', 0) ?? base.chunker.codeOverlapLines,
+      textMaxChars: intOption(v['text-max-chars'], 'text-max-chars', 1) ?? base.chunker.textMaxChars,
+    },
+    embedder: { ...base.embedder, model, dtype, dimensions: intOption(v['embedding-dims'], 'embedding-dims', 1) ?? base.embedder.dimensions },
+    retrieval: { k: intOption(v.k, 'k', 1) ?? base.retrieval.k, mode: retrievalModeOption(v.mode) ?? base.retrieval.mode },
+    prompt: { template },
+    generator: { model: generator },
+  };
+}
+
+/** The active version's configuration, else the default one. */
+export async function activeConfig(ledger: Ledger): Promise<{ version: string | undefined; config: PipelineConfig }> {
+  await ledger.runner.catchUp();
+  const version = ledger.readModels.activePipeline();
+  const record = version === undefined ? undefined : ledger.readModels.pipeline(version);
+  return { version, config: record ? (record.config as unknown as PipelineConfig) : DEFAULT_PIPELINE };
 }

@@ -61,6 +61,12 @@ describe('event codec', () => {
     assert.throws(() => encodeEvent({ type: 'ContextRetrieved', data: { query_id: 'q', chunk_ids: ['a', 'b'], scores: [1], retrieved_at: '2026-01-01T00:00:00Z' } }), /one score per chunk/);
   });
 
+  test('ContextReplayed needs one score and one rank per chunk', () => {
+    const base = { replay_id: 'r', query_id: 'q', pipeline_version: 'p', mode: 'hybrid', k: 2, chunk_ids: ['a', 'b'], diff: {}, replayed_at: '2026-01-01T00:00:00Z' };
+    assert.throws(() => encodeEvent({ type: 'ContextReplayed', data: { ...base, scores: [1, 2], ranks: [1] } }), /one score and one rank per chunk/);
+    assert.doesNotThrow(() => encodeEvent({ type: 'ContextReplayed', data: { ...base, scores: [1, 2], ranks: [1, 2] } }));
+  });
+
   test('reads are lenient about fields added by a newer writer, strict about newer schema versions', () => {
     const withExtra = JSON.stringify({ chunk_id: 'c', index_name: 'i', indexed_at: '2026-01-01T00:00:00Z', shard: 3 });
     const e = decodeEvent('ChunkIndexed', 1, withExtra, null);
@@ -86,6 +92,8 @@ describe('event codec', () => {
       InferenceRequested: { query_id: 'q', model_id: 'm', prompt_hash: 'h', requested_at: '2026-01-01T00:00:00Z' },
       InferenceCompleted: { query_id: 'q', response_text: 'a', tokens_used: 3, completed_at: '2026-01-01T00:00:00Z' },
       InferenceFailed: { query_id: 'q', model_id: 'm', reason: 'cut_off', detail: 'stream ended', partial_text: 'an', failed_at: '2026-01-01T00:00:00Z' },
+      ContextReplayed: { replay_id: 'r', query_id: 'q', pipeline_version: 'p2', mode: 'hybrid', k: 1, chunk_ids: ['c'], scores: [0.5], ranks: [1], diff: { rbo: 1 }, replayed_at: '2026-01-01T00:00:00Z' },
+      ReplayAnswered: { replay_id: 'r', query_id: 'q', model_id: 'extractive', prompt_hash: 'h', prompt: { system: 's', user: 'u' }, response_text: 'a', similarity: 0.5, answered_at: '2026-01-01T00:00:00Z' },
       PipelineVersionDefined: { pipeline_version: 'p1', label: 'baseline', config: { chunker: { size: 800 } }, defined_at: '2026-01-01T00:00:00Z' },
       PipelineVersionActivated: { pipeline_version: 'p1', activated_at: '2026-01-01T00:00:00Z' },
     };

@@ -34,11 +34,23 @@ export class PipelineService {
     return version;
   }
 
-  /** Makes a defined version the active one. */
-  async activate(version: string): Promise<void> {
+  /**
+   * Makes a defined version the active one. A version that is not fully built (documents not
+   * chunked, chunks not indexed) would answer from part of the workspace, so it is refused unless
+   * `force` is set.
+   */
+  async activate(version: string, options: { readonly force?: boolean } = {}): Promise<void> {
     await this.deps.runner.catchUp();
     if (!this.deps.readModels.pipeline(version)) {
       throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Run `rag-ledger pipelines` to list the defined versions.');
+    }
+    const progress = this.deps.readModels.pipelineProgress(version);
+    if (!progress.complete && options.force !== true) {
+      throw new ValidationError(
+        `pipeline version ${version} is not fully built: ${progress.documents} of ${progress.liveDocuments} documents chunked, ${progress.indexed} of ${progress.chunks} chunks indexed`,
+        [],
+        `Build it first (rag-ledger pipelines build ${version}), or activate it anyway with --force.`,
+      );
     }
     await this.deps.events.append(pipelineStream(version), [{ type: 'PipelineVersionActivated', data: { pipeline_version: version, activated_at: this.deps.clock() }, metadata: { actor: this.deps.actor } }], {
       expectedVersion: 'stream_exists',
@@ -49,7 +61,7 @@ export class PipelineService {
   async defineAndActivateIfNone(config: PipelineConfig, label: string): Promise<string> {
     const version = await this.define(config, label);
     await this.deps.runner.catchUp();
-    if (this.deps.readModels.activePipeline() === undefined) await this.activate(version);
+    if (this.deps.readModels.activePipeline() === undefined) await this.activate(version, { force: true });
     return version;
   }
 }

@@ -13,8 +13,9 @@ import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
-import { UsageError } from '../cliSupport.js';
-import { EMBEDDING_DTYPES, loadEmbedder } from '../modelFlags.js';
+import { UsageError, progressReporter } from '../cliSupport.js';
+import { build, describeBuild } from './pipelinesCommand.js';
+import { EMBEDDING_FLAGS, activeConfig, loadEmbedder, pipelineConfigFromFlags } from '../modelFlags.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 
@@ -25,48 +26,15 @@ function positiveInt(name: string, raw: unknown, fallback: number): number {
   return n;
 }
 
-function dtypeOption(raw: unknown): string {
-  if (raw === undefined) return DEFAULT_PIPELINE.embedder.dtype;
-  if (typeof raw !== 'string' || !(EMBEDDING_DTYPES as readonly string[]).includes(raw)) {
-    throw new UsageError(`--embedding-dtype must be one of ${EMBEDDING_DTYPES.join(', ')}, got ${JSON.stringify(raw)}`);
-  }
-  return raw;
-}
-
-/** The pipeline configuration the embedding flags describe. */
-function pipelineFromFlags(args: ParsedArgs): PipelineConfig {
-  const model = (args.values['embedding-model'] as string | undefined) ?? DEFAULT_PIPELINE.embedder.model;
-  const sameModel = model === DEFAULT_PIPELINE.embedder.model;
-  if (!sameModel && args.values['embedding-dims'] === undefined) {
-    throw new UsageError(`--embedding-dims is needed with --embedding-model ${model}: the vector size is part of the pipeline version`);
-  }
-  return {
-    ...DEFAULT_PIPELINE,
-    embedder: {
-      ...DEFAULT_PIPELINE.embedder,
-      model,
-      dtype: dtypeOption(args.values['embedding-dtype']),
-      dimensions: positiveInt('embedding-dims', args.values['embedding-dims'], sameModel ? DEFAULT_PIPELINE.embedder.dimensions : Number.NaN),
-    },
-  };
-}
-
 /** Embeds what the ingest chunked; without a loadable model, says so and leaves retrieval lexical. */
 async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config: PipelineConfig, pipelineVersion: string): Promise<EmbedReport | { unavailable: true }> {
   const embedder = await loadEmbedder(args, io, 'ingest', config.embedder);
   if (embedder === null) return { unavailable: true };
   try {
-    let lastShown = 0;
+    const progress = progressReporter(io, 'embed');
     return await service
-      .embedPending({
-      pipelineVersion,
-      embedder,
-      onProgress: (p) => {
-        if (Date.now() - lastShown < 250 && p.done < p.total) return;
-        lastShown = Date.now();
-        io.err(`embed: ${p.done}/${p.total}\n`);
-      },
-    })
+      .embedPending({ pipelineVersion, embedder, onProgress: (p) => progress.update(p.done, p.total) })
+      .finally(() => progress.done())
       .catch((err: unknown) => {
         if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
         io.err(`rag-ledger ingest: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);
@@ -90,9 +58,11 @@ export const ingestCommand: Command = {
   the size limit (default ${DEFAULT_MAX_BYTES} bytes), invalid UTF-8 and secrets (.env*, keys,
   certificates, private-key blocks) are rejected with the reason. Globs are gitignore-style.
 
-  Chunks are then embedded with --embedding-model (default ${DEFAULT_PIPELINE.embedder.model},
-  ${DEFAULT_PIPELINE.embedder.dimensions} dimensions; give --embedding-dims for another model), read from --model-dir or
-  $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
+  Chunks and vectors are made for the active pipeline version (the first ingest defines and
+  activates it). Embedding flags that differ from it define another version and build it here,
+  without activating it (see rag-ledger pipelines). The embedding model (default
+  ${DEFAULT_PIPELINE.embedder.model}, ${DEFAULT_PIPELINE.embedder.dimensions} dimensions; give --embedding-dims with
+  another --embedding-model) is read from --model-dir or $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
   onnx/model*.onnx), else downloaded once. If the model cannot be loaded, ingest still completes,
   says why, and retrieval stays lexical until a later ingest embeds the chunks.`,
   options: {
@@ -101,10 +71,8 @@ export const ingestCommand: Command = {
     'max-file-size': { type: 'string' },
     'allow-secrets': { type: 'boolean' },
     'no-gitignore': { type: 'boolean' },
-    'embedding-model': { type: 'string' },
+    ...EMBEDDING_FLAGS,
     'model-dir': { type: 'string' },
-    'embedding-dims': { type: 'string' },
-    'embedding-dtype': { type: 'string' },
     'no-embed': { type: 'boolean' },
   },
   allowPositionals: 1,
@@ -112,26 +80,31 @@ export const ingestCommand: Command = {
     const dir = args.positionals[0];
     if (dir === undefined) throw new UsageError('ingest needs the folder to ingest');
     const maxBytes = positiveInt('max-file-size', args.values['max-file-size'], DEFAULT_MAX_BYTES);
-    const config = pipelineFromFlags(args);
     const ledger = await openLedger(args.store, { mode: 'write', owner: 'the rag-ledger CLI (ingest)' });
     try {
+      // The active version, or the embedding flags applied to it (a new version, built here).
+      const config = pipelineConfigFromFlags(args, (await activeConfig(ledger)).config);
       const deps = { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' };
       const pipelineVersion = await new PipelineService(deps).defineAndActivateIfNone(config, config.embedder.model);
       const service = new IngestService(deps);
       const source = new FsWorkspaceSource(resolve(dir), [resolve(args.store)]);
-      let lastShown = 0;
+      const phases = new Map<string, ReturnType<typeof progressReporter>>();
       const report = await service.ingest(source, {
         walk: { include: list(args.values.include), exclude: list(args.values.exclude), respectGitignore: args.values['no-gitignore'] !== true },
         documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true },
         chunker: config.chunker,
         pipelineVersion,
         onProgress: (p) => {
-          const now = Date.now();
-          if (now - lastShown < 250) return;
-          lastShown = now;
-          io.err(`${p.phase}: ${p.done}${p.total ? `/${p.total}` : ''} ${p.path ?? ''}\n`);
+          let reporter = phases.get(p.phase);
+          if (!reporter) {
+            for (const r of phases.values()) r.done();
+            reporter = progressReporter(io, p.phase === 'scan' ? 'scan (files)' : p.phase === 'chunk' ? 'chunk (documents)' : 'delete (documents)');
+            phases.set(p.phase, reporter);
+          }
+          reporter.update(p.done, p.total);
         },
       });
+      for (const r of phases.values()) r.done();
       const embedded = args.values['no-embed'] === true ? null : await embedStep(args, io, new EmbedService(deps), config, pipelineVersion);
       const index = await openVectorIndex(args.store);
       let indexed;
@@ -146,10 +119,14 @@ export const ingestCommand: Command = {
       } finally {
         await index.close();
       }
+      // Versions being built in the shadow follow the workspace too (from the log: chunk, embed, index).
+      await ledger.runner.catchUp();
+      const shadows = [];
+      for (const shadow of ledger.readModels.shadowPipelines().filter((v) => v !== pipelineVersion)) shadows.push(await build(ledger, args, io, shadow));
       await ledger.runner.catchUp();
       await ledger.projections.flush();
       if (args.json) {
-        io.out(`${JSON.stringify({ pipelineVersion, ...report, embedding: embedded, indexing: indexed })}\n`);
+        io.out(`${JSON.stringify({ pipelineVersion, ...report, embedding: embedded, indexing: indexed, shadows })}\n`);
         return;
       }
       io.out(
@@ -161,6 +138,7 @@ export const ingestCommand: Command = {
       else if ('unavailable' in embedded) io.out('embedding model unavailable: retrieval is lexical only until the chunks are embedded\n');
       else io.out(`embedded ${embedded.embedded} chunks (${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
       io.out(`indexed ${indexed.upserted} chunks of ${indexed.documents} documents\n`);
+      for (const shadow of shadows) io.out(`shadow version: ${describeBuild(shadow)}`);
     } finally {
       await ledger.close();
     }

@@ -45,6 +45,17 @@ export const showCommand: Command = {
           case 'InferenceFailed':
             lines.push(`${at} InferenceFailed    ${e.data.model_id}: ${e.data.reason}: ${e.data.detail}`);
             break;
+          case 'ContextReplayed': {
+            const d = e.data.diff as { overlap_at_k?: number; rbo?: number } | null;
+            lines.push(
+              `${at} ContextReplayed    replay ${e.data.replay_id}: ${e.data.chunk_ids.length} chunks, ${e.data.mode} retrieval, pipeline ${e.data.pipeline_version}` +
+                `${e.data.as_of_position !== undefined ? ` as of #${e.data.as_of_position}` : ''}; overlap@${e.data.k} ${d?.overlap_at_k?.toFixed(3) ?? '?'}, RBO ${d?.rbo?.toFixed(3) ?? '?'}`,
+            );
+            break;
+          }
+          case 'ReplayAnswered':
+            lines.push(`${at} ReplayAnswered     replay ${e.data.replay_id} by ${e.data.model_id}${e.data.similarity !== undefined ? `, similarity to the original ${e.data.similarity.toFixed(3)}` : ''}`);
+            break;
           default:
             lines.push(`${at} ${e.type}`);
         }

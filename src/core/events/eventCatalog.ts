@@ -127,6 +127,44 @@ export const eventCatalog = {
       failed_at: 'isoTime',
     },
   },
+  ContextReplayed: {
+    version: 1,
+    schema: {
+      /** Identifies this replay; the events of one replay share it. */
+      replay_id: 'nonEmptyString',
+      /** The recorded question that was replayed. */
+      query_id: 'nonEmptyString',
+      /** The version searched now, and the one the question originally searched. */
+      pipeline_version: 'nonEmptyString',
+      original_pipeline_version: { optional: 'nonEmptyString' },
+      mode: { oneOf: ['vector', 'lexical', 'hybrid'] },
+      k: 'nonNegativeInt',
+      chunk_ids: { arrayOf: 'nonEmptyString' },
+      scores: { arrayOf: 'number' },
+      ranks: { arrayOf: 'nonNegativeInt' },
+      /** Set for point-in-time retrieval: only what was indexed, and not superseded, at this log position. */
+      as_of_position: { optional: 'nonNegativeInt' },
+      /** The diff against the original context: counts and similarity (overlap@k, Jaccard, RBO). */
+      diff: 'json',
+      replayed_at: 'isoTime',
+    },
+  },
+  ReplayAnswered: {
+    version: 1,
+    schema: {
+      replay_id: 'nonEmptyString',
+      query_id: 'nonEmptyString',
+      model_id: 'nonEmptyString',
+      prompt_hash: 'nonEmptyString',
+      prompt: { object: { system: 'string', user: 'string' } },
+      response_text: 'string',
+      /** Why the model did not answer (the answer is then extractive). */
+      generation_failure: { optional: 'string' },
+      /** Word-level similarity to the original answer, 0 to 1 (absent when the question had no answer). */
+      similarity: { optional: 'number' },
+      answered_at: 'isoTime',
+    },
+  },
   PipelineVersionDefined: {
     version: 1,
     schema: { pipeline_version: 'nonEmptyString', label: 'string', config: 'json', defined_at: 'isoTime' },

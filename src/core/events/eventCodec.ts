@@ -109,6 +109,13 @@ function checkInvariants(type: EventType, data: Record<string, unknown>): void {
         throw new ValidationError('ContextRetrieved needs one score per chunk id');
       }
       return;
+    case 'ContextReplayed': {
+      const n = (data.chunk_ids as unknown[]).length;
+      if ((data.scores as unknown[]).length !== n || (data.ranks as unknown[]).length !== n) {
+        throw new ValidationError('ContextReplayed needs one score and one rank per chunk id');
+      }
+      return;
+    }
     default:
       return;
   }
