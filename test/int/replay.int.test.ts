@@ -77,9 +77,10 @@ test('pipelines define and build a second chunking in the shadow from the log al
   rmSync(ws, { recursive: true, force: true });
   const built = await run('pipelines', 'build', pv2, '--json');
   assert.equal(built.code, 0, built.err);
-  const report = JSON.parse(built.out) as { chunked: { documents: number; chunks: number }; embedding: { embedded: number; reused: number }; indexing: { upserted: number } };
+  const report = JSON.parse(built.out) as { chunked: { documents: number; chunks: number }; embedding: { embedded: number }; indexing: { upserted: number }; totals: { chunks: number; withVectors: number; indexed: number } };
   assert.equal(report.chunked.documents, 4);
-  assert.ok(report.embedding.reused > 0, 'unchanged chunk texts reuse their vectors');
+  assert.deepEqual([report.totals.withVectors, report.totals.indexed], [report.chunked.chunks, report.chunked.chunks]);
+  assert.ok(report.embedding.embedded < report.chunked.chunks, 'unchanged chunk texts reuse their stored vectors');
   assert.ok(report.embedding.embedded >= 3, 'the split Borrowing section needs new vectors');
   assert.equal(report.indexing.upserted, report.chunked.chunks);
   assert.match(built.err, /embed \(chunks\): \d+\/\d+ \(\d+\/s\)/);

@@ -28,6 +28,8 @@ export interface BuildReport {
   /** null when no embedder was given. */
   readonly embedding: EmbedReport | null;
   readonly indexing: SyncReport;
+  /** The version after the build: its chunks, and how many have a vector (computed now or reused). */
+  readonly totals: { readonly chunks: number; readonly withVectors: number; readonly indexed: number };
 }
 
 /**
@@ -49,7 +51,9 @@ export class PipelineBuildService {
     const chunked = await new IngestService(this.deps).chunkPending({ chunker: config.chunker, pipelineVersion, ...signal, ...progress('chunk') });
     const embedding = options.embedder ? await new EmbedService(this.deps).embedPending({ pipelineVersion, embedder: options.embedder, ...signal, ...progress('embed') }) : null;
     const indexing = await new IndexService(this.deps).sync(pipelineVersion, { ...signal, ...progress('index') });
-    return { pipelineVersion, chunked, embedding, indexing };
+    await this.deps.runner.catchUp();
+    const p = this.deps.readModels.pipelineProgress(pipelineVersion);
+    return { pipelineVersion, chunked, embedding, indexing, totals: { chunks: p.chunks, withVectors: p.embedded, indexed: p.indexed } };
   }
 
   private configOf(pipelineVersion: string): PipelineConfig {

@@ -31,7 +31,7 @@ async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config
   const embedder = await loadEmbedder(args, io, 'ingest', config.embedder);
   if (embedder === null) return { unavailable: true };
   try {
-    const progress = progressReporter(io, 'embed');
+    const progress = progressReporter(io, 'embed (chunks)');
     return await service
       .embedPending({ pipelineVersion, embedder, onProgress: (p) => progress.update(p.done, p.total) })
       .finally(() => progress.done())

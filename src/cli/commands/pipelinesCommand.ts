@@ -50,8 +50,11 @@ export async function build(ledger: Ledger, args: ParsedArgs, io: Io, version: s
 }
 
 export function describeBuild(r: BuildReport): string {
-  const embedding = r.embedding === null ? 'embedding model unavailable: the table is lexical only until it is built again' : `embedded ${r.embedding.embedded} chunks (${r.embedding.reused} reused, ${r.embedding.failed} failed)`;
-  return `built ${r.pipelineVersion}: chunked ${r.chunked.documents} documents into ${r.chunked.chunks} chunks from the log; ${embedding}; indexed ${r.indexing.upserted} chunks of ${r.indexing.documents} documents\n`;
+  const embedding =
+    r.embedding === null
+      ? 'embedding model unavailable: the table is lexical only until it is built again'
+      : `embedded ${r.embedding.embedded} chunks${r.embedding.failed > 0 ? ` (${r.embedding.failed} failed)` : ''}, ${r.totals.withVectors - r.embedding.embedded} reused stored vectors`;
+  return `built ${r.pipelineVersion}: chunked ${r.chunked.documents} documents into ${r.chunked.chunks} chunks from the log; ${embedding}; indexed ${r.indexing.upserted} chunks of ${r.indexing.documents} documents; the version has ${r.totals.chunks} chunks, ${r.totals.withVectors} with vectors, ${r.totals.indexed} indexed\n`;
 }
 
 export const pipelinesCommand: Command = {
