@@ -183,6 +183,26 @@ test('a row tampered with to hold the packing separator is read exactly as store
   assert.deepEqual([report.ok, report.firstFailure?.position, report.firstFailure?.kind], [false, 3, 'modified']);
 });
 
+test('a log of forty 1 MiB documents reads back whole and in order, attachments included', async (t) => {
+  const dir = tempDir(t);
+  const store = await SqlJsEventStore.open(dir);
+  t.after(() => store.close());
+  const big = 'x'.repeat(1024 * 1024 - 100);
+  for (let i = 0; i < 40; i++) await store.append(`document-${i}`, [submitted(`${i}`, `${i}:${big}`), embedded(`c${i}`)]);
+  const events: RecordedEvent[] = [];
+  for await (const e of store.readAll()) events.push(e);
+  assert.equal(events.length, 80);
+  assert.deepEqual(
+    events.map((e) => e.position),
+    Array.from({ length: 80 }, (_, i) => i + 1),
+  );
+  const first = events[0]!;
+  assert.ok(first.type === 'DocumentSubmitted' && first.data.raw_content.length === big.length + 2 && first.data.raw_content.startsWith('0:'));
+  const vector = events[79]!;
+  assert.ok(vector.type === 'ChunkEmbedded' && vector.data.vector.length > 0);
+  assert.equal((await store.verify()).ok, true);
+});
+
 test('verify finds events removed from the end of the database (the journal still has them)', async (t) => {
   const dir = tempDir(t);
   const store = await storeWith(dir, 3);
