@@ -155,3 +155,19 @@ export class FolderNotFoundError extends RagLedgerError {
     super(`cannot ingest ${path}: ${detail}`, 'Check the path; nothing was changed in the store (documents are only deleted after a complete walk of an existing folder).');
   }
 }
+
+/**
+ * An ingest that would delete every document the store holds: the folder shares no file with them
+ * (another workspace, or an emptied folder). Refused unless asked for explicitly.
+ */
+export class WorkspaceMismatchError extends RagLedgerError {
+  readonly code = 'workspace-mismatch';
+  constructor(readonly path: string, readonly liveDocuments: number, readonly scanned: number) {
+    super(
+      scanned === 0
+        ? `${path} has no file to ingest, so all ${liveDocuments} documents in the store would be deleted`
+        : `${path} shares no file with the ${liveDocuments} documents in the store: it looks like another workspace, and ingesting it would delete them all`,
+      'Nothing was changed. Ingest another workspace into its own store (--store DIR), or confirm that it replaces every document (--replace-all).',
+    );
+  }
+}

@@ -291,7 +291,7 @@ describe('IngestService on a real store and workspace', () => {
         options({
           signal: controller.signal,
           onProgress: (p) => {
-            if (p.phase === 'scan' && p.done === 3) controller.abort();
+            if (p.phase === 'submit' && p.done === 3) controller.abort();
           },
         }),
       ),
@@ -452,6 +452,40 @@ describe('rag-ledger ingest (CLI)', () => {
       assert.deepEqual({ code, deleted }, { code: 1, deleted: 0 });
     },
   );
+});
+
+test('a folder sharing no file with the store (another workspace, an emptied folder) is refused before anything is deleted, unless --replace-all', async (t) => {
+  const ws = tempDir(t);
+  writeFiles(ws, { 'a.md': '# A\n\ntext\n', 'b.md': '# B\n\nmore\n' });
+  const other = tempDir(t);
+  writeFiles(other, { 'c.md': '# C\n\nelsewhere\n' });
+  const empty = tempDir(t);
+  const store = join(tempDir(t), 'store');
+  const run = async (...args: string[]) => {
+    const io = recordingIo(tempDir(t));
+    const code = await runCli(['ingest', ...args, '--store', store, '--no-embed'], io);
+    return { code, err: io.stderr() };
+  };
+  const deletions = async (): Promise<number> => {
+    const io = recordingIo(tempDir(t));
+    await runCli(['log', '--json', '--store', store, '--type', 'DocumentDeleted'], io);
+    return io.stdout().split('\n').filter(Boolean).length;
+  };
+  assert.equal((await run(ws)).code, 0);
+  const refused = await run(other);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /shares no file with the 2 documents in the store: it looks like another workspace.*Nothing was changed.*--store DIR.*--replace-all/);
+  const emptied = await run(empty);
+  assert.equal(emptied.code, 1);
+  assert.match(emptied.err, /has no file to ingest, so all 2 documents in the store would be deleted/);
+  assert.equal(await deletions(), 0);
+  // Sharing one file is an ordinary ingest: the others are deleted as vanished.
+  writeFiles(other, { 'a.md': '# A\n\ntext\n' });
+  assert.equal((await run(other)).code, 0);
+  assert.equal(await deletions(), 1);
+  const replaced = await run(empty, '--replace-all');
+  assert.equal(replaced.code, 0, replaced.err);
+  assert.equal(await deletions(), 3);
 });
 
 test('changing the rules reaches unchanged files: disallowing secrets rejects an .env ingested before, and allowing them again accepts it', async (t) => {

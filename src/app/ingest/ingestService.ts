@@ -1,6 +1,6 @@
 import type { ChunkerConfig } from '../../core/chunking/chunker.js';
 import { chunkDocument } from '../../core/chunking/chunker.js';
-import { CancelledError } from '../../core/errors.js';
+import { CancelledError, WorkspaceMismatchError } from '../../core/errors.js';
 import type { EventMetadata, NewEvent } from '../../core/eventStore.js';
 import type { DocumentRules, DocumentVerdict } from '../../core/ingest/documentCheck.js';
 import { checkDocument, formatOf } from '../../core/ingest/documentCheck.js';
@@ -21,10 +21,16 @@ export interface IngestOptions {
   readonly pipelineVersion: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: IngestProgress) => void;
+  /**
+   * Allow a walk that shares no file with the store's live documents (another workspace, an
+   * emptied folder) to delete them all. Without it such an ingest is refused before any deletion.
+   */
+  readonly replaceAll?: boolean;
 }
 
 export interface IngestProgress {
-  readonly phase: 'scan' | 'chunk' | 'delete';
+  /** scan: walking (names only); submit: reading and checking new or changed files. */
+  readonly phase: 'scan' | 'submit' | 'chunk' | 'delete';
   readonly done: number;
   /** Known only once the walk has finished. */
   readonly total?: number;
@@ -65,20 +71,31 @@ export class IngestService {
     const known = new Map(this.deps.readModels.documents().map((d) => [d.source, d]));
     const seen = new Set<string>();
     const rejected: { path: string; reason: string; detail: string }[] = [];
-    let scanned = 0;
-    let submitted = 0;
+    // Walk first (names and sizes only), so that a folder that is not this workspace is refused
+    // before anything is appended.
+    const files: SourceFile[] = [];
     for await (const file of source.walk(options.walk, options.signal)) {
       throwIfAborted(options.signal);
-      scanned++;
+      files.push(file);
       seen.add(file.path);
-      options.onProgress?.({ phase: 'scan', done: scanned, path: file.path });
+      options.onProgress?.({ phase: 'scan', done: files.length, path: file.path });
+    }
+    // The walk stops quietly when cancelled; nothing may be deleted on the strength of a partial walk.
+    throwIfAborted(options.signal);
+    const live = [...known.values()].filter((d) => d.state !== 'deleted');
+    if (live.length > 0 && options.replaceAll !== true && !live.some((d) => seen.has(d.source))) {
+      throw new WorkspaceMismatchError(source.root, live.length, files.length);
+    }
+    let submitted = 0;
+    for (const [i, file] of files.entries()) {
+      throwIfAborted(options.signal);
       const outcome = await this.submit(source, file, known.get(file.path), options);
+      options.onProgress?.({ phase: 'submit', done: i + 1, total: files.length, path: file.path });
       if (outcome === 'unchanged') continue;
       submitted++;
       if (!outcome.ok) rejected.push({ path: file.path, reason: outcome.reason, detail: outcome.detail });
     }
-    // The walk stops quietly when cancelled; nothing may be deleted on the strength of a partial walk.
-    throwIfAborted(options.signal);
+    const scanned = files.length;
     const deleted = await this.deleteMissing(source, known, seen, options);
     const { documents: chunked, chunks } = await this.chunkPending(options);
     return { scanned, submitted, unchanged: scanned - submitted, rejected, chunked, chunks, deleted };

@@ -50,13 +50,15 @@ export const ingestCommand: Command = {
   summary: 'ingest a folder: submit new and changed files, delete missing ones, chunk',
   usage: `rag-ledger ingest DIR [--include GLOB]... [--exclude GLOB]... [--max-file-size BYTES]
                       [--allow-secrets] [--no-gitignore] [--embedding-model ID] [--model-dir DIR]
-                      [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--no-embed] [--json]
+                      [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--no-embed] [--replace-all] [--json]
 
   Walks DIR honouring .gitignore (every level), .ragledgerignore and the default excludes
   (.git, node_modules, build outputs, the store). Unchanged files append nothing; changed files
   become a new document version; files gone from the walk are deleted. Binary files, files over
   the size limit (default ${DEFAULT_MAX_BYTES} bytes), invalid UTF-8 and secrets (.env*, keys,
   certificates, private-key blocks) are rejected with the reason. Globs are gitignore-style.
+  A folder that shares no file with the store's documents (another workspace, or an emptied
+  folder) would delete them all: that is refused unless --replace-all.
 
   Chunks and vectors are made for the active pipeline version (the first ingest defines and
   activates it). Embedding flags that differ from it define another version and build it here,
@@ -74,6 +76,7 @@ export const ingestCommand: Command = {
     ...EMBEDDING_FLAGS,
     'model-dir': { type: 'string' },
     'no-embed': { type: 'boolean' },
+    'replace-all': { type: 'boolean' },
   },
   allowPositionals: 1,
   async run(args, io) {
@@ -94,11 +97,12 @@ export const ingestCommand: Command = {
         documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true },
         chunker: config.chunker,
         pipelineVersion,
+        replaceAll: args.values['replace-all'] === true,
         onProgress: (p) => {
           let reporter = phases.get(p.phase);
           if (!reporter) {
             for (const r of phases.values()) r.done();
-            reporter = progressReporter(io, p.phase === 'scan' ? 'scan (files)' : p.phase === 'chunk' ? 'chunk (documents)' : 'delete (documents)');
+            reporter = progressReporter(io, { scan: 'scan (files)', submit: 'read (files)', chunk: 'chunk (documents)', delete: 'delete (documents)' }[p.phase]);
             phases.set(p.phase, reporter);
           }
           reporter.update(p.done, p.total);
