@@ -3,7 +3,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
+import * as lancedb from '@lancedb/lancedb';
+import { LanceVectorIndex, tableNameFor } from '../../src/adapters/lancedb/lanceVectorIndex.js';
 import { openPipelineHarness } from '../support/pipelineHarness.js';
+import { tempDir } from '../support/tmp.js';
 
 const setUp = (t: TestContext) => openPipelineHarness(t);
 
@@ -95,4 +98,69 @@ test('index counts stay right when versions share chunk ids; an emptied document
   await index.drop(pv);
   await run();
   assert.equal((await index.stats(pv)).rows, rows);
+});
+
+/** Unit vectors in clusters, with exact duplicates (as the same Cargo.toml in every example gives). */
+function clusteredVectors(n: number, dims: number, seed: number): Float32Array[] {
+  let s = seed;
+  const next = (): number => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const centres = Array.from({ length: 12 }, () => Float32Array.from({ length: dims }, () => next() - 0.5));
+  const out: Float32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 5 === 4) {
+      out.push(out[i - 1]!); // a duplicate of the previous row's vector
+      continue;
+    }
+    const c = centres[i % centres.length]!;
+    const v = Float32Array.from(c, (x) => x + (next() - 0.5) * 0.3);
+    const norm = Math.hypot(...v);
+    out.push(v.map((x) => x / norm));
+  }
+  return out;
+}
+
+test('past the threshold an IVF-RQ index is built, retrained as the table grows, replaces an older HNSW index, and finds what exact search finds', async (t) => {
+  const dir = tempDir(t);
+  const index = await LanceVectorIndex.open(dir, { annThreshold: 200 });
+  t.after(() => index.close());
+  const pv = 'pv-ann';
+  const dims = 16;
+  const write = async (vectors: readonly Float32Array[], from: number): Promise<void> => {
+    const rows = vectors.map((vector, i) => ({ chunkId: `c${from + i}`, documentId: `d${from + i}`, documentVersion: 1, path: `p${from + i}.md`, startLine: 1, endLine: 1, text: `row ${from + i}`, vector }));
+    await index.replaceDocuments(pv, dims, rows.map((r) => r.documentId), rows);
+    await index.optimize(pv);
+  };
+  const db = await lancedb.connect(dir);
+  t.after(() => db.close());
+  const vectorIndexName = async (): Promise<string | undefined> => (await (await db.openTable(tableNameFor(pv))).listIndices()).find((i) => i.columns.includes('vector'))?.name;
+  const all = clusteredVectors(1600, dims, 3);
+  await write(all.slice(0, 150), 0);
+  assert.equal((await index.stats(pv)).annIndex, false, 'below the threshold: flat search');
+  await write(all.slice(150, 300), 150);
+  assert.equal(await vectorIndexName(), `vector_ivfrq_p${Math.round(Math.sqrt(300))}`);
+  await write(all.slice(300, 600), 300);
+  assert.equal(await vectorIndexName(), 'vector_ivfrq_p17', 'not retrained before the table has grown about 4x');
+  await write(all.slice(600, 1600), 600);
+  assert.equal(await vectorIndexName(), `vector_ivfrq_p${Math.round(Math.sqrt(1600))}`, 'retrained at 4x');
+
+  const table = await db.openTable(tableNameFor(pv));
+  let found = 0;
+  for (let q = 0; q < 40; q++) {
+    const query = all[(q * 37) % all.length]!;
+    const hits = await index.vectorSearch(pv, query, 10);
+    const exact = (await table.vectorSearch(Array.from(query)).distanceType('cosine').bypassVectorIndex().limit(10).select(['chunk_id']).toArray()) as { chunk_id: string }[];
+    const truth = new Set(exact.map((e) => e.chunk_id));
+    found += hits.filter((h) => truth.has(h.chunkId)).length;
+  }
+  assert.ok(found / 400 >= 0.95, `recall@10 ${found / 400}`);
+
+  // A table indexed by an older version with HNSW still answers, and the next optimize replaces it.
+  const legacy = await db.openTable(tableNameFor(pv));
+  await legacy.dropIndex((await vectorIndexName())!);
+  await legacy.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
+  const reopened = await LanceVectorIndex.open(dir, { annThreshold: 200 });
+  t.after(() => reopened.close());
+  assert.equal((await reopened.vectorSearch(pv, all[0]!, 10)).length, 10);
+  await reopened.optimize(pv);
+  assert.equal(await vectorIndexName(), 'vector_ivfrq_p40');
 });

@@ -3,17 +3,27 @@ import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow
 import type { IndexHit, IndexStats, IndexedChunk, VectorIndex } from '../../app/indexing/vectorIndex.js';
 
 export interface LanceIndexOptions {
-  /** Build an ANN (HNSW-SQ) index once a table holds this many vectors. Default 5,000 (flat search costs ~25 ms at 10k). */
+  /** Build an ANN (IVF-RQ) index once a table holds this many vectors. Default 5,000 (flat search costs ~25 ms at 10k). */
   readonly annThreshold?: number;
 }
 
 /** Table names: `chunks_` and the pipeline version with characters LanceDB dislikes replaced. */
 export const tableNameFor = (pipelineVersion: string): string => `chunks_${pipelineVersion.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
-/** Candidates the HNSW search keeps (higher: better recall, slower). */
-const ANN_EF = 120;
-/** Re-rank refineFactor x k candidates with the full vectors, undoing the quantisation's errors. */
-const ANN_REFINE = 4;
+/** IVF partitions searched per query. */
+const ANN_NPROBES = 20;
+/**
+ * Re-rank refineFactor x k candidates with the full vectors: undoes the quantisation's errors and
+ * breaks exact ties like flat search does (by row id).
+ */
+const ANN_REFINE = 20;
+/** Only for an HNSW index left by an older version until optimize replaces it: its ef must cover k x refine. */
+const LEGACY_HNSW_EF = 120;
+/** The ANN index's name records the partitions it was trained with: `vector_ivfrq_p<partitions>`. */
+const ANN_INDEX_PREFIX = 'vector_ivfrq_p';
+
+/** √n partitions, as LanceDB recommends for IVF. */
+const partitionsFor = (vectors: number): number => Math.max(1, Math.round(Math.sqrt(vectors)));
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
@@ -85,12 +95,18 @@ export class LanceVectorIndex implements VectorIndex {
     if (!table) return;
     await table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
     const withVectors = await table.countRows('vector IS NOT NULL');
-    const indices = await table.listIndices();
-    if (withVectors >= this.options.annThreshold && !indices.some((i) => i.columns.includes('vector'))) {
-      // One HNSW graph (one IVF partition), as LanceDB recommends below millions of rows; queries
-      // widen the search (ef) and re-rank with the full vectors (refineFactor). recall@10 against
-      // exact search is measured by `npm run bench:pipeline`.
-      await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }), replace: true });
+    const current = (await table.listIndices()).find((i) => i.columns.includes('vector'));
+    const trained = current?.name.startsWith(ANN_INDEX_PREFIX) ? Number(current.name.slice(ANN_INDEX_PREFIX.length)) : null;
+    // IVF with RaBitQ codes (IVF_RQ): √n partitions, 20 searched, re-ranked with the full vectors.
+    // Retrained once the table has grown about 4x since training (√n doubled), and replacing any
+    // other vector index (an HNSW graph from an older version: HNSW loses its way among the
+    // near-duplicate vectors real workspaces have, e.g. the same Cargo.toml in every example).
+    // recall@10 against exact search is measured by `npm run bench:pipeline`.
+    const stale = current !== undefined && (trained === null || partitionsFor(withVectors) >= 2 * trained);
+    if (withVectors >= this.options.annThreshold && (current === undefined || stale)) {
+      if (current) await table.dropIndex(current.name);
+      const partitions = partitionsFor(withVectors);
+      await table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'cosine', numPartitions: partitions }), name: `${ANN_INDEX_PREFIX}${partitions}`, replace: true });
     }
     await table.optimize();
   }
@@ -101,7 +117,8 @@ export class LanceVectorIndex implements VectorIndex {
     const rows = (await table
       .vectorSearch(Array.from(vector))
       .distanceType('cosine')
-      .ef(Math.max(ANN_EF, k * 4))
+      .nprobes(ANN_NPROBES)
+      .ef(Math.max(LEGACY_HNSW_EF, k * ANN_REFINE))
       .refineFactor(ANN_REFINE)
       .limit(k)
       .select(['chunk_id', 'document_id', 'document_version', 'path', 'start_line', 'end_line', 'text', '_distance'])
