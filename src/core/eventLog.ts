@@ -1,7 +1,7 @@
 import { ArchiveError, ConcurrencyError, ValidationError } from './errors.js';
 import { eventCatalog } from './events/eventCatalog.js';
 import { decodeEvent, encodeEvent } from './events/eventCodec.js';
-import type { EventMetadata, ExpectedVersion, NewEvent, RawEvent, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
+import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RawEvent, StreamWrite, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
 
 /** SHA-256 (hex) over the concatenation of the parts. Injected: core does no I/O or crypto itself. */
 export type Hasher = (parts: readonly (string | Uint8Array)[]) => string;
@@ -149,6 +149,41 @@ export function planAppend(streamId: string, events: readonly NewEvent[], expect
   let next = 0;
   const resolved = positions.map((p) => p ?? records[next++]!.position);
   return { records, positions: resolved, nextExpectedVersion: version };
+}
+
+/**
+ * Plans an append to several streams that is made durable as one record: all of it or none.
+ * Each write is planned as `planAppend` would, in order, the next starting where the previous
+ * ended; a concurrency or validation failure in any write fails the whole call.
+ */
+export function planAppendMany(writes: readonly StreamWrite[], ctx: Omit<AppendContext, 'streamVersion'> & { readonly streamVersion: (streamId: string) => number }): { readonly records: readonly RawEvent[]; readonly results: readonly AppendResult[] } {
+  if (writes.length === 0) throw new ValidationError('appendMany needs at least one stream write');
+  const streams = new Set<string>();
+  const ids = new Set<string>();
+  for (const w of writes) {
+    if (streams.has(w.streamId)) throw new ValidationError(`stream ${w.streamId} appears twice in one appendMany`, [], 'Put all of a stream\'s events in one write.');
+    streams.add(w.streamId);
+    for (const e of w.events) {
+      if (e.eventId === undefined) continue;
+      if (ids.has(e.eventId)) throw new ValidationError(`event id ${e.eventId} appears twice in one append`);
+      ids.add(e.eventId);
+    }
+  }
+  const records: RawEvent[] = [];
+  const results: AppendResult[] = [];
+  let headPosition = ctx.headPosition;
+  let headHash = ctx.headHash;
+  for (const w of writes) {
+    const plan = planAppend(w.streamId, w.events, w.expectedVersion ?? 'any', { ...ctx, streamVersion: ctx.streamVersion(w.streamId), headPosition, headHash });
+    const last = plan.records.at(-1);
+    if (last) {
+      headPosition = last.position;
+      headHash = last.hash;
+    }
+    records.push(...plan.records);
+    results.push({ positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length });
+  }
+  return { records, results };
 }
 
 function encodeMetadata(metadata: EventMetadata | undefined): string {

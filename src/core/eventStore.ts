@@ -19,6 +19,16 @@ export interface EventStore {
    */
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
 
+  /**
+   * Appends to several streams atomically, as one durable write: every write or none. Each
+   * write behaves as `append` would (idempotent event ids, its own expected version), in the
+   * order given. One durable write for many streams is what makes bulk work (ingesting a
+   * folder, embedding a batch) cost one flush instead of one per document.
+   * @throws ConcurrencyError when any stream is not at its expected version (nothing is written).
+   * @throws ValidationError when an event does not match its schema, or a stream appears twice.
+   */
+  appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]>;
+
   /** Reads one stream in order. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
 
@@ -56,6 +66,13 @@ export interface EventStore {
  * count; 0 means no stream), `no_stream`, `stream_exists` or `any`.
  */
 export type ExpectedVersion = number | 'no_stream' | 'stream_exists' | 'any';
+
+/** One stream's part of a multi-stream append. */
+export interface StreamWrite {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedVersion?: ExpectedVersion;
+}
 
 export interface AppendOptions {
   readonly expectedVersion?: ExpectedVersion;

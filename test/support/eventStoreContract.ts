@@ -88,6 +88,38 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal(await store.streamVersion('document-a'), 1);
     });
 
+    test('appendMany writes several streams in one atomic step, each with its own expected version', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a')]);
+      const results = await store.appendMany([
+        { streamId: 'document-a', events: [submitted('a', 'two')], expectedVersion: 1 },
+        { streamId: 'document-b', events: [submitted('b'), submitted('b', 'two')], expectedVersion: 'no_stream' },
+        { streamId: 'document-c', events: [submitted('c', 'x', 'evt-c')] },
+      ]);
+      assert.deepEqual(results.map((r) => [r.positions, r.nextExpectedVersion, r.appended]), [[[2], 2, 1], [[3, 4], 2, 2], [[5], 1, 1]]);
+      const all = await collect(store.readAll());
+      assert.deepEqual(all.map((e) => [e.position, e.streamId, e.streamVersion]), [[1, 'document-a', 1], [2, 'document-a', 2], [3, 'document-b', 1], [4, 'document-b', 2], [5, 'document-c', 1]]);
+      assert.equal((await store.verify()).ok, true);
+      // A retry is a no-op; a stale expected version anywhere writes nothing at all.
+      const retry = await store.appendMany([{ streamId: 'document-c', events: [submitted('c', 'x', 'evt-c')], expectedVersion: 'no_stream' }]);
+      assert.deepEqual(retry.map((r) => [r.positions, r.appended]), [[[5], 0]]);
+      await assert.rejects(
+        store.appendMany([
+          { streamId: 'document-d', events: [submitted('d')] },
+          { streamId: 'document-a', events: [submitted('a', 'three')], expectedVersion: 1 },
+        ]),
+        (err: unknown) => err instanceof ConcurrencyError && err.streamId === 'document-a',
+      );
+      const bad = { type: 'DocumentSubmitted', data: { document_id: 'e' } } as never;
+      await assert.rejects(store.appendMany([{ streamId: 'document-e', events: [submitted('e')] }, { streamId: 'document-f', events: [bad] }]), ValidationError);
+      await assert.rejects(store.appendMany([{ streamId: 'document-g', events: [submitted('g')] }, { streamId: 'document-g', events: [submitted('g', 'y')] }]), /appears twice/);
+      await assert.rejects(store.appendMany([{ streamId: 'document-g', events: [submitted('g', 'p', 'dup')] }, { streamId: 'document-h', events: [submitted('h', 'q', 'dup')] }]), /appears twice/);
+      await assert.rejects(store.appendMany([]), /at least one/);
+      assert.equal((await store.head()).position, 5);
+      assert.equal(await store.streamVersion('document-d'), 0);
+      assert.equal(await store.streamVersion('document-e'), 0);
+    });
+
     test('validation names the problem: unknown types, unknown fields, wrong types, bad stream ids', async (t) => {
       const store = await make(t, {});
       await assert.rejects(store.append('document-a', [{ type: 'Nope', data: {} } as never]), /unknown event type "Nope"/);

@@ -1,6 +1,6 @@
 import { StoreNotEmptyError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppend } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppend, planAppendMany } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -13,6 +13,7 @@ import type {
   RecordedEvent,
   StoreStats,
   VerifyReport,
+  StreamWrite,
 } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { matchesFilter, summarize } from './rawFilters.js';
@@ -64,6 +65,24 @@ export class InMemoryEventStore implements EventStore {
       });
       for (const r of plan.records) this.add(r);
       return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
+    });
+  }
+
+  appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]> {
+    return Promise.resolve().then(() => {
+      if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
+      const last = this.events.at(-1);
+      const plan = planAppendMany(writes, {
+        streamVersion: (streamId) => this.streams.get(streamId)?.length ?? 0,
+        headPosition: last?.position ?? 0,
+        headHash: last?.hash ?? GENESIS_HASH,
+        now: this.clock(),
+        newId: this.newId,
+        hasher: this.hasher,
+        existingPositions: (ids) => new Map(ids.flatMap((id) => (this.byId.has(id) ? [[id, this.byId.get(id)!] as const] : []))),
+      });
+      for (const r of plan.records) this.add(r);
+      return plan.results;
     });
   }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import { CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, checkImport, decodeRaw, planAppend } from '../../core/eventLog.js';
+import { ChainVerifier, checkImport, decodeRaw, planAppend, planAppendMany } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -16,6 +16,7 @@ import type {
   RecordedEvent,
   StoreStats,
   VerifyReport,
+  StreamWrite,
 } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader } from './journal.js';
@@ -157,6 +158,23 @@ export class SqlJsEventStore implements EventStore {
       });
       if (plan.records.length > 0) await this.persist(journal, plan.records);
       return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
+    });
+  }
+
+  appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]> {
+    return this.exclusive(async () => {
+      const journal = this.assertWritable();
+      const plan = planAppendMany(writes, {
+        streamVersion: (streamId) => this.currentStreamVersion(streamId),
+        headPosition: this.headState.position,
+        headHash: this.headState.hash,
+        now: this.options.clock(),
+        newId: this.options.newId,
+        hasher: this.options.hasher,
+        existingPositions: (ids) => this.positionsOf(ids),
+      });
+      if (plan.records.length > 0) await this.persist(journal, plan.records);
+      return plan.results;
     });
   }
 
