@@ -59,24 +59,39 @@ export class EmbedService {
       }
     }
     const batchSize = options.batchSize ?? 32;
+    // A batch is padded to its longest text: batching texts of similar length wastes the least.
+    work.sort((a, b) => a.text.length - b.text.length);
+    const batches: Work[][] = [];
+    for (let i = 0; i < work.length; i += batchSize) batches.push(work.slice(i, i + batchSize));
+    // The model runs in a worker: while it computes batch i+1, this thread records batch i, so
+    // the log's cost hides behind the model's instead of adding to it.
+    const compute = (batch: readonly Work[]): Promise<{ vectors: Float32Array[] | null; reason: string }> => {
+      if (options.signal?.aborted) return Promise.reject(new CancelledError('embedding'));
+      return options.embedder.embed(batch.map((w) => w.text), options.signal).then(
+        (vectors) => ({ vectors, reason: '' }),
+        (err: unknown) => {
+          // Cancelled, or the model itself is gone (worker crashed, embedder closed): stop, record nothing.
+          if (err instanceof CancelledError || err instanceof EmbeddingModelUnavailableError) throw err;
+          return { vectors: null, reason: (err as Error).message };
+        },
+      );
+    };
     let embedded = 0;
     let failed = 0;
-    for (let i = 0; i < work.length; i += batchSize) {
+    let done = 0;
+    let ahead = batches.length > 0 ? compute(batches[0]!) : null;
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i]!;
+      const { vectors, reason } = await ahead!;
+      ahead = i + 1 < batches.length ? compute(batches[i + 1]!) : null;
+      // If recording fails, the batch computing ahead is abandoned: its outcome must not go unhandled.
+      ahead?.catch(() => undefined);
       if (options.signal?.aborted) throw new CancelledError('embedding');
-      const batch = work.slice(i, i + batchSize);
-      let vectors: Float32Array[] | null = null;
-      let reason = '';
-      try {
-        vectors = await options.embedder.embed(batch.map((w) => w.text), options.signal);
-      } catch (err) {
-        // Cancelled, or the model itself is gone (worker crashed, embedder closed): stop, record nothing.
-        if (err instanceof CancelledError || err instanceof EmbeddingModelUnavailableError) throw err;
-        reason = (err as Error).message;
-      }
       await this.record(batch, vectors, key, reason, options.pipelineVersion);
       if (vectors) embedded += batch.length;
       else failed += batch.length;
-      options.onProgress?.({ done: i + batch.length, total: work.length });
+      done += batch.length;
+      options.onProgress?.({ done, total: work.length });
     }
     return { pending: work.length + reused, embedded, reused, failed };
   }
@@ -93,7 +108,7 @@ export class EmbedService {
     return latest;
   }
 
-  /** One append per document per batch: ChunkEmbedded, or ChunkEmbeddingFailed with the reason. */
+  /** One append per batch: ChunkEmbedded, or ChunkEmbeddingFailed with the reason. */
   private async record(batch: readonly Work[], vectors: Float32Array[] | null, key: string, reason: string, pipelineVersion: string): Promise<void> {
     const now = this.deps.clock();
     const byStream = new Map<string, NewEvent[]>();
@@ -113,6 +128,7 @@ export class EmbedService {
           };
       byStream.set(w.streamId, [...(byStream.get(w.streamId) ?? []), event]);
     });
-    for (const [streamId, events] of byStream) await this.deps.events.append(streamId, events, { expectedVersion: 'any' });
+    // One durable write for the whole batch, whatever number of documents it spans.
+    await this.deps.events.appendMany([...byStream].map(([streamId, events]) => ({ streamId, events, expectedVersion: 'any' as const })));
   }
 }

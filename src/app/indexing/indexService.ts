@@ -6,6 +6,7 @@ import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { IndexedChunk, VectorIndex } from './vectorIndex.js';
 import { digestOf } from '../../core/ids.js';
 import type { EngineDeps } from '../engineDeps.js';
+import { WriteBatch } from '../writeBatch.js';
 
 export interface IndexDeps extends EngineDeps {
   readonly index: VectorIndex;
@@ -81,7 +82,10 @@ export class IndexService {
       const byDoc = await Promise.all(batch.map((d) => this.rowsOf(d, pipelineVersion, embedder)));
       const rows = byDoc.flatMap((d) => d.rows);
       await this.deps.index.replaceDocuments(pipelineVersion, embedder.dimensions, batch.map((d) => d.document_id), rows);
-      for (const [j, doc] of batch.entries()) await this.recordIndexed(doc.document_id, pipelineVersion, byDoc[j]!.rows, byDoc[j]!.chunking);
+      // The rows are in the table before ChunkIndexed says so; all of a commit's in one durable write.
+      const written = new WriteBatch(this.deps.events, { streams: DOCS_PER_COMMIT });
+      for (const [j, doc] of batch.entries()) await this.recordIndexed(written, doc.document_id, pipelineVersion, byDoc[j]!.rows, byDoc[j]!.chunking);
+      await written.flush();
       upserted += rows.length;
       options.onProgress?.({ done: Math.min(i + DOCS_PER_COMMIT, docs.length), total: docs.length });
     }
@@ -135,7 +139,7 @@ export class IndexService {
     return { rows, chunking };
   }
 
-  private async recordIndexed(documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[], chunking: string): Promise<void> {
+  private async recordIndexed(batch: WriteBatch, documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[], chunking: string): Promise<void> {
     if (rows.length === 0) return;
     const now = this.deps.clock();
     const events: NewEvent[] = rows.map((r) => ({
@@ -144,6 +148,6 @@ export class IndexService {
       data: { chunk_id: r.chunkId, index_name: pipelineVersion, indexed_at: now },
       metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion },
     }));
-    await this.deps.events.append(`document-${documentId}`, events, { expectedVersion: 'any' });
+    await batch.add({ streamId: `document-${documentId}`, events, expectedVersion: 'any' }, events.length * 200);
   }
 }

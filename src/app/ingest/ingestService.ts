@@ -10,6 +10,7 @@ import { SourceReadError } from './workspaceSource.js';
 import { digestOf } from '../../core/ids.js';
 import type { Hasher } from '../../core/eventLog.js';
 import type { EngineDeps } from '../engineDeps.js';
+import { WriteBatch } from '../writeBatch.js';
 
 export type IngestDeps = EngineDeps;
 
@@ -87,14 +88,21 @@ export class IngestService {
       throw new WorkspaceMismatchError(source.root, live.length, files.length);
     }
     let submitted = 0;
+    // Submissions are written in batches (one durable write per batch); a cancel or crash loses
+    // at most the unwritten batch, which the next ingest submits again.
+    const batch = new WriteBatch(this.deps.events);
     for (const [i, file] of files.entries()) {
-      throwIfAborted(options.signal);
-      const outcome = await this.submit(source, file, known.get(file.path), options);
+      if (options.signal?.aborted) {
+        await batch.flush();
+        throwIfAborted(options.signal);
+      }
+      const outcome = await this.submit(source, file, known.get(file.path), options, batch);
       options.onProgress?.({ phase: 'submit', done: i + 1, total: files.length, path: file.path });
       if (outcome === 'unchanged') continue;
       submitted++;
       if (!outcome.ok) rejected.push({ path: file.path, reason: outcome.reason, detail: outcome.detail });
     }
+    await batch.flush();
     const scanned = files.length;
     const deleted = await this.deleteMissing(source, known, seen, options);
     const { documents: chunked, chunks } = await this.chunkPending(options);
@@ -102,7 +110,7 @@ export class IngestService {
   }
 
   /** Appends the submission of one file unless its content is what the log already holds. */
-  private async submit(source: WorkspaceSource, file: SourceFile, prev: DocumentStatus | undefined, options: IngestOptions): Promise<DocumentVerdict | 'unchanged'> {
+  private async submit(source: WorkspaceSource, file: SourceFile, prev: DocumentStatus | undefined, options: IngestOptions, batch: WriteBatch): Promise<DocumentVerdict | 'unchanged'> {
     const { hasher } = this.deps;
     let bytes: Uint8Array | null = null;
     let verdict: DocumentVerdict;
@@ -137,7 +145,8 @@ export class IngestService {
         ? { type: 'DocumentValidated', data: { document_id: documentId, format: verdict.format, byte_count: bytes?.length ?? 0, validated_at: now } }
         : { type: 'DocumentRejected', data: { document_id: documentId, reason: verdict.reason, detail: verdict.detail, rejected_at: now } },
     ];
-    await this.append(documentStream(documentId), events, { actor: this.deps.actor });
+    const metadata: EventMetadata = { actor: this.deps.actor };
+    await batch.add({ streamId: documentStream(documentId), events: events.map((e) => ({ ...e, metadata })), expectedVersion: 'any' }, bytes?.length ?? 0);
     return verdict;
   }
 
@@ -165,22 +174,25 @@ export class IngestService {
     const pending = this.deps.readModels.documents().filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && d.format !== null && !d.pipelines[options.pipelineVersion]);
     let documents = 0;
     let chunks = 0;
+    const batch = new WriteBatch(this.deps.events);
     for (const doc of pending) {
-      throwIfAborted(options.signal);
+      if (options.signal?.aborted) {
+        await batch.flush();
+        throwIfAborted(options.signal);
+      }
       const submittedEvent = await this.latestSubmission(doc.document_id);
       if (!submittedEvent) continue;
       const { id, text, source } = submittedEvent;
       const produced = chunkDocument(doc.document_id, text, formatOf(source).format, options.chunker, this.deps.hasher);
       const eventId = `chunked-${digestOf(this.deps.hasher, ['chunked', options.pipelineVersion, id]).slice(0, 32)}`;
-      await this.append(
-        documentStream(doc.document_id),
-        [{ type: 'DocumentChunked', eventId, data: { document_id: doc.document_id, chunks: produced.map((c) => ({ ...c, ...(c.heading_path ? { heading_path: [...c.heading_path] } : {}) })), chunked_at: this.deps.clock() } }],
-        { actor: this.deps.actor, pipeline_version: options.pipelineVersion, causation_id: id },
-      );
+      const metadata: EventMetadata = { actor: this.deps.actor, pipeline_version: options.pipelineVersion, causation_id: id };
+      const event: NewEvent = { type: 'DocumentChunked', eventId, metadata, data: { document_id: doc.document_id, chunks: produced.map((c) => ({ ...c, ...(c.heading_path ? { heading_path: [...c.heading_path] } : {}) })), chunked_at: this.deps.clock() } };
+      await batch.add({ streamId: documentStream(doc.document_id), events: [event], expectedVersion: 'any' }, text.length * 2);
       documents++;
       chunks += produced.length;
       options.onProgress?.({ phase: 'chunk', done: documents, total: pending.length, path: source });
     }
+    await batch.flush();
     return { documents, chunks };
   }
 
