@@ -27,6 +27,17 @@ export interface IngestOptions {
    * emptied folder) to delete them all. Without it such an ingest is refused before any deletion.
    */
   readonly replaceAll?: boolean;
+  /**
+   * Workspace-relative files or folders to ingest (the rest of the workspace is left alone: not
+   * submitted, not deleted). The walk still honours every ignore rule. Default: everything.
+   */
+  readonly scope?: readonly string[];
+}
+
+/** Whether a workspace-relative path is one of the scope's files or inside one of its folders. */
+export function inScope(path: string, scope: readonly string[] | undefined): boolean {
+  if (scope === undefined) return true;
+  return scope.some((s) => s === '' || s === '.' || path === s || path.startsWith(s.endsWith('/') ? s : `${s}/`));
 }
 
 export interface IngestProgress {
@@ -77,6 +88,7 @@ export class IngestService {
     const files: SourceFile[] = [];
     for await (const file of source.walk(options.walk, options.signal)) {
       throwIfAborted(options.signal);
+      if (!inScope(file.path, options.scope)) continue;
       files.push(file);
       seen.add(file.path);
       options.onProgress?.({ phase: 'scan', done: files.length, path: file.path });
@@ -84,7 +96,7 @@ export class IngestService {
     // The walk stops quietly when cancelled; nothing may be deleted on the strength of a partial walk.
     throwIfAborted(options.signal);
     const live = [...known.values()].filter((d) => d.state !== 'deleted');
-    if (live.length > 0 && options.replaceAll !== true && !live.some((d) => seen.has(d.source))) {
+    if (options.scope === undefined && live.length > 0 && options.replaceAll !== true && !live.some((d) => seen.has(d.source))) {
       throw new WorkspaceMismatchError(source.root, live.length, files.length);
     }
     let submitted = 0;
@@ -154,7 +166,7 @@ export class IngestService {
   private async deleteMissing(source: WorkspaceSource, known: Map<string, DocumentStatus>, seen: Set<string>, options: IngestOptions): Promise<number> {
     let deleted = 0;
     for (const [path, doc] of known) {
-      if (seen.has(path) || doc.state === 'deleted') continue;
+      if (seen.has(path) || doc.state === 'deleted' || !inScope(path, options.scope)) continue;
       throwIfAborted(options.signal);
       const reason = (await source.exists(path)) ? 'the file is now excluded by the ignore rules or settings' : 'the file no longer exists';
       await this.append(documentStream(doc.document_id), [{ type: 'DocumentDeleted', data: { document_id: doc.document_id, reason, deleted_at: this.deps.clock() } }], { actor: this.deps.actor });
