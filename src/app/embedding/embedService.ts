@@ -58,6 +58,26 @@ export class EmbedService {
         else work.push(item);
       }
     }
+    const { embedded, failed } = await this.run(work, key, options);
+    return { pending: work.length + reused, embedded, reused, failed };
+  }
+
+  /**
+   * Re-embeds documents on purpose (a suspect vector, a model file replaced under the same id):
+   * every chunk of each document's latest chunking for the pipeline version gets a freshly
+   * computed vector, appended as a new ChunkEmbedded (ids derive from the request, so a retry of
+   * the same request is idempotent, a new request is not). The latest vector is the one indexed.
+   */
+  async reembed(documentIds: readonly string[], options: EmbedOptions & { readonly requestId: string }): Promise<EmbedReport> {
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    const key = embedderKey(options.embedder.info);
+    const work: Work[] = [];
+    for (const documentId of documentIds) work.push(...(await this.chunksOf(documentId, options.pipelineVersion)));
+    const { embedded, failed } = await this.run(work, key, options, options.requestId);
+    return { pending: work.length, embedded, reused: 0, failed };
+  }
+
+  private async run(work: Work[], key: string, options: EmbedOptions, requestId?: string): Promise<{ embedded: number; failed: number }> {
     const batchSize = options.batchSize ?? 32;
     // A batch is padded to its longest text: batching texts of similar length wastes the least.
     work.sort((a, b) => a.text.length - b.text.length);
@@ -87,13 +107,13 @@ export class EmbedService {
       // If recording fails, the batch computing ahead is abandoned: its outcome must not go unhandled.
       ahead?.catch(() => undefined);
       if (options.signal?.aborted) throw new CancelledError('embedding');
-      await this.record(batch, vectors, key, reason, options.pipelineVersion);
+      await this.record(batch, vectors, key, reason, options.pipelineVersion, requestId);
       if (vectors) embedded += batch.length;
       else failed += batch.length;
       done += batch.length;
       options.onProgress?.({ done, total: work.length });
     }
-    return { pending: work.length + reused, embedded, reused, failed };
+    return { embedded, failed };
   }
 
   /** The latest chunking of a document for a pipeline version, as work items. */
@@ -109,7 +129,7 @@ export class EmbedService {
   }
 
   /** One append per batch: ChunkEmbedded, or ChunkEmbeddingFailed with the reason. */
-  private async record(batch: readonly Work[], vectors: Float32Array[] | null, key: string, reason: string, pipelineVersion: string): Promise<void> {
+  private async record(batch: readonly Work[], vectors: Float32Array[] | null, key: string, reason: string, pipelineVersion: string, requestId?: string): Promise<void> {
     const now = this.deps.clock();
     const byStream = new Map<string, NewEvent[]>();
     batch.forEach((w, i) => {
@@ -117,9 +137,9 @@ export class EmbedService {
       const event: NewEvent = vector
         ? {
             type: 'ChunkEmbedded',
-            eventId: `emb-${digestOf(this.deps.hasher, ['embedded', w.chunkId, key]).slice(0, 32)}`,
+            eventId: `emb-${digestOf(this.deps.hasher, requestId === undefined ? ['embedded', w.chunkId, key] : ['re-embedded', w.chunkId, key, requestId]).slice(0, 32)}`,
             data: { chunk_id: w.chunkId, embedding_model: key, dimensions: vector.length, vector, embedded_at: now },
-            metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion, causation_id: w.causationId },
+            metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion, causation_id: w.causationId, ...(requestId === undefined ? {} : { correlation_id: requestId, reason: 're-embed' }) },
           }
         : {
             type: 'ChunkEmbeddingFailed',

@@ -72,8 +72,23 @@ export class IndexService {
     return { documents: live.length, upserted, removedDocuments: 0 };
   }
 
+  /**
+   * Writes the given documents' rows again (their latest vectors: after a re-embed) and records
+   * ChunkIndexed for them under the request id, so the log shows when the new vectors went in.
+   */
+  async reindex(pipelineVersion: string, documentIds: readonly string[], requestId: string, options: SyncOptions = {}): Promise<SyncReport> {
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    const docs = documentIds.flatMap((id) => {
+      const doc = this.deps.readModels.document(id);
+      return doc && doc.state !== 'deleted' && doc.state !== 'rejected' && doc.pipelines[pipelineVersion] ? [doc] : [];
+    });
+    const upserted = await this.write(pipelineVersion, docs, options, requestId);
+    if (docs.length > 0) await this.deps.index.optimize(pipelineVersion);
+    return { documents: docs.length, upserted, removedDocuments: 0 };
+  }
+
   /** Writes documents' rows in commits of DOCS_PER_COMMIT documents, then records ChunkIndexed. */
-  private async write(pipelineVersion: string, docs: readonly DocumentStatus[], options: SyncOptions): Promise<number> {
+  private async write(pipelineVersion: string, docs: readonly DocumentStatus[], options: SyncOptions, requestId?: string): Promise<number> {
     const embedder = this.embedderOf(pipelineVersion);
     let upserted = 0;
     for (let i = 0; i < docs.length; i += DOCS_PER_COMMIT) {
@@ -84,7 +99,7 @@ export class IndexService {
       await this.deps.index.replaceDocuments(pipelineVersion, embedder.dimensions, batch.map((d) => d.document_id), rows);
       // The rows are in the table before ChunkIndexed says so; all of a commit's in one durable write.
       const written = new WriteBatch(this.deps.events, { streams: DOCS_PER_COMMIT });
-      for (const [j, doc] of batch.entries()) await this.recordIndexed(written, doc.document_id, pipelineVersion, byDoc[j]!.rows, byDoc[j]!.chunking);
+      for (const [j, doc] of batch.entries()) await this.recordIndexed(written, doc.document_id, pipelineVersion, byDoc[j]!.rows, byDoc[j]!.chunking, requestId);
       await written.flush();
       upserted += rows.length;
       options.onProgress?.({ done: Math.min(i + DOCS_PER_COMMIT, docs.length), total: docs.length });
@@ -139,14 +154,14 @@ export class IndexService {
     return { rows, chunking };
   }
 
-  private async recordIndexed(batch: WriteBatch, documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[], chunking: string): Promise<void> {
+  private async recordIndexed(batch: WriteBatch, documentId: string, pipelineVersion: string, rows: readonly IndexedChunk[], chunking: string, requestId?: string): Promise<void> {
     if (rows.length === 0) return;
     const now = this.deps.clock();
     const events: NewEvent[] = rows.map((r) => ({
       type: 'ChunkIndexed',
-      eventId: `idx-${digestOf(this.deps.hasher, ['indexed', pipelineVersion, chunking, r.chunkId]).slice(0, 32)}`,
+      eventId: `idx-${digestOf(this.deps.hasher, requestId === undefined ? ['indexed', pipelineVersion, chunking, r.chunkId] : ['re-indexed', pipelineVersion, chunking, r.chunkId, requestId]).slice(0, 32)}`,
       data: { chunk_id: r.chunkId, index_name: pipelineVersion, indexed_at: now },
-      metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion },
+      metadata: { actor: this.deps.actor, pipeline_version: pipelineVersion, ...(requestId === undefined ? {} : { correlation_id: requestId }) },
     }));
     await batch.add({ streamId: `document-${documentId}`, events, expectedVersion: 'any' }, events.length * 200);
   }
