@@ -1,0 +1,378 @@
+import { randomUUID } from 'node:crypto';
+import type { AskResult } from '../app/ask/askService.js';
+import { AskService } from '../app/ask/askService.js';
+import type { EmbedReport } from '../app/embedding/embedService.js';
+import { EmbedService } from '../app/embedding/embedService.js';
+import type { EngineDeps } from '../app/engineDeps.js';
+import type { SyncReport } from '../app/indexing/indexService.js';
+import { IndexService } from '../app/indexing/indexService.js';
+import type { IngestProgress, IngestReport } from '../app/ingest/ingestService.js';
+import { IngestService, documentIdFor } from '../app/ingest/ingestService.js';
+import type { WalkRules } from '../app/ingest/workspaceSource.js';
+import type { BuildReport } from '../app/pipelines/buildService.js';
+import { PipelineBuildService } from '../app/pipelines/buildService.js';
+import { PipelineService } from '../app/pipelines/pipelineService.js';
+import type { Provenance } from '../app/provenance/provenanceService.js';
+import { ProvenanceService } from '../app/provenance/provenanceService.js';
+import type { ReplayResult } from '../app/replay/replayService.js';
+import { ReplayService } from '../app/replay/replayService.js';
+import { RetrievalService } from '../app/retrieval/retrievalService.js';
+import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
+import type { DocumentRules } from '../core/ingest/documentCheck.js';
+import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
+import { embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
+import type { VerifyReport } from '../core/eventStore.js';
+import { exportArchive } from './archive/jsonlArchive.js';
+import { FsWorkspaceSource } from './fs/fsWorkspaceSource.js';
+import type { Ledger } from './ledger.js';
+import { openLedger, openVectorIndex } from './ledger.js';
+import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
+import { sha256 } from './node/sha256.js';
+import { OllamaGenerator } from './ollama/ollamaGenerator.js';
+import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
+
+/** Everything the engine needs from the editor's settings. */
+export interface EngineSettings {
+  /** The store directory (created when missing). */
+  readonly storeDir: string;
+  /** The workspace folder files are ingested from. */
+  readonly workspaceRoot: string;
+  /** The pipeline the settings describe (chunking, embedder, retrieval, prompt, generator). */
+  readonly pipeline: PipelineConfig;
+  readonly walk: WalkRules;
+  readonly documents: DocumentRules;
+  /** A folder holding local model copies (<model id>/...), or undefined to download once. */
+  readonly modelDir?: string;
+  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number };
+  /** Who acts, in every event's metadata. */
+  readonly actor: string;
+  /** Written into the store's lock file, shown to a second window. */
+  readonly owner: string;
+}
+
+export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index';
+
+export interface EngineProgress {
+  readonly phase: EnginePhase;
+  readonly done: number;
+  readonly total?: number;
+}
+
+export interface WorkOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: EngineProgress) => void;
+}
+
+export interface EngineIngestReport {
+  readonly pipelineVersion: string;
+  readonly ingest: IngestReport;
+  /** null when the embedding model could not be loaded (retrieval stays lexical). */
+  readonly embedding: EmbedReport | null;
+  readonly indexing: SyncReport;
+  /** Why embedding was skipped, in words for the user. */
+  readonly embeddingUnavailable?: { readonly message: string; readonly hint: string };
+}
+
+/**
+ * The engine behind one workspace window: the store opened once (holding the write lock while
+ * the window is open), the vector index, the embedding model loaded on first use (in its worker),
+ * and every operation the extension offers, serialised so two commands never interleave their
+ * writes. It has no `vscode` in it: the extension is a thin shell over it, and the same engine
+ * is tested in plain Node.
+ */
+export class WorkspaceEngine {
+  private queue: Promise<unknown> = Promise.resolve();
+  private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
+  private closed = false;
+
+  private constructor(
+    private settings: EngineSettings,
+    readonly ledger: Ledger,
+    private readonly index: LanceVectorIndex,
+  ) {}
+
+  static async open(settings: EngineSettings): Promise<WorkspaceEngine> {
+    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner });
+    try {
+      const index = await openVectorIndex(settings.storeDir);
+      await ledger.runner.catchUp();
+      return new WorkspaceEngine(settings, ledger, index);
+    } catch (err) {
+      await ledger.close();
+      throw err;
+    }
+  }
+
+  get storeDir(): string {
+    return this.settings.storeDir;
+  }
+
+  get writable(): boolean {
+    return this.ledger.events.writable;
+  }
+
+  /** New settings (the next operation uses them; a changed embedder is loaded again on use). */
+  updateSettings(settings: EngineSettings): void {
+    this.settings = settings;
+  }
+
+  /** The version the current settings describe, and whether the store knows it yet. */
+  configuredVersion(): { readonly version: string; readonly defined: boolean; readonly active: boolean } {
+    const version = pipelineVersionOf(this.settings.pipeline, sha256);
+    return { version, defined: this.ledger.readModels.pipeline(version) !== undefined, active: this.ledger.readModels.activePipeline() === version };
+  }
+
+  private deps(): EngineDeps {
+    return { events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: this.settings.actor };
+  }
+
+  /** Runs one operation after the previous one has finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The embedding model for a pipeline configuration, loaded once and kept while it is the same. */
+  private async embedderFor(config: PipelineConfig): Promise<TransformersEmbedder> {
+    const key = embedderKey(config.embedder);
+    if (!this.embedder || this.embedder.key !== key || this.embedder.modelDir !== this.settings.modelDir) {
+      const previous = this.embedder;
+      this.embedder = null;
+      if (previous) void previous.loading.then((e) => e.close()).catch(() => undefined);
+      const info = config.embedder;
+      const loading = TransformersEmbedder.load({ model: info.model, dtype: info.dtype, revision: info.revision, pooling: info.pooling, normalize: info.normalize, ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}) }).then(async (embedder) => {
+        if (embedder.info.dimensions !== info.dimensions) {
+          await embedder.close();
+          throw new EmbeddingModelUnavailableError(info.model, `it produces ${embedder.info.dimensions}-dimensional vectors but the pipeline expects ${info.dimensions}`);
+        }
+        return embedder;
+      });
+      this.embedder = { key, modelDir: this.settings.modelDir, loading };
+      // A failed load is not cached: the next operation tries again (the user may have fixed the setting).
+      loading.catch(() => {
+        if (this.embedder?.loading === loading) this.embedder = null;
+      });
+    }
+    return this.embedder.loading;
+  }
+
+  /** The active version and its configuration; the first use defines and activates the settings' version. */
+  private async activeVersion(): Promise<{ version: string; config: PipelineConfig }> {
+    const version = await new PipelineService(this.deps()).defineAndActivateIfNone(this.settings.pipeline, this.settings.pipeline.embedder.model);
+    const record = this.ledger.readModels.pipeline(version);
+    return { version, config: (record?.config as unknown as PipelineConfig | undefined) ?? this.settings.pipeline };
+  }
+
+  /**
+   * Ingests the workspace (or only `scope`: workspace-relative files and folders), then embeds
+   * and indexes what it chunked, for the active version and every version built in the shadow.
+   */
+  ingest(options: WorkOptions & { readonly scope?: readonly string[]; readonly replaceAll?: boolean } = {}): Promise<EngineIngestReport> {
+    return this.exclusive(async () => {
+      const { version, config } = await this.activeVersion();
+      const deps = this.deps();
+      const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
+      const ingest = await new IngestService(deps).ingest(source, {
+        walk: this.settings.walk,
+        documents: this.settings.documents,
+        chunker: config.chunker,
+        pipelineVersion: version,
+        ...(options.scope ? { scope: options.scope } : {}),
+        ...(options.replaceAll ? { replaceAll: true } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (p) => options.onProgress?.(p),
+      });
+      const { embedding, unavailable } = await this.embedPending(version, config, options);
+      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
+      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
+      await this.ledger.projections.flush();
+      return { pipelineVersion: version, ingest, embedding, indexing, ...(unavailable ? { embeddingUnavailable: unavailable } : {}) };
+    });
+  }
+
+  private async embedPending(version: string, config: PipelineConfig, options: WorkOptions): Promise<{ embedding: EmbedReport | null; unavailable?: { message: string; hint: string } }> {
+    try {
+      const embedder = await this.embedderFor(config);
+      return { embedding: await new EmbedService(this.deps()).embedPending({ pipelineVersion: version, embedder, ...this.work('embed', options) }) };
+    } catch (err) {
+      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+      return { embedding: null, unavailable: { message: err.message, hint: err.hint } };
+    }
+  }
+
+  private work(phase: EnginePhase, options: WorkOptions): { signal?: AbortSignal; onProgress: (p: { done: number; total: number }) => void } {
+    return { ...(options.signal ? { signal: options.signal } : {}), onProgress: (p) => options.onProgress?.({ phase, done: p.done, total: p.total }) };
+  }
+
+  /**
+   * Re-embeds the documents at the given workspace-relative paths (files, or folders: every
+   * document under them): ingests them first (a changed file becomes a new version), computes
+   * fresh vectors for their chunks under the active version, and writes them into the index.
+   * Only those documents' streams receive events.
+   */
+  reembed(paths: readonly string[], options: WorkOptions = {}): Promise<{ readonly documents: number; readonly embedding: EmbedReport; readonly indexing: SyncReport; readonly requestId: string }> {
+    return this.exclusive(async () => {
+      const { version, config } = await this.activeVersion();
+      const deps = this.deps();
+      const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
+      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
+      await this.ledger.runner.catchUp();
+      const within = (p: string): boolean => paths.some((s) => s === '' || p === s || p.startsWith(s.endsWith('/') ? s : `${s}/`));
+      const ids = this.ledger.readModels
+        .documents()
+        .filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && within(d.source) && d.pipelines[version])
+        .map((d) => d.document_id);
+      if (ids.length === 0) {
+        const one = paths.length === 1 ? paths[0]! : `${paths.length} paths`;
+        const doc = paths.length === 1 ? this.ledger.readModels.document(documentIdFor(sha256, paths[0]!)) : undefined;
+        const why = doc?.state === 'rejected' ? `it was rejected: ${doc.last_error ?? 'see the Documents view'}` : 'no ingested document is there (is it excluded by .gitignore, .ragledgerignore or the settings?)';
+        throw new ValidationError(`nothing to re-embed at ${one}: ${why}`, [], 'Ingest the workspace, or check the include and exclude settings.');
+      }
+      const requestId = randomUUID();
+      const embedder = await this.embedderFor(config);
+      const embedding = await new EmbedService(deps).reembed(ids, { pipelineVersion: version, embedder, requestId, ...this.work('embed', options) });
+      const indexing = await new IndexService({ ...deps, index: this.index }).reindex(version, ids, requestId, this.work('index', options));
+      await this.ledger.projections.flush();
+      return { documents: ids.length, embedding, indexing, requestId };
+    });
+  }
+
+  /** Asks a question against the active version; the answer streams through `onText`. */
+  ask(
+    question: string,
+    options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: NonNullable<AskResult['failure']>) => void; readonly onRetrievalUnavailable?: (message: string) => void; readonly userId: string; readonly k?: number; readonly mode?: 'vector' | 'lexical' | 'hybrid'; readonly model?: string },
+  ): Promise<AskResult & { readonly pipelineVersion: string }> {
+    return this.exclusive(async () => {
+      const { version, config } = await this.activeVersion();
+      const mode = options.mode ?? config.retrieval.mode;
+      let embedder: TransformersEmbedder | null = null;
+      if (mode !== 'lexical') {
+        try {
+          embedder = await this.embedderFor(config);
+        } catch (err) {
+          if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+          options.onRetrievalUnavailable?.(`${err.message.replace(/\.$/, '')}. ${err.hint}`);
+        }
+      }
+      const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
+      const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
+      const result = await service.ask(question, {
+        pipelineVersion: version,
+        k: options.k ?? config.retrieval.k,
+        mode,
+        promptTemplate: config.prompt.template,
+        embedder,
+        generator,
+        userId: options.userId,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onText ? { onText: options.onText } : {}),
+        ...(options.onFailure ? { onFailure: options.onFailure } : {}),
+      });
+      await this.ledger.runner.catchUp();
+      await this.ledger.projections.flush();
+      return { ...result, pipelineVersion: version };
+    });
+  }
+
+  /** A question's provenance chain, from the log. */
+  provenance(queryId: string): Promise<Provenance> {
+    return new ProvenanceService({ events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels }).show(queryId);
+  }
+
+  /** Drops a version's vector table and rebuilds it from the log (nothing embedded, no source read). */
+  rebuildIndex(options: WorkOptions & { readonly pipelineVersion?: string } = {}): Promise<SyncReport & { readonly pipelineVersion: string }> {
+    return this.exclusive(async () => {
+      const version = options.pipelineVersion ?? (await this.activeVersion()).version;
+      const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, this.work('index', options));
+      await this.ledger.projections.flush();
+      return { ...report, pipelineVersion: version };
+    });
+  }
+
+  verify(): Promise<VerifyReport> {
+    return this.exclusive(() => this.ledger.events.verify());
+  }
+
+  /** Writes the audit trail (the whole log, vectors included) as a JSON Lines archive. */
+  exportAudit(dir: string): Promise<number> {
+    return this.exclusive(() => exportArchive(this.ledger.events, dir));
+  }
+
+  /** Defines the version the settings describe (idempotent). */
+  defineConfigured(label: string): Promise<string> {
+    return this.exclusive(() => new PipelineService(this.deps()).define(this.settings.pipeline, label));
+  }
+
+  activate(version: string, options: { readonly force?: boolean } = {}): Promise<void> {
+    return this.exclusive(async () => {
+      await new PipelineService(this.deps()).activate(version, options);
+      await this.ledger.projections.flush();
+    });
+  }
+
+  /** Builds a version in the shadow of the active one, from the log alone. */
+  build(version: string, options: WorkOptions = {}): Promise<BuildReport> {
+    return this.exclusive(() => this.buildUnlocked(version, options));
+  }
+
+  private async buildUnlocked(version: string, options: WorkOptions): Promise<BuildReport> {
+    const record = this.ledger.readModels.pipeline(version);
+    if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Define it first (RAG Ledger: Define Pipeline Version…).');
+    const config = record.config as unknown as PipelineConfig;
+    let embedder: TransformersEmbedder | null = null;
+    try {
+      embedder = await this.embedderFor(config);
+    } catch (err) {
+      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+    }
+    const report = await new PipelineBuildService({ ...this.deps(), index: this.index }).build(version, {
+      embedder,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) => options.onProgress?.({ phase: p.phase === 'chunk' ? 'chunk' : p.phase, done: p.done, total: p.total }),
+    });
+    await this.ledger.projections.flush();
+    return report;
+  }
+
+  /** Replays a recorded question against a version and records the diff. */
+  replay(queryId: string, version: string, options: { readonly regenerate?: boolean; readonly signal?: AbortSignal } = {}): Promise<ReplayResult> {
+    return this.exclusive(async () => {
+      const record = this.ledger.readModels.pipeline(version);
+      if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
+      const config = record.config as unknown as PipelineConfig;
+      let embedder: TransformersEmbedder | null = null;
+      if (config.retrieval.mode !== 'lexical') {
+        try {
+          embedder = await this.embedderFor(config);
+        } catch (err) {
+          if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+        }
+      }
+      const result = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).replay(queryId, {
+        pipelineVersion: version,
+        embedder,
+        ...(options.regenerate ? { regenerate: { generator: new OllamaGenerator({ model: config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}) }) } } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      await this.ledger.runner.catchUp();
+      await this.ledger.projections.flush();
+      return result;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue;
+    this.closed = true;
+    const embedder = this.embedder;
+    this.embedder = null;
+    try {
+      if (embedder) await embedder.loading.then((e) => e.close()).catch(() => undefined);
+      await this.index.close();
+    } finally {
+      await this.ledger.close();
+    }
+  }
+}

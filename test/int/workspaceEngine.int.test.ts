@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
+import { StoreLockedError } from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/eventStore.js';
+import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
+import { streamOf, writeFiles } from '../support/ingestHarness.js';
+import { startOllamaServer } from '../support/ollamaServer.js';
+import { SAMPLE_FILES, TINY_PIPELINE } from '../support/pipelineHarness.js';
+import { ensureTinyModel } from '../support/tinyModel.js';
+import { tempDir } from '../support/tmp.js';
+
+async function all(engine: WorkspaceEngine, from = 0): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for await (const e of engine.ledger.events.readAll({ fromPosition: from + 1 })) out.push(e);
+  return out;
+}
+
+function settings(t: TestContext, overrides: Partial<EngineSettings> = {}): EngineSettings {
+  const workspace = tempDir(t);
+  writeFiles(workspace, SAMPLE_FILES);
+  return {
+    storeDir: join(tempDir(t), 'store'),
+    workspaceRoot: workspace,
+    pipeline: TINY_PIPELINE,
+    walk: { include: [], exclude: [], respectGitignore: true },
+    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
+    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
+    ollama: {},
+    actor: 'test',
+    owner: 'a test window',
+    ...overrides,
+  };
+}
+
+test('the workspace engine: ingest, re-embed one file (events for that document only), ask with the full chain, a second window is refused', async (t) => {
+  const ollama = await startOllamaServer();
+  t.after(() => ollama.close());
+  const s = settings(t, { ollama: { host: ollama.host }, pipeline: { ...TINY_PIPELINE, generator: { model: 'good' } } });
+  const engine = await WorkspaceEngine.open(s);
+  t.after(() => engine.close());
+
+  const phases = new Set<string>();
+  const first = await engine.ingest({ onProgress: (p) => phases.add(p.phase) });
+  assert.equal(first.ingest.submitted, 4);
+  assert.equal(first.embedding?.embedded, first.ingest.chunks);
+  assert.equal(first.indexing.upserted, first.ingest.chunks);
+  assert.ok(['scan', 'submit', 'chunk', 'embed', 'index'].every((p) => phases.has(p)), [...phases].join(','));
+  assert.equal(engine.configuredVersion().active, true);
+
+  // Re-embed one file: new ChunkEmbedded and ChunkIndexed in that document's stream, nothing elsewhere.
+  const head = (await engine.ledger.events.head()).position;
+  const re = await engine.reembed(['guide/threads.md']);
+  assert.equal(re.documents, 1);
+  assert.ok(re.embedding.embedded > 0);
+  const appended = await all(engine, head);
+  assert.ok(appended.length > 0);
+  assert.deepEqual([...new Set(appended.map((e) => e.streamId))], [streamOf('guide/threads.md')]);
+  assert.deepEqual([...new Set(appended.map((e) => e.type))].sort(), ['ChunkEmbedded', 'ChunkIndexed']);
+  assert.ok(appended.every((e) => e.metadata.correlation_id === re.requestId));
+  // A folder re-embeds every document under it.
+  const folder = await engine.reembed(['guide']);
+  assert.equal(folder.documents, 3);
+  await assert.rejects(engine.reembed(['nowhere.md']), /nothing to re-embed at nowhere\.md/);
+
+  // Ask: the whole chain, streamed.
+  let streamed = '';
+  const answer = await engine.ask('how do threads send a message over a channel?', { userId: 'tester', onText: (x) => (streamed += x) });
+  assert.equal(answer.modelId, 'good');
+  assert.match(streamed, /Threads send messages/);
+  assert.ok(answer.context.some((c) => c.path === 'guide/threads.md'));
+  const chain: string[] = [];
+  for await (const e of engine.ledger.events.readStream(`query-${answer.queryId}`)) chain.push(e.type);
+  assert.deepEqual(chain, ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted']);
+  const provenance = await engine.provenance(answer.queryId);
+  assert.ok(provenance.chunks.length > 0);
+
+  // Scoped ingest: an edit elsewhere is left alone, the scoped file gets a new version.
+  writeFileSync(join(s.workspaceRoot, 'guide/server.md'), '# Web server\n\nA listener now also speaks tls.\n');
+  writeFileSync(join(s.workspaceRoot, 'src/main.rs'), 'fn main() {}\n');
+  const before = (await engine.ledger.events.head()).position;
+  const scoped = await engine.ingest({ scope: ['guide/server.md'] });
+  assert.equal(scoped.ingest.submitted, 1);
+  assert.deepEqual([...new Set((await all(engine, before)).map((e) => e.streamId))], [streamOf('guide/server.md')]);
+
+  // A second window on the same store is told who holds it.
+  await assert.rejects(WorkspaceEngine.open({ ...s, owner: 'another window' }), (err: unknown) => err instanceof StoreLockedError && /a test window/.test(err.message));
+  assert.equal((await engine.verify()).ok, true);
+});
+
+test('the workspace engine without a loadable model: ingest completes lexical only and says why; ask still answers', async (t) => {
+  const s = settings(t, { modelDir: join(tempDir(t), 'no-models'), pipeline: { ...TINY_PIPELINE, embedder: { ...TINY_PIPELINE.embedder, model: 'nobody/missing-model' } }, ollama: { host: 'http://127.0.0.1:9' } });
+  const engine = await WorkspaceEngine.open(s);
+  t.after(() => engine.close());
+  const report = await engine.ingest();
+  assert.equal(report.embedding, null);
+  assert.match(report.embeddingUnavailable?.message ?? '', /nobody\/missing-model/);
+  assert.ok(report.indexing.upserted > 0);
+  let unavailable = '';
+  const failures: string[] = [];
+  const answer = await engine.ask('what does a channel send?', { userId: 't', onRetrievalUnavailable: (m) => (unavailable = m), onFailure: (f) => failures.push(f.reason) });
+  assert.match(unavailable, /nobody\/missing-model/);
+  assert.equal(answer.modelId, 'extractive');
+  assert.deepEqual(failures, ['unreachable']);
+  assert.ok(answer.context.length > 0);
+});
