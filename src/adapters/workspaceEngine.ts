@@ -17,6 +17,8 @@ import { ProvenanceService } from '../app/provenance/provenanceService.js';
 import type { ReplayResult } from '../app/replay/replayService.js';
 import { ReplayService } from '../app/replay/replayService.js';
 import { RetrievalService } from '../app/retrieval/retrievalService.js';
+import type { Comparison } from '../app/compare/compareService.js';
+import { CompareService } from '../app/compare/compareService.js';
 import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
 import type { DocumentRules } from '../core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
@@ -126,10 +128,17 @@ export class WorkspaceEngine {
     return { events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: this.settings.actor };
   }
 
-  /** Runs one operation after the previous one has finished. */
+  /** Runs one operation after the previous one has finished; the read models follow its events. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
-    const run = this.queue.then(fn, fn);
+    const op = async (): Promise<T> => {
+      try {
+        return await fn();
+      } finally {
+        await this.ledger.runner.catchUp().catch(() => undefined);
+      }
+    };
+    const run = this.queue.then(op, op);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -359,6 +368,42 @@ export class WorkspaceEngine {
       await this.ledger.runner.catchUp();
       await this.ledger.projections.flush();
       return result;
+    });
+  }
+
+  /** Retrieves every recorded question with two versions and summarises how the contexts differ. */
+  compare(from: string, to: string, options: WorkOptions & { readonly k?: number } = {}): Promise<Comparison> {
+    return this.exclusive(async () => {
+      const extra: TransformersEmbedder[] = [];
+      const side = async (version: string, shareWith?: string) => {
+        const record = this.ledger.readModels.pipeline(version);
+        if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
+        const config = record.config as unknown as PipelineConfig;
+        let embedder: TransformersEmbedder | null = null;
+        if (config.retrieval.mode !== 'lexical') {
+          try {
+            // The first side uses the window's model; a second, different one is loaded for this comparison only.
+            if (shareWith === undefined || shareWith === embedderKey(config.embedder)) embedder = await this.embedderFor(config);
+            else {
+              const info = config.embedder;
+              embedder = await TransformersEmbedder.load({ model: info.model, dtype: info.dtype, revision: info.revision, pooling: info.pooling, normalize: info.normalize, ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}) });
+              extra.push(embedder);
+            }
+          } catch (err) {
+            if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+          }
+        }
+        return { side: { pipelineVersion: version, mode: embedder ? config.retrieval.mode : ('lexical' as const), embedder }, k: config.retrieval.k, key: embedderKey(config.embedder) };
+      };
+      const a = await side(from);
+      const b = await side(to, a.key);
+      const questions = this.ledger.readModels.queries(10_000).map((q) => ({ query: q.query_text }));
+      if (questions.length === 0) throw new ValidationError('no recorded questions to compare with', [], 'Ask a few questions first.');
+      try {
+        return await new CompareService(this.index).compare(a.side, b.side, questions, { k: options.k ?? a.k, ...this.work('index', options) });
+      } finally {
+        for (const e of extra) await e.close();
+      }
     });
   }
 
