@@ -1,5 +1,5 @@
 // Bundles the extension (dist/extension.js), the CLI (dist/cli.js) and the embedding worker
-// (dist/embedWorker.js), and copies the sql.js WebAssembly binary beside them.
+// (dist/embedWorker.js), the webview scripts (dist/webview/), and copies the sql.js WebAssembly binary beside them.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,6 +28,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...nativeExternals] }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: nativeExternals }),
   build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: 'dist/embedWorker.js', external: ['@huggingface/transformers'] }),
+  // Webview scripts run in the browser sandbox of a webview: one self-contained file each.
+  build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/answer.ts'], outfile: 'dist/webview/answer.js' }),
 ]);
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 chmodSync('dist/cli.js', 0o755);

@@ -1,12 +1,419 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
+import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
+import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
+import type { DocumentStatus } from '../core/projections/documentStatus.js';
+import type { Citation } from '../shared/protocol.js';
+import { AnswerPanel } from './answerPanel.js';
+import { EngineHost, UserError, showError } from './engineHost.js';
+import { EventLogDocuments } from './eventLogDocument.js';
+import { PIPELINE_SETTINGS } from './settings.js';
+import { StatusBar } from './statusBar.js';
+import { DocumentsView } from './views/documentsView.js';
+import type { PipelineNode } from './views/pipelinesView.js';
+import { PipelinesView } from './views/pipelinesView.js';
+import type { QuestionNode, RetrievedChunk } from './views/questionsView.js';
+import { QuestionsView, openChunk } from './views/questionsView.js';
+import { FileWatcher } from './watcher.js';
 
-/** Activates RAG Ledger. The commands, views and services are wired here as they arrive. */
-export function activate(context: vscode.ExtensionContext): void {
+const PHASE_LABELS: Record<EngineProgress['phase'], string> = { scan: 'Scanning files', submit: 'Reading files', chunk: 'Chunking', delete: 'Removing deleted files', embed: 'Embedding', index: 'Indexing' };
+
+/** What the extension's commands return, so tests (and other extensions) can check what happened. */
+export interface RagLedgerApi {
+  readonly host: EngineHost;
+  readonly views: { readonly documents: DocumentsView; readonly questions: QuestionsView; readonly pipelines: PipelinesView };
+}
+
+/** Activates RAG Ledger: views, commands, status bar and the file watcher over one engine per window. */
+export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   const log = vscode.window.createOutputChannel('RAG Ledger', { log: true });
   context.subscriptions.push(log);
   log.info(`RAG Ledger ${(context.extension.packageJSON as { version?: string }).version ?? 'dev'} activated`);
+
+  const host = new EngineHost(context, log);
+  const documents = new DocumentsView(host);
+  const questions = new QuestionsView(host);
+  const pipelines = new PipelinesView(host);
+  const status = new StatusBar(host);
+  const eventLog = new EventLogDocuments(host);
+  const refresh = (): void => {
+    documents.refresh();
+    questions.refresh();
+    pipelines.refresh();
+    status.refresh();
+  };
+  context.subscriptions.push(
+    host,
+    status,
+    host.onDidChange(refresh),
+    vscode.window.registerTreeDataProvider('ragLedger.documents', documents),
+    vscode.window.registerTreeDataProvider('ragLedger.questions', questions),
+    vscode.window.registerTreeDataProvider('ragLedger.pipelines', pipelines),
+    vscode.workspace.registerTextDocumentContentProvider(EventLogDocuments.scheme, eventLog),
+  );
+
+  /** Runs long work with a cancellable progress notification and the status bar. */
+  const withProgress = <T>(title: string, work: (signal: AbortSignal, report: (p: EngineProgress) => void) => Promise<T>): Thenable<T> =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RAG Ledger: ${title}`, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      let last = '';
+      let lastFraction = 0;
+      try {
+        return await work(controller.signal, (p) => {
+          const label = `${PHASE_LABELS[p.phase]} ${p.done.toLocaleString()}${p.total !== undefined ? `/${p.total.toLocaleString()}` : ''}`;
+          status.busy(label);
+          const fraction = p.total ? p.done / p.total : 0;
+          const phaseChanged = label.split(' ')[0] !== last.split(' ')[0];
+          progress.report({ message: label, ...(p.total && !phaseChanged ? { increment: Math.max(0, (fraction - lastFraction) * 100) } : {}) });
+          lastFraction = phaseChanged ? 0 : fraction;
+          last = label;
+        });
+      } finally {
+        sub.dispose();
+        status.idle();
+        host.changed();
+      }
+    });
+
+  /** Wraps a command: errors become actionable messages, cancellation a quiet note. */
+  const command = (id: string, fn: (...args: never[]) => Promise<unknown>): void => {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(`ragLedger.${id}`, async (...args: never[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          if (err instanceof CancelledError || (err as Error).name === 'AbortError') {
+            void vscode.window.showInformationMessage('RAG Ledger: cancelled. Everything done before the cancel is kept in the log; run it again to finish.');
+            return undefined;
+          }
+          // Not awaited: the message stays until the user acts, and the command must not hang on it.
+          void showError(err, log, id.replace(/([A-Z])/g, ' $1').toLowerCase());
+          return undefined;
+        }
+      }),
+    );
+  };
+
+  const ingest = async (options: { replaceAll?: boolean } = {}): Promise<EngineIngestReport | undefined> => {
+    const engine = await host.get();
+    try {
+      const report = await withProgress('Ingesting the workspace', (signal, onProgress) => engine.ingest({ signal, onProgress, ...options }));
+      const r = report.ingest;
+      const summary = `RAG Ledger: ${r.scanned} files scanned: ${r.submitted} new or changed, ${r.unchanged} unchanged, ${r.rejected.length} rejected, ${r.deleted} deleted; ${report.indexing.upserted} chunks indexed.`;
+      log.info(summary);
+      for (const x of r.rejected) log.info(`rejected ${x.path}: ${x.reason}: ${x.detail}`);
+      if (report.embeddingUnavailable) {
+        void vscode.window
+          .showWarningMessage(`RAG Ledger: the embedding model cannot be loaded (${report.embeddingUnavailable.message.replace(/\.$/, '')}). Retrieval is full-text only until it can. ${report.embeddingUnavailable.hint}`, 'Set a Local Model Folder', 'Show Log')
+          .then((picked) => {
+            if (picked === 'Set a Local Model Folder') void vscode.commands.executeCommand('workbench.action.openSettings', 'ragLedger.embedding.modelDirectory');
+            if (picked === 'Show Log') log.show();
+          });
+      } else {
+        void vscode.window.showInformationMessage(summary, ...(r.rejected.length > 0 ? ['Show Rejected'] : [])).then((picked) => picked && log.show());
+      }
+      return report;
+    } catch (err) {
+      if (!(err instanceof WorkspaceMismatchError)) throw err;
+      const picked = await vscode.window.showWarningMessage(`RAG Ledger: ${err.message}.`, { modal: true, detail: err.hint }, 'Replace All Documents');
+      return picked ? ingest({ replaceAll: true }) : undefined;
+    }
+  };
+  command('ingestWorkspace', () => ingest());
+
+  command('ask', async (preset?: string) => {
+    const question = typeof preset === 'string' && preset.trim() ? preset : await vscode.window.showInputBox({ title: 'RAG Ledger: Ask a Question', prompt: 'Answered from this workspace by your local model; the answer cites its sources.', placeHolder: 'How does…?', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Type a question') });
+    if (!question) return undefined;
+    const engine = await host.get();
+    if (engine.ledger.readModels.documents().every((d) => d.state === 'deleted' || d.state === 'rejected')) {
+      const picked = await vscode.window.showWarningMessage('RAG Ledger: nothing is ingested yet, so there is nothing to answer from.', 'Ingest Workspace');
+      if (picked) await ingest();
+      if (engine.ledger.readModels.documents().length === 0) return undefined;
+    }
+    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
+    const token = panel.begin(question);
+    const controller = new AbortController();
+    const sub = token.onCancellationRequested(() => controller.abort());
+    status.busy('Answering…');
+    try {
+      const result = await engine.ask(question, {
+        userId: process.env.USER ?? process.env.USERNAME ?? 'vscode',
+        signal: controller.signal,
+        onText: (text) => void panel.post({ kind: 'text', text }),
+        onRetrievalUnavailable: (message) => void panel.post({ kind: 'notice', level: 'warning', text: `Full-text retrieval only: ${message}` }),
+        onFailure: (f) => {
+          const text = f.reason === 'unreachable' ? `Ollama is not running (${f.message.replace(/\.$/, '')}). Start it with \`ollama serve\`, or set ragLedger.ollama.host. Showing an extractive answer: the most relevant passages, cited.` : f.reason === 'model_missing' ? `${f.message.replace(/\.$/, '')}. ${f.hint} Showing an extractive answer meanwhile.` : `${f.message.replace(/\.$/, '')}. ${f.hint}`;
+          void panel.post({ kind: 'notice', level: f.reason === 'cancelled' ? 'info' : 'warning', text });
+          if (f.reason !== 'cancelled') {
+            void vscode.window.showWarningMessage(`RAG Ledger: ${text}`, 'Open Settings').then((picked) => picked && vscode.commands.executeCommand('workbench.action.openSettings', 'ragLedger.ollama'));
+          }
+        },
+      });
+      const citations: Citation[] = result.context.map((c) => ({ n: c.n, path: c.path, startLine: c.startLine, endLine: c.endLine }));
+      panel.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations });
+      return result;
+    } catch (err) {
+      if (err instanceof CancelledError || controller.signal.aborted) {
+        void panel.post({ kind: 'cancelled' });
+        return undefined;
+      }
+      void panel.post({ kind: 'failed', text: (err as Error).message });
+      throw err;
+    } finally {
+      sub.dispose();
+      status.idle();
+      host.changed();
+    }
+  });
+
+  command('reembedDocument', async (target?: vscode.Uri | { kind: 'document'; doc: DocumentStatus }, selected?: vscode.Uri[]) => {
+    const root = host.workspaceRoot;
+    if (!root) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.');
+    let paths: string[];
+    if (target && 'kind' in target && target.kind === 'document') paths = [target.doc.source];
+    else {
+      const uris = selected && selected.length > 0 ? selected : target instanceof vscode.Uri ? [target] : vscode.window.activeTextEditor ? [vscode.window.activeTextEditor.document.uri] : [];
+      if (uris.length === 0) throw new UserError('RAG Ledger: pick a file or folder to re-embed (right-click it in the Explorer, or open it in an editor).');
+      paths = uris.map((u) => {
+        const rel = relative(root, u.fsPath);
+        if (u.scheme !== 'file' || rel.startsWith('..') || rel.startsWith(sep)) throw new UserError(`RAG Ledger: ${u.fsPath} is outside the workspace folder ${root}.`);
+        return rel.split(sep).join('/');
+      });
+    }
+    const engine = await host.get();
+    const label = paths.length === 1 ? paths[0]! || 'the workspace' : `${paths.length} items`;
+    const r = await withProgress(`Re-embedding ${label}`, (signal, onProgress) => engine.reembed(paths, { signal, onProgress }));
+    void vscode.window.showInformationMessage(`RAG Ledger: re-embedded ${r.embedding.embedded} chunks of ${r.documents} document${r.documents === 1 ? '' : 's'} (${label}).`);
+    return r;
+  });
+
+  command('rebuildIndex', async () => {
+    const engine = await host.get();
+    const r = await withProgress('Rebuilding the vector index from the log', (signal, onProgress) => engine.rebuildIndex({ signal, onProgress }));
+    void vscode.window.showInformationMessage(`RAG Ledger: rebuilt the index of ${r.pipelineVersion} from the log: ${r.upserted} chunks of ${r.documents} documents, nothing re-embedded or re-read.`);
+    return r;
+  });
+
+  command('verifyLog', async () => {
+    const engine = await host.get();
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RAG Ledger: verifying the event log' }, () => engine.verify());
+    if (r.ok) void vscode.window.showInformationMessage(`RAG Ledger: the event log is intact: ${r.checked.toLocaleString()} events, hash chain verified.`);
+    else void vscode.window.showErrorMessage(`RAG Ledger: the event log was altered: ${r.firstFailure?.kind ?? 'tampered'} at position ${r.firstFailure?.position ?? '?'}${r.firstFailure?.detail ? ` (${r.firstFailure.detail})` : ''}. Keep the store as it is for inspection; restore from an exported archive.`);
+    return r;
+  });
+
+  command('exportAudit', async (target?: vscode.Uri) => {
+    const engine = await host.get();
+    const picked = target ? [target] : await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: 'Export Here', title: 'RAG Ledger: Export Audit Trail (a new folder is created inside)' });
+    if (!picked?.[0]) return undefined;
+    const dir = join(picked[0].fsPath, `rag-ledger-audit-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(dir, { recursive: true });
+    const events = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RAG Ledger: exporting the audit trail' }, () => engine.exportAudit(dir));
+    const open = await vscode.window.showInformationMessage(`RAG Ledger: exported ${events.toLocaleString()} events (vectors included) to ${dir}. \`rag-ledger import\` and \`verify\` reproduce the log from it.`, 'Reveal');
+    if (open) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
+    return { dir, events };
+  });
+
+  command('showEventLog', async () => {
+    await host.get();
+    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('events'));
+    await vscode.window.showTextDocument(doc, { preview: true });
+    return doc.uri.toString();
+  });
+
+  const showProvenance = async (queryId: string): Promise<void> => {
+    await host.get();
+    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('provenance', queryId));
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  };
+  command('showProvenance', async (node?: QuestionNode | string) => {
+    const id = typeof node === 'string' ? node : node?.kind === 'question' ? node.query.query_id : undefined;
+    if (!id) throw new UserError('RAG Ledger: pick a question in the Questions view.');
+    await showProvenance(id);
+  });
+
+  command('showAnswer', async (node?: QuestionNode) => {
+    if (node?.kind !== 'question') return;
+    const engine = await host.get();
+    const p = await engine.provenance(node.query.query_id);
+    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
+    panel.begin(node.query.query_text);
+    const done = p.chain.find((e) => e.type === 'InferenceCompleted');
+    const failed = p.chain.find((e) => e.type === 'InferenceFailed');
+    const answer = done?.type === 'InferenceCompleted' ? done.data.response_text : failed?.type === 'InferenceFailed' ? `(no answer: ${failed.data.reason})` : '(no answer recorded)';
+    const citations = p.chunks.map((c) => {
+      const [start, end] = (c.lines ?? '1-1').split('-').map(Number);
+      return { n: c.rank, path: c.path ?? '(unknown)', startLine: start ?? 1, endLine: end ?? start ?? 1 };
+    });
+    panel.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations });
+  });
+
+  command('openChunk', async (chunk?: RetrievedChunk) => {
+    if (!chunk || !host.workspaceRoot) return;
+    await openChunk(host.workspaceRoot, chunk);
+  });
+
+  const pickVersion = async (engine: WorkspaceEngine, title: string, filter: (v: string) => boolean = () => true): Promise<string | undefined> => {
+    const active = engine.ledger.readModels.activePipeline();
+    const items = engine.ledger.readModels
+      .pipelines()
+      .filter((p) => filter(p.pipeline_version))
+      .map((p) => {
+        const progress = engine.ledger.readModels.pipelineProgress(p.pipeline_version);
+        return { label: p.pipeline_version, description: `${p.label}${p.pipeline_version === active ? ' · active' : progress.complete ? ' · built' : ' · not built'}`, version: p.pipeline_version };
+      });
+    if (items.length === 0) throw new UserError('RAG Ledger: there is no other pipeline version. Change an embedding, chunking, retrieval or model setting, or run Define Pipeline Version….', 'Define Pipeline Version…', 'ragLedger.definePipeline');
+    return (await vscode.window.showQuickPick(items, { title }))?.version;
+  };
+
+  const buildVersion = async (version: string): Promise<void> => {
+    const engine = await host.get();
+    pipelines.building.set(version, 'starting');
+    try {
+      const r = await withProgress(`Building ${version} in the shadow`, (signal, onProgress) =>
+        engine.build(version, {
+          signal,
+          onProgress: (p) => {
+            pipelines.building.set(version, `${PHASE_LABELS[p.phase].toLowerCase()} ${p.done}/${p.total ?? '?'}`);
+            pipelines.refresh();
+            onProgress(p);
+          },
+        }),
+      );
+      const picked = await vscode.window.showInformationMessage(`RAG Ledger: ${version} is built from the log: ${r.totals.chunks} chunks, ${r.totals.withVectors} with vectors, ${r.totals.indexed} indexed. Questions still use the active version until you activate it.`, 'Activate', 'Compare First');
+      if (picked === 'Activate') await vscode.commands.executeCommand('ragLedger.activatePipeline', version);
+      if (picked === 'Compare First') await vscode.commands.executeCommand('ragLedger.comparePipelines', undefined, version);
+    } finally {
+      pipelines.building.delete(version);
+      host.changed();
+    }
+  };
+
+  command('definePipeline', async (label?: string) => {
+    const engine = await host.get();
+    const configured = engine.configuredVersion();
+    if (configured.defined) {
+      void vscode.window.showInformationMessage(`RAG Ledger: the current settings are pipeline version ${configured.version}${configured.active ? ', the active one' : ''}. Change an embedding, chunking, retrieval or model setting to define another.`, 'Open Settings').then((p) => p && vscode.commands.executeCommand('workbench.action.openSettings', 'ragLedger'));
+      return configured.version;
+    }
+    const name = typeof label === 'string' ? label : await vscode.window.showInputBox({ title: 'RAG Ledger: Define Pipeline Version', prompt: 'A short label for the version the current settings describe', value: `settings ${new Date().toISOString().slice(0, 16).replace('T', ' ')}` });
+    if (!name) return undefined;
+    const version = await engine.defineConfigured(name);
+    host.changed();
+    if (typeof label !== 'string') {
+      const picked = await vscode.window.showInformationMessage(`RAG Ledger: defined ${version} ("${name}"). Build it in the shadow now (from the log, without disturbing questions)?`, 'Build in the Shadow', 'Later');
+      if (picked === 'Build in the Shadow') await buildVersion(version);
+    }
+    return version;
+  });
+
+  command('buildPipeline', async (node?: PipelineNode | string) => {
+    const engine = await host.get();
+    const version = typeof node === 'string' ? node : node?.kind === 'pipeline' ? node.record.pipeline_version : await pickVersion(engine, 'Build which version in the shadow?', (v) => v !== engine.ledger.readModels.activePipeline());
+    if (version) await buildVersion(version);
+  });
+
+  command('activatePipeline', async (node?: PipelineNode | string) => {
+    const engine = await host.get();
+    const version = typeof node === 'string' ? node : node?.kind === 'pipeline' ? node.record.pipeline_version : await pickVersion(engine, 'Activate which pipeline version?', (v) => v !== engine.ledger.readModels.activePipeline());
+    if (!version) return undefined;
+    if (!engine.ledger.readModels.pipelineProgress(version).complete) {
+      const picked = await vscode.window.showWarningMessage(`RAG Ledger: ${version} is not fully built: questions would miss documents.`, { modal: true }, 'Build, Then Activate', 'Activate Anyway');
+      if (picked === 'Build, Then Activate') await engine.build(version);
+      else if (picked !== 'Activate Anyway') return undefined;
+      await engine.activate(version, { force: picked === 'Activate Anyway' });
+    } else await engine.activate(version);
+    host.changed();
+    void vscode.window.showInformationMessage(`RAG Ledger: ${version} is now active; new questions use it.`);
+    return version;
+  });
+
+  command('replayQuestion', async (node?: QuestionNode | string, versionArg?: string) => {
+    const engine = await host.get();
+    let queryId = typeof node === 'string' ? node : node?.kind === 'question' ? node.query.query_id : undefined;
+    if (!queryId) {
+      const picked = await vscode.window.showQuickPick(
+        engine.ledger.readModels.queries(200).map((q) => ({ label: q.query_text, description: new Date(q.received_at).toLocaleString(), id: q.query_id })),
+        { title: 'Replay which question?' },
+      );
+      queryId = picked?.id;
+    }
+    if (!queryId) return undefined;
+    const version = versionArg ?? (await pickVersion(engine, 'Replay against which pipeline version?'));
+    if (!version) return undefined;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RAG Ledger: replaying against ${version}`, cancellable: true }, (_p, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return engine.replay(queryId, version, { signal: controller.signal });
+    });
+    host.changed();
+    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('replay', `${queryId}/${result.replayId}`));
+    eventLog.remember(doc.uri, EventLogDocuments.renderReplay(result));
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    return result;
+  });
+
+  command('comparePipelines', async (node?: PipelineNode | string, toArg?: string) => {
+    const engine = await host.get();
+    const from = (typeof node === 'string' ? node : node?.kind === 'pipeline' ? node.record.pipeline_version : undefined) ?? engine.ledger.readModels.activePipeline() ?? (await pickVersion(engine, 'Compare from which version?'));
+    if (!from) return undefined;
+    const to = toArg ?? (await pickVersion(engine, `Compare ${from} with which version?`, (v) => v !== from));
+    if (!to) return undefined;
+    const c = await withProgress(`Comparing ${from} with ${to}`, (signal, onProgress) => engine.compare(from, to, { signal, onProgress }));
+    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('compare', `${from}/${to}/${Date.now()}`));
+    eventLog.remember(doc.uri, EventLogDocuments.renderComparison(c));
+    await vscode.window.showTextDocument(doc, { preview: true });
+    return c;
+  });
+
+  command('refreshViews', async () => {
+    await host.get();
+    host.changed();
+  });
+
+  command('showStatus', async () => {
+    await vscode.commands.executeCommand('workbench.view.extension.ragLedger');
+  });
+
+  // Settings that change results define a new pipeline version, then ask what to do with it.
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!e.affectsConfiguration('ragLedger')) return;
+      host.settingsChanged();
+      if (!PIPELINE_SETTINGS.some((s) => e.affectsConfiguration(s)) || !host.current) return;
+      try {
+        const engine = host.current;
+        const configured = engine.configuredVersion();
+        if (configured.defined) {
+          host.changed();
+          return;
+        }
+        const version = await engine.defineConfigured(`settings ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
+        host.changed();
+        const picked = await vscode.window.showInformationMessage(`RAG Ledger: the new settings define pipeline version ${version}. Build it in the shadow (questions keep using ${engine.ledger.readModels.activePipeline() ?? 'the active version'}), or build and activate it now?`, 'Build in the Shadow', 'Build and Activate', 'Not Now');
+        if (picked === 'Build in the Shadow') await buildVersion(version);
+        if (picked === 'Build and Activate') {
+          await engine.build(version);
+          await engine.activate(version);
+          host.changed();
+        }
+      } catch (err) {
+        await showError(err, log, 'defining a pipeline version from the settings');
+      }
+    }),
+  );
+
+  // Saved, created, renamed and deleted files are ingested as they change.
+  const watcher = new FileWatcher(host, log, status);
+  context.subscriptions.push(watcher);
+
+  // An existing store is opened at start-up so the views show it; a new one waits for the first ingest.
+  void host.openIfPresent((dir) => existsSync(dir) && readdirSync(dir).length > 0);
+  return { host, views: { documents, questions, pipelines } };
 }
 
 export function deactivate(): void {
-  // Everything registered is disposed through context.subscriptions.
+  // Everything registered is disposed through context.subscriptions (the engine closes the store).
 }

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { AnswerToHost, Citation, HostToAnswer } from '../shared/protocol.js';
+
+/** The answer view: one webview panel, reused for every question. */
+export class AnswerPanel implements vscode.Disposable {
+  private static current: AnswerPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready: Promise<void>;
+  private markReady!: () => void;
+  private citations: readonly Citation[] = [];
+  private queryId: string | undefined;
+  private cancelSource: vscode.CancellationTokenSource | undefined;
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly handlers: { openCitation: (c: Citation) => void; openProvenance: (queryId: string) => void },
+  ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    panel.webview.html = html(panel.webview, extensionUri);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** The answer view, created or revealed beside the editor. */
+  static show(extensionUri: vscode.Uri, handlers: AnswerPanel['handlers']): AnswerPanel {
+    if (AnswerPanel.current) {
+      AnswerPanel.current.panel.reveal(vscode.ViewColumn.Beside, true);
+      return AnswerPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel('ragLedger.answer', 'RAG Ledger: Answer', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      enableScripts: true,
+      enableCommandUris: false,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+    });
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'activity.svg');
+    AnswerPanel.current = new AnswerPanel(panel, extensionUri, handlers);
+    return AnswerPanel.current;
+  }
+
+  /** A token the webview's Cancel button cancels (and that the caller may cancel too). */
+  begin(question: string): vscode.CancellationToken {
+    this.cancelSource?.dispose();
+    this.cancelSource = new vscode.CancellationTokenSource();
+    this.citations = [];
+    this.queryId = undefined;
+    void this.post({ kind: 'start', question });
+    return this.cancelSource.token;
+  }
+
+  finish(result: { queryId: string; modelId: string; pipelineVersion: string; answer: string; citations: readonly Citation[] }): void {
+    this.citations = result.citations;
+    this.queryId = result.queryId;
+    void this.post({ kind: 'done', ...result });
+  }
+
+  async post(message: HostToAnswer): Promise<void> {
+    await this.ready;
+    await this.panel.webview.postMessage(message);
+  }
+
+  private onMessage(m: unknown): void {
+    // The webview is untrusted: accept only the message shapes it may send.
+    if (typeof m !== 'object' || m === null) return;
+    const msg = m as AnswerToHost;
+    switch (msg.kind) {
+      case 'ready':
+        this.markReady();
+        return;
+      case 'openCitation': {
+        const c = this.citations.find((x) => x.n === msg.n);
+        if (c && typeof msg.n === 'number') this.handlers.openCitation(c);
+        return;
+      }
+      case 'openProvenance':
+        if (this.queryId) this.handlers.openProvenance(this.queryId);
+        return;
+      case 'cancel':
+        this.cancelSource?.cancel();
+        return;
+    }
+  }
+
+  dispose(): void {
+    if (AnswerPanel.current === this) AnswerPanel.current = undefined;
+    this.cancelSource?.cancel();
+    this.cancelSource?.dispose();
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'answer.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'answer.css'));
+  // No network: nothing may be fetched, connected to or framed; scripts only with this page's nonce.
+  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>RAG Ledger: Answer</title>
+</head>
+<body>
+<h1 id="question"></h1>
+<div id="toolbar"><vscode-progress-ring id="busy" hidden></vscode-progress-ring><vscode-button id="cancel" secondary hidden>Cancel</vscode-button></div>
+<div id="notices"></div>
+<div id="answer" aria-live="polite"></div>
+<div id="footer" hidden>
+<h2>Sources</h2>
+<ul id="sources"></ul>
+<p id="meta"></p>
+<p><a href="#" id="provenance">Show the provenance of this answer</a></p>
+</div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,119 @@
+import * as vscode from 'vscode';
+import { WorkspaceEngine } from '../adapters/workspaceEngine.js';
+import { CorruptStoreError, StoreLockedError } from '../core/errors.js';
+import { engineSettings } from './settings.js';
+
+/**
+ * Owns the window's engine: opened on first use (not at start-up, so an idle window holds no
+ * lock), re-opened after a failure, closed on deactivate. Tells listeners when the ledger changed.
+ */
+export class EngineHost implements vscode.Disposable {
+  private engine: WorkspaceEngine | null = null;
+  private opening: Promise<WorkspaceEngine> | null = null;
+  private readonly changedEmitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changedEmitter.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get folder(): vscode.WorkspaceFolder | undefined {
+    return vscode.workspace.workspaceFolders?.[0];
+  }
+
+  get workspaceRoot(): string | undefined {
+    return this.folder?.uri.fsPath;
+  }
+
+  /** The engine if it is open (views use it; they never open the store themselves). */
+  get current(): WorkspaceEngine | null {
+    return this.engine;
+  }
+
+  /** The engine, opening the store if needed. Throws a user-facing error. */
+  async get(): Promise<WorkspaceEngine> {
+    if (this.engine) return this.engine;
+    const folder = this.folder;
+    if (!folder) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.', 'Open Folder…', 'workbench.action.files.openFolder');
+    this.opening ??= WorkspaceEngine.open(engineSettings(this.context, folder))
+      .then((engine) => {
+        this.engine = engine;
+        this.log.info(`opened the store at ${engine.storeDir}`);
+        this.changed();
+        return engine;
+      })
+      .finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  /** Opens the store if it exists already (for the views at start-up), quietly. */
+  async openIfPresent(exists: (dir: string) => boolean): Promise<void> {
+    const folder = this.folder;
+    if (!folder || this.engine) return;
+    if (!exists(engineSettings(this.context, folder).storeDir)) return;
+    try {
+      await this.get();
+    } catch (err) {
+      this.log.warn(`the store could not be opened at start-up: ${(err as Error).message}`);
+    }
+  }
+
+  /** The settings changed: the next operation uses them. */
+  settingsChanged(): void {
+    const folder = this.folder;
+    if (folder && this.engine) this.engine.updateSettings(engineSettings(this.context, folder));
+  }
+
+  changed(): void {
+    this.changedEmitter.fire();
+  }
+
+  async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = null;
+    if (engine) await engine.close();
+  }
+
+  dispose(): void {
+    void this.close();
+    this.changedEmitter.dispose();
+  }
+}
+
+/** An error meant for the user as is, with an optional action (a button that runs a command). */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly action?: string,
+    readonly command?: string,
+    readonly args: unknown[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Shows an error the way a user can act on it. */
+export async function showError(err: unknown, log: vscode.LogOutputChannel, what: string): Promise<void> {
+  const e = err as Error & { hint?: string };
+  log.error(`${what}: ${e.stack ?? e.message}`);
+  if (err instanceof UserError) {
+    const picked = await vscode.window.showErrorMessage(err.message, ...(err.action ? [err.action] : []));
+    if (picked && err.command) await vscode.commands.executeCommand(err.command, ...err.args);
+    return;
+  }
+  if (err instanceof StoreLockedError) {
+    const picked = await vscode.window.showErrorMessage(`RAG Ledger: ${err.message}.`, { detail: err.hint, modal: false }, 'Retry', 'Show Log');
+    if (picked === 'Retry') await vscode.commands.executeCommand('ragLedger.refreshViews');
+    if (picked === 'Show Log') log.show();
+    return;
+  }
+  if (err instanceof CorruptStoreError) {
+    const picked = await vscode.window.showErrorMessage(`RAG Ledger: ${err.message}. ${err.hint}`, 'Show Log');
+    if (picked === 'Show Log') log.show();
+    return;
+  }
+  const hint = e.hint ? ` ${e.hint}` : '';
+  const picked = await vscode.window.showErrorMessage(`RAG Ledger: ${what} failed: ${e.message.replace(/\.$/, '')}.${hint}`, 'Show Log');
+  if (picked === 'Show Log') log.show();
+}

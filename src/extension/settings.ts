@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import * as vscode from 'vscode';
+import type { EngineSettings } from '../adapters/workspaceEngine.js';
+import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
+import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
+
+/** Settings that change what the pipeline produces: a change defines a new pipeline version. */
+export const PIPELINE_SETTINGS = ['embedding.model', 'embedding.dimensions', 'embedding.dtype', 'chunking', 'retrieval', 'ollama.model'].map((s) => `ragLedger.${s}`);
+
+/** Where this workspace's store lives, from `ragLedger.store.location`. */
+export function storeDirFor(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): string {
+  const where = vscode.workspace.getConfiguration('ragLedger', folder.uri).get<string>('store.location', 'workspaceStorage');
+  if (where === 'workspaceFolder' || !context.storageUri) return join(folder.uri.fsPath, '.rag-ledger');
+  return join(context.storageUri.fsPath, 'store');
+}
+
+/** The pipeline configuration the settings describe. */
+export function pipelineFromSettings(folder: vscode.WorkspaceFolder): PipelineConfig {
+  const c = vscode.workspace.getConfiguration('ragLedger', folder.uri);
+  const d = DEFAULT_PIPELINE;
+  return {
+    chunker: {
+      markdownMaxChars: c.get<number>('chunking.markdownMaxChars', d.chunker.markdownMaxChars),
+      codeWindowLines: c.get<number>('chunking.codeWindowLines', d.chunker.codeWindowLines),
+      codeOverlapLines: c.get<number>('chunking.codeOverlapLines', d.chunker.codeOverlapLines),
+      textMaxChars: c.get<number>('chunking.textMaxChars', d.chunker.textMaxChars),
+    },
+    embedder: {
+      ...d.embedder,
+      model: c.get<string>('embedding.model', d.embedder.model),
+      dimensions: c.get<number>('embedding.dimensions', d.embedder.dimensions),
+      dtype: c.get<string>('embedding.dtype', d.embedder.dtype),
+    },
+    retrieval: { k: c.get<number>('retrieval.k', d.retrieval.k), mode: c.get<'hybrid' | 'vector' | 'lexical'>('retrieval.mode', d.retrieval.mode) },
+    prompt: d.prompt,
+    generator: { model: c.get<string>('ollama.model', d.generator.model) },
+  };
+}
+
+/** Everything the engine needs, from the settings of the workspace folder. */
+export function engineSettings(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): EngineSettings {
+  const c = vscode.workspace.getConfiguration('ragLedger', folder.uri);
+  const modelDir = c.get<string>('embedding.modelDirectory', '').trim();
+  const host = c.get<string>('ollama.host', '').trim();
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no user name on this platform */
+  }
+  return {
+    storeDir: storeDirFor(context, folder),
+    workspaceRoot: folder.uri.fsPath,
+    pipeline: pipelineFromSettings(folder),
+    walk: { include: c.get<string[]>('files.include', []), exclude: c.get<string[]>('files.exclude', []), respectGitignore: c.get<boolean>('files.respectGitignore', true) },
+    documents: { maxBytes: c.get<number>('files.maxFileSize', 1_048_576), allowSecrets: c.get<boolean>('files.allowSecrets', false) },
+    ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(process.env.HOME ?? '', modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
+    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000 },
+    actor: `vscode:${user}`,
+    owner: `a VS Code window (${vscode.env.appName}, workspace ${folder.name})`,
+  };
+}

@@ -1,0 +1,54 @@
+import * as vscode from 'vscode';
+import type { EngineHost } from './engineHost.js';
+
+/** The status-bar item: indexing x/y while work runs, else ready with the document count, or errors. */
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('ragLedger.status', vscode.StatusBarAlignment.Left, 50);
+  private working: string | null = null;
+
+  constructor(private readonly host: EngineHost) {
+    this.item.name = 'RAG Ledger';
+    this.item.command = 'ragLedger.showStatus';
+    this.refresh();
+    this.item.show();
+  }
+
+  busy(label: string): void {
+    this.working = label;
+    this.refresh();
+  }
+
+  idle(): void {
+    this.working = null;
+    this.refresh();
+  }
+
+  refresh(): void {
+    if (this.working) {
+      this.item.text = `$(sync~spin) RAG Ledger: ${this.working}`;
+      this.item.tooltip = 'RAG Ledger is working; see the progress notification to cancel.';
+      this.item.backgroundColor = undefined;
+      return;
+    }
+    const engine = this.host.current;
+    if (!engine) {
+      this.item.text = '$(database) RAG Ledger';
+      this.item.tooltip = 'RAG Ledger: nothing ingested in this workspace yet. Click to open the explorer.';
+      this.item.backgroundColor = undefined;
+      return;
+    }
+    const docs = engine.ledger.readModels.documents().filter((d) => d.state !== 'deleted');
+    const rejected = docs.filter((d) => d.state === 'rejected').length;
+    const active = engine.ledger.readModels.activePipeline();
+    const pending = docs.filter((d) => d.state !== 'rejected' && (!active || !d.pipelines[active] || d.pipelines[active].indexed < d.pipelines[active].chunks)).length;
+    const failed = docs.filter((d) => active && (d.pipelines[active]?.failed ?? 0) > 0).length;
+    const live = docs.length - rejected;
+    this.item.text = failed > 0 ? `$(warning) RAG Ledger: ${failed} with errors` : pending > 0 ? `$(circle-outline) RAG Ledger: ${pending} pending` : `$(database) RAG Ledger: ${live} documents`;
+    this.item.tooltip = `RAG Ledger: ${live} documents ready${pending ? `, ${pending} pending` : ''}${rejected ? `, ${rejected} rejected` : ''}${failed ? `, ${failed} with embedding errors` : ''}. Active pipeline ${active ?? 'none'}. Click to open the explorer.`;
+    this.item.backgroundColor = failed > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}
