@@ -1,13 +1,20 @@
 // Runs the test tiers with Node's built-in test runner (TypeScript through tsx).
-//   node test/run.mjs            unit + integration
-//   node test/run.mjs unit|int   one tier
+//   node test/run.mjs                 unit + integration + end-to-end (a real VS Code)
+//   node test/run.mjs unit|int|e2e    some tiers
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const tiers = process.argv.slice(2);
-const suffixes = (tiers.length > 0 ? tiers : ['unit', 'int']).map((t) => `.${t}.test.ts`);
+const TIERS = { unit: ['.unit.test.ts'], int: ['.int.test.ts'], e2e: ['.e2e.test.mts', '.e2e.test.mjs'] };
+for (const t of tiers) {
+  if (!TIERS[t]) {
+    console.error(`unknown tier ${t}; use ${Object.keys(TIERS).join(', ')}`);
+    process.exit(2);
+  }
+}
+const suffixes = (tiers.length > 0 ? tiers : Object.keys(TIERS)).flatMap((t) => TIERS[t]);
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {

@@ -1,0 +1,229 @@
+// The extension in a real VS Code (code-server), driven by Chromium:
+//   1. extension-host tests (mocha inside VS Code, test/e2e/host/) against the development build;
+//   2. browser tests against the packaged .vsix, installed into a fresh code-server: the palette,
+//      the Documents view, the answer view and its citations, the Explorer's context menu, and Ollama
+//      going down. Screenshots and logs land in .test-artifacts/e2e/<run>/.
+// The workspace is a copy of test/fixtures/sample-workspace; embeddings come from the generated tiny
+// model; answers from an Ollama-protocol server on 127.0.0.1 started here.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { openLedger } from '../../src/adapters/ledger.js';
+import type { RecordedEvent } from '../../src/core/eventStore.js';
+import type { OllamaTestServer } from '../support/ollamaServer.js';
+import { startOllamaServer } from '../support/ollamaServer.js';
+import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
+import { tempDir } from '../support/tmp.js';
+// The harness is plain JavaScript (ESM), shared with the smoke test.
+import { openBrowser, openWorkbench, runCommand, screenshot, waitForActivityBarItem, waitForNotification, captureOnFailure } from './browser.mjs';
+import { startCodeServer } from './codeServer.mjs';
+import { runExtensionHostTests } from './extensionHost.mjs';
+import { ensureTools, newArtifactsDir, repoRoot } from './tools.mjs';
+
+type Tools = Awaited<ReturnType<typeof ensureTools>>;
+type Server = Awaited<ReturnType<typeof startCodeServer>>;
+
+const SAMPLE = join(repoRoot, 'test', 'fixtures', 'sample-workspace');
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
+
+/** A fresh copy of the sample workspace, with files its .gitignore excludes (they must not be ingested). */
+function sampleWorkspace(): string {
+  const ws = join(tempDir(undefined, 'rag-ledger-e2e-ws-'), 'harbor');
+  cpSync(SAMPLE, ws, { recursive: true });
+  mkdirSync(join(ws, 'build'), { recursive: true });
+  writeFileSync(join(ws, 'build', 'out.txt'), 'generated output, ignored by .gitignore\n');
+  writeFileSync(join(ws, 'broker.log'), 'debug output, ignored by .gitignore\n');
+  return ws;
+}
+
+function settingsFor(modelDir: string, ollama: OllamaTestServer): Record<string, unknown> {
+  return {
+    'ragLedger.embedding.model': TINY_MODEL_ID,
+    'ragLedger.embedding.dimensions': TINY_MODEL_DIMS,
+    'ragLedger.embedding.dtype': 'fp32',
+    'ragLedger.embedding.modelDirectory': modelDir,
+    'ragLedger.ollama.host': ollama.host,
+    'ragLedger.ollama.model': 'good',
+    'ragLedger.ollama.timeoutSeconds': 20,
+  };
+}
+
+/** The store the extension created under the server's workspace storage (read-only; readers never wait). */
+function findStore(dir: string): string | null {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (!entry.isDirectory()) continue;
+    if (entry.name === 'store' && existsSync(join(p, 'events.journal'))) return p;
+    const found = findStore(p);
+    if (found) return found;
+  }
+  return null;
+}
+
+async function storeEvents(storeDir: string): Promise<RecordedEvent[]> {
+  const ledger = await openLedger(storeDir, { mode: 'read' });
+  try {
+    const out: RecordedEvent[] = [];
+    for await (const e of ledger.events.readAll()) out.push(e);
+    return out;
+  } finally {
+    await ledger.close();
+  }
+}
+
+/** Palette → Ask a Question → types the question into the input box the command opens. */
+async function ask(page: Page, question: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input').first();
+  await page.keyboard.press('F1');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>RAG Ledger: Ask a Question');
+  await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  // The command's own input box replaces the palette: its title says so.
+  await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
+  await input.fill(question);
+  await page.keyboard.press('Enter');
+}
+
+const answerFrame = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+
+describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 * 60_000 }, () => {
+  let tools: Tools;
+  let artifacts: string;
+  let modelDir: string;
+  let ollama: OllamaTestServer;
+  const servers: Server[] = [];
+
+  before(async () => {
+    tools = await ensureTools({ log: (line: string) => console.log(line) });
+    artifacts = newArtifactsDir('vscode');
+    modelDir = ensureTinyModel(join(tempDir(undefined, 'rag-ledger-e2e-models-'), 'models'));
+    ollama = await startOllamaServer();
+    assert.ok(existsSync(join(repoRoot, 'dist', 'extension.js')), 'dist/extension.js is missing: run npm run build first');
+  });
+
+  after(async () => {
+    for (const s of servers) await s.stop();
+    await ollama?.close().catch(() => undefined);
+  });
+
+  test('extension-host tests pass inside VS Code (development build)', async () => {
+    const server = await startCodeServer({ tools, runDir: join(artifacts, 'host-server'), userSettings: settingsFor(modelDir, ollama) });
+    servers.push(server);
+    const browser = await openBrowser({ artifactsDir: join(artifacts, 'host') });
+    try {
+      const r = await runExtensionHostTests({
+        page: browser.page,
+        baseUrl: server.baseUrl,
+        port: server.port,
+        folder: sampleWorkspace(),
+        extensionDevelopmentPath: repoRoot,
+        extensionTestsPath: join(repoRoot, 'test', 'e2e', 'hostIndex.cjs'),
+        logFile: join(artifacts, 'host', 'host-tests.log'),
+      });
+      const results = r.log.filter((l: string) => l.includes('[host-test]'));
+      console.log(results.join('\n'));
+      assert.equal(r.exitCode, 0, `extension-host tests failed:\n${results.join('\n')}`);
+      assert.ok(results.some((l: string) => /\d+ passing, 0 failing/.test(l)), results.join('\n'));
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+
+  test('browser: the packaged .vsix ingests from the palette, answers with clickable citations, re-embeds from the Explorer, and falls back when Ollama is down', async () => {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, stdio: 'inherit' });
+    const vsix = join(repoRoot, `${pkg.name}-${pkg.version}-${process.platform}-${process.arch}.vsix`);
+    console.log(`packaged ${basename(vsix)}: ${(statSync(vsix).size / 1048576).toFixed(1)} MiB`);
+    const server = await startCodeServer({ tools, runDir: join(artifacts, 'ui-server'), userSettings: settingsFor(modelDir, ollama), vsix });
+    servers.push(server);
+    const shots = join(artifacts, 'ui');
+    const browser = await openBrowser({ artifactsDir: shots });
+    const { page } = browser;
+    const ws = sampleWorkspace();
+    try {
+      await captureOnFailure(page, shots, 'workbench', async () => {
+        await openWorkbench(page, server.baseUrl, ws);
+        await waitForActivityBarItem(page, 'RAG Ledger');
+        await screenshot(page, shots, 'workbench');
+      });
+
+      // Palette → Ingest Workspace → the Documents view lists the files.
+      await captureOnFailure(page, shots, 'ingest', async () => {
+        await runCommand(page, 'RAG Ledger: Ingest Workspace');
+        await waitForNotification(page, /9 files scanned: 9 new or changed, 0 unchanged, 2 rejected/, { timeoutMs: 120_000 });
+        await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
+        const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
+        const row = (label: string) => documents.locator('.monaco-list-row', { hasText: label }).first();
+        await row('docs').waitFor({ timeout: 30_000 });
+        await row('src').waitFor();
+        await row('README.md').waitFor();
+        await row('docs').click();
+        await row('threads.md').waitFor();
+        assert.match(await row('diagram.png').innerText(), /rejected: binary/);
+        assert.match(await row('threads.md').innerText(), /indexed/);
+        await screenshot(page, shots, 'documents-view');
+      });
+
+      // Palette → Ask a Question → the answer view streams the answer with citations; a citation opens the file at its lines.
+      await captureOnFailure(page, shots, 'ask', async () => {
+        await ask(page, 'how do threads send messages over a channel?');
+        const frame = answerFrame(page);
+        await frame.locator('#answer', { hasText: 'Threads send messages over a channel' }).waitFor({ timeout: 60_000 });
+        await frame.locator('#meta', { hasText: 'answered by good' }).waitFor({ timeout: 30_000 });
+        const sources = await frame.locator('#sources a.cite').allInnerTexts();
+        assert.ok(sources.length > 0 && sources.every((s) => /^\[\d+\] \S+:\d+-\d+$/.test(s)), JSON.stringify(sources));
+        await screenshot(page, shots, 'answer');
+        const first = frame.locator('#answer a.cite').first();
+        const where = (await first.getAttribute('title')) ?? '';
+        const [, path, start] = /^(.*):(\d+)-(\d+)$/.exec(where) ?? [];
+        assert.ok(path && start, `citation title ${where}`);
+        await first.click();
+        await page.locator('.tabs-container .tab.active', { hasText: basename(path) }).waitFor({ timeout: 15_000 });
+        await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${start}, Col 1`) }).first().waitFor({ timeout: 15_000 });
+        await screenshot(page, shots, 'citation-opened');
+      });
+
+      // Explorer → right-click a file → Re-embed Document → new events for that document in the log.
+      await captureOnFailure(page, shots, 're-embed', async () => {
+        const storeDir = findStore(server.userDataDir);
+        assert.ok(storeDir, 'no store under the workspace storage');
+        const before = await storeEvents(storeDir);
+        await runCommand(page, 'View: Show Explorer');
+        const explorer = page.locator('.explorer-folders-view');
+        const row = (label: string) => explorer.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace('.', '\\.')}$`) }) }).first();
+        await row('docs').waitFor({ timeout: 15_000 });
+        if ((await row('docs').getAttribute('aria-expanded')) !== 'true') await row('docs').click();
+        await row('storage.md').click({ button: 'right' });
+        await page.locator('.monaco-menu .action-item', { hasText: 'Re-embed Document' }).first().click();
+        await waitForNotification(page, /re-embedded \d+ chunks of 1 document \(docs\/storage\.md\)/, { timeoutMs: 60_000 });
+        await screenshot(page, shots, 're-embedded');
+        const after = (await storeEvents(storeDir)).slice(before.length);
+        const storage = before.find((e) => e.type === 'DocumentSubmitted' && e.data.source === 'docs/storage.md')!;
+        assert.ok(after.length > 0, 'no new events');
+        assert.deepEqual([...new Set(after.map((e) => e.streamId))], [storage.streamId]);
+        assert.ok(after.some((e) => e.type === 'ChunkEmbedded'));
+      });
+
+      // Ollama goes down: a clear message, and the extractive answer is still shown with citations.
+      await captureOnFailure(page, shots, 'ollama-down', async () => {
+        await ollama.close();
+        await ask(page, 'how long is a segment kept?');
+        const frame = answerFrame(page);
+        await frame.locator('.notice', { hasText: 'Ollama is not running' }).waitFor({ timeout: 60_000 });
+        await frame.locator('#meta', { hasText: 'answered by extractive' }).waitFor({ timeout: 30_000 });
+        assert.ok((await frame.locator('#sources a.cite').count()) > 0);
+        await waitForNotification(page, /Ollama is not running/, { timeoutMs: 15_000 });
+        await screenshot(page, shots, 'ollama-down');
+      });
+      console.log(`screenshots: ${readdirSync(shots).filter((f) => f.endsWith('.png')).join(', ')} in ${shots}`);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+});
