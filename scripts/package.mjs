@@ -121,7 +121,7 @@ for (const target of targets) {
     cpSync(dir, join(modules, relative(join(root, 'node_modules'), dir)), {
       recursive: true,
       // Nested node_modules are copied as packages of their own (only those in the closure).
-      filter: (src) => !relative(dir, src).split(/[\\/]/).includes('node_modules') && !/\.(map|d\.ts|d\.mts|d\.cts|md)$/.test(src) && !/[\\/](test|tests|docs|examples)[\\/]/.test(relative(dir, src)),
+      filter: (src) => !relative(dir, src).split(/[\\/]/).includes('node_modules') && !/\.(map|ts|mts|cts|md)$/.test(src) && !/[\\/](test|tests|docs|examples)[\\/]/.test(relative(dir, src)),
     });
   }
   // onnxruntime-node: only this platform's binaries.
@@ -131,6 +131,11 @@ for (const target of targets) {
       for (const arch of readdirSync(join(ortBin, napi, os))) if (`${os}/${arch}` !== TARGETS[target].ort) rmSync(join(ortBin, napi, os, arch), { recursive: true });
       if (readdirSync(join(ortBin, napi, os)).length === 0) rmSync(join(ortBin, napi, os), { recursive: true });
     }
+  }
+  // macOS: the binding loads @rpath/libonnxruntime.1.dylib; the package also carries an identical
+  // versioned copy (npm tarballs have no symlinks), which is never loaded.
+  for (const dir of [join(ortBin, 'napi-v6', TARGETS[target].ort)]) {
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) if (/^libonnxruntime\.\d+\.\d+\.\d+\.dylib$/.test(f)) rmSync(join(dir, f));
   }
   // transformers.js: only the Node build.
   const hf = join(modules, '@huggingface', 'transformers', 'dist');
