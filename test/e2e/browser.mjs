@@ -71,6 +71,8 @@ export async function openBrowser({ artifactsDir, headless = true, viewport = { 
     headless,
     viewport,
     args: [...CHROMIUM_ARGS],
+    // Chromium keeps crash reports and caches under XDG folders, not in the profile: keep them there too.
+    env: { ...process.env, XDG_CONFIG_HOME: join(profileDir, 'xdg-config'), XDG_CACHE_HOME: join(profileDir, 'xdg-cache') },
   });
   const record = (kind, text) => {
     if (!isNoise(text)) appendFileSync(consoleLog, `${new Date().toISOString()} ${kind} ${text}\n`);
@@ -86,6 +88,10 @@ export async function openBrowser({ artifactsDir, headless = true, viewport = { 
   context.pages().forEach(watch);
   context.on('page', watch);
   const page = context.pages()[0] ?? (await context.newPage());
+  // Should the process end without close() (a signal), Playwright kills Chromium on exit; the
+  // profile folder goes as well.
+  const removeProfile = () => rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
+  process.on('exit', removeProfile);
 
   let closing;
   const close = () => {
@@ -93,7 +99,8 @@ export async function openBrowser({ artifactsDir, headless = true, viewport = { 
       try {
         await context.close();
       } finally {
-        rmSync(profileDir, { recursive: true, force: true });
+        process.off('exit', removeProfile);
+        removeProfile();
       }
     })();
     return closing;

@@ -121,6 +121,8 @@ describe('e2e harness smoke (code-server + Chromium)', () => {
     async () => {
       artifacts = newArtifactsDir('smoke');
       work = mkdtempSync(join(tmpdir(), 'rag-ledger-e2e-smoke-'));
+      const workDir = work;
+      process.on('exit', () => rmSync(workDir, { recursive: true, force: true })); // also after a signal
       extDir = writeSmokeExtension(join(work, 'extension'));
       workspace = join(work, 'workspace');
       mkdirSync(workspace);

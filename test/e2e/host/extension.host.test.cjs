@@ -125,6 +125,17 @@ suite('RAG Ledger in VS Code', () => {
     }
   });
 
+  test('the file watcher ingests created and deleted files, and never an ignored one', async () => {
+    const fs = require('node:fs');
+    const root = vscode.workspace.workspaceFolders[0].uri.fsPath;
+    fs.writeFileSync(path.join(root, 'docs', 'watched.md'), '# Watched\n\nA file created while the window is open.\n');
+    fs.writeFileSync(path.join(root, 'watched.log'), 'ignored by the workspace .gitignore\n');
+    const submitted = await waitFor('the new file to be ingested', async () => (await events()).find((e) => e.type === 'DocumentSubmitted' && e.data.source === 'docs/watched.md'));
+    fs.rmSync(path.join(root, 'docs', 'watched.md'));
+    await waitFor('its deletion to be recorded', async () => (await events()).some((e) => e.type === 'DocumentDeleted' && e.streamId === submitted.streamId));
+    assert.ok(!(await events()).some((e) => e.type === 'DocumentSubmitted' && e.data.source === 'watched.log'), 'an ignored file was ingested');
+  });
+
   test('Verify Event Log reports an intact chain', async () => {
     const r = await vscode.commands.executeCommand('ragLedger.verifyLog');
     assert.equal(r.ok, true);
