@@ -102,7 +102,7 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
     tools = await ensureTools({ log: (line: string) => console.log(line) });
     artifacts = newArtifactsDir('vscode');
     modelDir = ensureTinyModel(join(tempDir(undefined, 'rag-ledger-e2e-models-'), 'models'));
-    ollama = await startOllamaServer();
+    ollama = await startOllamaServer({ slowMs: 8000 });
     assert.ok(existsSync(join(repoRoot, 'dist', 'extension.js')), 'dist/extension.js is missing: run npm run build first');
   });
 
@@ -184,7 +184,8 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         assert.ok(path && start, `citation title ${where}`);
         await first.click();
         await page.locator('.tabs-container .tab.active', { hasText: basename(path) }).waitFor({ timeout: 15_000 });
-        await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${start}, Col 1`) }).first().waitFor({ timeout: 15_000 });
+        // The chunk is selected with the cursor at its first line: the status bar says "Ln <start>, Col 1 (N selected)".
+        await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${start}, Col 1 \\(\\d+ selected\\)`) }).first().waitFor({ timeout: 15_000 });
         await screenshot(page, shots, 'citation-opened');
       });
 
@@ -207,6 +208,23 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         assert.ok(after.length > 0, 'no new events');
         assert.deepEqual([...new Set(after.map((e) => e.streamId))], [storage.streamId]);
         assert.ok(after.some((e) => e.type === 'ChunkEmbedded'));
+      });
+
+      // Cancel while the model is thinking: the answer view says so, and the log records the cancellation.
+      await captureOnFailure(page, shots, 'cancel', async () => {
+        const storeDir = findStore(server.userDataDir)!;
+        await ask(page, 'explain slowly how a segment is deleted');
+        const frame = answerFrame(page);
+        await frame.locator('#cancel').waitFor({ state: 'visible', timeout: 15_000 });
+        await frame.locator('#cancel').click();
+        await frame.locator('.notice', { hasText: 'Cancelled' }).waitFor({ timeout: 15_000 });
+        await screenshot(page, shots, 'cancelled');
+        const events = await storeEvents(storeDir);
+        const asked = events.filter((e) => e.type === 'QueryReceived').at(-1)!;
+        const chain = events.filter((e) => e.streamId === asked.streamId);
+        assert.equal(asked.type === 'QueryReceived' && asked.data.query_text, 'explain slowly how a segment is deleted');
+        const last = chain.at(-1)!;
+        assert.ok(last.type === 'InferenceFailed' && last.data.reason === 'cancelled', JSON.stringify(chain.map((e) => e.type)));
       });
 
       // Ollama goes down: a clear message, and the extractive answer is still shown with citations.

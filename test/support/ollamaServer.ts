@@ -1,7 +1,8 @@
 // An Ollama-protocol HTTP server on 127.0.0.1 for tests: the real `ollama` client talks to it.
 // The model name picks the behaviour: "good" streams an answer, "missing" is not pulled,
 // "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
-// connection mid-answer.
+// connection mid-answer. A question containing the word "slowly" makes any model wait like "slow"
+// (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +32,8 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Prom
     return;
   }
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-  if (req.model === 'slow') await sleep(slowMs);
+  const question = req.messages.at(-1)?.content ?? '';
+  if (req.model === 'slow' || /\bslowly\b/.test(question)) await sleep(slowMs);
   const words = req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
   for (const w of words) {
     line(res, part(w));

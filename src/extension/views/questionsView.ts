@@ -89,7 +89,8 @@ export async function openChunk(workspaceRoot: string, chunk: Pick<RetrievedChun
   try {
     const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview: true });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
-    editor.selection = new vscode.Selection(range.start, range.end);
+    // The whole chunk selected, the cursor at its first line (anchor at the end, active at the start).
+    editor.selection = new vscode.Selection(range.end, range.start);
   } catch {
     void vscode.window.showWarningMessage(`RAG Ledger: ${chunk.path} cannot be opened (it may have been moved or deleted since). Its text as retrieved is in the question's provenance.`);
   }
