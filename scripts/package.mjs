@@ -108,8 +108,9 @@ for (const target of targets) {
   const stage = join(root, '.cache', 'package', target);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  cpSync(join(root, 'dist'), join(stage, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') && !src.includes(`${join('dist', 'node_modules')}`) });
-  for (const f of ['media', 'README.md', 'CHANGELOG.md', 'LICENSE']) if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true });
+  // The CLI (dist/cli.js) is distributed as an npm package, not inside the extension.
+  cpSync(join(root, 'dist'), join(stage, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') && !src.endsWith(join('dist', 'cli.js')) && !src.includes(`${join('dist', 'node_modules')}`) });
+  for (const f of ['media', 'README.md', 'CHANGELOG.md', 'LICENSE']) if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true, filter: (src) => src !== join(root, 'media', 'README.md') });
   const manifest = { ...pkg };
   delete manifest.devDependencies;
   delete manifest.scripts;
