@@ -13,8 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** VS Code target → onnxruntime-node binary folder and LanceDB native package. */
@@ -122,7 +123,7 @@ for (const target of targets) {
     cpSync(dir, join(modules, relative(join(root, 'node_modules'), dir)), {
       recursive: true,
       // Nested node_modules are copied as packages of their own (only those in the closure).
-      filter: (src) => !relative(dir, src).split(/[\\/]/).includes('node_modules') && !/\.(map|ts|mts|cts|md)$/.test(src) && !/[\\/](test|tests|docs|examples)[\\/]/.test(relative(dir, src)),
+      filter: (src) => !relative(dir, src).split(/[\\/]/).includes('node_modules') && !/\.(map|ts|mts|cts|md)$/.test(src) && !/(^|[\\/])(test|tests|docs|examples)([\\/]|$)/.test(relative(dir, src)),
     });
   }
   // onnxruntime-node: only this platform's binaries.

@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (!process.env.VSCE_PAT) {
   console.error('publish: set VSCE_PAT to a Marketplace token of the publisher "' + pkg.publisher + '" (see CONTRIBUTING.md, "Publishing")');

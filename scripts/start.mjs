@@ -8,10 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startCodeServer } from '../test/e2e/codeServer.mjs';
 import { ensureTools } from '../test/e2e/tools.mjs';
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const tools = await ensureTools({ log: (line) => console.log(line) });

@@ -84,6 +84,8 @@ export interface EngineIngestReport {
  */
 export class WorkspaceEngine {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Told when each operation starts and ends (the extension writes it to its log at debug level). */
+  trace: ((line: string) => void) | null = null;
   private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
   private closed = false;
 
@@ -113,9 +115,12 @@ export class WorkspaceEngine {
     return this.ledger.events.writable;
   }
 
-  /** New settings (the next operation uses them; a changed embedder is loaded again on use). */
+  /**
+   * New settings (the next operation uses them; a changed embedder is loaded again on use). The
+   * store stays where it was opened: another store location takes effect when the engine reopens.
+   */
   updateSettings(settings: EngineSettings): void {
-    this.settings = settings;
+    this.settings = { ...settings, storeDir: this.settings.storeDir, owner: this.settings.owner };
   }
 
   /** The version the current settings describe, and whether the store knows it yet. */
@@ -129,13 +134,17 @@ export class WorkspaceEngine {
   }
 
   /** Runs one operation after the previous one has finished; the read models follow its events. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  private exclusive<T>(fn: () => Promise<T>, name = 'operation'): Promise<T> {
     if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
+    this.trace?.(`${name}: queued`);
     const op = async (): Promise<T> => {
+      const started = Date.now();
+      this.trace?.(`${name}: started`);
       try {
         return await fn();
       } finally {
         await this.ledger.runner.catchUp().catch(() => undefined);
+        this.trace?.(`${name}: ended after ${Date.now() - started} ms`);
       }
     };
     const run = this.queue.then(op, op);
@@ -287,7 +296,8 @@ export class WorkspaceEngine {
 
   /** A question's provenance chain, from the log. */
   provenance(queryId: string): Promise<Provenance> {
-    return new ProvenanceService({ events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels }).show(queryId);
+    // Through the queue: it catches the read models up, which must never run beside another operation's catch-up.
+    return this.exclusive(() => new ProvenanceService({ events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels }).show(queryId), 'provenance');
   }
 
   /** Drops a version's vector table and rebuilds it from the log (nothing embedded, no source read). */
@@ -409,8 +419,9 @@ export class WorkspaceEngine {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.queue;
+    // Refuse new operations at once, then let the queued ones finish.
     this.closed = true;
+    await this.queue;
     const embedder = this.embedder;
     this.embedder = null;
     try {

@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { AnswerToHost, Citation, HostToAnswer } from '../shared/protocol.js';
 
+/** One question shown in the answer view. Its posts are dropped once another question replaces it. */
+export interface AnswerRun {
+  readonly token: vscode.CancellationToken;
+  post(message: HostToAnswer): void;
+  finish(result: { queryId: string; modelId: string; pipelineVersion: string; answer: string; citations: readonly Citation[] }): void;
+}
+
 /** The answer view: one webview panel, reused for every question. */
 export class AnswerPanel implements vscode.Disposable {
   private static current: AnswerPanel | undefined;
@@ -11,6 +18,8 @@ export class AnswerPanel implements vscode.Disposable {
   private citations: readonly Citation[] = [];
   private queryId: string | undefined;
   private cancelSource: vscode.CancellationTokenSource | undefined;
+  private run = 0;
+  private disposed = false;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -42,25 +51,38 @@ export class AnswerPanel implements vscode.Disposable {
     return AnswerPanel.current;
   }
 
-  /** A token the webview's Cancel button cancels (and that the caller may cancel too). */
-  begin(question: string): vscode.CancellationToken {
+  /**
+   * Starts showing a new answer. The previous one, if still streaming, is cancelled, and whatever
+   * it posts from then on is dropped: the view shows one question at a time.
+   */
+  begin(question: string): AnswerRun {
+    this.cancelSource?.cancel();
     this.cancelSource?.dispose();
-    this.cancelSource = new vscode.CancellationTokenSource();
+    const source = new vscode.CancellationTokenSource();
+    this.cancelSource = source;
+    const run = ++this.run;
     this.citations = [];
     this.queryId = undefined;
-    void this.post({ kind: 'start', question });
-    return this.cancelSource.token;
+    void this.send({ kind: 'start', question });
+    const current = (): boolean => run === this.run && !this.disposed;
+    return {
+      token: source.token,
+      post: (message) => {
+        if (current()) void this.send(message);
+      },
+      finish: (result) => {
+        if (!current()) return;
+        this.citations = result.citations;
+        this.queryId = result.queryId;
+        void this.send({ kind: 'done', ...result });
+      },
+    };
   }
 
-  finish(result: { queryId: string; modelId: string; pipelineVersion: string; answer: string; citations: readonly Citation[] }): void {
-    this.citations = result.citations;
-    this.queryId = result.queryId;
-    void this.post({ kind: 'done', ...result });
-  }
-
-  async post(message: HostToAnswer): Promise<void> {
+  private async send(message: HostToAnswer): Promise<void> {
     await this.ready;
-    await this.panel.webview.postMessage(message);
+    if (this.disposed) return;
+    await Promise.resolve(this.panel.webview.postMessage(message)).catch(() => undefined);
   }
 
   private onMessage(m: unknown): void {
@@ -86,6 +108,9 @@ export class AnswerPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.markReady(); // nothing waits for a webview that is gone
     if (AnswerPanel.current === this) AnswerPanel.current = undefined;
     this.cancelSource?.cancel();
     this.cancelSource?.dispose();

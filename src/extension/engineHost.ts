@@ -38,6 +38,7 @@ export class EngineHost implements vscode.Disposable {
     if (!folder) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.', 'Open Folder…', 'workbench.action.files.openFolder');
     this.opening ??= WorkspaceEngine.open(engineSettings(this.context, folder))
       .then((engine) => {
+        engine.trace = (line) => this.log.debug(`engine ${line}`);
         this.engine = engine;
         this.log.info(`opened the store at ${engine.storeDir}`);
         this.changed();

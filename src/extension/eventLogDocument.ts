@@ -13,7 +13,13 @@ export class EventLogDocuments implements vscode.TextDocumentContentProvider {
   static readonly scheme = 'rag-ledger';
   private readonly rendered = new Map<string, string>();
 
-  constructor(private readonly host: EngineHost) {}
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly host: EngineHost) {
+    // The event log document follows the log: VS Code asks again when told it changed.
+    host.onDidChange(() => this.changed.fire(EventLogDocuments.uri('events')));
+  }
 
   static uri(kind: 'events' | 'provenance' | 'replay' | 'compare', id = ''): vscode.Uri {
     const name = kind === 'events' ? 'Event Log' : kind === 'provenance' ? `Provenance ${id}` : kind === 'replay' ? `Replay ${id.split('/')[0]}` : `Compare ${id.split('/').slice(0, 2).join(' to ')}`;

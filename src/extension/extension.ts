@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { isInside } from './paths.js';
 import * as vscode from 'vscode';
 import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
 import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
@@ -133,33 +134,33 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       if (engine.ledger.readModels.documents().length === 0) return undefined;
     }
     const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
-    const token = panel.begin(question);
+    const run = panel.begin(question);
     const controller = new AbortController();
-    const sub = token.onCancellationRequested(() => controller.abort());
+    const sub = run.token.onCancellationRequested(() => controller.abort());
     status.busy('Answering…');
     try {
       const result = await engine.ask(question, {
         userId: process.env.USER ?? process.env.USERNAME ?? 'vscode',
         signal: controller.signal,
-        onText: (text) => void panel.post({ kind: 'text', text }),
-        onRetrievalUnavailable: (message) => void panel.post({ kind: 'notice', level: 'warning', text: `Full-text retrieval only: ${message}` }),
+        onText: (text) => run.post({ kind: 'text', text }),
+        onRetrievalUnavailable: (message) => run.post({ kind: 'notice', level: 'warning', text: `Full-text retrieval only: ${message}` }),
         onFailure: (f) => {
           const text = f.reason === 'unreachable' ? `Ollama is not running (${f.message.replace(/\.$/, '')}). Start it with \`ollama serve\`, or set ragLedger.ollama.host. Showing an extractive answer: the most relevant passages, cited.` : f.reason === 'model_missing' ? `${f.message.replace(/\.$/, '')}. ${f.hint} Showing an extractive answer meanwhile.` : `${f.message.replace(/\.$/, '')}. ${f.hint}`;
-          void panel.post({ kind: 'notice', level: f.reason === 'cancelled' ? 'info' : 'warning', text });
+          run.post({ kind: 'notice', level: f.reason === 'cancelled' ? 'info' : 'warning', text });
           if (f.reason !== 'cancelled') {
             void vscode.window.showWarningMessage(`RAG Ledger: ${text}`, 'Open Settings').then((picked) => picked && vscode.commands.executeCommand('workbench.action.openSettings', 'ragLedger.ollama'));
           }
         },
       });
       const citations: Citation[] = result.context.map((c) => ({ n: c.n, path: c.path, startLine: c.startLine, endLine: c.endLine }));
-      panel.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations });
+      run.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations });
       return result;
     } catch (err) {
       if (err instanceof CancelledError || controller.signal.aborted) {
-        void panel.post({ kind: 'cancelled' });
+        run.post({ kind: 'cancelled' });
         return undefined;
       }
-      void panel.post({ kind: 'failed', text: (err as Error).message });
+      run.post({ kind: 'failed', text: (err as Error).message });
       throw err;
     } finally {
       sub.dispose();
@@ -177,15 +178,16 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       const uris = selected && selected.length > 0 ? selected : target instanceof vscode.Uri ? [target] : vscode.window.activeTextEditor ? [vscode.window.activeTextEditor.document.uri] : [];
       if (uris.length === 0) throw new UserError('RAG Ledger: pick a file or folder to re-embed (right-click it in the Explorer, or open it in an editor).');
       paths = uris.map((u) => {
-        const rel = relative(root, u.fsPath);
-        if (u.scheme !== 'file' || rel.startsWith('..') || rel.startsWith(sep)) throw new UserError(`RAG Ledger: ${u.fsPath} is outside the workspace folder ${root}.`);
-        return rel.split(sep).join('/');
+        if (u.scheme !== 'file' || !isInside(root, u.fsPath)) throw new UserError(`RAG Ledger: ${u.fsPath} is outside the workspace folder ${root}.`);
+        return relative(root, u.fsPath).split(sep).join('/');
       });
     }
     const engine = await host.get();
     const label = paths.length === 1 ? paths[0]! || 'the workspace' : `${paths.length} items`;
     const r = await withProgress(`Re-embedding ${label}`, (signal, onProgress) => engine.reembed(paths, { signal, onProgress }));
-    void vscode.window.showInformationMessage(`RAG Ledger: re-embedded ${r.embedding.embedded} chunks of ${r.documents} document${r.documents === 1 ? '' : 's'} (${label}).`);
+    const message = `RAG Ledger: re-embedded ${r.embedding.embedded} chunks of ${r.documents} document${r.documents === 1 ? '' : 's'} (${label}).`;
+    log.info(`${message} Request ${r.requestId}.`);
+    void vscode.window.showInformationMessage(message);
     return r;
   });
 
@@ -211,8 +213,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     const dir = join(picked[0].fsPath, `rag-ledger-audit-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     mkdirSync(dir, { recursive: true });
     const events = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RAG Ledger: exporting the audit trail' }, () => engine.exportAudit(dir));
-    const open = await vscode.window.showInformationMessage(`RAG Ledger: exported ${events.toLocaleString()} events (vectors included) to ${dir}. \`rag-ledger import\` and \`verify\` reproduce the log from it.`, 'Reveal');
-    if (open) await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
+    void vscode.window.showInformationMessage(`RAG Ledger: exported ${events.toLocaleString()} events (vectors included) to ${dir}. \`rag-ledger import\` and \`verify\` reproduce the log from it.`, 'Reveal').then((open) => open && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir)));
     return { dir, events };
   });
 
@@ -239,7 +240,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     const engine = await host.get();
     const p = await engine.provenance(node.query.query_id);
     const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
-    panel.begin(node.query.query_text);
+    const run = panel.begin(node.query.query_text);
     const done = p.chain.find((e) => e.type === 'InferenceCompleted');
     const failed = p.chain.find((e) => e.type === 'InferenceFailed');
     const answer = done?.type === 'InferenceCompleted' ? done.data.response_text : failed?.type === 'InferenceFailed' ? `(no answer: ${failed.data.reason})` : '(no answer recorded)';
@@ -247,10 +248,12 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       const [start, end] = (c.lines ?? '1-1').split('-').map(Number);
       return { n: c.rank, path: c.path ?? '(unknown)', startLine: start ?? 1, endLine: end ?? start ?? 1 };
     });
-    panel.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations });
+    run.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations });
   });
 
-  command('openChunk', async (chunk?: RetrievedChunk) => {
+  command('openChunk', async (arg?: RetrievedChunk | QuestionNode) => {
+    // The row's own command passes the chunk; the inline button passes the tree node.
+    const chunk = arg && 'kind' in arg ? (arg.kind === 'chunk' ? arg.chunk : undefined) : arg;
     if (!chunk || !host.workspaceRoot) return;
     await openChunk(host.workspaceRoot, chunk);
   });
@@ -268,7 +271,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     return (await vscode.window.showQuickPick(items, { title }))?.version;
   };
 
-  const buildVersion = async (version: string): Promise<void> => {
+  const buildVersion = async (version: string): Promise<unknown> => {
     const engine = await host.get();
     pipelines.building.set(version, 'starting');
     try {
@@ -282,9 +285,13 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
           },
         }),
       );
-      const picked = await vscode.window.showInformationMessage(`RAG Ledger: ${version} is built from the log: ${r.totals.chunks} chunks, ${r.totals.withVectors} with vectors, ${r.totals.indexed} indexed. Questions still use the active version until you activate it.`, 'Activate', 'Compare First');
-      if (picked === 'Activate') await vscode.commands.executeCommand('ragLedger.activatePipeline', version);
-      if (picked === 'Compare First') await vscode.commands.executeCommand('ragLedger.comparePipelines', undefined, version);
+      pipelines.building.delete(version);
+      host.changed();
+      void vscode.window.showInformationMessage(`RAG Ledger: ${version} is built from the log: ${r.totals.chunks} chunks, ${r.totals.withVectors} with vectors, ${r.totals.indexed} indexed. Questions still use the active version until you activate it.`, 'Activate', 'Compare First').then((picked) => {
+        if (picked === 'Activate') void vscode.commands.executeCommand('ragLedger.activatePipeline', version);
+        if (picked === 'Compare First') void vscode.commands.executeCommand('ragLedger.comparePipelines', undefined, version);
+      });
+      return r;
     } finally {
       pipelines.building.delete(version);
       host.changed();
@@ -321,7 +328,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     if (!version) return undefined;
     if (!engine.ledger.readModels.pipelineProgress(version).complete) {
       const picked = await vscode.window.showWarningMessage(`RAG Ledger: ${version} is not fully built: questions would miss documents.`, { modal: true }, 'Build, Then Activate', 'Activate Anyway');
-      if (picked === 'Build, Then Activate') await engine.build(version);
+      if (picked === 'Build, Then Activate') await buildVersion(version);
       else if (picked !== 'Activate Anyway') return undefined;
       await engine.activate(version, { force: picked === 'Activate Anyway' });
     } else await engine.activate(version);
@@ -382,6 +389,9 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!e.affectsConfiguration('ragLedger')) return;
       host.settingsChanged();
+      if (e.affectsConfiguration('ragLedger.store.location') && host.current) {
+        void vscode.window.showInformationMessage('RAG Ledger: the new store location takes effect when the window reloads (the open store stays where it is until then).', 'Reload Window').then((p) => p && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+      }
       if (!PIPELINE_SETTINGS.some((s) => e.affectsConfiguration(s)) || !host.current) return;
       try {
         const engine = host.current;
@@ -395,9 +405,10 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
         const picked = await vscode.window.showInformationMessage(`RAG Ledger: the new settings define pipeline version ${version}. Build it in the shadow (questions keep using ${engine.ledger.readModels.activePipeline() ?? 'the active version'}), or build and activate it now?`, 'Build in the Shadow', 'Build and Activate', 'Not Now');
         if (picked === 'Build in the Shadow') await buildVersion(version);
         if (picked === 'Build and Activate') {
-          await engine.build(version);
+          await buildVersion(version);
           await engine.activate(version);
           host.changed();
+          void vscode.window.showInformationMessage(`RAG Ledger: ${version} is now active; new questions use it.`);
         }
       } catch (err) {
         await showError(err, log, 'defining a pipeline version from the settings');
@@ -411,9 +422,15 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
 
   // An existing store is opened at start-up so the views show it; a new one waits for the first ingest.
   void host.openIfPresent((dir) => existsSync(dir) && readdirSync(dir).length > 0);
+  activeHost = host;
   return { host, views: { documents, questions, pipelines } };
 }
 
-export function deactivate(): void {
-  // Everything registered is disposed through context.subscriptions (the engine closes the store).
+let activeHost: EngineHost | undefined;
+
+/** Lets queued work finish, closes the store and releases its lock before the extension host stops. */
+export async function deactivate(): Promise<void> {
+  const host = activeHost;
+  activeHost = undefined;
+  await host?.close();
 }

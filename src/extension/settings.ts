@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import type { EngineSettings } from '../adapters/workspaceEngine.js';
 import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
@@ -55,7 +55,7 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
     pipeline: pipelineFromSettings(folder),
     walk: { include: c.get<string[]>('files.include', []), exclude: c.get<string[]>('files.exclude', []), respectGitignore: c.get<boolean>('files.respectGitignore', true) },
     documents: { maxBytes: c.get<number>('files.maxFileSize', 1_048_576), allowSecrets: c.get<boolean>('files.allowSecrets', false) },
-    ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(process.env.HOME ?? '', modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
+    ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(homedir(), modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
     ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000 },
     actor: `vscode:${user}`,
     owner: `a VS Code window (${vscode.env.appName}, workspace ${folder.name})`,

@@ -2,6 +2,7 @@ import { relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors.js';
 import type { EngineHost } from './engineHost.js';
+import { isInside } from './paths.js';
 import type { StatusBar } from './statusBar.js';
 
 /** How long the watcher waits after the last change before ingesting (a save storm is one ingest). */
@@ -35,7 +36,7 @@ export class FileWatcher implements vscode.Disposable {
     if (!root || !engine || uri.scheme !== 'file') return;
     if (!vscode.workspace.getConfiguration('ragLedger').get<boolean>('autoIngest', true)) return;
     const rel = relative(root, uri.fsPath);
-    if (rel === '' || rel.startsWith('..') || rel.split(sep)[0] === '.git' || !relative(engine.storeDir, uri.fsPath).startsWith('..')) return;
+    if (rel === '' || !isInside(root, uri.fsPath) || rel.split(sep)[0] === '.git' || isInside(engine.storeDir, uri.fsPath)) return;
     this.pending.add(rel.split(sep).join('/'));
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.flush(), DEBOUNCE_MS);

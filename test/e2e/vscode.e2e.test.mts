@@ -200,7 +200,13 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         await row('docs').waitFor({ timeout: 15_000 });
         if ((await row('docs').getAttribute('aria-expanded')) !== 'true') await row('docs').click();
         await row('storage.md').click({ button: 'right' });
-        await page.locator('.monaco-menu .action-item', { hasText: 'Re-embed Document' }).first().click();
+        const item = page.locator('.monaco-menu .action-item', { hasText: 'Re-embed Document' }).first();
+        await item.waitFor({ state: 'visible', timeout: 10_000 });
+        await screenshot(page, shots, 'explorer-context-menu');
+        console.log(`explorer context menu: ${JSON.stringify(await page.locator('.monaco-menu .action-label').allInnerTexts())}`);
+        // The menu animates in; hover first so the click lands on the item, not on its way in.
+        await item.hover();
+        await item.click();
         await waitForNotification(page, /re-embedded \d+ chunks of 1 document \(docs\/storage\.md\)/, { timeoutMs: 60_000 });
         await screenshot(page, shots, 're-embedded');
         const after = (await storeEvents(storeDir)).slice(before.length);

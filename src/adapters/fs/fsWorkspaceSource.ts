@@ -12,6 +12,8 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   '.git/', '.hg/', '.svn/', 'node_modules/', 'bower_components/', '.rag-ledger/', 'dist/', 'out/', 'build/', 'target/',
   '.next/', '.nuxt/', '.turbo/', '.cache/', 'coverage/', '.venv/', 'venv/', '__pycache__/', '.mypy_cache/', '.pytest_cache/',
   '.gradle/', '.idea/', '.vscode-test/', '*.vsix', '.DS_Store',
+  // Audit trails exported by the extension: the log's own content, never a source.
+  'rag-ledger-audit-*/',
 ];
 
 export const IGNORE_FILES = ['.gitignore', '.ragledgerignore'] as const;
