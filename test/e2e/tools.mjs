@@ -17,10 +17,11 @@
 // succeeded, so an interrupted install never leaves a half-filled cache behind. A lock folder keeps
 // two test processes (node --test runs files in parallel) from installing at the same time.
 //
-// System packages are not installed here (that needs root): Chromium and the Kerberos headers that
-// code-server's postinstall compiles against come from Debian (`apt-get install -y chromium libkrb5-dev`).
+// System packages: Chromium and the Kerberos headers that code-server's postinstall compiles against
+// come from Debian (`apt-get install -y chromium libkrb5-dev`). Run as root, ensureTools() installs them
+// itself when missing (set RAG_LEDGER_E2E_NO_APT to forbid that); otherwise it says what to install.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
@@ -71,6 +72,18 @@ export async function ensureTools({ log = () => {} } = {}) {
   const node24Ready = () => isInstalled(node24Dir, NODE24_VERSION) && existsSync(node24Bin);
   const csReady = () => isInstalled(csDir, CODE_SERVER_VERSION) && existsSync(codeServerBin);
   if (!csReady() && !existsSync(KRB5_HEADER)) missing.push(`${KRB5_HEADER} (package libkrb5-dev, needed to install code-server)`);
+  if (missing.length > 0 && process.getuid?.() === 0 && process.env.RAG_LEDGER_E2E_NO_APT === undefined) {
+    // As root (CI, a fresh container) the Debian packages are installed here, once.
+    log(`e2e: installing Debian packages chromium and libkrb5-dev (missing: ${missing.join(', ')})`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium', 'libkrb5-dev']]) {
+      const r = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 600_000 });
+      if (r.error || r.status !== 0) throw new Error(`e2e: apt-get ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}; ${APT_HINT}`);
+    }
+    missing.length = 0;
+    if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (package chromium)`);
+    if (!csReady() && !existsSync(KRB5_HEADER)) missing.push(`${KRB5_HEADER} (package libkrb5-dev)`);
+  }
   if (missing.length > 0) throw new Error(`e2e tests need system packages: missing ${missing.join(', ')}; ${APT_HINT}`);
   if (node24Ready() && csReady()) return tools;
 
