@@ -1,6 +1,6 @@
 import { StoreNotEmptyError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppend, planAppendMany } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppendMany } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -50,22 +50,10 @@ export class InMemoryEventStore implements EventStore {
     return this.events;
   }
 
-  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    return Promise.resolve().then(() => {
-      if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
-      const last = this.events.at(-1);
-      const plan = planAppend(streamId, events, options.expectedVersion ?? 'any', {
-        streamVersion: this.streams.get(streamId)?.length ?? 0,
-        headPosition: last?.position ?? 0,
-        headHash: last?.hash ?? GENESIS_HASH,
-        now: this.clock(),
-        newId: this.newId,
-        hasher: this.hasher,
-        existingPositions: (ids) => new Map(ids.flatMap((id) => (this.byId.has(id) ? [[id, this.byId.get(id)!] as const] : []))),
-      });
-      for (const r of plan.records) this.add(r);
-      return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
-    });
+  /** One stream's append is an appendMany of one write: same planning, same single durable record. */
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    const [result] = await this.appendMany([{ streamId, events, expectedVersion: options.expectedVersion ?? 'any' }]);
+    return result!;
   }
 
   appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]> {

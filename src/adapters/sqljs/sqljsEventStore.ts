@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import { CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, checkImport, decodeRaw, planAppend, planAppendMany } from '../../core/eventLog.js';
+import { ChainVerifier, checkImport, decodeRaw, planAppendMany } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -144,21 +144,10 @@ export class SqlJsEventStore implements EventStore {
     return this.journalEnd - this.snapshotOffset;
   }
 
-  append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
-    return this.exclusive(async () => {
-      const journal = this.assertWritable();
-      const plan = planAppend(streamId, events, options.expectedVersion ?? 'any', {
-        streamVersion: this.currentStreamVersion(streamId),
-        headPosition: this.headState.position,
-        headHash: this.headState.hash,
-        now: this.options.clock(),
-        newId: this.options.newId,
-        hasher: this.options.hasher,
-        existingPositions: (ids) => this.positionsOf(ids),
-      });
-      if (plan.records.length > 0) await this.persist(journal, plan.records);
-      return { positions: plan.positions, nextExpectedVersion: plan.nextExpectedVersion, appended: plan.records.length };
-    });
+  /** One stream's append is an appendMany of one write: same planning, same single durable record. */
+  async append(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    const [result] = await this.appendMany([{ streamId, events, expectedVersion: options.expectedVersion ?? 'any' }]);
+    return result!;
   }
 
   appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]> {
