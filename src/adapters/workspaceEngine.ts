@@ -7,7 +7,7 @@ import type { EngineDeps } from '../app/engineDeps.js';
 import type { SyncReport } from '../app/indexing/indexService.js';
 import { IndexService } from '../app/indexing/indexService.js';
 import type { IngestProgress, IngestReport } from '../app/ingest/ingestService.js';
-import { IngestService, documentIdFor } from '../app/ingest/ingestService.js';
+import { IngestService, documentIdFor, inScope } from '../app/ingest/ingestService.js';
 import type { WalkRules } from '../app/ingest/workspaceSource.js';
 import type { BuildReport } from '../app/pipelines/buildService.js';
 import { PipelineBuildService } from '../app/pipelines/buildService.js';
@@ -159,14 +159,7 @@ export class WorkspaceEngine {
       const previous = this.embedder;
       this.embedder = null;
       if (previous) void previous.loading.then((e) => e.close()).catch(() => undefined);
-      const info = config.embedder;
-      const loading = TransformersEmbedder.load({ model: info.model, dtype: info.dtype, revision: info.revision, pooling: info.pooling, normalize: info.normalize, ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}) }).then(async (embedder) => {
-        if (embedder.info.dimensions !== info.dimensions) {
-          await embedder.close();
-          throw new EmbeddingModelUnavailableError(info.model, `it produces ${embedder.info.dimensions}-dimensional vectors but the pipeline expects ${info.dimensions}`);
-        }
-        return embedder;
-      });
+      const loading = TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
       this.embedder = { key, modelDir: this.settings.modelDir, loading };
       // A failed load is not cached: the next operation tries again (the user may have fixed the setting).
       loading.catch(() => {
@@ -174,6 +167,25 @@ export class WorkspaceEngine {
       });
     }
     return this.embedder.loading;
+  }
+
+  private modelDirOption(): { modelDir?: string } {
+    return this.settings.modelDir ? { modelDir: this.settings.modelDir } : {};
+  }
+
+  /**
+   * The embedder a version retrieves with, or null (lexical retrieval) when its mode is lexical or
+   * its model cannot be loaded; `onUnavailable` is told why.
+   */
+  private async retrievalEmbedder(config: PipelineConfig, mode: string, onUnavailable?: (message: string) => void): Promise<TransformersEmbedder | null> {
+    if (mode === 'lexical') return null;
+    try {
+      return await this.embedderFor(config);
+    } catch (err) {
+      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+      onUnavailable?.(`${err.message.replace(/\.$/, '')}. ${err.hint}`);
+      return null;
+    }
   }
 
   /** The active version and its configuration; the first use defines and activates the settings' version. */
@@ -237,10 +249,9 @@ export class WorkspaceEngine {
       const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
       await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
       await this.ledger.runner.catchUp();
-      const within = (p: string): boolean => paths.some((s) => s === '' || p === s || p.startsWith(s.endsWith('/') ? s : `${s}/`));
       const ids = this.ledger.readModels
         .documents()
-        .filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && within(d.source) && d.pipelines[version])
+        .filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && inScope(d.source, paths) && d.pipelines[version])
         .map((d) => d.document_id);
       if (ids.length === 0) {
         const one = paths.length === 1 ? paths[0]! : `${paths.length} paths`;
@@ -265,15 +276,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const mode = options.mode ?? config.retrieval.mode;
-      let embedder: TransformersEmbedder | null = null;
-      if (mode !== 'lexical') {
-        try {
-          embedder = await this.embedderFor(config);
-        } catch (err) {
-          if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-          options.onRetrievalUnavailable?.(`${err.message.replace(/\.$/, '')}. ${err.hint}`);
-        }
-      }
+      const embedder = await this.retrievalEmbedder(config, mode, options.onRetrievalUnavailable);
       const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
@@ -340,12 +343,8 @@ export class WorkspaceEngine {
     const record = this.ledger.readModels.pipeline(version);
     if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Define it first (RAG Ledger: Define Pipeline Version…).');
     const config = record.config as unknown as PipelineConfig;
-    let embedder: TransformersEmbedder | null = null;
-    try {
-      embedder = await this.embedderFor(config);
-    } catch (err) {
-      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-    }
+    // Without a loadable model the version is built lexical only (the report says so).
+    const embedder = await this.retrievalEmbedder(config, 'vector');
     const report = await new PipelineBuildService({ ...this.deps(), index: this.index }).build(version, {
       embedder,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -361,14 +360,7 @@ export class WorkspaceEngine {
       const record = this.ledger.readModels.pipeline(version);
       if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
       const config = record.config as unknown as PipelineConfig;
-      let embedder: TransformersEmbedder | null = null;
-      if (config.retrieval.mode !== 'lexical') {
-        try {
-          embedder = await this.embedderFor(config);
-        } catch (err) {
-          if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-        }
-      }
+      const embedder = await this.retrievalEmbedder(config, config.retrieval.mode);
       const result = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).replay(queryId, {
         pipelineVersion: version,
         embedder,
@@ -390,18 +382,14 @@ export class WorkspaceEngine {
         if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
         const config = record.config as unknown as PipelineConfig;
         let embedder: TransformersEmbedder | null = null;
-        if (config.retrieval.mode !== 'lexical') {
-          try {
-            // The first side uses the window's model; a second, different one is loaded for this comparison only.
-            if (shareWith === undefined || shareWith === embedderKey(config.embedder)) embedder = await this.embedderFor(config);
-            else {
-              const info = config.embedder;
-              embedder = await TransformersEmbedder.load({ model: info.model, dtype: info.dtype, revision: info.revision, pooling: info.pooling, normalize: info.normalize, ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}) });
-              extra.push(embedder);
-            }
-          } catch (err) {
+        // The first side uses the window's model; a second, different one is loaded for this comparison only.
+        if (shareWith === undefined || shareWith === embedderKey(config.embedder)) embedder = await this.retrievalEmbedder(config, config.retrieval.mode);
+        else if (config.retrieval.mode !== 'lexical') {
+          embedder = await TransformersEmbedder.loadFor(config.embedder, this.modelDirOption()).catch((err: unknown) => {
             if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-          }
+            return null;
+          });
+          if (embedder) extra.push(embedder);
         }
         return { side: { pipelineVersion: version, mode: embedder ? config.retrieval.mode : ('lexical' as const), embedder }, k: config.retrieval.k, key: embedderKey(config.embedder) };
       };

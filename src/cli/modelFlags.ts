@@ -21,12 +21,8 @@ export function modelDirFrom(args: ParsedArgs): string | null {
  */
 export async function loadEmbedder(args: ParsedArgs, io: Io, command: string, info: EmbedderInfo): Promise<TransformersEmbedder | null> {
   try {
-    const embedder = await TransformersEmbedder.load({ model: info.model, dtype: info.dtype, revision: info.revision, pooling: info.pooling, normalize: info.normalize, modelDir: modelDirFrom(args) });
-    if (embedder.info.dimensions !== info.dimensions) {
-      await embedder.close();
-      throw new EmbeddingModelUnavailableError(info.model, `it produces ${embedder.info.dimensions}-dimensional vectors but the pipeline expects ${info.dimensions}`);
-    }
-    return embedder;
+    const modelDir = modelDirFrom(args);
+    return await TransformersEmbedder.loadFor(info, modelDir ? { modelDir } : {});
   } catch (err) {
     if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
     io.err(`rag-ledger ${command}: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);

@@ -61,6 +61,20 @@ export class TransformersEmbedder implements Embedder {
     worker.unref();
   }
 
+  /**
+   * Loads the embedder a pipeline configuration names (model, revision, dtype, pooling,
+   * normalisation) and checks it produces the dimensions the pipeline expects.
+   * @throws EmbeddingModelUnavailableError when it cannot be loaded or its dimensions differ.
+   */
+  static async loadFor(info: EmbedderInfo, options: { readonly modelDir?: string } = {}): Promise<TransformersEmbedder> {
+    const embedder = await TransformersEmbedder.load({ model: info.model, dtype: info.dtype, revision: info.revision, pooling: info.pooling, normalize: info.normalize, ...(options.modelDir ? { modelDir: options.modelDir } : {}) });
+    if (embedder.info.dimensions !== info.dimensions) {
+      await embedder.close();
+      throw new EmbeddingModelUnavailableError(info.model, `it produces ${embedder.info.dimensions}-dimensional vectors but the pipeline expects ${info.dimensions}`);
+    }
+    return embedder;
+  }
+
   static async load(options: TransformersEmbedderOptions): Promise<TransformersEmbedder> {
     const worker = startWorker();
     worker.unref();
