@@ -154,16 +154,13 @@ describe('e2e harness smoke (code-server + Chromium)', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  /** Runs host tests from `testsPath` in the throwaway extension, logging to artifacts/<logName>. */
+  const runHost = (testsPath, logName) =>
+    runExtensionHostTests({ page: browser.page, baseUrl: server.baseUrl, folder: workspace, extensionDevelopmentPath: extDir, extensionTestsPath: testsPath, logFile: join(artifacts, logName) });
+
   test('extension host tests run through hostIndex.cjs and pass', { timeout: 5 * 60_000 }, async (t) => {
     const started = Date.now();
-    const { exitCode, log } = await runExtensionHostTests({
-      page: browser.page,
-      baseUrl: server.baseUrl,
-      folder: workspace,
-      extensionDevelopmentPath: extDir,
-      extensionTestsPath: hostIndex,
-      logFile: join(artifacts, 'host-pass.log'),
-    });
+    const { exitCode, log } = await runHost(hostIndex, 'host-pass.log');
     t.diagnostic(`host tests: exit ${exitCode} in ${Date.now() - started} ms`);
     const results = log.filter((l) => l.includes('[host-test]'));
     assert.equal(exitCode, 0, log.join('\n'));
@@ -174,14 +171,7 @@ describe('e2e harness smoke (code-server + Chromium)', () => {
 
   test('a failing extension host test gives exit code 1 and its message', { timeout: 5 * 60_000 }, async (t) => {
     const started = Date.now();
-    const { exitCode, log } = await runExtensionHostTests({
-      page: browser.page,
-      baseUrl: server.baseUrl,
-      folder: workspace,
-      extensionDevelopmentPath: extDir,
-      extensionTestsPath: join(extDir, 'host-fail', 'index.cjs'),
-      logFile: join(artifacts, 'host-fail.log'),
-    });
+    const { exitCode, log } = await runHost(join(extDir, 'host-fail', 'index.cjs'), 'host-fail.log');
     t.diagnostic(`failing host tests: exit ${exitCode} in ${Date.now() - started} ms`);
     const text = log.join('\n');
     assert.equal(exitCode, 1, text);

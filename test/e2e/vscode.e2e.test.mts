@@ -11,10 +11,9 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, wri
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { openLedger } from '../../src/adapters/ledger.js';
-import type { RecordedEvent } from '../../src/core/eventStore.js';
 import type { OllamaTestServer } from '../support/ollamaServer.js';
 import { startOllamaServer } from '../support/ollamaServer.js';
+import { storeEvents } from '../support/storeEvents.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
 // The harness is plain JavaScript (ESM), shared with the smoke test.
@@ -61,17 +60,6 @@ function findStore(dir: string): string | null {
     if (found) return found;
   }
   return null;
-}
-
-async function storeEvents(storeDir: string): Promise<RecordedEvent[]> {
-  const ledger = await openLedger(storeDir, { mode: 'read' });
-  try {
-    const out: RecordedEvent[] = [];
-    for await (const e of ledger.events.readAll()) out.push(e);
-    return out;
-  } finally {
-    await ledger.close();
-  }
 }
 
 /** Palette → Ask a Question → types the question into the input box the command opens. */

@@ -13,6 +13,7 @@ import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { runCli } from '../../src/cli/main.js';
 import { recordingIo, repoRoot } from '../support/cli.js';
 import { startOllamaServer } from '../support/ollamaServer.js';
+import { storeEvents } from '../support/storeEvents.js';
 import { tempDir } from '../support/tmp.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 
@@ -23,17 +24,6 @@ function filesUnder(root: string, dir = root): string[] {
     const abs = join(dir, name);
     return statSync(abs).isDirectory() ? filesUnder(root, abs) : [relative(root, abs).split(sep).join('/')];
   });
-}
-
-async function allEvents(store: string): Promise<RecordedEvent[]> {
-  const ledger = await openLedger(store, { mode: 'read' });
-  try {
-    const out: RecordedEvent[] = [];
-    for await (const e of ledger.events.readAll()) out.push(e);
-    return out;
-  } finally {
-    await ledger.close();
-  }
 }
 
 /** Fails on a second event with the same key. */
@@ -84,7 +74,7 @@ test('the rust-book corpus through the whole pipeline: a killed ingest finished,
   assert.equal(ingest.code, 0, ingest.err);
   const pv1 = (JSON.parse(ingest.out) as { pipelineVersion: string }).pipelineVersion;
 
-  let events = await allEvents(store);
+  let events = await storeEvents(store);
   assertOnce(events, (e) => (e.type === 'DocumentSubmitted' ? `${e.streamId}|${e.data.content_hash ?? ''}` : null), 'submission of the same content');
   assertOnce(events, (e) => (e.type === 'DocumentChunked' ? `${e.metadata.pipeline_version ?? ''}|${e.metadata.causation_id ?? ''}` : null), 'chunking of one submission');
   assertOnce(events, (e) => (e.type === 'ChunkEmbedded' ? `${e.data.chunk_id}|${e.data.embedding_model}` : null), 'vector');
@@ -116,7 +106,7 @@ test('the rust-book corpus through the whole pipeline: a killed ingest finished,
   // Unchanged: zero events.
   const head = events.length;
   assert.equal((await run('ingest', ws)).code, 0);
-  assert.equal((await allEvents(store)).length, head);
+  assert.equal((await storeEvents(store)).length, head);
 
   // One edit and one deletion: events only in those two documents' streams; the deleted file leaves retrieval.
   const chapter = 'src/ch01-02-hello-world.md';
@@ -126,7 +116,7 @@ test('the rust-book corpus through the whole pipeline: a killed ingest finished,
   rmSync(join(ws, victim));
   const searchVictim = async (): Promise<string> => (await run('search', victimText.slice(0, 200), '--mode', 'lexical', '--k', '50', '--json')).out;
   assert.equal((await run('ingest', ws)).code, 0);
-  events = await allEvents(store);
+  events = await storeEvents(store);
   const touched = new Set(events.slice(head).map((e) => e.streamId));
   assert.deepEqual([...touched].sort(), [`document-${documentIdFor(sha256, chapter)}`, `document-${documentIdFor(sha256, victim)}`].sort());
   assert.ok(!(await searchVictim()).includes(`"${victim}"`), 'the deleted file is no longer retrieved');
@@ -139,7 +129,7 @@ test('the rust-book corpus through the whole pipeline: a killed ingest finished,
   const asked = await run('ask', question, '--model', 'good', '--ollama-host', server.host, '--json');
   assert.equal(asked.code, 0, asked.err);
   const { queryId } = JSON.parse(asked.out) as { queryId: string };
-  const chain = (await allEvents(store)).filter((e) => e.streamId === `query-${queryId}`);
+  const chain = (await storeEvents(store)).filter((e) => e.streamId === `query-${queryId}`);
   assert.deepEqual(
     chain.map((e) => e.type),
     ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted'],
@@ -181,8 +171,8 @@ test('the rust-book corpus through the whole pipeline: a killed ingest finished,
   const imported = await runCopy('import', archive);
   assert.equal(imported.code, 0, imported.err);
   assert.equal((await runCopy('verify')).code, 0);
-  const original = await allEvents(store);
-  const restored = await allEvents(copy);
+  const original = await storeEvents(store);
+  const restored = await storeEvents(copy);
   assert.equal(restored.length, original.length);
   assert.equal(restored[restored.length - 1]!.hash, original[original.length - 1]!.hash);
   const vectorsDigest = (list: readonly RecordedEvent[]): string => {
