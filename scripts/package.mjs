@@ -34,6 +34,10 @@ const SKIPPED = new Set(['onnxruntime-web', 'sharp', 'openai']);
 const args = process.argv.slice(2);
 const hostTarget = `${process.platform}-${process.arch}`;
 const targets = args.includes('--all') ? Object.keys(TARGETS) : args.flatMap((a, i) => (args[i - 1] === '--target' ? [a] : []));
+if (args.at(-1) === '--target' || args.some((a) => a !== '--all' && a !== '--target' && !targets.includes(a))) {
+  console.error(`package: usage: node scripts/package.mjs [--target T]... | --all  (T: ${Object.keys(TARGETS).join(', ')})`);
+  process.exit(2);
+}
 if (targets.length === 0) targets.push(hostTarget);
 for (const t of targets) {
   if (!TARGETS[t]) {

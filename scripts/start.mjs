@@ -15,8 +15,18 @@ import { ensureTools } from '../test/e2e/tools.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const tools = await ensureTools({ log: (line) => console.log(line) });
-execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs')], { cwd: root, stdio: 'inherit' });
+/** One clear line instead of a stack trace for what the user can fix (a missing package, a failed build). */
+function fail(what, err) {
+  console.error(`npm start: ${what}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  process.exit(1);
+}
+
+const tools = await ensureTools({ log: (line) => console.log(line) }).catch((err) => fail('VS Code (code-server) is not ready', err));
+try {
+  execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs')], { cwd: root, stdio: 'inherit' });
+} catch (err) {
+  fail('building the extension failed (see above)', err);
+}
 const vsix = join(root, `${pkg.name}-${pkg.version}-${process.platform}-${process.arch}.vsix`);
 
 const workspace = join(root, '.cache', 'sample-workspace');
@@ -27,7 +37,7 @@ const settings = {
   ...(process.env.RAG_LEDGER_MODEL_DIR ? { 'ragLedger.embedding.modelDirectory': process.env.RAG_LEDGER_MODEL_DIR } : {}),
   ...(process.env.OLLAMA_HOST ? { 'ragLedger.ollama.host': process.env.OLLAMA_HOST } : {}),
 };
-const server = await startCodeServer({ tools, runDir: join(root, '.cache', 'code-server'), userSettings: settings, vsix });
+const server = await startCodeServer({ tools, runDir: join(root, '.cache', 'code-server'), userSettings: settings, vsix }).catch((err) => fail('code-server did not start', err));
 const url = `${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`;
 console.log(`\nRAG Ledger is running in VS Code at\n\n    ${url}\n\nOpen it in a browser, then run "RAG Ledger: Ingest Workspace" from the command palette (F1), or the "Get Started with RAG Ledger" walkthrough.\nServer log: ${server.logFile}. Ctrl+C stops the server.`);
 const stop = async () => {
