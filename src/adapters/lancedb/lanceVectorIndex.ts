@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import type { IndexHit, IndexStats, IndexedChunk, VectorIndex } from '../../app/indexing/vectorIndex.js';
@@ -62,8 +64,17 @@ export class LanceVectorIndex implements VectorIndex {
     const cached = this.tables.get(name);
     if (cached) return cached;
     let table: lancedb.Table | null = null;
-    if ((await this.db.tableNames()).includes(name)) table = await this.db.openTable(name);
-    else if (dimensions !== undefined) table = await this.db.createEmptyTable(name, schemaFor(dimensions));
+    if ((await this.db.tableNames()).includes(name)) {
+      try {
+        table = await this.db.openTable(name);
+      } catch (err) {
+        // A table whose creation was cut off (a process killed mid-write) has a folder but no
+        // version. The table is a projection of the log: drop what is there; sync rebuilds it.
+        if (!/not found|_versions/i.test((err as Error).message)) throw err;
+        rmSync(join(this.location, `${name}.lance`), { recursive: true, force: true });
+      }
+    }
+    if (!table && dimensions !== undefined) table = await this.db.createEmptyTable(name, schemaFor(dimensions));
     if (table) this.tables.set(name, table);
     return table;
   }
