@@ -1,5 +1,6 @@
 // Bundles the extension (dist/extension.js), the CLI (dist/cli.js) and the embedding worker
-// (dist/embedWorker.js), the webview scripts (dist/webview/), and copies the sql.js WebAssembly binary beside them.
+// (dist/embedWorker.js), the webview scripts (dist/webview/) with the codicon font, and copies the sql.js
+// WebAssembly binary beside them.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,6 +31,14 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: 'dist/embedWorker.js', external: ['@huggingface/transformers'] }),
   // Webview scripts run in the browser sandbox of a webview: one self-contained file each.
   build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/answer.ts'], outfile: 'dist/webview/answer.js' }),
+  build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/explorer/main.ts'], outfile: 'dist/webview/explorer.js', metafile: true }).then((r) => {
+    // The explorer's script is loaded before anything is shown: keep it small.
+    const bytes = Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+    if (bytes > 600_000) throw new Error(`dist/webview/explorer.js is ${bytes} bytes; keep it under 600 KB`);
+  }),
 ]);
+// The codicon font for the webviews (served from the extension, allowed by the CSP's font-src).
+mkdirSync('dist/webview', { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${f}`), `dist/webview/${f}`);
 copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 chmodSync('dist/cli.js', 0o755);
