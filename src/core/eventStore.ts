@@ -1,3 +1,4 @@
+import { ValidationError } from './errors.js';
 import type { DomainEvent, EventData, EventType, JsonValue } from './events/eventCatalog.js';
 
 /**
@@ -37,6 +38,16 @@ export interface EventStore {
 
   /** The stored form of the log from a position, without decoding (export, verify). */
   readRaw(fromPosition?: number): AsyncIterable<RawEvent>;
+
+  /**
+   * The stored events at these positions, in ascending order; positions the log does not hold are
+   * left out. For pages of the explorer's timeline: at most READ_POSITIONS_MAX positions per call.
+   * @throws ValidationError for more positions than that, or a position that is not a positive integer.
+   */
+  readPositions(positions: readonly number[]): Promise<RawEvent[]>;
+
+  /** The position of the event with this id, or null when the log holds none. */
+  positionOf(eventId: string): Promise<number | null>;
 
   /**
    * Writes already-recorded events verbatim (same positions, ids, times and hashes) into an
@@ -196,6 +207,16 @@ export interface VerifyReport {
   readonly headHash: string;
   /** The first problem found, by position. */
   readonly firstFailure?: { readonly position: number; readonly kind: TamperKind; readonly detail: string };
+}
+
+/** The most positions one readPositions call accepts. */
+export const READ_POSITIONS_MAX = 1000;
+
+/** Checks readPositions' argument; returns the positions sorted and unique. */
+export function checkedPositions(positions: readonly number[]): number[] {
+  if (positions.length > READ_POSITIONS_MAX) throw new ValidationError(`readPositions takes at most ${READ_POSITIONS_MAX} positions, got ${positions.length}`, [], 'Read the log in pages.');
+  for (const p of positions) if (!Number.isSafeInteger(p) || p < 1) throw new ValidationError(`readPositions: ${String(p)} is not a log position`, [], 'Positions are integers from 1.');
+  return [...new Set(positions)].sort((a, b) => a - b);
 }
 
 /** The stream category: the stream id's prefix before the first "-" (`document-42` -> `document`). */

@@ -195,6 +195,22 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal((await collect(store.readStream('document-3', { fromVersion: 999 }))).length, 2);
     });
 
+    test('readPositions returns the events at given positions in order, skipping positions past the head; positionOf finds an event by id', async (t) => {
+      const store = await make(t, {});
+      for (let i = 0; i < 30; i++) await store.append(`document-d${i % 7}`, [submitted(`d${i % 7}`, `v${i}`)]);
+      const raw = await collect(store.readRaw());
+      const page = await store.readPositions([12, 3, 4, 5, 29, 3, 31, 99]);
+      assert.deepEqual(page.map((e) => e.position), [3, 4, 5, 12, 29]);
+      assert.deepEqual(page, [3, 4, 5, 12, 29].map((p) => raw[p - 1]));
+      assert.deepEqual((await store.readPositions([7, 8, 9, 10])).map((e) => e.position), [7, 8, 9, 10]);
+      assert.deepEqual(await store.readPositions([]), []);
+      await assert.rejects(store.readPositions([0]), ValidationError);
+      await assert.rejects(store.readPositions([1.5]), ValidationError);
+      await assert.rejects(store.readPositions(Array.from({ length: 1001 }, (_, i) => i + 1)), ValidationError);
+      assert.equal(await store.positionOf(raw[16]!.eventId), 17);
+      assert.equal(await store.positionOf('no-such-event'), null);
+    });
+
     test('vectors are stored as binary Float32 attachments and read back exactly', async (t) => {
       const store = await make(t, {});
       const values = [0.1, -2.5, 1e-7, 3.4028234e38];

@@ -15,6 +15,7 @@ import type {
   VerifyReport,
   StreamWrite,
 } from '../../core/eventStore.js';
+import { checkedPositions } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { matchesFilter, summarize } from './rawFilters.js';
 
@@ -102,6 +103,16 @@ export class InMemoryEventStore implements EventStore {
 
   async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
     for (let i = Math.max(0, fromPosition - 1); i < this.events.length; i++) yield this.events[i]!;
+  }
+
+  async readPositions(positions: readonly number[]): Promise<RawEvent[]> {
+    return checkedPositions(positions)
+      .filter((p) => p <= this.events.length)
+      .map((p) => this.events[p - 1]!);
+  }
+
+  async positionOf(eventId: string): Promise<number | null> {
+    return this.byId.get(eventId) ?? null;
   }
 
   async importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {

@@ -18,6 +18,7 @@ import type {
   VerifyReport,
   StreamWrite,
 } from '../../core/eventStore.js';
+import { checkedPositions } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader } from './journal.js';
 import { EVENT_COLUMNS, INSERT_EVENT_SQL, JOURNAL_FILE, PACKED_COLUMNS, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, packedRowToRaw, rawToParams, rowToRaw, tuneConnection } from './schema.js';
@@ -297,6 +298,20 @@ export class SqlJsEventStore implements EventStore {
       if (page.length < PAGE) return;
       from = page[page.length - 1]!.position + 1;
     }
+  }
+
+  async readPositions(positions: readonly number[]): Promise<RawEvent[]> {
+    const sorted = checkedPositions(positions);
+    if (sorted.length === 0) return [];
+    const first = sorted[0]!;
+    const last = sorted[sorted.length - 1]!;
+    // A contiguous page (the unfiltered timeline) is one range scan; anything else a list of positions.
+    if (last - first + 1 === sorted.length) return this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`, [first, last]));
+    return this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position IN (${sorted.map(() => '?').join(',')}) ORDER BY position`, sorted));
+  }
+
+  positionOf(eventId: string): Promise<number | null> {
+    return this.settled(() => this.positionsOf([eventId]).get(eventId) ?? null);
   }
 
   importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {
