@@ -93,7 +93,7 @@ test('identical contexts diff to nothing, with every similarity at 1', () => {
 
 test('the word diff marks inserted and deleted words and scores similarity', () => {
   const d = diffText('The borrow checker rejects this code [1].', 'The borrow checker accepts this code [1] [2].');
-  assert.equal(renderTextDiff(d), 'The borrow checker [-rejects -]{+accepts +}this code [-[1].-]{+[1] [2].+}');
+  assert.equal(renderTextDiff(d), 'The borrow checker [-rejects-]{+accepts+} this code [1]{+ [2]+}.');
   assert.ok(d.similarity > 0.6 && d.similarity < 1, String(d.similarity));
   assert.equal(diffText('same words', 'same words').similarity, 1);
   assert.deepEqual(diffText('same words', 'same words').parts, [{ op: '=', text: 'same words' }]);
@@ -107,4 +107,25 @@ test('the word diff reassembles both texts exactly', () => {
   const d = diffText(before, after);
   assert.equal(d.parts.filter((p) => p.op !== '+').map((p) => p.text).join(''), before);
   assert.equal(d.parts.filter((p) => p.op !== '-').map((p) => p.text).join(''), after);
+});
+
+test('texts too different for an exact word diff fall back to lines, then to the whole texts, within bounds', () => {
+  const words = (seed: number, n: number): string => Array.from({ length: n }, (_, i) => `w${(i * 7919 + seed) % 100_003}`).join(' ');
+  // 20k words each with nothing in common: far beyond the word diff's edit budget.
+  const a = `${words(1, 20_000)}\n`;
+  const b = `${words(2, 20_000)}\n`;
+  const started = Date.now();
+  const d = diffText(a, b);
+  assert.ok(Date.now() - started < 5_000, 'the diff is bounded');
+  assert.equal(d.approximate, true);
+  assert.equal(d.parts.filter((p) => p.op !== '+').map((p) => p.text).join(''), a);
+  assert.equal(d.parts.filter((p) => p.op !== '-').map((p) => p.text).join(''), b);
+  assert.ok(d.similarity < 0.05, String(d.similarity));
+  // Many lines, a few changed: the line diff still shows exactly what changed.
+  const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${words(i, 12)}`);
+  const changed = lines.map((l, i) => (i % 2 === 0 ? `${l} edited` : l));
+  const ld = diffText(lines.join('\n'), changed.join('\n'));
+  assert.equal(ld.parts.filter((p) => p.op !== '+').map((p) => p.text).join(''), lines.join('\n'));
+  assert.equal(ld.parts.filter((p) => p.op !== '-').map((p) => p.text).join(''), changed.join('\n'));
+  assert.ok(ld.similarity > 0.9, String(ld.similarity));
 });

@@ -2,6 +2,8 @@
  * Diffs of retrieved contexts and of answers: what a replay against another pipeline version (or
  * another point in time) changed. Pure functions over ranked lists.
  */
+import type { ChangeObject } from 'diff';
+import { diffLines, diffWordsWithSpace } from 'diff';
 
 /** One retrieved item as a diff sees it: best first. */
 export interface RankedItem {
@@ -38,6 +40,8 @@ export interface RankingSimilarity {
   readonly jaccard: number;
   /** Rank-biased overlap (p = RBO_P), extrapolated: weights agreement at the top most. */
   readonly rbo: number;
+  /** Mean |rank in a − rank in b| over the items both lists hold; null when they share none. */
+  readonly meanRankShift: number | null;
 }
 
 export interface ContextDiff extends RankingSimilarity {
@@ -83,15 +87,22 @@ export function rankBiasedOverlap(a: readonly string[], b: readonly string[], p 
   return Math.min(1, (overlap / depth) * weight + ((1 - p) / p) * sum);
 }
 
-/** overlap@k, Jaccard and RBO of two rankings (duplicates after the first are ignored). */
+/** overlap@k, Jaccard, RBO and mean rank shift of two rankings (duplicates after the first are ignored). */
 export function rankingSimilarity(a: readonly string[], b: readonly string[]): RankingSimilarity {
   const ua = unique(a);
   const ub = unique(b);
   const k = Math.max(ua.length, ub.length);
-  if (k === 0) return { overlapAtK: 1, jaccard: 1, rbo: 1 };
-  const setB = new Set(ub);
-  const shared = ua.filter((x) => setB.has(x)).length;
-  return { overlapAtK: shared / k, jaccard: shared / (ua.length + ub.length - shared), rbo: rankBiasedOverlap(ua, ub) };
+  if (k === 0) return { overlapAtK: 1, jaccard: 1, rbo: 1, meanRankShift: 0 };
+  const rankInB = new Map(ub.map((x, i) => [x, i]));
+  let shared = 0;
+  let shift = 0;
+  for (const [i, x] of ua.entries()) {
+    const j = rankInB.get(x);
+    if (j === undefined) continue;
+    shared++;
+    shift += Math.abs(i - j);
+  }
+  return { overlapAtK: shared / k, jaccard: shared / (ua.length + ub.length - shared), rbo: rankBiasedOverlap(ua, ub), meanRankShift: shared === 0 ? null : shift / shared };
 }
 
 function unique(items: readonly string[]): string[] {
@@ -140,70 +151,98 @@ export interface TextDiffPart {
 }
 
 export interface TextDiff {
-  /** 2·LCS / (words before + words after): 1 for equal texts, 0 for nothing in common. */
+  /** 2·shared words / (words before + words after): 1 for equal texts, 0 for nothing in common. */
   readonly similarity: number;
   readonly parts: readonly TextDiffPart[];
+  /**
+   * Set when the texts differ too much for an exact diff within its bounds: the parts are then a
+   * line diff (or the whole of both texts) and the similarity counts shared words regardless of order.
+   */
+  readonly approximate?: boolean;
 }
 
-/** Above this many cells the word diff falls back to lines (answers are far smaller). */
-const MAX_DIFF_CELLS = 4_000_000;
+/** Word diffs give up beyond this many edits (answers and chunks are far smaller); lines are tried next. */
+const MAX_WORD_EDITS = 1_500;
+const MAX_LINE_EDITS = 2_000;
 
-/** A word-level diff (longest common subsequence); whitespace stays attached to the words. */
+const WORD = /[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu;
+const countWords = (text: string): number => text.match(WORD)?.length ?? 0;
+
+/**
+ * A word-level diff (the `diff` package's Myers diff over words, punctuation and whitespace runs),
+ * bounded: beyond MAX_WORD_EDITS edits it falls back to a line diff, then to replacing the whole
+ * text, so two unrelated megabyte texts never stall the caller.
+ */
 export function diffText(before: string, after: string): TextDiff {
-  let a = tokens(before);
-  let b = tokens(after);
-  if (a.length * b.length > MAX_DIFF_CELLS) {
-    a = before.split(/(?<=\n)/);
-    b = after.split(/(?<=\n)/);
-  }
-  // Trim the common prefix and suffix, then run the LCS table on what is left.
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
-  }
-  const n = endA - start;
-  const m = endB - start;
-  const table = new Uint32Array((n + 1) * (m + 1));
-  const at = (i: number, j: number): number => i * (m + 1) + j;
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      table[at(i, j)] = a[start + i] === b[start + j] ? table[at(i + 1, j + 1)]! + 1 : Math.max(table[at(i + 1, j)]!, table[at(i, j + 1)]!);
-    }
-  }
-  const parts: TextDiffPart[] = [];
-  const push = (op: TextDiffPart['op'], text: string): void => {
-    const last = parts[parts.length - 1];
-    if (last && last.op === op) parts[parts.length - 1] = { op, text: last.text + text };
-    else if (text !== '') parts.push({ op, text });
-  };
-  push('=', a.slice(0, start).join(''));
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && a[start + i] === b[start + j]) {
-      push('=', a[start + i]!);
-      i++;
-      j++;
-    } else if (i < n && (j === m || table[at(i + 1, j)]! >= table[at(i, j + 1)]!)) {
-      push('-', a[start + i]!);
-      i++;
-    } else {
-      push('+', b[start + j]!);
-      j++;
-    }
-  }
-  push('=', a.slice(endA).join(''));
-  const common = start + (a.length - endA) + table[at(0, 0)]!;
-  const total = a.length + b.length;
-  return { similarity: total === 0 ? 1 : (2 * common) / total, parts };
+  if (before === after) return { similarity: 1, parts: before === '' ? [] : [{ op: '=', text: before }] };
+  const words = diffWordsWithSpace(before, after, { maxEditLength: MAX_WORD_EDITS });
+  if (words) return fromChanges(words, false);
+  const lines = diffLines(before, after, { maxEditLength: MAX_LINE_EDITS });
+  if (lines) return { ...fromChanges(lines, true), similarity: bagSimilarity(before, after) };
+  return { similarity: bagSimilarity(before, after), approximate: true, parts: [{ op: '-', text: before }, { op: '+', text: after }].filter((p) => p.text !== '') as TextDiffPart[] };
 }
 
-function tokens(text: string): string[] {
-  return text.match(/\S+\s*|\s+/g) ?? [];
+function fromChanges(changes: readonly ChangeObject<string>[], approximate: boolean): TextDiff {
+  const parts: TextDiffPart[] = [];
+  let shared = 0;
+  let total = 0;
+  for (const c of changes) {
+    const op = c.added ? '+' : c.removed ? '-' : '=';
+    const n = countWords(c.value);
+    total += op === '=' ? 2 * n : n;
+    if (op === '=') shared += n;
+    const last = parts[parts.length - 1];
+    if (last && last.op === op) parts[parts.length - 1] = { op, text: last.text + c.value };
+    else if (c.value !== '') parts.push({ op, text: c.value });
+  }
+  return { similarity: total === 0 ? 1 : (2 * shared) / total, parts, ...(approximate ? { approximate } : {}) };
+}
+
+/** 2·|shared words| / (|before| + |after|) over word multisets: order ignored, linear time. */
+function bagSimilarity(before: string, after: string): number {
+  const a = before.match(WORD) ?? [];
+  const b = after.match(WORD) ?? [];
+  if (a.length + b.length === 0) return 1;
+  const counts = new Map<string, number>();
+  for (const w of a) counts.set(w, (counts.get(w) ?? 0) + 1);
+  let shared = 0;
+  for (const w of b) {
+    const n = counts.get(w) ?? 0;
+    if (n > 0) {
+      shared++;
+      counts.set(w, n - 1);
+    }
+  }
+  return (2 * shared) / (a.length + b.length);
+}
+
+/** A line diff with the numbers of lines added and removed. */
+export interface LineDiff {
+  readonly parts: readonly TextDiffPart[];
+  readonly added: number;
+  readonly removed: number;
+  /** Set when the versions differ too much for an exact diff within its bounds: the parts are then the whole of both. */
+  readonly approximate?: boolean;
+}
+
+const lineCount = (text: string): number => (text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+
+/** A line diff (Myers), bounded like diffText: beyond MAX_LINE_EDITS it shows the whole of both texts. */
+export function diffTextLines(before: string, after: string): LineDiff {
+  if (before === after) return { parts: before === '' ? [] : [{ op: '=', text: before }], added: 0, removed: 0 };
+  const changes = diffLines(before, after, { maxEditLength: MAX_LINE_EDITS });
+  if (!changes) return { parts: [{ op: '-' as const, text: before }, { op: '+' as const, text: after }].filter((p) => p.text !== ''), added: lineCount(after), removed: lineCount(before), approximate: true };
+  let added = 0;
+  let removed = 0;
+  const parts: TextDiffPart[] = [];
+  for (const c of changes) {
+    if (c.value === '') continue;
+    const op = c.added ? '+' : c.removed ? '-' : '=';
+    if (op === '+') added += c.count ?? lineCount(c.value);
+    if (op === '-') removed += c.count ?? lineCount(c.value);
+    parts.push({ op, text: c.value });
+  }
+  return { parts, added, removed };
 }
 
 /** A diff as text: [-deleted-]{+inserted+}, the wdiff convention. */
