@@ -1,11 +1,15 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Explorer } from '../app/explorer/explorer.js';
 import { ProjectionRunner } from '../app/projectionRunner.js';
+import { LanceTextIndex } from './lancedb/lanceTextIndex.js';
 import { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { ReadModels } from '../app/readModels.js';
 import { standardProjections } from '../core/projections/catalog.js';
 import type { ProjectionStore } from '../core/projections/projection.js';
 import type { SqlJsEventStoreOptions } from './sqljs/sqljsEventStore.js';
 import { SqlJsEventStore } from './sqljs/sqljsEventStore.js';
+import { EXPLORER_DIR, SqlJsEventIndex } from './sqljs/sqljsEventIndex.js';
 import { SqlJsProjectionStore } from './sqljs/sqljsProjectionStore.js';
 
 /** The event log, its projections and their queries, opened together on one store directory. */
@@ -58,4 +62,27 @@ export const VECTORS_DIR = 'vectors';
 /** Opens the store's LanceDB vector index (one table per pipeline version). */
 export function openVectorIndex(storeDir: string): Promise<LanceVectorIndex> {
   return LanceVectorIndex.open(join(storeDir, VECTORS_DIR));
+}
+
+/**
+ * Opens the event-log explorer's indexes over an open ledger (`explorer/` in the store: an SQLite
+ * index and a LanceDB text index, both projections, safe to delete). A read-only ledger keeps the
+ * index in memory and searches the text index as far as it was written.
+ */
+export async function openExplorer(storeDir: string, ledger: Ledger, options: { readonly onDiscarded?: (movedTo: string, reason: string) => void } = {}): Promise<Explorer> {
+  const writable = ledger.events.writable;
+  const index = await SqlJsEventIndex.open(storeDir, { writable, ...(options.onDiscarded ? { onDiscarded: options.onDiscarded } : {}) });
+  const textDir = join(storeDir, EXPLORER_DIR, 'text');
+  let text: LanceTextIndex | null = null;
+  try {
+    text = writable || existsSync(textDir) ? await LanceTextIndex.open(textDir, { writable }) : null;
+  } catch (err) {
+    if (writable) {
+      await index.close();
+      throw err;
+    }
+    // A reader that cannot open the text index searches by reading the events instead.
+    text = null;
+  }
+  return new Explorer({ events: ledger.events, readModels: ledger.readModels, index, text });
 }

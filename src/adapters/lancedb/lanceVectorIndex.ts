@@ -1,3 +1,4 @@
+import './lanceRuntime.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';

@@ -1,0 +1,105 @@
+import './lanceRuntime.js';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as lancedb from '@lancedb/lancedb';
+import type { TextIndex } from '../../app/explorer/eventIndex.js';
+import { MAX_WORD_LENGTH } from '../../core/explorer/timelineFilter.js';
+
+const TABLE = 'event_words';
+/** Rows added since the index last folded them in, beyond which `maintain` folds them in and compacts. */
+const MAINTAIN_AFTER = 20_000;
+
+interface Row {
+  position: number;
+}
+
+/**
+ * Full-text search over events on LanceDB, on disk: one row per event that has words (its distinct
+ * words, already folded by `searchWords`, so the index only splits on spaces) with an inverted index
+ * without positions. Rows added since the index was built are searched too, until `maintain` folds
+ * them in. Every word must match (a Boolean query of MUST terms: LanceDB's AND operator is not applied
+ * to rows the index has not folded in yet).
+ */
+export class LanceTextIndex implements TextIndex {
+  private table: lancedb.Table | null = null;
+  private pending = 0;
+
+  private constructor(
+    private readonly db: lancedb.Connection,
+    private readonly dir: string,
+    private readonly writable: boolean,
+  ) {}
+
+  static async open(dir: string, options: { readonly writable: boolean }): Promise<LanceTextIndex> {
+    const index = new LanceTextIndex(await lancedb.connect(dir), dir, options.writable);
+    if ((await index.db.tableNames()).includes(TABLE)) {
+      try {
+        index.table = await index.db.openTable(TABLE);
+        const stats = await index.table.indexStats('words_idx');
+        index.pending = stats?.numUnindexedRows ?? 0;
+      } catch (err) {
+        // A table whose creation was cut off: a projection, dropped and rebuilt from the log.
+        if (!options.writable) throw err;
+        rmSync(join(dir, `${TABLE}.lance`), { recursive: true, force: true });
+        index.table = null;
+      }
+    }
+    return index;
+  }
+
+  async add(rows: readonly { readonly position: number; readonly words: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (!this.writable) throw new Error('the text index was opened read-only');
+    const data = rows.map((r) => ({ position: r.position, words: r.words }));
+    if (!this.table) {
+      this.table = await this.db.createTable(TABLE, data);
+      await this.table.createIndex('words', {
+        config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
+      });
+      return;
+    }
+    await this.table.add(data);
+    this.pending += rows.length;
+  }
+
+  async search(words: readonly string[], maxPosition: number, limit: number): Promise<{ positions: number[]; truncated: boolean }> {
+    if (!this.table || words.length === 0) return { positions: [], truncated: false };
+    const query = new lancedb.BooleanQuery(words.map((w) => [lancedb.Occur.Must, new lancedb.MatchQuery(w, 'words')]));
+    const rows = (await this.table
+      .query()
+      .fullTextSearch(query)
+      .where(`position <= ${Math.floor(maxPosition)}`)
+      // _score is selected because LanceDB warns on stderr when a full-text search leaves it out.
+      .select(['position', '_score'])
+      .limit(limit + 1)
+      .toArray()) as Row[];
+    const positions = [...new Set(rows.map((r) => Number(r.position)))].sort((a, b) => a - b);
+    const truncated = positions.length > limit;
+    return { positions: truncated ? positions.slice(0, limit) : positions, truncated };
+  }
+
+  async deleteAfter(position: number): Promise<void> {
+    if (this.table && this.writable) await this.table.delete(`position > ${Math.floor(position)}`);
+  }
+
+  async maintain(): Promise<void> {
+    if (!this.table || !this.writable || this.pending < MAINTAIN_AFTER) return;
+    await this.table.optimize();
+    this.pending = 0;
+  }
+
+  async reset(): Promise<void> {
+    if (!this.writable) throw new Error('the text index was opened read-only');
+    this.table?.close();
+    this.table = null;
+    this.pending = 0;
+    if ((await this.db.tableNames()).includes(TABLE)) await this.db.dropTable(TABLE);
+    if (existsSync(join(this.dir, `${TABLE}.lance`))) rmSync(join(this.dir, `${TABLE}.lance`), { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {
+    this.table?.close();
+    this.table = null;
+    this.db.close();
+  }
+}
