@@ -14,20 +14,21 @@ import { PipelineBuildService } from '../app/pipelines/buildService.js';
 import { PipelineService } from '../app/pipelines/pipelineService.js';
 import type { Provenance } from '../app/provenance/provenanceService.js';
 import { ProvenanceService } from '../app/provenance/provenanceService.js';
-import type { ReplayResult } from '../app/replay/replayService.js';
 import { ReplayService } from '../app/replay/replayService.js';
 import { RetrievalService } from '../app/retrieval/retrievalService.js';
-import type { Comparison } from '../app/compare/compareService.js';
-import { CompareService } from '../app/compare/compareService.js';
+import type { CompareQuestion } from '../app/compare/compareService.js';
+import { comparePipelines } from '../app/compare/comparePipelines.js';
+import type { Explorer } from '../app/explorer/explorer.js';
 import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
 import type { DocumentRules } from '../core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 import { embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
+import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
 import { exportArchive } from './archive/jsonlArchive.js';
 import { FsWorkspaceSource } from './fs/fsWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
-import { openLedger, openVectorIndex } from './ledger.js';
+import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
@@ -52,7 +53,7 @@ export interface EngineSettings {
   readonly owner: string;
 }
 
-export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index';
+export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index' | 'compare';
 
 export interface EngineProgress {
   readonly phase: EnginePhase;
@@ -87,6 +88,7 @@ export class WorkspaceEngine {
   /** Told when each operation starts and ends (the extension writes it to its log at debug level). */
   trace: ((line: string) => void) | null = null;
   private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
+  private explorerOpening: Promise<Explorer> | null = null;
   private closed = false;
 
   private constructor(
@@ -354,55 +356,99 @@ export class WorkspaceEngine {
     return report;
   }
 
-  /** Replays a recorded question against a version and records the diff. */
-  replay(queryId: string, version: string, options: { readonly regenerate?: boolean; readonly signal?: AbortSignal } = {}): Promise<ReplayResult> {
+  /**
+   * The event-log explorer over this store, opened on first use. Its reads do not queue behind
+   * operations (a long ingest), so the timeline follows the log while work runs.
+   */
+  explorer(): Promise<Explorer> {
+    if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
+    this.explorerOpening ??= openExplorer(this.settings.storeDir, this.ledger).catch((err: unknown) => {
+      this.explorerOpening = null;
+      throw err;
+    });
+    return this.explorerOpening;
+  }
+
+  /**
+   * Replays a recorded question against a version (as of when it was asked, or now) and records
+   * the diff as ContextReplayed; the report aligns both contexts chunk by chunk.
+   */
+  replay(queryId: string, version: string, options: { readonly asOf?: 'now' | 'asked' | number; readonly signal?: AbortSignal } = {}): Promise<ReplayReport> {
     return this.exclusive(async () => {
       const record = this.ledger.readModels.pipeline(version);
       if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
       const config = record.config as unknown as PipelineConfig;
-      const embedder = await this.retrievalEmbedder(config, config.retrieval.mode);
-      const result = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).replay(queryId, {
+      let notice: string | undefined;
+      const embedder = await this.retrievalEmbedder(config, config.retrieval.mode, (m) => (notice = `Full-text retrieval only: ${m}`));
+      const asked = this.ledger.readModels.query(queryId);
+      if (!asked) throw new ValidationError(`no question ${queryId} in this store`, [], 'Pick a question from the Questions view.');
+      const asOfPosition = options.asOf === 'asked' ? asked.position : typeof options.asOf === 'number' ? options.asOf : undefined;
+      const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).replay(queryId, {
         pipelineVersion: version,
         embedder,
-        ...(options.regenerate ? { regenerate: { generator: new OllamaGenerator({ model: config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}) }) } } : {}),
+        ...(asOfPosition !== undefined ? { asOfPosition } : {}),
+        ...(notice ? { notice } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      await this.ledger.runner.catchUp();
       await this.ledger.projections.flush();
-      return result;
-    });
+      return report;
+    }, 'replay');
   }
 
-  /** Retrieves every recorded question with two versions and summarises how the contexts differ. */
-  compare(from: string, to: string, options: WorkOptions & { readonly k?: number } = {}): Promise<Comparison> {
+  /** Answers a question again from a recorded replay's context (ReplayAnswered), streaming through `onText`. */
+  reanswer(queryId: string, replayId: string, options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: { reason: string; message: string; hint: string }) => void } = {}): Promise<ReanswerReport> {
+    return this.exclusive(async () => {
+      const replayed = await this.replayVersion(queryId, replayId);
+      const config = this.ledger.readModels.pipeline(replayed)?.config as unknown as PipelineConfig | undefined;
+      const generator = new OllamaGenerator({ model: config?.generator.model ?? this.settings.pipeline.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
+      const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).reanswer(queryId, replayId, {
+        generator,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onText ? { onText: options.onText } : {}),
+        ...(options.onFailure ? { onFailure: options.onFailure } : {}),
+      });
+      await this.ledger.projections.flush();
+      return report;
+    }, 'reanswer');
+  }
+
+  private async replayVersion(queryId: string, replayId: string): Promise<string> {
+    for await (const e of this.ledger.events.readStream(`query-${queryId}`)) if (e.type === 'ContextReplayed' && e.data.replay_id === replayId) return e.data.pipeline_version;
+    throw new ValidationError(`question ${queryId} has no replay ${replayId}`, [], 'Replay the question first.');
+  }
+
+  /** Retrieves every recorded question (or a golden set) with two versions and reports how the contexts differ. */
+  compare(from: string, to: string, options: WorkOptions & { readonly k?: number; readonly golden?: readonly CompareQuestion[] } = {}): Promise<CompareReport> {
     return this.exclusive(async () => {
       const extra: TransformersEmbedder[] = [];
-      const side = async (version: string, shareWith?: string) => {
-        const record = this.ledger.readModels.pipeline(version);
-        if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
-        const config = record.config as unknown as PipelineConfig;
-        let embedder: TransformersEmbedder | null = null;
-        // The first side uses the window's model; a second, different one is loaded for this comparison only.
-        if (shareWith === undefined || shareWith === embedderKey(config.embedder)) embedder = await this.retrievalEmbedder(config, config.retrieval.mode);
-        else if (config.retrieval.mode !== 'lexical') {
-          embedder = await TransformersEmbedder.loadFor(config.embedder, this.modelDirOption()).catch((err: unknown) => {
-            if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-            return null;
-          });
-          if (embedder) extra.push(embedder);
-        }
-        return { side: { pipelineVersion: version, mode: embedder ? config.retrieval.mode : ('lexical' as const), embedder }, k: config.retrieval.k, key: embedderKey(config.embedder) };
-      };
-      const a = await side(from);
-      const b = await side(to, a.key);
-      const questions = this.ledger.readModels.queries(10_000).map((q) => ({ query: q.query_text }));
-      if (questions.length === 0) throw new ValidationError('no recorded questions to compare with', [], 'Ask a few questions first.');
+      const activeKey = embedderKey(this.settings.pipeline.embedder);
       try {
-        return await new CompareService(this.index).compare(a.side, b.side, questions, { k: options.k ?? a.k, ...this.work('index', options) });
+        return await comparePipelines({ events: this.ledger.events, readModels: this.ledger.readModels, index: this.index }, from, to, {
+          // The window's model serves the versions that share it; another is loaded for this comparison only.
+          embedderFor: async (config) => {
+            if (embedderKey(config.embedder) === activeKey || this.embedder?.key === embedderKey(config.embedder)) {
+              let notice: string | undefined;
+              const embedder = await this.retrievalEmbedder(config, config.retrieval.mode, (m) => (notice = m));
+              return { embedder, ...(notice ? { notice } : {}) };
+            }
+            try {
+              const embedder = await TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
+              extra.push(embedder);
+              return { embedder };
+            } catch (err) {
+              if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
+              return { embedder: null, notice: `${err.message.replace(/\.$/, '')}; retrieval is full-text only` };
+            }
+          },
+          ...(options.k !== undefined ? { k: options.k } : {}),
+          ...(options.golden ? { golden: options.golden } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          onProgress: (p) => options.onProgress?.({ phase: 'compare', done: p.done, total: p.total }),
+        });
       } finally {
         for (const e of extra) await e.close();
       }
-    });
+    }, 'compare');
   }
 
   async close(): Promise<void> {
@@ -412,7 +458,10 @@ export class WorkspaceEngine {
     await this.queue;
     const embedder = this.embedder;
     this.embedder = null;
+    const explorer = this.explorerOpening;
+    this.explorerOpening = null;
     try {
+      if (explorer) await explorer.then((x) => x.close()).catch(() => undefined);
       if (embedder) await embedder.loading.then((e) => e.close()).catch(() => undefined);
       await this.index.close();
     } finally {

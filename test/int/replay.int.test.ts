@@ -8,6 +8,7 @@ import { recordingIo } from '../support/cli.js';
 import { writeFiles } from '../support/ingestHarness.js';
 import { startOllamaServer } from '../support/ollamaServer.js';
 import { tempDir } from '../support/tmp.js';
+import type { CompareReport, ReanswerReport, ReplayReport } from '../../src/shared/explorerModel.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 
 function cliOn(t: TestContext, store: string, models: string) {
@@ -28,21 +29,9 @@ const FILES = {
   'src/main.rs': 'fn main() {\n    println!("hello world");\n}\n',
 };
 
-interface ReplayJson {
-  replayId: string;
-  original: { pipelineVersion: string; chunks: { chunkId: string; path: string; score: number }[] };
-  replayed: { pipelineVersion: string; asOfPosition: number | null; chunks: { chunkId: string; path: string; score: number }[] };
-  diff: {
-    overlapAtK: number;
-    jaccard: number;
-    rbo: number;
-    added: { chunkId: string; path: string }[];
-    removed: { chunkId: string; path: string }[];
-    kept: { chunkId: string; scoreDelta: number; rankMove: number }[];
-    documents: { kept: string[]; added: string[]; removed: string[]; overlapAtK: number };
-  };
-  answer?: { modelId: string; text: string; originalText: string; textDiff: { similarity: number } };
-}
+type ReplayJson = ReplayReport & { answer?: ReanswerReport };
+
+const kinds = (r: ReplayJson, kind: string): ReplayJson['pairs'] => r.pairs.filter((p) => p.kind === kind);
 
 test('pipelines define and build a second chunking in the shadow from the log alone; replay and point-in-time retrieval diff a recorded question; compare summarises both versions', async (t) => {
   const ws = tempDir(t);
@@ -95,9 +84,15 @@ test('pipelines define and build a second chunking in the shadow from the log al
   const same = await run('replay', queryId, '--json');
   assert.equal(same.code, 0, same.err);
   const s = JSON.parse(same.out) as ReplayJson;
-  assert.deepEqual([s.diff.added.length, s.diff.removed.length, s.diff.overlapAtK, s.diff.jaccard], [0, 0, 1, 1]);
-  assert.ok(Math.abs(s.diff.rbo - 1) < 1e-9);
-  for (const k of s.diff.kept) assert.ok(Math.abs(k.scoreDelta) < 1e-6 && k.rankMove === 0);
+  assert.deepEqual(
+    s.pairs.map((p) => [p.kind, p.move]),
+    s.original.chunks.map(() => ['same', 0]),
+  );
+  assert.deepEqual([s.metrics.chunks.overlapAtK, s.metrics.chunks.jaccard, s.metrics.chunks.meanRankShift], [1, 1, 0]);
+  assert.ok(Math.abs(s.metrics.chunks.rbo - 1) < 1e-9);
+  for (const p of s.pairs) assert.ok(Math.abs(p.original!.score - p.replayed!.score) < 1e-6);
+  assert.equal(s.originalAnswer?.modelId, 'extractive');
+  assert.ok(s.original.chunks.every((c) => c.documentVersion?.ordinal === 1 && c.text !== null && c.startLine !== null));
 
   // Against the new chunking: the Borrowing chunk is replaced by its smaller pieces, the documents stay.
   const replayed = await run('replay', queryId, '--pipeline', pv2, '--json');
@@ -106,22 +101,27 @@ test('pipelines define and build a second chunking in the shadow from the log al
   assert.equal(r.original.pipelineVersion, pv1);
   assert.equal(r.replayed.pipelineVersion, pv2);
   assert.equal(r.original.chunks[0]!.path, 'guide/ownership.md');
-  assert.ok(r.diff.removed.some((x) => x.path === 'guide/ownership.md'), 'the old Borrowing chunk is gone');
-  assert.ok(r.diff.added.some((x) => x.path === 'guide/ownership.md'), 'its pieces are new');
-  assert.ok(r.diff.rbo < 1 && r.diff.rbo >= 0);
-  assert.ok(r.diff.documents.kept.includes('guide/ownership.md'));
+  // The old Borrowing chunk and one of its pieces are the same region of ownership.md, chunked differently.
+  const rechunked = kinds(r, 'rechunked');
+  assert.ok(rechunked.some((p) => p.original!.path === 'guide/ownership.md' && p.replayed!.path === 'guide/ownership.md'), JSON.stringify(r.pairs.map((p) => p.kind)));
+  for (const p of rechunked) {
+    assert.ok(p.original!.startLine! <= p.replayed!.endLine! && p.replayed!.startLine! <= p.original!.endLine!, 'overlapping lines');
+    assert.ok(p.textDiff!.some((part) => part.op === '-'), 'the pieces are shorter than the old chunk');
+  }
+  assert.ok(r.metrics.chunks.rbo < 1 && r.metrics.chunks.rbo >= 0);
+  assert.equal(r.metrics.aligned, rechunked.length);
   assert.equal(r.replayed.chunks[0]!.path, 'guide/ownership.md');
   const text = await run('replay', queryId, '--pipeline', pv2);
-  assert.match(text.out, /^chunks: {4}overlap@4 \d\.\d{3}, Jaccard \d\.\d{3}, RBO \d\.\d{3}; \d+ kept \(\d+ moved\), \d+ added, \d+ removed$/m);
-  assert.match(text.out, /^ {2}added {8}#\d+ {5}score \d\.\d{4} {2}guide\/ownership\.md:\d+-\d+$/m);
-  assert.match(text.out, /^ {2}removed #\d+ {10}score \d\.\d{4} {2}guide\/ownership\.md:\d+-\d+$/m);
+  assert.match(text.out, /^chunks: {4}overlap@4 \d\.\d{3}, Jaccard \d\.\d{3}, RBO \d\.\d{3}, mean rank shift (\d\.\d{2}|–); \d+ kept \(\d+ moved\), \d+ re-chunked, \d+ added, \d+ removed$/m);
+  assert.match(text.out, /^ {2}rechunked +#\d+ → #\d+ +(↑\d+|↓\d+|=) +score \d\.\d{4} → \d\.\d{4} +guide\/ownership\.md:\d+-\d+ v1 → \d+-\d+$/m);
+  assert.match(text.out, /^ {2}re-chunked guide\/ownership\.md:\d+-\d+, \[-only before-\] \{\+only after\+\}:$/m);
 
   // The replays are events of the question's stream, after the original ones.
   const chain = (await run('log', '--stream', `query-${queryId}`, '--json')).out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { pipeline_version?: string; original_pipeline_version?: string; diff?: { rbo: number } } });
   assert.deepEqual(chain.map((e) => e.type), ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted', 'ContextReplayed', 'ContextReplayed', 'ContextReplayed']);
   assert.equal(chain[5]!.data.pipeline_version, pv2);
   assert.equal(chain[5]!.data.original_pipeline_version, pv1);
-  assert.ok(Math.abs(chain[5]!.data.diff!.rbo - r.diff.rbo) < 1e-12);
+  assert.ok(Math.abs(chain[5]!.data.diff!.rbo - r.metrics.chunks.rbo) < 1e-12);
   assert.match((await run('show', queryId)).out, new RegExp(`ContextReplayed {4}replay r-[0-9a-f-]+: \\d+ chunks, hybrid retrieval, pipeline ${pv2}; overlap@4 `));
 
   // Edit the workspace: the original context's Borrowing chunk is superseded.
@@ -135,7 +135,8 @@ test('pipelines define and build a second chunking in the shadow from the log al
     'the version built in the shadow follows the edit',
   );
   const now = JSON.parse((await run('replay', queryId, '--pipeline', pv1, '--json')).out) as ReplayJson;
-  assert.ok(now.diff.removed.length > 0, 'the superseded chunk left retrieval');
+  assert.ok(kinds(now, 'dropped').length + kinds(now, 'rechunked').length > 0, 'the superseded chunk left retrieval');
+  assert.ok(now.pairs.some((p) => p.original?.path === 'guide/ownership.md' && p.original.documentVersion?.ordinal === 1), 'the original context cites version 1');
   // …but as of when the question was asked, retrieval gives back exactly the original context.
   const then = await run('replay', queryId, '--pipeline', pv1, '--as-of', 'asked', '--json');
   assert.equal(then.code, 0, then.err);
@@ -145,7 +146,7 @@ test('pipelines define and build a second chunking in the shadow from the log al
     p.replayed.chunks.map((c) => c.chunkId),
     p.original.chunks.map((c) => c.chunkId),
   );
-  for (const k of p.diff.kept) assert.ok(Math.abs(k.scoreDelta) < 1e-5, `score moved by ${k.scoreDelta}`);
+  for (const x of p.pairs) assert.ok(x.kind === 'same' && Math.abs(x.original!.score - x.replayed!.score) < 1e-5, `${x.kind}, scores ${x.original?.score} → ${x.replayed?.score}`);
   const atPosition = JSON.parse((await run('replay', queryId, '--pipeline', pv1, '--as-of', String(p.replayed.asOfPosition), '--json')).out) as ReplayJson;
   assert.deepEqual(
     atPosition.replayed.chunks.map((c) => c.chunkId),
@@ -165,8 +166,9 @@ test('pipelines define and build a second chunking in the shadow from the log al
   assert.equal(regen.code, 0, regen.err);
   const g = JSON.parse(regen.out) as ReplayJson;
   assert.equal(g.answer!.modelId, 'good');
-  assert.match(g.answer!.originalText, /^Extractive answer/);
-  assert.ok(g.answer!.textDiff.similarity >= 0 && g.answer!.textDiff.similarity < 1);
+  assert.match(g.answer!.originalText!, /^Extractive answer/);
+  assert.ok(g.answer!.similarity! >= 0 && g.answer!.similarity! < 1);
+  assert.ok(g.answer!.diff!.some((part) => part.op === '+'));
   const regenText = await run('replay', queryId, '--pipeline', pv2, '--regenerate', '--extractive');
   assert.match(regenText.out, /answer by extractive:\n {2}similarity to the original answer \d\.\d{3}; \[-removed-\] \{\+added\+\}:/);
   await server.close();
@@ -181,17 +183,23 @@ test('pipelines define and build a second chunking in the shadow from the log al
   // Compare the two versions over the recorded questions, then over a golden set.
   const compared = await run('compare', '--from', pv1, '--to', pv2, '--k', '4', '--json');
   assert.equal(compared.code, 0, compared.err);
-  const c = JSON.parse(compared.out) as { questions: number; unchanged: number; means: { overlapAtK: number; rbo: number; documentOverlapAtK: number }; perQuestion: { query: string; diff: { rbo: number } }[] };
+  const c = JSON.parse(compared.out) as CompareReport;
   assert.equal(c.questions, 2, 'recorded questions are compared once each');
   assert.ok(c.means.rbo > 0 && c.means.rbo <= 1);
-  assert.ok(c.perQuestion[0]!.diff.rbo <= c.perQuestion[1]!.diff.rbo, 'most changed first');
+  assert.ok(c.rows[0]!.metrics.rbo <= c.rows[1]!.metrics.rbo, 'most changed first');
+  assert.equal(c.overlapHistogram.reduce((a, b) => a + b, 0), 2);
+  assert.ok(c.rows.every((row) => row.queryId?.startsWith('q-')));
+  // An unchanged context with the same prompt template and model means the same prompt: the answer would not change.
+  for (const row of c.rows) assert.equal(row.answer.kind === 'same-context', row.added + row.removed + row.moved === 0, JSON.stringify(row));
   const compareText = await run('compare', '--from', pv1, '--to', pv2, '--k', '4');
   assert.match(compareText.out, new RegExp(`^${pv1} \\(hybrid\\) → ${pv2} \\(hybrid\\), k=4, over 2 recorded questions\\n {2}chunks: {4}mean overlap@4 \\d\\.\\d{3}, Jaccard \\d\\.\\d{3}, RBO \\d\\.\\d{3}`));
   const golden = join(tempDir(t), 'golden.jsonl');
   writeFileSync(golden, '{"query":"a channel sends a message between threads","relevant":["guide/threads.md"]}\n');
-  const gold = JSON.parse((await run('compare', '--from', pv1, '--to', pv2, '--golden', golden, '--json')).out) as { questions: number; golden: { from: { recall: number }; to: { recall: number } } };
+  const gold = JSON.parse((await run('compare', '--from', pv1, '--to', pv2, '--golden', golden, '--json')).out) as CompareReport;
   assert.equal(gold.questions, 1);
-  assert.deepEqual([gold.golden.from.recall, gold.golden.to.recall], [1, 1]);
+  assert.equal(gold.source, 'golden');
+  assert.deepEqual([gold.golden!.from.recall, gold.golden!.to.recall], [1, 1]);
+  assert.deepEqual([gold.rows[0]!.golden!.fromRecall, gold.rows[0]!.queryId], [1, null]);
   assert.equal((await run('compare', '--from', pv1, '--to', 'pv-nope')).code, 1);
 
   // Cut over: the built version becomes the one questions use.

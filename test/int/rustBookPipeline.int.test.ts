@@ -5,6 +5,7 @@ import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, 
 import { join, relative, sep } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
+import type { ReplayReport } from '../../src/shared/explorerModel.js';
 import { openLedger } from '../../src/adapters/ledger.js';
 import { sha256 } from '../../src/adapters/node/sha256.js';
 import { documentIdFor } from '../../src/app/ingest/ingestService.js';
@@ -153,12 +154,23 @@ test('the rust-book corpus through the whole pipeline: a killed ingest finished,
   assert.ok(d.build.embedding.embedded < d.build.totals.chunks, 'chunks whose text did not change kept their vectors');
   const replay = await run('replay', queryId, '--pipeline', pv2, '--json');
   assert.equal(replay.code, 0, replay.err);
-  const r = JSON.parse(replay.out) as { diff: { k: number; overlapAtK: number; jaccard: number; rbo: number; added: unknown[]; removed: unknown[]; kept: unknown[]; documents: { overlapAtK: number } } };
-  assert.equal(r.diff.k, 8);
-  assert.equal(r.diff.added.length - r.diff.removed.length, 0, 'k chunks before and after');
-  assert.equal(r.diff.kept.length + r.diff.removed.length, 8);
-  for (const v of [r.diff.overlapAtK, r.diff.jaccard, r.diff.rbo, r.diff.documents.overlapAtK]) assert.ok(v >= 0 && v <= 1);
-  t.diagnostic(`replay against ${pv2}: overlap@8 ${r.diff.overlapAtK}, RBO ${r.diff.rbo.toFixed(3)}, documents overlap ${r.diff.documents.overlapAtK}`);
+  const r = JSON.parse(replay.out) as ReplayReport;
+  assert.equal(r.metrics.chunks.k, 8);
+  assert.equal(r.original.chunks.length, 8);
+  assert.equal(r.replayed.chunks.length, 8);
+  // Every chunk on either side is in exactly one aligned pair.
+  assert.equal(r.pairs.filter((p) => p.original).length, 8);
+  assert.equal(r.pairs.filter((p) => p.replayed).length, 8);
+  const m = r.metrics.chunks;
+  for (const v of [m.overlapAtK, m.jaccard, m.rbo, r.metrics.documents.overlapAtK]) assert.ok(v >= 0 && v <= 1);
+  // Smaller chunks of the same regions are paired as re-chunked, with a word diff of their texts.
+  const rechunked = r.pairs.filter((p) => p.kind === 'rechunked');
+  assert.equal(r.metrics.aligned, rechunked.length);
+  for (const p of rechunked) {
+    assert.equal(p.original!.path, p.replayed!.path);
+    assert.ok(p.textDiff && p.textDiff.length > 0);
+  }
+  t.diagnostic(`replay against ${pv2}: overlap@8 ${m.overlapAtK}, RBO ${m.rbo.toFixed(3)}, ${rechunked.length} re-chunked, documents overlap ${r.metrics.documents.overlapAtK}`);
   const compared = await run('compare', '--from', pv1, '--to', pv2);
   assert.equal(compared.code, 0, compared.err);
   assert.match(compared.out, /over 1 recorded questions/);

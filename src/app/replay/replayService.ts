@@ -3,19 +3,22 @@ import type { ContextChunk } from '../../core/answer/prompt.js';
 import { buildPrompt, promptText, sourcesBlock } from '../../core/answer/prompt.js';
 import { CancelledError, ValidationError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
-import type { NewEvent } from '../../core/eventStore.js';
+import type { NewEvent, RecordedEvent, RecordedEventOf } from '../../core/eventStore.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
-import type { ContextDiff, RankedItem, TextDiff } from '../../core/retrieval/contextDiff.js';
-import { diffContexts, diffText } from '../../core/retrieval/contextDiff.js';
+import type { AlignableChunk } from '../../core/retrieval/alignment.js';
+import { alignContexts } from '../../core/retrieval/alignment.js';
+import type { ContextDiff } from '../../core/retrieval/contextDiff.js';
+import { diffContexts, diffText, rankingSimilarity } from '../../core/retrieval/contextDiff.js';
 import type { RetrievalMode } from '../../core/retrieval/fusion.js';
+import type { AlignedPair, ContextChunkView, RankingMetrics, ReanswerReport, ReplayReport } from '../../shared/explorerModel.js';
 import type { GenerationFailure, Generator } from '../ask/generator.js';
 import { GenerationError } from '../ask/generator.js';
 import type { Embedder } from '../embedding/embedder.js';
 import type { EngineDeps } from '../engineDeps.js';
+import { ChunkLocator } from '../explorer/chunkLocator.js';
+import type { LocatedChunk } from '../explorer/chunkLocator.js';
 import type { VectorIndex } from '../indexing/vectorIndex.js';
-import { ProvenanceService } from '../provenance/provenanceService.js';
 import { materializeAsOf } from '../retrieval/pointInTime.js';
-import type { RetrievedChunk } from '../retrieval/retrievalService.js';
 import { RetrievalService } from '../retrieval/retrievalService.js';
 
 export interface ReplayDeps extends EngineDeps {
@@ -34,50 +37,57 @@ export interface ReplayOptions {
   readonly embedder: Embedder | null;
   /** Retrieve from the table as it was at this log position (point in time). */
   readonly asOfPosition?: number;
-  /** Also answer from the replayed context and diff the text against the original answer. */
-  readonly regenerate?: {
-    /** null: answer extractively. */
-    readonly generator: Generator | null;
-    readonly onText?: (text: string) => void;
-    readonly onFailure?: (failure: { readonly reason: GenerationFailure; readonly message: string; readonly hint: string }) => void;
-  };
+  /** Why retrieval is lexical although the version's mode is not (its model cannot be loaded). */
+  readonly notice?: string;
   readonly signal?: AbortSignal;
 }
 
-export interface ReplayedContext {
-  readonly pipelineVersion: string | null;
-  readonly mode: string | null;
-  readonly chunks: readonly (RankedItem & { readonly rank: number; readonly lines: string | null })[];
+export interface ReanswerOptions {
+  /** null: answer extractively. */
+  readonly generator: Generator | null;
+  readonly onText?: (text: string) => void;
+  readonly onFailure?: (failure: { readonly reason: GenerationFailure; readonly message: string; readonly hint: string }) => void;
+  readonly signal?: AbortSignal;
 }
 
-export interface ReplayResult {
-  readonly replayId: string;
-  readonly queryId: string;
-  readonly question: string;
-  readonly original: ReplayedContext;
-  readonly replayed: ReplayedContext & { readonly k: number; readonly asOfPosition: number | null };
-  readonly diff: ContextDiff;
-  readonly answer?: { readonly modelId: string; readonly text: string; readonly originalText: string | null; readonly textDiff: TextDiff | null; readonly failure?: string };
-}
+/** Chunk texts in a report are clipped to this many characters (the log has them whole). */
+const TEXT_MAX = 4_000;
 
 /**
- * Replays a recorded question against a pipeline version (optionally as of a log position):
- * retrieves again, appends ContextReplayed to the question's stream with the diff against the
- * original context, and, when asked, answers again (ReplayAnswered) and diffs the answer text.
- * The original events are never touched.
+ * Replays a recorded question against a pipeline version (optionally as of a log position): retrieves
+ * again, appends ContextReplayed to the question's stream with the diff against the original context,
+ * and reports both contexts aligned chunk by chunk. `reanswer` then answers from a recorded replay's
+ * context (ReplayAnswered) and diffs the text against the original answer. The original events are
+ * never touched and the active pipeline never changes.
  */
 export class ReplayService {
-  constructor(private readonly deps: ReplayDeps) {}
+  private readonly chunks: ChunkLocator;
 
-  async replay(queryId: string, options: ReplayOptions): Promise<ReplayResult> {
-    const provenance = await new ProvenanceService(this.deps).show(queryId);
-    const received = provenance.chain.find((e) => e.type === 'QueryReceived');
-    const retrieved = provenance.chain.find((e) => e.type === 'ContextRetrieved');
-    if (received?.type !== 'QueryReceived') throw new ValidationError(`question ${queryId} has no QueryReceived event`, [], 'Replay a question that ask recorded.');
-    if (retrieved?.type !== 'ContextRetrieved') throw new ValidationError(`question ${queryId} never retrieved a context, so there is nothing to compare with`, [], 'Ask it again instead.');
-    const record = this.deps.readModels.pipeline(options.pipelineVersion);
-    if (!record) throw new ValidationError(`pipeline version ${options.pipelineVersion} is not defined`, [], 'Run `rag-ledger pipelines` to list the defined versions.');
-    const config = record.config as unknown as PipelineConfig;
+  constructor(private readonly deps: ReplayDeps) {
+    this.chunks = new ChunkLocator(deps);
+  }
+
+  private async question(queryId: string): Promise<{ events: RecordedEvent[]; received: RecordedEventOf<'QueryReceived'>; retrieved: RecordedEventOf<'ContextRetrieved'> }> {
+    const events: RecordedEvent[] = [];
+    for await (const e of this.deps.events.readStream(`query-${queryId}`)) events.push(e);
+    if (events.length === 0) throw new ValidationError(`no question ${queryId} in this store`, [], 'List questions with `rag-ledger log --type QueryReceived`.');
+    const received = events.find((e): e is RecordedEventOf<'QueryReceived'> => e.type === 'QueryReceived');
+    const retrieved = events.find((e): e is RecordedEventOf<'ContextRetrieved'> => e.type === 'ContextRetrieved');
+    if (!received) throw new ValidationError(`question ${queryId} has no QueryReceived event`, [], 'Replay a question that ask recorded.');
+    if (!retrieved) throw new ValidationError(`question ${queryId} never retrieved a context, so there is nothing to compare with`, [], 'Ask it again instead.');
+    return { events, received, retrieved };
+  }
+
+  private config(version: string): PipelineConfig {
+    const record = this.deps.readModels.pipeline(version);
+    if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Run `rag-ledger pipelines` to list the defined versions.');
+    return record.config as unknown as PipelineConfig;
+  }
+
+  async replay(queryId: string, options: ReplayOptions): Promise<ReplayReport> {
+    const { events, received, retrieved } = await this.question(queryId);
+    await this.deps.runner.catchUp();
+    const config = this.config(options.pipelineVersion);
     const question = received.data.query_text;
     const k = options.k ?? (retrieved.data.chunk_ids.length > 0 ? retrieved.data.chunk_ids.length : config.retrieval.k);
     const mode = options.mode ?? config.retrieval.mode;
@@ -97,97 +107,155 @@ export class ReplayService {
     }
     if (options.signal?.aborted) throw new CancelledError('the replay');
 
-    const original: ReplayedContext = {
-      pipelineVersion: retrieved.data.pipeline_version ?? null,
-      mode: retrieved.data.mode ?? null,
-      chunks: provenance.chunks.map((c) => ({ chunkId: c.chunkId, path: c.path ?? `?${c.chunkId}`, score: c.score, rank: c.rank, lines: c.lines })),
-    };
-    const replayedChunks = retrieval.chunks.map((c: RetrievedChunk) => ({ chunkId: c.chunkId, path: c.path, score: c.score, rank: c.rank, lines: `${c.startLine}-${c.endLine}` }));
-    const diff = diffContexts(original.chunks, replayedChunks);
+    const originalVersion = retrieved.data.pipeline_version ?? (typeof retrieved.metadata.pipeline_version === 'string' ? retrieved.metadata.pipeline_version : null);
+    const originalFound = await this.chunks.locate(retrieved.data.chunk_ids, originalVersion, retrieved.position);
+    const original = retrieved.data.chunk_ids.map((id, i) => view(id, retrieved.data.ranks?.[i] ?? i + 1, retrieved.data.scores[i] ?? 0, originalFound.get(id), null));
+    const replayedFound = await this.chunks.locate(
+      retrieval.chunks.map((c) => c.chunkId),
+      options.pipelineVersion,
+      options.asOfPosition ?? Number.MAX_SAFE_INTEGER,
+    );
+    const replayed = retrieval.chunks.map((c) => view(c.chunkId, c.rank, c.score, replayedFound.get(c.chunkId), { path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }));
+
+    const diff = diffContexts(
+      original.map((c) => ({ chunkId: c.chunkId, path: c.path, score: c.score })),
+      replayed.map((c) => ({ chunkId: c.chunkId, path: c.path, score: c.score })),
+    );
     const replayId = `r-${this.deps.newId()}`;
-    const meta = { actor: this.deps.actor, correlation_id: replayId, causation_id: retrieved.eventId, pipeline_version: options.pipelineVersion };
-    const stream = `query-${queryId}`;
-    const append = (events: NewEvent[]): Promise<unknown> => this.deps.events.append(stream, events.map((e) => ({ ...e, metadata: meta })), { expectedVersion: 'stream_exists' });
-    await append([
-      {
-        type: 'ContextReplayed',
-        data: {
-          replay_id: replayId,
-          query_id: queryId,
-          pipeline_version: options.pipelineVersion,
-          ...(original.pipelineVersion ? { original_pipeline_version: original.pipelineVersion } : {}),
-          mode: retrieval.mode,
-          k,
-          chunk_ids: replayedChunks.map((c) => c.chunkId),
-          scores: replayedChunks.map((c) => c.score),
-          ranks: replayedChunks.map((c) => c.rank),
-          ...(options.asOfPosition !== undefined ? { as_of_position: options.asOfPosition } : {}),
-          diff: diffSummary(diff),
-          replayed_at: this.deps.clock(),
+    const appended = await this.deps.events.append(
+      `query-${queryId}`,
+      [
+        {
+          type: 'ContextReplayed',
+          data: {
+            replay_id: replayId,
+            query_id: queryId,
+            pipeline_version: options.pipelineVersion,
+            ...(originalVersion ? { original_pipeline_version: originalVersion } : {}),
+            mode: retrieval.mode,
+            k,
+            chunk_ids: replayed.map((c) => c.chunkId),
+            scores: replayed.map((c) => c.score),
+            ranks: replayed.map((c) => c.rank),
+            ...(options.asOfPosition !== undefined ? { as_of_position: options.asOfPosition } : {}),
+            diff: diffSummary(diff),
+            replayed_at: this.deps.clock(),
+          },
+          metadata: { actor: this.deps.actor, correlation_id: replayId, causation_id: retrieved.eventId, pipeline_version: options.pipelineVersion },
         },
-      },
-    ]);
-    const result: ReplayResult = {
+      ],
+      { expectedVersion: 'stream_exists' },
+    );
+
+    const pairs = alignContexts<ContextChunkView & AlignableChunk>(original, replayed);
+    const answered = lastAnswer(events);
+    return {
       replayId,
       queryId,
       question,
-      original,
-      replayed: { pipelineVersion: options.pipelineVersion, mode: retrieval.mode, k, asOfPosition: options.asOfPosition ?? null, chunks: replayedChunks },
-      diff,
+      askedAt: received.recordedAt,
+      askedPosition: received.position,
+      original: { position: retrieved.position, pipelineVersion: originalVersion, mode: retrieved.data.mode ?? null, chunks: original },
+      replayed: { position: appended.positions[0]!, pipelineVersion: options.pipelineVersion, mode: retrieval.mode, k, asOfPosition: options.asOfPosition ?? null, chunks: replayed },
+      pairs: pairs.map((p): AlignedPair => ({ kind: p.kind, original: p.original, replayed: p.replayed, move: p.move, textDiff: p.textDiff ? p.textDiff.parts : null })),
+      metrics: {
+        chunks: metrics(original.map((c) => c.chunkId), replayed.map((c) => c.chunkId)),
+        documents: metrics(unique(original.map((c) => c.path)), unique(replayed.map((c) => c.path))),
+        aligned: pairs.filter((p) => p.kind === 'rechunked').length,
+      },
+      originalAnswer: answered,
+      ...(options.notice ? { notice: options.notice } : {}),
     };
-    if (!options.regenerate) return result;
+  }
 
-    const context: ContextChunk[] = retrieval.chunks.map((c) => ({ n: c.rank, chunkId: c.chunkId, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }));
+  /**
+   * Answers a recorded question again from the context a replay retrieved (read back from the log),
+   * records it as ReplayAnswered in the replay's correlation, and diffs it against the original answer.
+   */
+  async reanswer(queryId: string, replayId: string, options: ReanswerOptions): Promise<ReanswerReport> {
+    const { events, received } = await this.question(queryId);
+    const replayed = events.find((e): e is RecordedEventOf<'ContextReplayed'> => e.type === 'ContextReplayed' && e.data.replay_id === replayId);
+    if (!replayed) throw new ValidationError(`question ${queryId} has no replay ${replayId}`, [], 'Replay the question first, then answer again from that replay.');
+    await this.deps.runner.catchUp();
+    const config = this.config(replayed.data.pipeline_version);
+    const found = await this.chunks.locate(replayed.data.chunk_ids, replayed.data.pipeline_version, replayed.data.as_of_position ?? replayed.position);
+    const context: ContextChunk[] = replayed.data.chunk_ids.flatMap((id, i) => {
+      const c = found.get(id);
+      return c ? [{ n: replayed.data.ranks[i] ?? i + 1, chunkId: id, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }] : [];
+    });
+    const question = received.data.query_text;
     const prompt = buildPrompt(config.prompt.template, question, context);
     const promptHash = `sha256:${this.deps.hasher([promptText(prompt)])}`;
-    const { generator, onText, onFailure } = options.regenerate;
     let modelId = EXTRACTIVE_MODEL;
     let text: string | null = null;
     let failure: string | undefined;
-    if (generator) {
+    if (options.generator) {
       try {
-        const out = await generator.generate(prompt, { ...(options.signal ? { signal: options.signal } : {}), ...(onText ? { onText } : {}) });
+        const out = await options.generator.generate(prompt, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) });
         const sources = `\n\n${sourcesBlock(context)}`;
-        onText?.(sources);
+        options.onText?.(sources);
         text = `${out.text.trim()}${sources}`;
-        modelId = generator.model;
+        modelId = options.generator.model;
       } catch (err) {
         if (!(err instanceof GenerationError)) throw err;
-        if (err.reason === 'cancelled') throw new CancelledError('the replay');
-        failure = `${generator.model}: ${err.reason}: ${err.message}`;
-        onFailure?.({ reason: err.reason, message: err.message, hint: err.hint });
+        if (err.reason === 'cancelled') throw new CancelledError('the answer');
+        failure = `${options.generator.model}: ${err.reason}: ${err.message}`;
+        options.onFailure?.({ reason: err.reason, message: err.message, hint: err.hint });
       }
     }
     if (text === null) {
       text = extractiveAnswer(question, context);
-      onText?.(text);
+      options.onText?.(text);
     }
-    const originalText = lastAnswer(provenance.chain);
-    const textDiff = originalText === null ? null : diffText(originalText, text);
-    await append([
-      {
-        type: 'ReplayAnswered',
-        data: {
-          replay_id: replayId,
-          query_id: queryId,
-          model_id: modelId,
-          prompt_hash: promptHash,
-          prompt: { ...prompt },
-          response_text: text,
-          ...(failure ? { generation_failure: failure } : {}),
-          ...(textDiff ? { similarity: textDiff.similarity } : {}),
-          answered_at: this.deps.clock(),
-        },
+    const original = lastAnswer(events);
+    const textDiff = original === null ? null : diffText(original.text, text);
+    const event: NewEvent = {
+      type: 'ReplayAnswered',
+      data: {
+        replay_id: replayId,
+        query_id: queryId,
+        model_id: modelId,
+        prompt_hash: promptHash,
+        prompt: { ...prompt },
+        response_text: text,
+        ...(failure ? { generation_failure: failure } : {}),
+        ...(textDiff ? { similarity: textDiff.similarity } : {}),
+        answered_at: this.deps.clock(),
       },
-    ]);
-    return { ...result, answer: { modelId, text, originalText, textDiff, ...(failure ? { failure } : {}) } };
+      metadata: { actor: this.deps.actor, correlation_id: replayId, causation_id: replayed.eventId, pipeline_version: replayed.data.pipeline_version },
+    };
+    await this.deps.events.append(`query-${queryId}`, [event], { expectedVersion: 'stream_exists' });
+    return { replayId, modelId, text, originalText: original?.text ?? null, diff: textDiff ? textDiff.parts : null, similarity: textDiff ? textDiff.similarity : null, ...(failure ? { failure } : {}) };
   }
 }
 
-function lastAnswer(chain: readonly { readonly type: string; readonly data: unknown }[]): string | null {
-  let text: string | null = null;
-  for (const e of chain) if (e.type === 'InferenceCompleted') text = (e.data as { response_text: string }).response_text;
-  return text;
+function view(chunkId: string, rank: number, score: number, found: LocatedChunk | undefined, hit: { path: string; startLine: number; endLine: number; text: string } | null): ContextChunkView & AlignableChunk {
+  const text = found?.text ?? hit?.text ?? null;
+  return {
+    rank,
+    score,
+    chunkId,
+    path: found?.path ?? hit?.path ?? `?${chunkId}`,
+    startLine: found?.startLine ?? hit?.startLine ?? null,
+    endLine: found?.endLine ?? hit?.endLine ?? null,
+    documentVersion: found ? found.documentVersion : null,
+    text: text === null ? null : text.length > TEXT_MAX ? text.slice(0, TEXT_MAX) : text,
+    textClipped: text !== null && text.length > TEXT_MAX,
+  };
+}
+
+function metrics(a: readonly string[], b: readonly string[]): RankingMetrics {
+  return { k: Math.max(a.length, b.length), ...rankingSimilarity(a, b) };
+}
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}
+
+function lastAnswer(events: readonly RecordedEvent[]): { modelId: string; text: string } | null {
+  let found: { modelId: string; text: string } | null = null;
+  for (const e of events) if (e.type === 'InferenceCompleted') found = { modelId: e.data.model_id ?? 'unknown', text: e.data.response_text };
+  return found;
 }
 
 /** What ContextReplayed stores of a diff: the similarity figures and the changed chunk ids. */

@@ -1,4 +1,10 @@
-import { openLedger } from '../../adapters/ledger.js';
+import { openExplorer, openLedger } from '../../adapters/ledger.js';
+import { sha256 } from '../../adapters/node/sha256.js';
+import { documentIdFor } from '../../app/ingest/ingestService.js';
+import { decodeRaw } from '../../core/eventLog.js';
+import { parseTimelineFilter } from '../../core/explorer/timelineFilter.js';
+import type { RecordedEvent } from '../../core/eventStore.js';
+import type { TimelineFilter } from '../../shared/explorerModel.js';
 import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
 import { ValidationError } from '../../core/errors.js';
 import { isEventType, eventTypes } from '../../core/events/eventCatalog.js';
@@ -6,17 +12,29 @@ import { GENESIS_HASH, parseExpectedVersion, planAppend } from '../../core/event
 import type { NewEvent } from '../../core/eventStore.js';
 import type { Command } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
-import { CheckFailed, UsageError, intOption, textOption, timeOption, typeOptions } from '../cliSupport.js';
-import { envelopeJson, envelopeLine } from '../render.js';
+import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions } from '../cliSupport.js';
+import { logLine } from '../explorerRender.js';
+import { envelopeJson } from '../render.js';
+import type { Io, ParsedArgs } from '../cliSupport.js';
 
 export const logCommand: Command = {
   name: 'log',
   summary: 'print events from the log',
-  usage: `rag-ledger log [--type T]... [--stream S] [--category C] [--from N] [--since ISO] [--until ISO] [--limit N] [--json]
+  usage: `rag-ledger log [--type T]... [--stream S | --document PATH] [--category C] [--correlation ID] [--pipeline V]
+                     [--failures] [--search WORDS] [--from N] [--since ISO] [--until ISO] [--limit N] [--json]
 
-  --type T       only events of type T (repeatable, or comma-separated)
-  --stream S     only stream S
-  --category C   only streams of category C (the prefix before the first "-", e.g. document)
+  --type T            only events of type T (repeatable, or comma-separated)
+  --stream S          only stream S
+  --document PATH     only the document at PATH (workspace-relative) or with this id: its versions,
+                      chunkings, embeddings and indexing
+  --category C        only streams of category C (the prefix before the first "-", e.g. document)
+  --correlation ID    only the events of one correlation: a question's whole chain (its id), a replay
+  --pipeline V        only events produced by pipeline version V
+  --failures          only failures: rejected documents, failed embeddings and answers
+  --search WORDS      only events whose text (question, answer, chunk text, path, failure) contains
+                      every one of these words (whole words, any case or accent)
+                      The last five use the event-log explorer's index (built on first use; the
+                      VS Code extension keeps it up to date) and take the same filters as its timeline.
   --from N       start at global position N
   --since ISO    recorded at or after this time
   --until ISO    recorded before this time (exclusive)
@@ -35,10 +53,16 @@ export const logCommand: Command = {
     since: { type: 'string' },
     until: { type: 'string' },
     limit: { type: 'string' },
+    document: { type: 'string' },
+    correlation: { type: 'string' },
+    pipeline: { type: 'string' },
+    failures: { type: 'boolean' },
+    search: { type: 'string' },
   },
   allowPositionals: 0,
   async run(args, io) {
     const v = args.values;
+    if (['document', 'correlation', 'pipeline', 'failures', 'search'].some((k) => v[k] !== undefined)) return logTimeline(args, io);
     const types = typeOptions(v.type);
     const options = {
       ...(types ? { types } : {}),
@@ -58,7 +82,7 @@ export const logCommand: Command = {
       };
       let buffer: string[] = [];
       for await (const e of store.readAll(options)) {
-        buffer.push(args.json ? envelopeJson(e) : envelopeLine(e));
+        buffer.push(args.json ? envelopeJson(e) : logLine(e));
         if (buffer.length >= 500) {
           await write(buffer);
           buffer = [];
@@ -70,6 +94,69 @@ export const logCommand: Command = {
     }
   },
 };
+
+/** `log` with the explorer's filters: pages of the same timeline the explorer shows. */
+async function logTimeline(args: ParsedArgs, io: Io): Promise<void> {
+  const v = args.values;
+  if (v.category !== undefined) throw new UsageError('--category cannot be combined with --document, --correlation, --pipeline, --failures or --search; use --type');
+  if (v.document !== undefined && v.stream !== undefined) throw new UsageError('give --document or --stream, not both');
+  const types = typeOptions(v.type);
+  const document = textOption(v.document, 'document');
+  const stream = document === undefined ? textOption(v.stream, 'stream') : `document-${/^doc-[0-9a-f]+$/.test(document) ? document : documentIdFor(sha256, document.replace(/\\/g, '/').replace(/^\.\//, ''))}`;
+  let filter: TimelineFilter;
+  try {
+    filter = parseTimelineFilter({
+      ...(types ? { types } : {}),
+      ...(stream !== undefined ? { stream } : {}),
+      ...(v.correlation !== undefined ? { correlation: textOption(v.correlation, 'correlation') } : {}),
+      ...(v.pipeline !== undefined ? { pipeline: textOption(v.pipeline, 'pipeline') } : {}),
+      ...(v.failures === true ? { failures: true } : {}),
+      ...(v.search !== undefined ? { text: textOption(v.search, 'search') } : {}),
+      ...(v.since !== undefined ? { since: timeOption(v.since, 'since') } : {}),
+      ...(v.until !== undefined ? { until: timeOption(v.until, 'until') } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(err.message);
+    throw err;
+  }
+  const from = intOption(v.from, 'from', 1) ?? 1;
+  const limit = intOption(v.limit, 'limit', 1) ?? Number.MAX_SAFE_INTEGER;
+  const ledger = await openLedger(args.store, { mode: 'read' });
+  try {
+    await ledger.runner.catchUp();
+    const explorer = await openExplorer(args.store, ledger);
+    try {
+      const progress = progressReporter(io, 'indexing the log');
+      await explorer.timeline.catchUp({ onProgress: (p) => progress.update(p.indexed, p.head) });
+      progress.done();
+      let start = from > 1 ? (await explorer.timeline.locate(filter, { position: from })).index : 0;
+      let written = 0;
+      for (;;) {
+        const page = await explorer.timeline.page(filter, start, Math.min(300, limit - written));
+        if (page.truncated && start === 0) io.err(`rag-ledger log: ${page.truncated}\n`);
+        if (page.rows.length === 0) break;
+        const raws = await ledger.events.readPositions(page.rows.map((r) => r.position));
+        const lines = raws.map((raw) => {
+          let e: RecordedEvent;
+          try {
+            e = decodeRaw(raw);
+          } catch (err) {
+            return `${String(raw.position).padStart(7)}  ${raw.recordedAt}  ${raw.type.padEnd(24)} ${raw.streamId}@${raw.streamVersion}  ✗ cannot be read: ${(err as Error).message}`;
+          }
+          return args.json ? envelopeJson(e) : logLine(e);
+        });
+        if (!io.out(`${lines.join('\n')}\n`)) await io.drain();
+        written += raws.length;
+        start += page.rows.length;
+        if (written >= limit || start >= page.total) break;
+      }
+    } finally {
+      await explorer.close();
+    }
+  } finally {
+    await ledger.close();
+  }
+}
 
 /** Turns CLI JSON into event data: vectors given as number arrays become Float32Array. */
 function dataFromJson(type: string, text: string): unknown {

@@ -1,6 +1,6 @@
 import { exportArchive, importArchive } from '../../adapters/archive/jsonlArchive.js';
 import type { Ledger } from '../../adapters/ledger.js';
-import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
+import { openExplorer, openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
 import { IndexService } from '../../app/indexing/indexService.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
@@ -85,6 +85,9 @@ async function rebuildVectors(ledger: Ledger, args: ParsedArgs, io: Io): Promise
   }
 }
 
+/** `rebuild --projection explorer`: the event-log explorer's indexes. */
+const EXPLORER_PROJECTION = 'explorer';
+
 export const rebuildCommand: Command = {
   name: 'rebuild',
   summary: 'rebuild read models by replaying the log',
@@ -93,7 +96,8 @@ export const rebuildCommand: Command = {
   Truncates the read model(s) and replays the log into them.
   Projections: document-status, query-history, retrieval-stats, pipelines (default: all), and
   vectors: drops the LanceDB table of a pipeline version (--pipeline, default the active one) and
-  recreates it from the chunks and vectors in the log, without embedding or reading any source.`,
+  recreates it from the chunks and vectors in the log, without embedding or reading any source;
+  explorer: the event-log explorer's index and full-text index (explorer/ in the store).`,
   options: { projection: { type: 'string' }, pipeline: { type: 'string' } },
   allowPositionals: 0,
   async run(args, io) {
@@ -104,8 +108,22 @@ export const rebuildCommand: Command = {
         await rebuildVectors(ledger, args, io);
         return;
       }
+      if (name === EXPLORER_PROJECTION) {
+        const started = Date.now();
+        const explorer = await openExplorer(args.store, ledger);
+        try {
+          const progress = progressReporter(io, 'rebuilding the explorer index');
+          await explorer.timeline.rebuild({ onProgress: (p) => progress.update(p.indexed, p.head) });
+          progress.done();
+          const result = { projection: EXPLORER_PROJECTION, checkpoint: explorer.timeline.checkpoint, millis: Date.now() - started };
+          io.out(args.json ? `${JSON.stringify([result])}\n` : `rebuilt ${EXPLORER_PROJECTION}: ${result.checkpoint} events in ${result.millis} ms\n`);
+        } finally {
+          await explorer.close();
+        }
+        return;
+      }
       if (name !== undefined && !ledger.runner.projections.some((p) => p.name === name)) {
-        throw new UsageError(`unknown projection ${JSON.stringify(name)}; known: ${[...ledger.runner.projections.map((p) => p.name), VECTORS_PROJECTION].join(', ')}`);
+        throw new UsageError(`unknown projection ${JSON.stringify(name)}; known: ${[...ledger.runner.projections.map((p) => p.name), VECTORS_PROJECTION, EXPLORER_PROJECTION].join(', ')}`);
       }
       const progress = progressReporter(io, 'rebuilding');
       const results = await ledger.runner.rebuild(name, { onProgress: (p) => progress.update(p.position, p.head) });
