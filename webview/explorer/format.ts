@@ -1,7 +1,6 @@
 // Formatting shared by the explorer's views: times, durations, rank moves, icons and colours per
 // event type. Pure functions of their arguments.
 import type { AlignmentKind, EventGroup } from '../../src/shared/explorerModel.js';
-import type { CodiconName } from './icons.js';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -42,7 +41,7 @@ export function moveWords(kind: AlignmentKind, move: number | null): string {
 }
 
 /** A codicon per event type (https://microsoft.github.io/vscode-codicons/). */
-const ICONS: Record<string, CodiconName> = {
+const ICONS = {
   DocumentSubmitted: 'file-add',
   DocumentValidated: 'pass',
   DocumentRejected: 'circle-slash',
@@ -60,9 +59,12 @@ const ICONS: Record<string, CodiconName> = {
   ReplayAnswered: 'debug-rerun',
   PipelineVersionDefined: 'settings-gear',
   PipelineVersionActivated: 'rocket',
-};
+} as const;
 
-export const iconFor = (type: string): CodiconName => ICONS[type] ?? 'circle-outline';
+/** A codicon name; icons.ts's icon() only takes names it has, so a wrong one fails the webview's type check. */
+export type EventIconName = (typeof ICONS)[keyof typeof ICONS] | 'circle-outline';
+
+export const iconFor = (type: string): EventIconName => (ICONS as Readonly<Record<string, EventIconName | undefined>>)[type] ?? 'circle-outline';
 
 /** The CSS colour of a group: VS Code's chart colours, defined by every theme (high contrast too). */
 export const GROUP_COLORS: Record<EventGroup, string> = {

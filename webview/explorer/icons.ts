@@ -5,7 +5,9 @@ import { html } from 'lit';
 import type { TemplateResult } from 'lit';
 
 export const CODICONS = {
+  'arrow-circle-down': 0xebfc,
   'arrow-down': 0xea9a,
+  'arrow-left': 0xea9b,
   'arrow-right': 0xea9c,
   'arrow-small-down': 0xea9d,
   'arrow-up': 0xeaa1,
@@ -29,8 +31,10 @@ export const CODICONS = {
   'file': 0xea7b,
   'file-add': 0xea7f,
   'filter': 0xeaf1,
+  'git-compare': 0xeafd,
   'go-to-file': 0xea94,
   'history': 0xea82,
+  'info': 0xea74,
   'link': 0xeb15,
   'link-external': 0xeb14,
   'list-flat': 0xeb84,
@@ -48,7 +52,9 @@ export const CODICONS = {
   'sync': 0xea77,
   'trash': 0xea81,
   'type-hierarchy': 0xebb9,
+  'unfold': 0xeb73,
   'warning': 0xea6c,
+  'watch': 0xeb7c,
 } as const;
 
 export type CodiconName = keyof typeof CODICONS;
