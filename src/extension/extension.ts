@@ -5,10 +5,11 @@ import * as vscode from 'vscode';
 import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
 import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
 import type { DocumentStatus } from '../core/projections/documentStatus.js';
+import type { ExplorerTarget } from '../shared/explorerProtocol.js';
 import type { Citation } from '../shared/protocol.js';
 import { AnswerPanel } from './answerPanel.js';
 import { EngineHost, UserError, showError } from './engineHost.js';
-import { EventLogDocuments } from './eventLogDocument.js';
+import { ExplorerPanel } from './explorer/explorerPanel.js';
 import { PIPELINE_SETTINGS } from './settings.js';
 import { StatusBar } from './statusBar.js';
 import { DocumentsView } from './views/documentsView.js';
@@ -18,7 +19,7 @@ import type { QuestionNode, RetrievedChunk } from './views/questionsView.js';
 import { QuestionsView, openChunk } from './views/questionsView.js';
 import { FileWatcher } from './watcher.js';
 
-const PHASE_LABELS: Record<EngineProgress['phase'], string> = { scan: 'Scanning files', submit: 'Reading files', chunk: 'Chunking', delete: 'Removing deleted files', embed: 'Embedding', index: 'Indexing' };
+const PHASE_LABELS: Record<EngineProgress['phase'], string> = { scan: 'Scanning files', submit: 'Reading files', chunk: 'Chunking', delete: 'Removing deleted files', embed: 'Embedding', index: 'Indexing', compare: 'Comparing' };
 
 /** What the extension's commands return, so tests (and other extensions) can check what happened. */
 export interface RagLedgerApi {
@@ -37,7 +38,6 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   const questions = new QuestionsView(host);
   const pipelines = new PipelinesView(host);
   const status = new StatusBar(host);
-  const eventLog = new EventLogDocuments(host);
   const refresh = (): void => {
     documents.refresh();
     questions.refresh();
@@ -51,7 +51,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     vscode.window.registerTreeDataProvider('ragLedger.documents', documents),
     vscode.window.registerTreeDataProvider('ragLedger.questions', questions),
     vscode.window.registerTreeDataProvider('ragLedger.pipelines', pipelines),
-    vscode.workspace.registerTextDocumentContentProvider(EventLogDocuments.scheme, eventLog),
+    ExplorerPanel.register(context, host),
   );
 
   /** Runs long work with a cancellable progress notification and the status bar. */
@@ -217,22 +217,43 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     return { dir, events };
   });
 
-  command('showEventLog', async () => {
+  /** Opens the event-log explorer on a target (the timeline when none is given). */
+  const openExplorer = async (target?: ExplorerTarget): Promise<void> => {
     await host.get();
-    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('events'));
-    await vscode.window.showTextDocument(doc, { preview: true });
-    return doc.uri.toString();
+    ExplorerPanel.show(context, host, target ?? { view: 'timeline' });
+  };
+  command('openExplorer', async (target?: ExplorerTarget) => {
+    // Only a target this extension built is followed (menus pass tree nodes and URIs, not targets).
+    const valid = target && typeof target === 'object' && 'view' in target && ['timeline', 'replay', 'compare', 'document'].includes(target.view);
+    await openExplorer(valid ? target : undefined);
   });
 
+  /** A question's provenance: its chain in the explorer, the question selected. */
   const showProvenance = async (queryId: string): Promise<void> => {
-    await host.get();
-    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('provenance', queryId));
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    const engine = await host.get();
+    const asked = engine.ledger.readModels.query(queryId);
+    await openExplorer({ view: 'timeline', filter: { correlation: queryId }, ...(asked ? { position: asked.position } : {}) });
   };
   command('showProvenance', async (node?: QuestionNode | string) => {
     const id = typeof node === 'string' ? node : node?.kind === 'question' ? node.query.query_id : undefined;
     if (!id) throw new UserError('RAG Ledger: pick a question in the Questions view.');
     await showProvenance(id);
+  });
+
+  command('showDocumentHistory', async (node?: { kind: 'document'; doc: DocumentStatus } | vscode.Uri) => {
+    const engine = await host.get();
+    let documentId: string | undefined;
+    if (node && 'kind' in node && node.kind === 'document') documentId = node.doc.document_id;
+    else {
+      const uri = node instanceof vscode.Uri ? node : vscode.window.activeTextEditor?.document.uri;
+      const root = host.workspaceRoot;
+      if (uri && root && uri.scheme === 'file' && isInside(root, uri.fsPath)) {
+        const path = relative(root, uri.fsPath).split(sep).join('/');
+        documentId = engine.ledger.readModels.documents().find((d) => d.source === path)?.document_id;
+      }
+    }
+    if (!documentId) throw new UserError('RAG Ledger: pick an ingested document in the Documents view (or open one in an editor).');
+    await openExplorer({ view: 'document', documentId });
   });
 
   command('showAnswer', async (node?: QuestionNode) => {
@@ -289,7 +310,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       host.changed();
       void vscode.window.showInformationMessage(`RAG Ledger: ${version} is built from the log: ${r.totals.chunks} chunks, ${r.totals.withVectors} with vectors, ${r.totals.indexed} indexed. Questions still use the active version until you activate it.`, 'Activate', 'Compare First').then((picked) => {
         if (picked === 'Activate') void vscode.commands.executeCommand('ragLedger.activatePipeline', version);
-        if (picked === 'Compare First') void vscode.commands.executeCommand('ragLedger.comparePipelines', undefined, version);
+        if (picked === 'Compare First') void vscode.commands.executeCommand('ragLedger.compareWithActive', version);
       });
       return r;
     } finally {
@@ -341,38 +362,41 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     const engine = await host.get();
     let queryId = typeof node === 'string' ? node : node?.kind === 'question' ? node.query.query_id : undefined;
     if (!queryId) {
+      const questions = engine.ledger.readModels.queries(200);
+      if (questions.length === 0) throw new UserError('RAG Ledger: no question has been asked yet, so there is nothing to replay.', 'Ask a Question', 'ragLedger.ask');
       const picked = await vscode.window.showQuickPick(
-        engine.ledger.readModels.queries(200).map((q) => ({ label: q.query_text, description: new Date(q.received_at).toLocaleString(), id: q.query_id })),
-        { title: 'Replay which question?' },
+        questions.map((q) => ({ label: q.query_text, description: new Date(q.received_at).toLocaleString(), id: q.query_id })),
+        { title: 'RAG Ledger: Replay which question?' },
       );
       queryId = picked?.id;
     }
     if (!queryId) return undefined;
-    const version = versionArg ?? (await pickVersion(engine, 'Replay against which pipeline version?'));
-    if (!version) return undefined;
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `RAG Ledger: replaying against ${version}`, cancellable: true }, (_p, token) => {
-      const controller = new AbortController();
-      token.onCancellationRequested(() => controller.abort());
-      return engine.replay(queryId, version, { signal: controller.signal });
-    });
-    host.changed();
-    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('replay', `${queryId}/${result.replayId}`));
-    eventLog.remember(doc.uri, EventLogDocuments.renderReplay(result));
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-    return result;
+    await openExplorer({ view: 'replay', queryId, ...(typeof versionArg === 'string' ? { pipelineVersion: versionArg } : {}) });
+    return queryId;
   });
 
   command('comparePipelines', async (node?: PipelineNode | string, toArg?: string) => {
+    const from = typeof node === 'string' ? node : node?.kind === 'pipeline' ? node.record.pipeline_version : undefined;
+    await openExplorer({ view: 'compare', ...(from ? { from } : {}), ...(typeof toArg === 'string' ? { to: toArg } : {}) });
+  });
+
+  command('compareWithActive', async (node?: PipelineNode | string) => {
     const engine = await host.get();
-    const from = (typeof node === 'string' ? node : node?.kind === 'pipeline' ? node.record.pipeline_version : undefined) ?? engine.ledger.readModels.activePipeline() ?? (await pickVersion(engine, 'Compare from which version?'));
-    if (!from) return undefined;
-    const to = toArg ?? (await pickVersion(engine, `Compare ${from} with which version?`, (v) => v !== from));
-    if (!to) return undefined;
-    const c = await withProgress(`Comparing ${from} with ${to}`, (signal, onProgress) => engine.compare(from, to, { signal, onProgress }));
-    const doc = await vscode.workspace.openTextDocument(EventLogDocuments.uri('compare', `${from}/${to}/${Date.now()}`));
-    eventLog.remember(doc.uri, EventLogDocuments.renderComparison(c));
-    await vscode.window.showTextDocument(doc, { preview: true });
-    return c;
+    const to = typeof node === 'string' ? node : node?.kind === 'pipeline' ? node.record.pipeline_version : undefined;
+    const active = engine.ledger.readModels.activePipeline();
+    await openExplorer({ view: 'compare', ...(active ? { from: active } : {}), ...(to ? { to } : {}) });
+  });
+
+  command('showStatusMenu', async () => {
+    const items: (vscode.QuickPickItem & { command: string })[] = [
+      { label: '$(list-tree) Open Event Log Explorer', description: 'browse every event, replay questions, compare pipelines', command: 'ragLedger.openExplorer' },
+      { label: '$(database) Show the RAG Ledger Views', description: 'documents, questions, pipelines', command: 'ragLedger.showStatus' },
+      { label: '$(comment-discussion) Ask a Question', command: 'ragLedger.ask' },
+      { label: '$(cloud-upload) Ingest Workspace', command: 'ragLedger.ingestWorkspace' },
+      { label: '$(verified) Verify Event Log', command: 'ragLedger.verifyLog' },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title: 'RAG Ledger' });
+    if (picked) await vscode.commands.executeCommand(picked.command);
   });
 
   command('refreshViews', async () => {

@@ -8,7 +8,7 @@ export class StatusBar implements vscode.Disposable {
 
   constructor(private readonly host: EngineHost) {
     this.item.name = 'RAG Ledger';
-    this.item.command = 'ragLedger.showStatus';
+    this.item.command = 'ragLedger.showStatusMenu';
     this.refresh();
     this.item.show();
   }
@@ -33,7 +33,7 @@ export class StatusBar implements vscode.Disposable {
     const engine = this.host.current;
     if (!engine) {
       this.item.text = '$(database) RAG Ledger';
-      this.item.tooltip = 'RAG Ledger: nothing ingested in this workspace yet. Click to open the explorer.';
+      this.item.tooltip = 'RAG Ledger: nothing ingested in this workspace yet. Click for the RAG Ledger menu: the event log explorer, the views, ask, ingest.';
       this.item.backgroundColor = undefined;
       return;
     }
@@ -44,7 +44,7 @@ export class StatusBar implements vscode.Disposable {
     const failed = docs.filter((d) => active && (d.pipelines[active]?.failed ?? 0) > 0).length;
     const live = docs.length - rejected;
     this.item.text = failed > 0 ? `$(warning) RAG Ledger: ${failed} with errors` : pending > 0 ? `$(circle-outline) RAG Ledger: ${pending} pending` : `$(database) RAG Ledger: ${live} documents`;
-    this.item.tooltip = `RAG Ledger: ${live} documents ready${pending ? `, ${pending} pending` : ''}${rejected ? `, ${rejected} rejected` : ''}${failed ? `, ${failed} with embedding errors` : ''}. Active pipeline ${active ?? 'none'}. Click to open the explorer.`;
+    this.item.tooltip = `RAG Ledger: ${live} documents ready${pending ? `, ${pending} pending` : ''}${rejected ? `, ${rejected} rejected` : ''}${failed ? `, ${failed} with embedding errors` : ''}. Active pipeline ${active ?? 'none'}. Click for the RAG Ledger menu: the event log explorer, the views, ask, ingest.`;
     this.item.backgroundColor = failed > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }
 

@@ -125,6 +125,37 @@ export async function ensureTools({ log = () => {} } = {}) {
 }
 
 /**
+ * The packaged .vsix of the current build, packaged once however many test files need it: a
+ * package newer than every file it holds (dist/, media/, package.json) is reused; packaging runs
+ * under a lock so parallel test files wait for one another.
+ *
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<string>} the .vsix path
+ */
+export async function packagedVsix({ log = () => {} } = {}) {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  const vsix = join(repoRoot, `${pkg.name}-${pkg.version}-${process.platform}-${process.arch}.vsix`);
+  const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    if (e.name === 'node_modules') return m;
+    const p = join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }, 0);
+  const sources = () => Math.max(newest(join(repoRoot, 'dist')), newest(join(repoRoot, 'media')), statSync(join(repoRoot, 'package.json')).mtimeMs);
+  const cache = join(cacheRoot(), 'e2e');
+  mkdirSync(cache, { recursive: true });
+  const unlock = await lock(join(cache, 'package.lock'), log);
+  try {
+    if (existsSync(vsix) && statSync(vsix).mtimeMs > sources()) return vsix;
+    log(`e2e: packaging ${basename(vsix)}`);
+    const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, stdio: 'inherit', env: withoutNpmVariables(process.env) });
+    if (r.status !== 0) throw new Error(`e2e: packaging failed (exit ${r.status ?? r.signal})`);
+    return vsix;
+  } finally {
+    unlock();
+  }
+}
+
+/**
  * A fresh artifacts folder for one test file: <repo>/.test-artifacts/e2e/<timestamp>-<label>/.
  * Keeps only the newest `keep` run folders so the artifacts do not pile up.
  */

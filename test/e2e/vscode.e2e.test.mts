@@ -6,8 +6,7 @@
 // The workspace is a copy of test/fixtures/sample-workspace; embeddings come from the generated tiny
 // model; answers from an Ollama-protocol server on 127.0.0.1 started here.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -20,13 +19,12 @@ import { tempDir } from '../support/tmp.js';
 import { openBrowser, openWorkbench, runCommand, screenshot, waitForActivityBarItem, waitForNotification, captureOnFailure } from './browser.mjs';
 import { startCodeServer } from './codeServer.mjs';
 import { runExtensionHostTests } from './extensionHost.mjs';
-import { ensureTools, newArtifactsDir, repoRoot } from './tools.mjs';
+import { ensureTools, newArtifactsDir, packagedVsix, repoRoot } from './tools.mjs';
 
 type Tools = Awaited<ReturnType<typeof ensureTools>>;
 type Server = Awaited<ReturnType<typeof startCodeServer>>;
 
 const SAMPLE = join(repoRoot, 'test', 'fixtures', 'sample-workspace');
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
 
 /** A fresh copy of the sample workspace, with files its .gitignore excludes (they must not be ingested). */
 function sampleWorkspace(): string {
@@ -124,8 +122,7 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
   });
 
   test('browser: the packaged .vsix ingests from the palette, answers with clickable citations, re-embeds from the Explorer, and falls back when Ollama is down', async () => {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'package.mjs')], { cwd: repoRoot, stdio: 'inherit' });
-    const vsix = join(repoRoot, `${pkg.name}-${pkg.version}-${process.platform}-${process.arch}.vsix`);
+    const vsix = await packagedVsix({ log: (line: string) => console.log(line) });
     console.log(`packaged ${basename(vsix)}: ${(statSync(vsix).size / 1048576).toFixed(1)} MiB`);
     const server = await startCodeServer({ tools, runDir: join(artifacts, 'ui-server'), userSettings: settingsFor(modelDir, ollama), vsix });
     servers.push(server);

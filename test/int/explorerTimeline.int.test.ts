@@ -217,6 +217,12 @@ describe('the explorer timeline on a real store', () => {
       assert.ok(d.from <= Date.parse(events[0]!.recordedAt));
       assert.ok(d.from + d.bucketMs * d.buckets > Date.parse(events[events.length - 1]!.recordedAt));
     }
+    // A time range is the chart's span: brushing zooms in.
+    const range = { since: middle(), until: late() };
+    const zoomed = await explorer.timeline.density(range, 60);
+    assert.equal(zoomed.from, Date.parse(range.since));
+    assert.ok(zoomed.from + zoomed.bucketMs * 60 >= Date.parse(range.until));
+    assert.equal(zoomed.total, expected(events, range).length);
   });
 
   test('the index is persisted: reopening continues from its checkpoint, and new events are indexed incrementally', async () => {

@@ -292,9 +292,10 @@ export class SqlJsEventIndex implements EventIndex {
   }
 
   async density(filter: IndexFilter, buckets: number, candidates?: readonly number[]): Promise<TypeDensity> {
+    // The whole log's span, or the filter's time range when it has one (brushing zooms in).
     const extent = this.db.exec('SELECT min(t_min), max(t_max) FROM block_time')[0]?.values[0];
-    const from = (extent?.[0] as number | null) ?? 0;
-    const to = (extent?.[1] as number | null) ?? 0;
+    const from = filter.since !== undefined ? Date.parse(filter.since) : ((extent?.[0] as number | null) ?? 0);
+    const to = filter.until !== undefined ? Date.parse(filter.until) - 1 : ((extent?.[1] as number | null) ?? 0);
     const n = Math.max(1, Math.min(1000, Math.floor(buckets)));
     const bucketMs = Math.max(1, Math.ceil((to - from + 1) / n));
     const byType = new Map<string, number[]>();

@@ -48,7 +48,7 @@ export interface EventIndex {
   apply(entries: readonly IndexEntry[], lastHash: string): void;
   /** The rows matching a filter, restricted to `candidates` (ascending positions) when given. */
   select(filter: IndexFilter, candidates?: readonly number[]): Promise<IndexSelection>;
-  /** Events per type in `buckets` equal spans of time over the whole log. */
+  /** Events per type in `buckets` equal spans of time over the whole log, or over the filter's time range. */
   density(filter: IndexFilter, buckets: number, candidates?: readonly number[]): Promise<TypeDensity>;
   /** What each stream stands for (a path, a question, a pipeline label), for the streams that have a label. */
   labels(streamIds: readonly string[]): Map<string, string>;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
+import { isInside } from '../paths.js';
 
 export interface RetrievedChunk {
   readonly queryId: string;
@@ -84,6 +85,11 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
 
 /** Opens a chunk's source at its lines. */
 export async function openChunk(workspaceRoot: string, chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>): Promise<void> {
+  // The path comes from the log: never open anything outside the workspace folder.
+  if (!isInside(workspaceRoot, join(workspaceRoot, chunk.path))) {
+    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
+    return;
+  }
   const uri = vscode.Uri.file(join(workspaceRoot, chunk.path));
   const range = new vscode.Range(Math.max(0, chunk.startLine - 1), 0, Math.max(0, chunk.endLine - 1), Number.MAX_SAFE_INTEGER);
   try {

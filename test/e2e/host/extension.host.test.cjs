@@ -11,7 +11,8 @@ const vscode = require('vscode');
 const EXTENSION_ID = 'rag-ledger.rag-ledger';
 const COMMANDS = [
   'ingestWorkspace', 'ask', 'reembedDocument', 'rebuildIndex', 'definePipeline', 'activatePipeline', 'replayQuestion',
-  'comparePipelines', 'verifyLog', 'exportAudit', 'showEventLog', 'buildPipeline', 'openChunk', 'showProvenance', 'showAnswer', 'refreshViews', 'showStatus',
+  'comparePipelines', 'compareWithActive', 'verifyLog', 'exportAudit', 'openExplorer', 'showDocumentHistory', 'buildPipeline', 'openChunk', 'showProvenance', 'showAnswer',
+  'refreshViews', 'showStatus', 'showStatusMenu',
 ];
 
 let api;
@@ -134,6 +135,22 @@ suite('RAG Ledger in VS Code', () => {
     fs.rmSync(path.join(root, 'docs', 'watched.md'));
     await waitFor('its deletion to be recorded', async () => (await events()).some((e) => e.type === 'DocumentDeleted' && e.streamId === submitted.streamId));
     assert.ok(!(await events()).some((e) => e.type === 'DocumentSubmitted' && e.data.source === 'watched.log'), 'an ignored file was ingested');
+  });
+
+  test('Open Event Log Explorer opens one explorer panel, and the Questions view\'s Replay opens it on that question', async () => {
+    const explorerTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('ragLedger.explorer'));
+    await vscode.commands.executeCommand('ragLedger.openExplorer');
+    await waitFor('the explorer tab', () => explorerTabs().length === 1);
+    const question = (await labels(api.views.questions))[0].node;
+    await vscode.commands.executeCommand('ragLedger.replayQuestion', question);
+    await vscode.commands.executeCommand('ragLedger.showDocumentHistory', (await labels(api.views.documents, (await labels(api.views.documents))[0].node))[3].node);
+    assert.equal(explorerTabs().length, 1, 'one explorer, reused');
+    // The explorer reads the log through its own index, caught up with the log.
+    const explorer = await engine().explorer();
+    await explorer.timeline.catchUp();
+    assert.equal(explorer.timeline.checkpoint, await head());
+    const page = await explorer.timeline.page({ correlation: question.query.query_id }, 0, 50);
+    assert.deepEqual(page.rows.map((r) => r.type), ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted']);
   });
 
   test('Verify Event Log reports an intact chain', async () => {

@@ -1,0 +1,154 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { CompareQuestion } from '../../app/compare/compareService.js';
+import { ValidationError } from '../../core/errors.js';
+import { typeGroups } from '../../core/explorer/eventGroups.js';
+import { parseGolden } from '../../core/retrieval/evaluation.js';
+import type { ExplorerPush, ExplorerRequest, ExplorerRequests } from '../../shared/explorerProtocol.js';
+import { UserError } from '../engineHost.js';
+import type { EngineHost } from '../engineHost.js';
+import { isInside } from '../paths.js';
+import { openChunk } from '../views/questionsView.js';
+
+/** A golden set larger than this is refused (it is read whole). */
+const GOLDEN_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Answers the explorer's requests (already validated) from the window's engine: reads go straight
+ * to the explorer's services; replays, re-answers, comparisons and activation queue behind other
+ * operations, can be cancelled, and report progress as pushes.
+ */
+export class ExplorerRequestHandler {
+  private readonly running = new Map<number, AbortController>();
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly push: (message: ExplorerPush) => Promise<void>,
+  ) {}
+
+  async handle(request: ExplorerRequest): Promise<ExplorerRequests[ExplorerRequest['method']]['result']> {
+    const engine = await this.host.get();
+    const explorer = await engine.explorer();
+    switch (request.method) {
+      case 'init': {
+        const { pipelines, active } = explorer.pipelines();
+        const head = (await engine.ledger.events.head()).position;
+        return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines, activePipeline: active, goldenSet: this.goldenSetting(), ...(explorer.timeline.indexing ? { indexing: explorer.timeline.indexing } : {}) };
+      }
+      case 'page':
+        return explorer.timeline.page(request.params.filter, request.params.start, request.params.limit);
+      case 'locate':
+        return explorer.timeline.locate(request.params.filter, request.params);
+      case 'density':
+        return explorer.timeline.density(request.params.filter, request.params.buckets);
+      case 'event':
+        return explorer.details.detail(request.params.position);
+      case 'field':
+        return explorer.details.field(request.params.position, request.params.path);
+      case 'findEvent':
+        return { position: await explorer.details.findEvent(request.params.eventId) };
+      case 'questions':
+        return explorer.questions(request.params.search, request.params.limit);
+      case 'pipelines':
+        return explorer.pipelines();
+      case 'replay':
+        return this.cancellable(request.id, (signal) => engine.replay(request.params.queryId, request.params.pipelineVersion, { asOf: request.params.asOf, signal }));
+      case 'reanswer':
+        return this.cancellable(request.id, (signal) =>
+          engine.reanswer(request.params.queryId, request.params.replayId, { signal, onText: (text) => void this.push({ kind: 'push', type: 'answerText', id: request.id, text }) }),
+        );
+      case 'compare': {
+        const golden = request.params.golden ? this.goldenSet() : undefined;
+        return this.cancellable(request.id, (signal) =>
+          engine.compare(request.params.from, request.params.to, {
+            signal,
+            ...(golden ? { golden } : {}),
+            onProgress: (p) => void this.push({ kind: 'push', type: 'progress', id: request.id, done: p.done, total: p.total ?? p.done, label: `Compared ${p.done} of ${p.total ?? '?'} questions` }),
+          }),
+        );
+      }
+      case 'activate':
+        return { activated: await this.activate(request.params.version, request.params.summary) };
+      case 'documentHistory':
+        return explorer.documents.history(request.params.documentId);
+      case 'documentDiff':
+        return explorer.documents.diff(request.params.documentId, request.params.from, request.params.to);
+    }
+  }
+
+  private async cancellable<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    try {
+      return await work(controller.signal);
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  cancel(id: number): void {
+    this.running.get(id)?.abort();
+  }
+
+  /** Asks before cutting over: the comparison's figures are in the question. */
+  private async activate(version: string, summary: string): Promise<boolean> {
+    const engine = await this.host.get();
+    const progress = engine.ledger.readModels.pipelineProgress(version);
+    if (!engine.ledger.readModels.pipeline(version)) throw new ValidationError(`pipeline version ${version} is not defined`);
+    if (engine.ledger.readModels.activePipeline() === version) return true;
+    const detail = `${summary.trim()}\n\nNew questions will use ${version}. Past questions, their contexts and answers stay as recorded.${progress.complete ? '' : `\n\n${version} is not fully built (${progress.documents} of ${progress.liveDocuments} documents chunked, ${progress.indexed} of ${progress.chunks} chunks indexed): questions would miss documents.`}`;
+    const choice = await vscode.window.showWarningMessage(`Activate pipeline version ${version}?`, { modal: true, detail }, progress.complete ? 'Activate' : 'Activate Anyway');
+    if (!choice) return false;
+    await engine.activate(version, { force: !progress.complete });
+    this.host.changed();
+    return true;
+  }
+
+  /** Opens a chunk the event at `position` carries or cites; the path comes from the log and must be inside the workspace. */
+  async openChunk(position: number, chunkId: string): Promise<void> {
+    try {
+      const engine = await this.host.get();
+      const root = this.host.workspaceRoot;
+      const chunk = await (await engine.explorer()).details.chunkSource(position, chunkId);
+      if (!root || !chunk || chunk.path === null) throw new UserError(`RAG Ledger: the chunk ${chunkId} has no known source in the log.`);
+      if (!isInside(root, join(root, chunk.path))) throw new UserError(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
+      await openChunk(root, { path: chunk.path, startLine: chunk.startLine ?? 1, endLine: chunk.endLine ?? chunk.startLine ?? 1 });
+    } catch (err) {
+      void vscode.window.showWarningMessage((err as Error).message);
+    }
+  }
+
+  async pushPipelines(): Promise<void> {
+    const engine = this.host.current;
+    if (!engine) return;
+    const { pipelines, active } = (await engine.explorer()).pipelines();
+    await this.push({ kind: 'push', type: 'pipelines', pipelines, active });
+  }
+
+  private goldenSetting(): string | null {
+    const value = vscode.workspace.getConfiguration('ragLedger', this.host.folder?.uri).get<string>('evaluation.goldenSet', '').trim();
+    return value === '' ? null : value;
+  }
+
+  /** The golden set the settings name (a JSON Lines file in the workspace), parsed. */
+  private goldenSet(): CompareQuestion[] {
+    const setting = this.goldenSetting();
+    const root = this.host.workspaceRoot;
+    if (!setting || !root) throw new UserError('RAG Ledger: no golden set is configured. Set ragLedger.evaluation.goldenSet to a JSON Lines file in the workspace.');
+    const path = join(root, setting);
+    if (!isInside(root, path)) throw new UserError(`RAG Ledger: the golden set ${setting} is outside the workspace folder.`);
+    if (!existsSync(path)) throw new UserError(`RAG Ledger: the golden set ${setting} does not exist.`);
+    if (statSync(path).size > GOLDEN_MAX_BYTES) throw new UserError(`RAG Ledger: the golden set ${setting} is larger than 16 MiB.`);
+    try {
+      return parseGolden(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new UserError(`RAG Ledger: the golden set ${setting} is invalid: ${(err as Error).message}.`);
+    }
+  }
+
+  dispose(): void {
+    for (const c of this.running.values()) c.abort();
+    this.running.clear();
+  }
+}
