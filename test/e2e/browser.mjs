@@ -59,10 +59,10 @@ export function isNoise(line) {
  * Launches Chromium with a fresh profile (removed again by close()).
  * Console errors and uncaught page errors (minus NOISE_PATTERNS) are appended to <artifactsDir>/console.log.
  *
- * @param {{ artifactsDir: string, headless?: boolean, viewport?: { width: number, height: number } }} options
+ * @param {{ artifactsDir: string, headless?: boolean, viewport?: { width: number, height: number }, extraArgs?: string[] }} options
  * @returns {Promise<{ context: BrowserContext, page: Page, close: () => Promise<void> }>}
  */
-export async function openBrowser({ artifactsDir, headless = true, viewport = { width: 1400, height: 900 } }) {
+export async function openBrowser({ artifactsDir, headless = true, viewport = { width: 1400, height: 900 }, extraArgs = [] }) {
   mkdirSync(artifactsDir, { recursive: true });
   const consoleLog = join(artifactsDir, 'console.log');
   const profileDir = mkdtempSync(join(tmpdir(), 'rag-ledger-chromium-'));
@@ -70,7 +70,7 @@ export async function openBrowser({ artifactsDir, headless = true, viewport = { 
     executablePath: CHROMIUM,
     headless,
     viewport,
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     // Chromium keeps crash reports and caches under XDG folders, not in the profile: keep them there too.
     env: { ...process.env, XDG_CONFIG_HOME: join(profileDir, 'xdg-config'), XDG_CACHE_HOME: join(profileDir, 'xdg-cache') },
   });

@@ -12,22 +12,11 @@ import { isFailure } from '../../src/core/explorer/eventGroups.js';
 import { searchWords } from '../../src/core/explorer/timelineFilter.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import type { TimelineFilter } from '../../src/shared/explorerModel.js';
-import { MARKERS, PV1, PV2, syntheticLog } from '../support/syntheticLog.js';
+import { MARKERS, PV1, PV2, buildSyntheticStore } from '../support/syntheticLog.js';
+import type { syntheticLog } from '../support/syntheticLog.js';
 import { tempDir } from '../support/tmp.js';
 
-/** Appends a synthetic log to a store, each batch recorded at its own time. */
-async function fill(dir: string, options: Parameters<typeof syntheticLog>[0]): Promise<void> {
-  let now = new Date().toISOString();
-  const ledger = await openLedger(dir, { mode: 'write', clock: () => now });
-  try {
-    for (const batch of syntheticLog(options)) {
-      now = batch.time;
-      await ledger.events.appendMany(batch.writes);
-    }
-  } finally {
-    await ledger.close();
-  }
-}
+const fill = (dir: string, options: Parameters<typeof syntheticLog>[0]): Promise<number> => buildSyntheticStore(dir, options);
 
 async function all(ledger: Ledger): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];

@@ -180,3 +180,23 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
     yield { time, writes };
   }
 }
+
+/**
+ * Writes a synthetic log into a new store at `dir` (each batch recorded at its own time) and
+ * returns the number of events.
+ */
+export async function buildSyntheticStore(dir: string, options: SyntheticLogOptions, onProgress?: (events: number) => void): Promise<number> {
+  const { openLedger } = await import('../../src/adapters/ledger.js');
+  let now = new Date().toISOString();
+  const ledger = await openLedger(dir, { mode: 'write', clock: () => now, owner: 'a synthetic log' });
+  try {
+    for (const batch of syntheticLog(options)) {
+      now = batch.time;
+      await ledger.events.appendMany(batch.writes);
+      onProgress?.((await ledger.events.head()).position);
+    }
+    return (await ledger.events.head()).position;
+  } finally {
+    await ledger.close();
+  }
+}
