@@ -108,3 +108,59 @@ test('the workspace engine without a loadable model: ingest completes lexical on
   assert.deepEqual(failures, ['unreachable']);
   assert.ok(answer.context.length > 0);
 });
+
+test('the workspace engine behind the explorer: replay against a shadow version, re-answer from that replay, compare (re-answered, unchanged), document history; the explorer follows the log', async (t) => {
+  const ollama = await startOllamaServer();
+  t.after(() => ollama.close());
+  const s = settings(t, { ollama: { host: ollama.host }, pipeline: { ...TINY_PIPELINE, generator: { model: 'good' } } });
+  const engine = await WorkspaceEngine.open(s);
+  t.after(() => engine.close());
+  await engine.ingest();
+  const asked = await engine.ask('how do threads send a message over a channel?', { userId: 'tester' });
+  await engine.ask('what does the web server answer?', { userId: 'tester' });
+  const pv1 = asked.pipelineVersion;
+  // A second version with much smaller chunks, built in the shadow.
+  engine.updateSettings({ ...s, pipeline: { ...s.pipeline, chunker: { ...s.pipeline.chunker, markdownMaxChars: 200, textMaxChars: 200 } } });
+  const pv2 = await engine.defineConfigured('small chunks');
+  await engine.build(pv2);
+
+  const explorer = await engine.explorer();
+  await explorer.timeline.catchUp();
+  assert.equal(explorer.timeline.checkpoint, (await engine.ledger.events.head()).position);
+
+  const report = await engine.replay(asked.queryId, pv2, { asOf: 'now' });
+  assert.equal(report.replayed.pipelineVersion, pv2);
+  assert.equal(report.original.pipelineVersion, pv1);
+  assert.ok(report.pairs.length > 0 && report.pairs.every((p) => p.original || p.replayed));
+  assert.ok(report.original.chunks.every((c) => c.documentVersion?.ordinal === 1 && c.text));
+  const asOf = await engine.replay(asked.queryId, pv1, { asOf: 'asked' });
+  assert.deepEqual(
+    asOf.pairs.map((p) => p.kind),
+    asOf.original.chunks.map(() => 'same'),
+    'as asked, the original version gives back the original context',
+  );
+
+  let streamed = '';
+  const again = await engine.reanswer(asked.queryId, report.replayId, { onText: (x) => (streamed += x) });
+  assert.equal(again.modelId, 'good');
+  assert.match(streamed, /Threads send messages/);
+  assert.ok(again.similarity !== null && again.similarity > 0);
+  const answered = (await explorer.timeline.page({ correlation: report.replayId }, 0, 10)).rows.map((r) => r.type);
+  assert.deepEqual(answered, ['ContextReplayed', 'ReplayAnswered'], 'the explorer follows the log');
+
+  const compared = await engine.compare(pv1, pv2);
+  assert.equal(compared.questions, 2);
+  const row = compared.rows.find((r) => r.queryId === asked.queryId)!;
+  if (row.added + row.removed + row.moved > 0) assert.deepEqual(row.answer, { kind: 'reanswered', similarity: again.similarity });
+  const same = await engine.compare(pv1, pv1);
+  assert.ok(same.rows.every((r) => r.answer.kind === 'same-context'), 'the same version: every context and prompt is unchanged');
+  assert.equal(same.unchanged, 2);
+  assert.deepEqual(same.overlapHistogram.at(-1), 2);
+
+  const threads = engine.ledger.readModels.documents().find((d) => d.source === 'guide/threads.md')!;
+  const history = await explorer.documents.history(threads.document_id);
+  assert.equal(history.path, 'guide/threads.md');
+  assert.deepEqual(history.versions[0]!.chunkings.map((c) => c.pipelineVersion).sort(), [pv1, pv2].sort());
+  assert.ok(history.versions[0]!.citedBy.some((c) => c.queryId === asked.queryId), 'the question that cited it');
+  assert.ok(history.versions[0]!.chunkings[0]!.chunks[0]!.embeddings.length > 0);
+});

@@ -2,7 +2,8 @@
 // The model name picks the behaviour: "good" streams an answer, "missing" is not pulled,
 // "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
 // connection mid-answer. A question containing the word "slowly" makes any model wait like "slow"
-// (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer).
+// (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer);
+// one containing the word "markup" is answered with HOSTILE_ANSWER (markup that must stay text).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,8 @@ export interface OllamaTestServer {
 }
 
 export const GOOD_ANSWER = ['Threads ', 'send ', 'messages ', 'over ', 'a channel ', '[1].'];
+/** Markup an answer may carry: rendered anywhere, it must show as text and run nothing. */
+export const HOSTILE_ANSWER = ['Beware ', '<img src=x onerror="document.title=\'pwned\'">', ' and ', '<script>document.title="pwned"</script>', ' [1].'];
 
 const line = (res: ServerResponse, o: unknown): boolean => res.write(`${JSON.stringify(o)}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -34,7 +37,7 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Prom
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   const question = req.messages.at(-1)?.content ?? '';
   if (req.model === 'slow' || /\bslowly\b/.test(question)) await sleep(slowMs);
-  const words = req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
+  const words = /\bmarkup\b/.test(question) ? HOSTILE_ANSWER : req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
   for (const w of words) {
     line(res, part(w));
     await sleep(5);

@@ -5,6 +5,7 @@
  * failures, spread over time. Deterministic for a given seed. Searchable marker words appear at
  * known rates (see MARKERS).
  */
+import { openLedger } from '../../src/adapters/ledger.js';
 import type { NewEvent, StreamWrite } from '../../src/core/eventStore.js';
 
 export interface SyntheticLogOptions {
@@ -186,7 +187,6 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
  * returns the number of events.
  */
 export async function buildSyntheticStore(dir: string, options: SyntheticLogOptions, onProgress?: (events: number) => void): Promise<number> {
-  const { openLedger } = await import('../../src/adapters/ledger.js');
   let now = new Date().toISOString();
   const ledger = await openLedger(dir, { mode: 'write', clock: () => now, owner: 'a synthetic log' });
   try {

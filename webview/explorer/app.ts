@@ -36,6 +36,8 @@ export class ExplorerApp extends LitElement {
   @state() private accessor init: ExplorerInit | null = null;
   @state() private accessor error: RequestError | null = null;
   @state() private accessor saved: ExplorerState = rpc.state ?? INITIAL;
+  /** Whether the current target was navigated to in this page (not restored from a reload). */
+  private navigated = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -59,6 +61,7 @@ export class ExplorerApp extends LitElement {
   }
 
   private show(target: ExplorerTarget): void {
+    this.navigated = true;
     const filter = target.view === 'timeline' && target.filter ? target.filter : this.saved.filter;
     const selected = target.view === 'timeline' && target.position !== undefined ? target.position : this.saved.selected;
     this.remember({ target, filter, selected, ...(target.view === 'timeline' && target.position !== undefined ? { detailOpen: true } : {}) });
@@ -109,7 +112,7 @@ export class ExplorerApp extends LitElement {
       case 'timeline':
         return html`<rl-timeline .init=${init} .filter=${this.saved.filter} .selected=${this.saved.selected} .topPosition=${this.saved.topPosition} .follow=${this.saved.follow} .detailOpen=${this.saved.detailOpen}></rl-timeline>`;
       case 'replay':
-        return html`<rl-replay .init=${init} .queryId=${t.queryId} .pipelineVersion=${t.pipelineVersion ?? null}></rl-replay>`;
+        return html`<rl-replay .init=${init} .queryId=${t.queryId} .pipelineVersion=${t.pipelineVersion ?? null} .autorun=${this.navigated}></rl-replay>`;
       case 'compare':
         return html`<rl-compare .init=${init} .from=${t.from ?? null} .to=${t.to ?? null}></rl-compare>`;
       case 'document':

@@ -68,6 +68,12 @@ export class ReplayView extends LitElement {
   @property({ attribute: false }) accessor init!: ExplorerInit;
   @property() accessor queryId = '';
   @property({ attribute: false }) accessor pipelineVersion: string | null = null;
+  /**
+   * Run the replay for queryId and pipelineVersion at once: set for a navigation (a row of a
+   * comparison, a command), not for a view restored after a reload, which must not record the
+   * replay again.
+   */
+  @property({ attribute: false }) accessor autorun = false;
 
   @state() private accessor version: string | null = null;
   @state() private accessor asOf: AsOf = 'now';
@@ -101,7 +107,7 @@ export class ReplayView extends LitElement {
     this.started = key;
     const cached = cachedReplay(this.queryId, this.pipelineVersion, this.asOf);
     if (cached) this.show(cached);
-    else void this.start();
+    else if (this.autorun) void this.start();
   }
 
   private async lookUpQuestion(queryId: string): Promise<void> {

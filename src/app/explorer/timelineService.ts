@@ -17,6 +17,11 @@ export const SEARCH_MAX = 200_000;
 const BATCH = 2_000;
 /** A catch-up longer than this many events reports progress (pages show "indexing…"). */
 const PROGRESS_FROM = 5_000;
+/**
+ * A query this few events behind the log indexes them first (a question just asked), so filters and
+ * the chart are current; a larger backlog is left to catchUp, which the caller runs with progress.
+ */
+const CATCH_UP_INLINE = 5_000;
 
 export interface TimelineDeps {
   readonly events: EventStore;
@@ -140,11 +145,18 @@ export class TimelineService {
     this.textCoverage = text ? index.checkpoint : 0;
   }
 
+  /** Indexes the last few events before a query (see CATCH_UP_INLINE); returns the log's head. */
+  private async current(): Promise<number> {
+    const head = (await this.deps.events.head()).position;
+    if (!this.running && head > this.deps.index.checkpoint && head - this.deps.index.checkpoint <= CATCH_UP_INLINE) await this.catchUp();
+    return head;
+  }
+
   /** Rows [start, start + limit) of the filtered timeline. */
   async page(filter: TimelineFilter, start: number, limit: number): Promise<TimelinePage> {
     if (!Number.isSafeInteger(start) || start < 0) throw new ValidationError(`start must be a row index >= 0, got ${String(start)}`);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > PAGE_MAX) throw new ValidationError(`limit must be 1 to ${PAGE_MAX}, got ${String(limit)}`);
-    const head = (await this.deps.events.head()).position;
+    const head = await this.current();
     const status = { head, ...(this.progress ? { indexing: this.progress } : {}) };
     if (isEmptyFilter(filter)) {
       const first = start + 1;
@@ -163,6 +175,7 @@ export class TimelineService {
     let position = at.position;
     if (position === undefined && at.time !== undefined) position = await this.positionAtTime(Date.parse(at.time));
     if (position === undefined || !Number.isFinite(position)) throw new ValidationError('locate needs a position or a time');
+    await this.current();
     if (isEmptyFilter(filter)) {
       const head = (await this.deps.events.head()).position;
       return { index: Math.max(0, Math.min(head, Math.floor(position) - 1)), total: head };
@@ -187,6 +200,7 @@ export class TimelineService {
 
   /** Events over the log's whole time span in `buckets` buckets, stacked by group. */
   async density(filter: TimelineFilter, buckets: number): Promise<Density> {
+    await this.current();
     const { text, ...rest } = filter;
     const candidates = text === undefined ? undefined : (await this.search(text)).positions;
     const d = await this.deps.index.density(rest, buckets, candidates);
