@@ -191,8 +191,22 @@ export async function runCommand(page, title, { timeoutMs = 30_000 } = {}) {
       await widget.waitFor({ state: 'hidden', timeout: 5_000 });
     }
     await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`>${title}`);
+    try {
+      await input.waitFor({ state: 'visible', timeout: 3_000 });
+    } catch (err) {
+      // A key can be swallowed while focus moves (an editor closing, a webview taking it): try again.
+      if (Date.now() >= deadline) throw err;
+      debug(`runCommand: the palette did not open for "${title}", pressing F1 again`);
+      continue;
+    }
+    try {
+      await input.fill(`>${title}`, { timeout: 3_000 });
+    } catch (err) {
+      // The palette closed as it opened (focus moving into a webview that became visible): open it again.
+      if (Date.now() >= deadline) throw err;
+      debug(`runCommand: the palette closed before "${title}" was typed, opening it again`);
+      continue;
+    }
     const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
     try {
       await row.waitFor({ state: 'visible', timeout: Math.min(2_500, Math.max(1, deadline - Date.now())) });

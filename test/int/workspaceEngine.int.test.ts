@@ -161,6 +161,8 @@ test('the workspace engine behind the explorer: replay against a shadow version,
   const history = await explorer.documents.history(threads.document_id);
   assert.equal(history.path, 'guide/threads.md');
   assert.deepEqual(history.versions[0]!.chunkings.map((c) => c.pipelineVersion).sort(), [pv1, pv2].sort());
-  assert.ok(history.versions[0]!.citedBy.some((c) => c.queryId === asked.queryId), 'the question that cited it');
+  const cited = history.versions[0]!.citedBy;
+  assert.ok(cited.some((c) => c.queryId === asked.queryId), 'the question that cited it');
+  assert.equal(new Set(cited.map((c) => c.queryId)).size, cited.length, 'each question once, though it was asked and replayed');
   assert.ok(history.versions[0]!.chunkings[0]!.chunks[0]!.embeddings.length > 0);
 });

@@ -110,10 +110,7 @@ export class DocumentHistoryService {
         })),
         more: Math.max(0, c.data.chunks.length - CHUNKS_SHOWN),
       })),
-      citedBy: citations.flatMap((c) => {
-        const q = labels.get(c.position);
-        return q ? [{ queryId: q.queryId, question: oneLine(q.question, 300), position: c.position, rank: c.rank }] : [];
-      }),
+      citedBy: citedOnce(citations, labels),
     };
   }
 
@@ -128,4 +125,19 @@ export class DocumentHistoryService {
     const d = diffTextLines(at(from), at(to));
     return { from, to, parts: d.parts, added: d.added, removed: d.removed, ...(d.approximate ? { note: 'The versions differ too much for a line-by-line diff: both are shown whole.' } : {}) };
   }
+}
+
+/**
+ * Each question once: where it cited the version first (when it was asked, before any replay) and
+ * the best rank it gave any of the version's chunks there.
+ */
+function citedOnce(citations: readonly { position: number; rank: number }[], labels: ReadonlyMap<number, { queryId: string; question: string }>): DocumentVersionView['citedBy'] {
+  const byQuestion = new Map<string, { queryId: string; question: string; position: number; rank: number }>();
+  for (const c of citations) {
+    const q = labels.get(c.position);
+    if (!q) continue;
+    const seen = byQuestion.get(q.queryId);
+    if (!seen || c.position < seen.position || (c.position === seen.position && c.rank < seen.rank)) byQuestion.set(q.queryId, { queryId: q.queryId, question: oneLine(q.question, 300), position: c.position, rank: c.rank });
+  }
+  return [...byQuestion.values()].sort((a, b) => b.position - a.position);
 }
