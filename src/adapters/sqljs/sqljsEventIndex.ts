@@ -236,7 +236,6 @@ export class SqlJsEventIndex implements EventIndex {
   }
 
   async select(filter: IndexFilter, candidates?: readonly number[]): Promise<IndexSelection> {
-    const where = this.where(filter);
     const key = JSON.stringify([filter, candidates ? candidateKey(candidates) : null]);
     const cached = this.selections.get(key);
     if (cached) {
@@ -244,6 +243,7 @@ export class SqlJsEventIndex implements EventIndex {
       this.selections.set(key, cached);
       return cached;
     }
+    const where = this.where(filter);
     // A filter naming something not indexed yet matches nothing now, but may later: never cached.
     if (where === null) return new ListSelection([]);
     let selection: CachedSelection;
