@@ -53,18 +53,26 @@ export class ReadModels {
    * embedded and indexed. Complete when every live document is chunked and every chunk indexed.
    */
   pipelineProgress(version: string): PipelineProgress {
-    const p = { liveDocuments: 0, documents: 0, chunks: 0, embedded: 0, indexed: 0 };
+    return this.pipelinesProgress([version]).get(version)!;
+  }
+
+  /** pipelineProgress of several versions in one pass over the documents. */
+  pipelinesProgress(versions: readonly string[]): Map<string, PipelineProgress> {
+    const counts = new Map(versions.map((v) => [v, { documents: 0, chunks: 0, embedded: 0, indexed: 0 }]));
+    let live = 0;
     for (const d of this.documents()) {
       if (d.state === 'deleted' || d.state === 'rejected') continue;
-      p.liveDocuments++;
-      const c = d.pipelines[version];
-      if (!c) continue;
-      p.documents++;
-      p.chunks += c.chunks;
-      p.embedded += c.embedded;
-      p.indexed += c.indexed;
+      live++;
+      for (const [version, p] of counts) {
+        const c = d.pipelines[version];
+        if (!c) continue;
+        p.documents++;
+        p.chunks += c.chunks;
+        p.embedded += c.embedded;
+        p.indexed += c.indexed;
+      }
     }
-    return { ...p, complete: p.documents === p.liveDocuments && p.indexed >= p.chunks };
+    return new Map([...counts].map(([v, p]) => [v, { ...p, liveDocuments: live, complete: p.documents === live && p.indexed >= p.chunks }]));
   }
 
   /**

@@ -102,10 +102,11 @@ export class LanceVectorIndex implements VectorIndex {
     await table.mergeInsert('chunk_id').whenMatchedUpdateAll().whenNotMatchedInsertAll().whenNotMatchedBySourceDelete({ where: scope }).execute(data);
   }
 
-  async optimize(pipelineVersion: string): Promise<void> {
+  async optimize(pipelineVersion: string, options: { readonly scratch?: boolean } = {}): Promise<void> {
     const table = await this.table(pipelineVersion);
     if (!table) return;
     await table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
+    if (options.scratch) return;
     const withVectors = await table.countRows('vector IS NOT NULL');
     const current = (await table.listIndices()).find((i) => i.columns.includes('vector'));
     const trained = current?.name.startsWith(ANN_INDEX_PREFIX) ? Number(current.name.slice(ANN_INDEX_PREFIX.length)) : null;

@@ -12,13 +12,14 @@ export function describePipeline(config: PipelineConfig): string {
 /** Every defined version, the active one first, then the newest. */
 export function pipelineSummaries(readModels: ReadModels): { pipelines: PipelineSummary[]; active: string | null } {
   const active = readModels.activePipeline() ?? null;
-  const pipelines = readModels
-    .pipelines()
+  const records = readModels.pipelines();
+  const progress = readModels.pipelinesProgress(records.map((p) => p.pipeline_version));
+  const pipelines = records
     .map((p) => ({
       version: p.pipeline_version,
       label: p.label,
       active: p.pipeline_version === active,
-      built: readModels.pipelineProgress(p.pipeline_version).complete,
+      built: progress.get(p.pipeline_version)?.complete ?? false,
       definedAt: p.defined_at,
       description: describePipeline(p.config as unknown as PipelineConfig),
     }))

@@ -40,8 +40,12 @@ export interface VectorIndex {
    * are removed. A document listed with no rows leaves the table.
    */
   replaceDocuments(pipelineVersion: string, dimensions: number, documentIds: readonly string[], rows: readonly IndexedChunk[]): Promise<void>;
-  /** Refreshes the full-text index and builds the ANN index once the table is large enough. */
-  optimize(pipelineVersion: string): Promise<void>;
+  /**
+   * Refreshes the full-text index and builds the ANN index once the table is large enough. A
+   * `scratch` table (searched a few times, then dropped) gets the full-text index only: an exact
+   * search of it is faster than building an ANN index for it.
+   */
+  optimize(pipelineVersion: string, options?: { readonly scratch?: boolean }): Promise<void>;
   vectorSearch(pipelineVersion: string, vector: Float32Array, k: number): Promise<IndexHit[]>;
   lexicalSearch(pipelineVersion: string, text: string, k: number): Promise<IndexHit[]>;
   /** Chunk ids currently in the table. */

@@ -127,7 +127,8 @@ export async function materializeAsOf(events: EventStore, index: VectorIndex, pi
     );
     rows += batchRows.length;
   }
-  await index.optimize(tableKey);
+  // Searched once or twice, then dropped: exact search, no ANN index to train.
+  await index.optimize(tableKey, { scratch: true });
   return { tableKey, position, rows, release: () => index.drop(tableKey) };
 }
 

@@ -40,7 +40,7 @@ export class ExplorerPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
       panel.onDidChangeViewState(() => this.followWhileVisible()),
       panel.onDidDispose(() => this.dispose()),
-      host.onDidChange(() => void this.handler.pushPipelines()),
+      host.onDidChange(() => this.handler.pushPipelines()),
     );
     this.followWhileVisible();
   }

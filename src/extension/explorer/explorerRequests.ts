@@ -5,12 +5,15 @@ import type { CompareQuestion } from '../../app/compare/compareService.js';
 import { ValidationError } from '../../core/errors.js';
 import { typeGroups } from '../../core/explorer/eventGroups.js';
 import { parseGolden } from '../../core/retrieval/evaluation.js';
+import type { PipelineSummary } from '../../shared/explorerModel.js';
 import type { ExplorerPush, ExplorerRequest, ExplorerRequests } from '../../shared/explorerProtocol.js';
 import { UserError } from '../engineHost.js';
 import type { EngineHost } from '../engineHost.js';
 import { isInside } from '../paths.js';
 import { openChunk } from '../views/questionsView.js';
 
+/** Versions are listed again this long after the last change (an ingest changes the ledger many times). */
+const PIPELINES_SETTLE_MS = 500;
 /** A golden set larger than this is refused (it is read whole). */
 const GOLDEN_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -21,6 +24,9 @@ const GOLDEN_MAX_BYTES = 16 * 1024 * 1024;
  */
 export class ExplorerRequestHandler {
   private readonly running = new Map<number, AbortController>();
+  /** The pipeline versions as last listed (null: to be listed again). */
+  private summaries: { pipelines: PipelineSummary[]; active: string | null } | null = null;
+  private pipelinesTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: EngineHost,
@@ -32,9 +38,12 @@ export class ExplorerRequestHandler {
     const explorer = await engine.explorer();
     switch (request.method) {
       case 'init': {
-        const { pipelines, active } = explorer.pipelines();
+        // The timeline needs the head and the event types; the versions (a pass over every
+        // document's status, long on a large store) follow as a push.
         const head = (await engine.ledger.events.head()).position;
-        return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines, activePipeline: active, goldenSet: this.goldenSetting(), ...(explorer.timeline.indexing ? { indexing: explorer.timeline.indexing } : {}) };
+        const known = this.summaries;
+        if (!known) this.schedulePipelines(0);
+        return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(explorer.timeline.indexing ? { indexing: explorer.timeline.indexing } : {}) };
       }
       case 'page':
         return explorer.timeline.page(request.params.filter, request.params.start, request.params.limit);
@@ -51,7 +60,7 @@ export class ExplorerRequestHandler {
       case 'questions':
         return explorer.questions(request.params.search, request.params.limit);
       case 'pipelines':
-        return explorer.pipelines();
+        return (this.summaries = explorer.pipelines());
       case 'replay':
         return this.cancellable(request.id, (signal) => engine.replay(request.params.queryId, request.params.pipelineVersion, { asOf: request.params.asOf, signal }));
       case 'reanswer':
@@ -119,11 +128,22 @@ export class ExplorerRequestHandler {
     }
   }
 
-  async pushPipelines(): Promise<void> {
-    const engine = this.host.current;
-    if (!engine) return;
-    const { pipelines, active } = (await engine.explorer()).pipelines();
-    await this.push({ kind: 'push', type: 'pipelines', pipelines, active });
+  /** The ledger changed: the versions are pushed again, once the changes settle. */
+  pushPipelines(): void {
+    this.summaries = null;
+    this.schedulePipelines(PIPELINES_SETTLE_MS);
+  }
+
+  private schedulePipelines(delayMs: number): void {
+    clearTimeout(this.pipelinesTimer);
+    this.pipelinesTimer = setTimeout(() => {
+      void (async () => {
+        const engine = this.host.current;
+        if (!engine) return;
+        const summaries = (this.summaries = (await engine.explorer()).pipelines());
+        await this.push({ kind: 'push', type: 'pipelines', pipelines: summaries.pipelines, active: summaries.active });
+      })().catch((err: unknown) => this.host.log.warn(`explorer: could not list the pipeline versions: ${(err as Error).message}`));
+    }, delayMs);
   }
 
   private goldenSetting(): string | null {
@@ -148,6 +168,7 @@ export class ExplorerRequestHandler {
   }
 
   dispose(): void {
+    clearTimeout(this.pipelinesTimer);
     for (const c of this.running.values()) c.abort();
     this.running.clear();
   }
