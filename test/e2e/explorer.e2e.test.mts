@@ -457,7 +457,10 @@ describe('the event-log explorer in a real VS Code', { timeout: 25 * 60_000 }, (
         const afterScroll = await heap();
         console.log(`100k log: at most ${most} rows in the DOM; webview heap ${(before / 1048576).toFixed(1)} MiB before, ${(afterScroll / 1048576).toFixed(1)} MiB after scrolling end to end`);
         assert.ok(most <= 300, `${most} rows in the DOM`);
-        assert.ok(afterScroll < 100 * 1048576, `heap ${afterScroll}`);
+        // In code-server the webview shares its renderer's JS heap with the workbench (about 80 MiB of
+        // this figure): what must hold is that scrolling 100k events leaves it flat.
+        assert.ok(afterScroll - before < 20 * 1048576, `the heap grew from ${before} to ${afterScroll}`);
+        assert.ok(afterScroll < 150 * 1048576, `heap ${afterScroll}`);
         await screenshot(page, shots, 'explorer-100k-end');
       });
     } finally {
