@@ -4,6 +4,7 @@ import type { Database, SqlValue, Statement } from 'sql.js';
 import type { Citation, EventIndex, IndexFilter, IndexSelection, TypeDensity } from '../../app/explorer/eventIndex.js';
 import type { IndexEntry } from '../../core/explorer/indexEntry.js';
 import { replaceFileAtomically } from './atomicFile.js';
+import { ListSelection, ScanSelection, candidateKey, upperBound } from './sqljsEventSelections.js';
 import { tuneConnection } from './schema.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 
@@ -13,8 +14,6 @@ export const EVENT_INDEX_FILE = 'index.sqlite';
 /** Bumped when the layout or what is indexed changes: an index of another format is rebuilt. */
 const FORMAT = '1';
 
-/** Every STRIDE-th matching row's position is remembered, so row i is at most STRIDE rows from a known one. */
-const STRIDE = 512;
 /** Positions per block of the per-type counts (density chart, type estimates). */
 const BLOCK_SHIFT = 10;
 /** Written to disk after this many new events, besides on close. */
@@ -45,7 +44,7 @@ const SCHEMA = `
 `;
 
 /** A filter turned into SQL over `ev`, with the position range it can be limited to. */
-interface Where {
+export interface Where {
   readonly sql: string;
   readonly params: readonly SqlValue[];
 }
@@ -69,7 +68,7 @@ export class SqlJsEventIndex implements EventIndex {
   private readonly typeNames = new Map<number, string>();
   private readonly statements = new Map<string, Statement>();
   private readonly queries = new Map<string, Statement>();
-  private readonly selections = new Map<string, CachedSelection>();
+  private readonly selections = new Map<string, IndexSelection>();
   private checkpointState = 0;
   private hashState: string | null = null;
   private unflushed = 0;
@@ -246,7 +245,7 @@ export class SqlJsEventIndex implements EventIndex {
     const where = this.where(filter);
     // A filter naming something not indexed yet matches nothing now, but may later: never cached.
     if (where === null) return new ListSelection([]);
-    let selection: CachedSelection;
+    let selection: IndexSelection;
     if (candidates) selection = new ListSelection(this.intersect(where, candidates));
     else selection = new ScanSelection(this, where);
     this.selections.set(key, selection);
@@ -420,102 +419,4 @@ export class SqlJsEventIndex implements EventIndex {
     for (const s of this.queries.values()) s.free();
     this.queries.clear();
   }
-}
-
-type CachedSelection = IndexSelection;
-
-/** A selection held as the list of its positions (small: a text search's matches, or nothing). */
-class ListSelection implements CachedSelection {
-  constructor(private readonly list: readonly number[]) {}
-
-  async total(): Promise<number> {
-    return this.list.length;
-  }
-
-  async positions(start: number, limit: number): Promise<number[]> {
-    return this.list.slice(start, start + limit);
-  }
-
-  async locate(position: number): Promise<number> {
-    return lowerBound(this.list, position);
-  }
-}
-
-/**
- * A selection read from the table: counted, then paged through positions remembered every STRIDE
- * rows (found by skipping STRIDE matching rows at a time in SQLite), so any row is one short query
- * away. New rows past the last count are counted when the selection is next used.
- */
-class ScanSelection implements CachedSelection {
-  private readonly anchors: number[] = [];
-  private counted = 0;
-  private count = 0;
-
-  constructor(
-    private readonly index: SqlJsEventIndex,
-    private readonly where: Where,
-  ) {}
-
-  async total(): Promise<number> {
-    const head = this.index.checkpoint;
-    if (head > this.counted) {
-      this.count += this.index.column(`SELECT count(*) FROM ev WHERE ${this.where.sql} AND position > ? AND position <= ?`, [...this.where.params, this.counted, head])[0] ?? 0;
-      this.counted = head;
-    }
-    return this.count;
-  }
-
-  private anchor(j: number): number | undefined {
-    while (this.anchors.length <= j) {
-      const previous = this.anchors[this.anchors.length - 1];
-      const next =
-        previous === undefined
-          ? this.index.column(`SELECT position FROM ev WHERE ${this.where.sql} ORDER BY position LIMIT 1`, this.where.params)[0]
-          : this.index.column(`SELECT position FROM ev WHERE ${this.where.sql} AND position > ? ORDER BY position LIMIT 1 OFFSET ?`, [...this.where.params, previous, STRIDE - 1])[0];
-      if (next === undefined) return undefined;
-      this.anchors.push(next);
-    }
-    return this.anchors[j];
-  }
-
-  async positions(start: number, limit: number): Promise<number[]> {
-    const total = await this.total();
-    if (start >= total || limit <= 0) return [];
-    const j = Math.floor(start / STRIDE);
-    const from = this.anchor(j);
-    if (from === undefined) return [];
-    return this.index.column(`SELECT position FROM ev WHERE ${this.where.sql} AND position >= ? AND position <= ? ORDER BY position LIMIT ? OFFSET ?`, [
-      ...this.where.params,
-      from,
-      this.counted,
-      Math.min(limit, total - start),
-      start - j * STRIDE,
-    ]);
-  }
-
-  async locate(position: number): Promise<number> {
-    await this.total();
-    return this.index.column(`SELECT count(*) FROM ev WHERE ${this.where.sql} AND position < ? AND position <= ?`, [...this.where.params, position, this.counted])[0] ?? 0;
-  }
-}
-
-function candidateKey(candidates: readonly number[]): string {
-  return `${candidates.length}:${candidates[0] ?? 0}:${candidates[candidates.length - 1] ?? 0}:${candidates[candidates.length >> 1] ?? 0}`;
-}
-
-/** The first index whose value is >= x. */
-function lowerBound(list: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The first index whose value is > x. */
-function upperBound(list: readonly number[], x: number): number {
-  return lowerBound(list, x + 1);
 }
