@@ -202,6 +202,25 @@ test('pipelines define and build a second chunking in the shadow from the log al
   assert.deepEqual([gold.rows[0]!.golden!.fromRecall, gold.rows[0]!.queryId], [1, null]);
   assert.equal((await run('compare', '--from', pv1, '--to', 'pv-nope')).code, 1);
 
+  // The explorer's filters on the command line: a question's chain, words, a document, failures.
+  const chainLines = (await run('log', '--correlation', queryId)).out.trim().split('\n');
+  assert.deepEqual(
+    chainLines.map((l) => l.trim().split(/\s+/)[2]),
+    ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted'],
+  );
+  assert.match(chainLines[0]!, /“how does a mutable reference borrow a value\?” asked by /);
+  const searched = (await run('log', '--search', 'Mutable REFERENCE', '--json')).out.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  assert.ok(searched.some((e) => e.type === 'QueryReceived') && searched.some((e) => e.type === 'DocumentChunked'), JSON.stringify(searched.map((e) => e.type)));
+  const threads = (await run('log', '--document', 'guide/threads.md', '--type', 'DocumentSubmitted', '--json')).out.trim().split('\n').map((l) => JSON.parse(l) as { data: { source: string } });
+  assert.deepEqual(threads.map((e) => e.data.source), ['guide/threads.md']);
+  // The one failure: the re-answer while Ollama was down.
+  const failures = (await run('log', '--failures')).out.trim().split('\n');
+  assert.equal(failures.length, 1, failures.join('\n'));
+  assert.match(failures[0]!, /ReplayAnswered .* ✗ re-answered by extractive · similarity \d\.\d{3} · model failed: good: unreachable/);
+  const mixed = await run('log', '--search', 'x', '--category', 'query');
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.err, /--category cannot be combined with/);
+
   // Cut over: the built version becomes the one questions use.
   const activated = await run('pipelines', 'activate', pv2);
   assert.equal(activated.code, 0, activated.err);

@@ -141,7 +141,10 @@ async function logTimeline(args: ParsedArgs, io: Io): Promise<void> {
           try {
             e = decodeRaw(raw);
           } catch (err) {
-            return `${String(raw.position).padStart(7)}  ${raw.recordedAt}  ${raw.type.padEnd(24)} ${raw.streamId}@${raw.streamVersion}  ✗ cannot be read: ${(err as Error).message}`;
+            const why = `cannot be read: ${(err as Error).message}`;
+            return args.json
+              ? JSON.stringify({ position: raw.position, eventId: raw.eventId, streamId: raw.streamId, streamVersion: raw.streamVersion, type: raw.type, schemaVersion: raw.schemaVersion, recordedAt: raw.recordedAt, hash: raw.hash, error: why })
+              : `${String(raw.position).padStart(7)}  ${raw.recordedAt}  ${raw.type.padEnd(24)} ${raw.streamId}@${raw.streamVersion}  ✗ ${why}`;
           }
           return args.json ? envelopeJson(e) : logLine(e);
         });
