@@ -6,6 +6,8 @@ import type { EngineHost } from '../engineHost.js';
 import { ExplorerRequestHandler } from './explorerRequests.js';
 import { parseExplorerMessage } from './explorerMessages.js';
 
+/** A request slower than this is written to the log (at info level; others at debug). */
+const SLOW_MS = 250;
 /** How often a visible explorer looks for new events. */
 const FOLLOW_MS = 400;
 
@@ -113,6 +115,7 @@ export class ExplorerPanel implements vscode.Disposable {
 
   private async answer(request: ExplorerRequest): Promise<void> {
     let response: ExplorerResponse;
+    const started = Date.now();
     try {
       const result = await this.handler.handle(request);
       response = { kind: 'response', id: request.id, ok: true, result } as ExplorerResponse;
@@ -123,6 +126,9 @@ export class ExplorerPanel implements vscode.Disposable {
       response = { kind: 'response', id: request.id, ok: false, error: { message: cancelled ? 'Cancelled.' : e.message, ...(e.hint ? { hint: e.hint } : {}), ...(cancelled ? { cancelled: true } : {}) } };
     }
     await this.post(response);
+    const ms = Date.now() - started;
+    if (ms >= SLOW_MS) this.host.log.info(`explorer: ${request.method} answered in ${ms} ms`);
+    else this.host.log.debug(`explorer: ${request.method} answered in ${ms} ms`);
   }
 
   /** While visible, new events are indexed and announced (the timeline follows the tail or shows a pill). */
