@@ -342,6 +342,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       try {
         const engine = host.current;
         const configured = engine.configuredVersion();
+        log.info(`pipeline settings changed: they describe ${configured.version}${configured.defined ? ` (already defined${configured.active ? ', active' : ''})` : ' (new)'}`);
         if (configured.defined) {
           host.changed();
           return;

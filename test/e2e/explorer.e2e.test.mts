@@ -60,19 +60,29 @@ function settingsFor(modelDir: string, ollama: OllamaTestServer): Record<string,
   };
 }
 
-/** Changes a numeric setting in the Settings editor, as a user would. */
-async function changeSetting(page: Page, id: string, value: string): Promise<void> {
+/**
+ * Changes a numeric user setting in the Settings editor, as a user would, and waits until it is
+ * written. (Editing settings.json from outside is not seen here: code-server's file watcher does
+ * not report it, so the change has to go through the editor.)
+ */
+async function changeSetting(page: Page, userDataDir: string, id: string, title: RegExp, value: number): Promise<void> {
+  const file = join(userDataDir, 'User', 'settings.json');
+  const written = (): boolean => (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[id] === value;
   await runCommand(page, 'Preferences: Open User Settings');
   const editor = page.locator('.settings-editor');
   await editor.locator('.settings-header').waitFor({ timeout: 15_000 });
   // The search box has the focus when the editor opens (it is a Monaco editor: typed into, not filled).
   await page.keyboard.type(id);
-  await editor.locator('.setting-item-title', { hasText: /Markdown Max Chars/i }).first().waitFor({ timeout: 15_000 });
-  const input = editor.locator('.setting-item-contents input.input, .setting-item-contents input').first();
-  await input.waitFor({ timeout: 15_000 });
-  await input.fill(value);
-  await input.press('Tab');
-  await page.waitForTimeout(500);
+  // The row of that setting (while the search settles other rows come and go).
+  const input = editor.locator('.setting-item-contents', { has: page.locator('.setting-item-title', { hasText: title }) }).locator('input').first();
+  for (let attempt = 0; !written(); attempt++) {
+    if (attempt === 3) throw new Error(`e2e: ${id} was not written to ${file}: ${readFileSync(file, 'utf8')}`);
+    await input.waitFor({ timeout: 15_000 });
+    await input.fill(String(value));
+    await input.press('Tab');
+    const deadline = Date.now() + 5_000;
+    while (!written() && Date.now() < deadline) await page.waitForTimeout(200);
+  }
   await runCommand(page, 'View: Close Editor');
   // The editor behind it (a webview) takes the focus back a moment later.
   await page.waitForTimeout(1500);
@@ -312,9 +322,11 @@ describe('the event-log explorer in a real VS Code', { timeout: 25 * 60_000 }, (
 
       await captureOnFailure(page, shots, 'shadow', async () => {
         // A second chunking: changing the setting defines a version; build it in the shadow.
-        await changeSetting(page, 'ragLedger.chunking.markdownMaxChars', '200');
+        await changeSetting(page, server.userDataDir, 'ragLedger.chunking.markdownMaxChars', /Markdown Max Chars/i, 200);
+        // The question names the new version; its buttons are in the toast (or the centre once it hides).
+        await waitForNotification(page, /define pipeline version/, { timeoutMs: 90_000 });
         const build = page.locator('.notification-toast, .notifications-center', { hasText: 'Build in the Shadow' }).locator('a.monaco-button, .monaco-button', { hasText: 'Build in the Shadow' }).first();
-        await runCommand(page, 'Notifications: Show Notifications');
+        if (!(await build.isVisible())) await runCommand(page, 'Notifications: Show Notifications');
         await build.waitFor({ timeout: 60_000 });
         await build.click();
         await waitForNotification(page, /is built from the log/, { timeoutMs: 120_000 });
