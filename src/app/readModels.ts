@@ -1,5 +1,5 @@
-import type { DocumentStatus } from '../core/projections/documentStatus.js';
-import { documentStatusProjection } from '../core/projections/documentStatus.js';
+import type { DocumentStatus, DocumentTotals } from '../core/projections/documentStatus.js';
+import { EMPTY_PIPELINE_TOTALS, EMPTY_TOTALS, TOTALS_KEY, documentStatusProjection } from '../core/projections/documentStatus.js';
 import type { ProjectionStore } from '../core/projections/projection.js';
 import type { PipelineRecord } from '../core/projections/pipelines.js';
 import { pipelinesProjection } from '../core/projections/pipelines.js';
@@ -56,23 +56,20 @@ export class ReadModels {
     return this.pipelinesProgress([version]).get(version)!;
   }
 
-  /** pipelineProgress of several versions in one pass over the documents. */
+  /** pipelineProgress of several versions (from the projection's running totals: one read). */
   pipelinesProgress(versions: readonly string[]): Map<string, PipelineProgress> {
-    const counts = new Map(versions.map((v) => [v, { documents: 0, chunks: 0, embedded: 0, indexed: 0 }]));
-    let live = 0;
-    for (const d of this.documents()) {
-      if (d.state === 'deleted' || d.state === 'rejected') continue;
-      live++;
-      for (const [version, p] of counts) {
-        const c = d.pipelines[version];
-        if (!c) continue;
-        p.documents++;
-        p.chunks += c.chunks;
-        p.embedded += c.embedded;
-        p.indexed += c.indexed;
-      }
-    }
-    return new Map([...counts].map(([v, p]) => [v, { ...p, liveDocuments: live, complete: p.documents === live && p.indexed >= p.chunks }]));
+    const totals = this.documentTotals();
+    return new Map(
+      versions.map((v) => {
+        const p = totals.pipelines[v] ?? EMPTY_PIPELINE_TOTALS;
+        return [v, { documents: p.documents, chunks: p.chunks, embedded: p.embedded, indexed: p.indexed, liveDocuments: totals.live, complete: p.documents === totals.live && p.indexed >= p.chunks }];
+      }),
+    );
+  }
+
+  /** Counts over every document: live and rejected ones, and per pipeline version its progress. */
+  documentTotals(): DocumentTotals {
+    return (this.store.get(documentStatusProjection.name, TOTALS_KEY) as unknown as DocumentTotals | undefined) ?? EMPTY_TOTALS;
   }
 
   /**

@@ -37,12 +37,13 @@ export class StatusBar implements vscode.Disposable {
       this.item.backgroundColor = undefined;
       return;
     }
-    const docs = engine.ledger.readModels.documents().filter((d) => d.state !== 'deleted');
-    const rejected = docs.filter((d) => d.state === 'rejected').length;
+    // Running totals kept by the document-status projection: no pass over the documents.
+    const totals = engine.ledger.readModels.documentTotals();
+    const { live, rejected } = totals;
     const active = engine.ledger.readModels.activePipeline();
-    const pending = docs.filter((d) => d.state !== 'rejected' && (!active || !d.pipelines[active] || d.pipelines[active].indexed < d.pipelines[active].chunks)).length;
-    const failed = docs.filter((d) => active && (d.pipelines[active]?.failed ?? 0) > 0).length;
-    const live = docs.length - rejected;
+    const current = active ? totals.pipelines[active] : undefined;
+    const pending = live - (current?.complete ?? 0);
+    const failed = current?.failing ?? 0;
     this.item.text = failed > 0 ? `$(warning) RAG Ledger: ${failed} with errors` : pending > 0 ? `$(circle-outline) RAG Ledger: ${pending} pending` : `$(database) RAG Ledger: ${live} documents`;
     this.item.tooltip = `RAG Ledger: ${live} documents ready${pending ? `, ${pending} pending` : ''}${rejected ? `, ${rejected} rejected` : ''}${failed ? `, ${failed} with embedding errors` : ''}. Active pipeline ${active ?? 'none'}. Click for the RAG Ledger menu: the event log explorer, the views, ask, ingest.`;
     this.item.backgroundColor = failed > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

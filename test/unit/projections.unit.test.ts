@@ -7,6 +7,7 @@ import { ReadModels } from '../../src/app/readModels.js';
 import { CancelledError } from '../../src/core/errors.js';
 import type { NewEvent } from '../../src/core/eventStore.js';
 import { standardProjections } from '../../src/core/projections/catalog.js';
+import type { DocumentTotals, PipelineTotals } from '../../src/core/projections/documentStatus.js';
 import { documentStatusProjection } from '../../src/core/projections/documentStatus.js';
 import type { Projection } from '../../src/core/projections/projection.js';
 import { embedded, queried, submitted } from '../support/events.js';
@@ -68,6 +69,83 @@ describe('document status', () => {
     assert.equal(doc.state, 'deleted');
     assert.equal(doc.last_error, 'embedding failed: model not found');
     assert.equal(doc.pipelines.default?.failed, 1);
+  });
+});
+
+describe('document totals', () => {
+  /** The totals as a pass over every document computes them (what the status bar and pipeline views used to do). */
+  function bruteForce(read: ReadModels): DocumentTotals {
+    const docs = read.documents();
+    const live = docs.filter((d) => d.state !== 'deleted' && d.state !== 'rejected');
+    const pipelines: Record<string, PipelineTotals> = {};
+    for (const v of new Set(live.flatMap((d) => Object.keys(d.pipelines)))) {
+      const with_ = live.filter((d) => d.pipelines[v]).map((d) => d.pipelines[v]!);
+      pipelines[v] = {
+        documents: with_.length,
+        chunks: with_.reduce((n, c) => n + c.chunks, 0),
+        embedded: with_.reduce((n, c) => n + c.embedded, 0),
+        indexed: with_.reduce((n, c) => n + c.indexed, 0),
+        complete: with_.filter((c) => c.indexed >= c.chunks).length,
+        failing: with_.filter((c) => c.failed > 0).length,
+      };
+    }
+    return { live: live.length, rejected: docs.filter((d) => d.state === 'rejected').length, pipelines };
+  }
+  /** Totals without the pipelines that no live document uses any more (they stay at zero). */
+  const withoutZeros = (t: DocumentTotals): DocumentTotals => ({ ...t, pipelines: Object.fromEntries(Object.entries(t.pipelines).filter(([, p]) => p.documents !== 0)) });
+
+  test('running totals equal a pass over the documents after every event of a random history', async () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const events = new InMemoryEventStore();
+    const store = new InMemoryProjectionStore();
+    const runner = new ProjectionRunner(events, store, standardProjections);
+    const read = new ReadModels(store);
+    const pipelines = ['p1', 'p2'];
+    const chunksOf = new Map<string, string[]>();
+    const seen = { complete: false, failing: false, rejected: false };
+    for (let step = 0; step < 600; step++) {
+      const doc = `d${random(6)}`;
+      const p = pipelines[random(2)]!;
+      const meta = { metadata: { pipeline_version: p } };
+      const chunks = chunksOf.get(doc) ?? [];
+      const chunk = chunks[random(Math.max(1, chunks.length))];
+      const r = random(20);
+      let e: NewEvent;
+      if (r === 0 || !chunksOf.has(doc)) {
+        e = submitted(doc, `v${step}`);
+        chunksOf.set(doc, []);
+      } else if (r === 1) e = { type: 'DocumentRejected', data: { document_id: doc, reason: 'binary', detail: 'NUL byte', rejected_at: at } };
+      else if (r === 2) e = { type: 'DocumentDeleted', data: { document_id: doc, reason: 'file removed', deleted_at: at } };
+      else if (r <= 5) {
+        const ids = Array.from({ length: 1 + random(3) }, (_, i) => `${doc}-s${step}-${i}`);
+        chunksOf.set(doc, ids);
+        e = { ...chunked(doc, ids), ...meta };
+      } else if (!chunk) e = { type: 'DocumentValidated', data: { document_id: doc, format: 'markdown', byte_count: 3, validated_at: at } };
+      else if (r <= 10) e = { ...embedded(chunk), ...meta };
+      else if (r <= 17) e = { ...indexed(chunk), ...meta };
+      else e = { type: 'ChunkEmbeddingFailed', data: { chunk_id: chunk, embedding_model: 'test-model', reason: 'model not found', failed_at: at }, ...meta };
+      await events.append(`s-${step}`, [e]);
+      await runner.catchUp();
+      const totals = read.documentTotals();
+      assert.deepEqual(withoutZeros(totals), bruteForce(read), `after step ${step} (${e.type} of ${doc})`);
+      for (const p of Object.values(totals.pipelines)) {
+        seen.complete ||= p.complete > 0 && p.indexed > 0;
+        seen.failing ||= p.failing > 0;
+      }
+      seen.rejected ||= totals.rejected > 0;
+    }
+    assert.deepEqual(seen, { complete: true, failing: true, rejected: true }, 'the history reached every kind of total');
+    // And a rebuild from the log gives the same totals.
+    const before = read.documentTotals();
+    await runner.rebuild();
+    assert.deepEqual(read.documentTotals(), before);
+    const progress = read.pipelinesProgress(['p1', 'p2', 'never']);
+    assert.equal(progress.get('never')!.documents, 0);
+    assert.equal(progress.get('p1')!.liveDocuments, before.live);
   });
 });
 

@@ -96,14 +96,70 @@ function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string
   }
 }
 
-function putDoc(view: ProjectionView, doc: DocumentStatus): void {
-  view.put(docKey(doc.document_id), doc as unknown as JsonValue);
+/**
+ * Running totals over the live documents (neither deleted nor rejected): how many there are and,
+ * per pipeline version, how many documents it chunked and their chunks, vectors and index entries.
+ * Kept as documents change so that a version's progress is one read, not a pass over every document.
+ */
+export interface DocumentTotals {
+  readonly live: number;
+  readonly rejected: number;
+  readonly pipelines: Readonly<Record<string, PipelineTotals>>;
 }
 
-/** Document status read model: `doc:<id>` holds a DocumentStatus. */
+/** One pipeline version's totals over the live documents. */
+export interface PipelineTotals {
+  /** Documents it chunked. */
+  readonly documents: number;
+  readonly chunks: number;
+  readonly embedded: number;
+  readonly indexed: number;
+  /** Documents whose every chunk it indexed. */
+  readonly complete: number;
+  /** Documents with a chunk whose embedding failed. */
+  readonly failing: number;
+}
+
+export const TOTALS_KEY = 'totals';
+export const EMPTY_TOTALS: DocumentTotals = { live: 0, rejected: 0, pipelines: {} };
+export const EMPTY_PIPELINE_TOTALS: PipelineTotals = { documents: 0, chunks: 0, embedded: 0, indexed: 0, complete: 0, failing: 0 };
+
+const isLive = (doc: DocumentStatus | undefined): doc is DocumentStatus => doc !== undefined && doc.state !== 'deleted' && doc.state !== 'rejected';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function addTo(totals: { live: number; rejected: number; pipelines: Record<string, Mutable<PipelineTotals>> }, doc: DocumentStatus | undefined, sign: 1 | -1): void {
+  if (doc?.state === 'rejected') totals.rejected += sign;
+  if (!isLive(doc)) return;
+  totals.live += sign;
+  for (const [pipeline, c] of Object.entries(doc.pipelines)) {
+    const t = (totals.pipelines[pipeline] ??= { ...EMPTY_PIPELINE_TOTALS });
+    t.documents += sign;
+    t.chunks += sign * c.chunks;
+    t.embedded += sign * c.embedded;
+    t.indexed += sign * c.indexed;
+    if (c.indexed >= c.chunks) t.complete += sign;
+    if (c.failed > 0) t.failing += sign;
+  }
+}
+
+function putDoc(view: ProjectionView, doc: DocumentStatus): void {
+  const key = docKey(doc.document_id);
+  const prev = view.get(key) as unknown as DocumentStatus | undefined;
+  if (prev !== undefined || doc.state !== 'deleted') {
+    const current = (view.get(TOTALS_KEY) as unknown as DocumentTotals | undefined) ?? EMPTY_TOTALS;
+    const totals = { live: current.live, rejected: current.rejected, pipelines: Object.fromEntries(Object.entries(current.pipelines).map(([k, v]) => [k, { ...v }])) };
+    addTo(totals, prev, -1);
+    addTo(totals, doc, 1);
+    view.put(TOTALS_KEY, totals as unknown as JsonValue);
+  }
+  view.put(key, doc as unknown as JsonValue);
+}
+
+/** Document status read model: `doc:<id>` holds a DocumentStatus; `totals` the DocumentTotals. */
 export const documentStatusProjection: Projection = {
   name: 'document-status',
-  version: 2,
+  version: 3,
   eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
