@@ -45,6 +45,9 @@ export class ExplorerPanel implements vscode.Disposable {
       host.onDidChange(() => this.handler.pushPipelines()),
     );
     this.followWhileVisible();
+    // The explorer's index opens while the webview loads (its first request would wait for it);
+    // a failure is reported by that request.
+    void host.get().then((engine) => engine.explorer()).catch(() => undefined);
   }
 
   /** Opens the explorer (or brings it forward) and shows `target`. */
