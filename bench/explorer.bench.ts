@@ -748,6 +748,8 @@ interface VscodeResult {
   readonly events: number;
   readonly storeOpenMs: number;
   readonly firstOpenMs: number;
+  /** The first opening built the explorer's index (the store had none): how long that took, from Enter. */
+  readonly indexBuiltMs: number | null;
   readonly openMs: readonly number[];
   /** Each opening: its time, and when the webview's document started, its script arrived and it first painted (after Enter). */
   readonly openings: readonly { readonly ms: number; readonly frameMs: number; readonly scriptMs: number; readonly paintMs: number; readonly initMs: number }[];
@@ -849,6 +851,7 @@ async function measureVscode(size: number, storeDir: string, events: number, out
   const shots: string[] = [];
   const shot = async (name: string): Promise<void> => void shots.push(relative(repoRoot, await e2e.browser.screenshot(page, outDir, `${label}-${name}`)));
   let storeOpenMs = Number.NaN;
+  let indexBuiltMs: number | null = null;
   const openMs: number[] = [];
   let scroll: VscodeResult['scroll'] = null;
   let heap: VscodeResult['heap'] = null;
@@ -882,6 +885,16 @@ async function measureVscode(size: number, storeDir: string, events: number, out
       openings.push({ ms: t, initMs, ...b });
       log(`  opening ${i === 0 ? 'first' : i}: palette Enter → first row painted ${ms(t)} ms (webview document started +${ms(b.frameMs)} ms, explorer.js loaded +${ms(b.scriptMs)} ms, first paint +${ms(b.paintMs)} ms, init answered +${ms(initMs)} ms)`);
       if (i === 0) await shot('timeline-top');
+      if (i === 0) {
+        // A store without the explorer's index gets it built while the panel is open (rows show
+        // meanwhile); the later openings are measured on the built index.
+        const banner = webview.getByText(/Indexing the log for filters and search/).first();
+        if (await banner.isVisible()) {
+          await banner.waitFor({ state: 'detached', timeout: 30 * 60_000 });
+          indexBuiltMs = performance.now() - t0;
+          log(`  the explorer's index was built ${secs(indexBuiltMs)} s after Enter (the timeline showed rows meanwhile)`);
+        }
+      }
       if (i < OPENINGS) {
         await e2e.browser.runCommand(page, 'View: Close Editor');
         await page.locator('iframe.webview.ready').waitFor({ state: 'detached', timeout: 30_000 });
@@ -985,11 +998,11 @@ async function measureVscode(size: number, storeDir: string, events: number, out
     heap = { before, after, maxDuring: stats.maxHeap, workbenchBefore, workbenchAfter, sameIsolate: Math.abs(before - workbenchBefore) <= 0.02 * before, panelClosed };
     log(`  scrolled ${fmtInt(total)} rows end to end in ${secs(scrollMs)} s, last row painted after ${secs(settledMs)} s (${stats.steps} steps of ${fmtInt(stepPx)} px with 40 ms waits, ${stats.windowSlides} window slides); DOM rows at most ${stats.maxDomRows}; steps that still showed loading rows: ${stats.loadingSamples}`);
     log(`  JS heap after gc() read in the webview's frame: ${fmtMiB(before)} before, ${fmtMiB(after)} after scrolling (x${fmt(after / before, 2)}), at most ${fmtMiB(stats.maxHeap)} while scrolling (no gc); read in the workbench's frame: ${fmtMiB(workbenchBefore)} → ${fmtMiB(workbenchAfter)}${heap.sameIsolate ? ' (the same heap: the webview shares the workbench\'s renderer)' : ''}; with the panel closed ${fmtMiB(panelClosed)}, so the panel's share is ~${fmtMiB(before - panelClosed)} before and ~${fmtMiB(after - panelClosed)} after`);
-    return { size, events, storeOpenMs, firstOpenMs: openMs[0]!, openMs: openMs.slice(1), openings, jumps, scroll, heap, screenshots: shots };
+    return { size, events, storeOpenMs, firstOpenMs: openMs[0]!, indexBuiltMs, openMs: openMs.slice(1), openings, jumps, scroll, heap, screenshots: shots };
   } catch (err) {
     log(`  FAILED: ${(err as Error).message}`);
     await e2e.browser.screenshot(page, outDir, `${label}-FAILED`).then((f) => shots.push(relative(repoRoot, f))).catch(() => undefined);
-    return { size, events, storeOpenMs, firstOpenMs: openMs[0] ?? Number.NaN, openMs: openMs.slice(1), openings, jumps, scroll, heap, screenshots: shots, error: (err as Error).message };
+    return { size, events, storeOpenMs, firstOpenMs: openMs[0] ?? Number.NaN, indexBuiltMs, openMs: openMs.slice(1), openings, jumps, scroll, heap, screenshots: shots, error: (err as Error).message };
   } finally {
     await browser.close();
     await server.stop();
@@ -1083,7 +1096,10 @@ async function main(): Promise<void> {
         const m = median(r.openMs);
         const init = median(r.openings.slice(1).map((o) => o.initMs));
         const paint = median(r.openings.slice(1).map((o) => o.paintMs));
-        row(`${L}: panel open → first rows painted, first / median of ${r.openMs.length}`, `${ms(r.firstOpenMs)} / ${ms(m)} ms`, '<= 1000 ms', Math.max(m, r.firstOpenMs) <= 1000);
+        if (r.indexBuiltMs !== null) {
+          // The first opening also built the index (once per store): reported, not held to the target.
+          row(`${L}: panel open → first rows painted: first opening (its index built meanwhile, in ${secs(r.indexBuiltMs)} s) / median of the next ${r.openMs.length}`, `${ms(r.firstOpenMs)} / ${ms(m)} ms`, '<= 1000 ms (next)', m <= 1000);
+        } else row(`${L}: panel open → first rows painted, first / median of ${r.openMs.length}`, `${ms(r.firstOpenMs)} / ${ms(m)} ms`, '<= 1000 ms', Math.max(m, r.firstOpenMs) <= 1000);
         row(`${L}: … of which (medians): webview's first paint / host answered init`, `+${ms(paint)} / +${ms(init)} ms`);
       }
       if (r.jumps.length > 0) row(`${L}: jump to a random place → rows painted, p50 / p95`, `${ms(percentile(r.jumps, 50))} / ${ms(percentile(r.jumps, 95))} ms`);
