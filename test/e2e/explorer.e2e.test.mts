@@ -88,19 +88,39 @@ async function changeSetting(page: Page, userDataDir: string, id: string, title:
   await page.waitForTimeout(1500);
 }
 
-/** Runs a palette command that opens a quick pick of its own, and picks the item with `item` in it. */
+/**
+ * Runs a palette command that opens a quick pick of its own, and picks the item with `item` in it by
+ * keyboard (typed into the filter, Enter on the focused row). A pick that closes before it is used
+ * (a webview taking the focus back) is opened again.
+ */
 async function commandThenPick(page: Page, command: string, item: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('input').first();
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${command}`);
   const exact = new RegExp(`^\\s*${command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
-  const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
-  await row.waitFor();
-  await row.click();
-  await widget.locator('.monaco-list-row', { hasText: item }).first().waitFor({ timeout: 15_000 });
-  await widget.locator('.monaco-list-row', { hasText: item }).first().click();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await widget.isVisible()) await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${command}`);
+      await widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first().click({ timeout: 10_000 });
+      // The command's own pick replaces the palette (its filter is empty, not ">…"); the list only
+      // renders the rows in view, so the item is typed before it is looked for.
+      const deadline = Date.now() + 15_000;
+      while ((await input.inputValue()).startsWith('>') || !(await widget.isVisible())) {
+        if (Date.now() > deadline) throw new Error(`e2e: ${command} opened no pick`);
+        await page.waitForTimeout(100);
+      }
+      await widget.locator('.monaco-list-row').first().waitFor({ timeout: 15_000 });
+      await input.fill(item);
+      await widget.locator('.monaco-list-row.focused', { hasText: item }).first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press('Enter');
+      await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
 }
 
 async function ask(page: Page, question: string): Promise<void> {
@@ -407,6 +427,16 @@ describe('the event-log explorer in a real VS Code', { timeout: 25 * 60_000 }, (
         await x.locator('[role="tab"]', { hasText: /Timeline/i }).click();
         await x.locator('[role="grid"][aria-label="Events"] [role="row"]:not(.header):not(.loading)').first().waitFor({ timeout: 60_000 });
         await screenshot(page, shots, 'explorer-timeline-light');
+        // Both high-contrast themes: borders instead of fills, the selection outlined.
+        for (const [theme, css, name] of [['Dark High Contrast', 'hc-black', 'dark-hc'], ['Light High Contrast', 'hc-light', 'light-hc']] as const) {
+          await commandThenPick(page, 'Preferences: Color Theme', theme);
+          await page.locator(`.monaco-workbench.${css}`).waitFor({ timeout: 15_000 });
+          await x.locator(css === 'hc-light' ? 'body.vscode-high-contrast-light' : 'body.vscode-high-contrast').waitFor({ state: 'attached', timeout: 15_000 });
+          await x.locator('[role="grid"][aria-label="Events"] [role="row"]:not(.header):not(.loading)').nth(2).click();
+          await x.locator('rl-event-detail').waitFor({ timeout: 15_000 });
+          await page.waitForTimeout(800);
+          await screenshot(page, shots, `explorer-timeline-${name}`);
+        }
       });
 
       await captureOnFailure(page, shots, 'reload', async () => {
