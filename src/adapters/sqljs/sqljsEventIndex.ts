@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import type { Citation, EventIndex, IndexFilter, IndexSelection, TypeDensity } from '../../app/explorer/eventIndex.js';
@@ -89,7 +90,9 @@ export class SqlJsEventIndex implements EventIndex {
     let db: Database | undefined;
     if (existsSync(path)) {
       try {
-        db = new SQL.Database(readFileSync(path));
+        // Read without holding the thread (the file is ~90 MB at 1M events); only opening it is synchronous.
+        const image = await readFile(path);
+        db = new SQL.Database(image);
         const format = db.exec("SELECT value FROM meta WHERE key = 'format'")[0]?.values[0]?.[0];
         if (format !== FORMAT) throw new Error(`format ${String(format)}, this version writes ${FORMAT}`);
       } catch (err) {

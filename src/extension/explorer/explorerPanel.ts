@@ -45,9 +45,10 @@ export class ExplorerPanel implements vscode.Disposable {
       host.onDidChange(() => this.handler.pushPipelines()),
     );
     this.followWhileVisible();
-    // The explorer's index opens while the webview loads (its first request would wait for it);
+    // The explorer's index opens while the webview loads (its first request would wait for it),
+    // once the panel's creation has gone out (opening a large index holds this thread for a while);
     // a failure is reported by that request.
-    void host.get().then((engine) => engine.explorer()).catch(() => undefined);
+    setTimeout(() => void host.get().then((engine) => engine.explorer()).catch(() => undefined), 0);
   }
 
   /** Opens the explorer (or brings it forward) and shows `target`. */
