@@ -889,7 +889,8 @@ async function measureVscode(size: number, storeDir: string, events: number, out
         // A store without the explorer's index gets it built while the panel is open (rows show
         // meanwhile); the later openings are measured on the built index.
         const banner = webview.getByText(/Indexing the log for filters and search/).first();
-        if (await banner.isVisible()) {
+        // The banner shows once the first batch is indexed: give it a few seconds to appear.
+        if (await banner.waitFor({ state: 'visible', timeout: 8_000 }).then(() => true, () => false)) {
           await banner.waitFor({ state: 'detached', timeout: 30 * 60_000 });
           indexBuiltMs = performance.now() - t0;
           log(`  the explorer's index was built ${secs(indexBuiltMs)} s after Enter (the timeline showed rows meanwhile)`);
