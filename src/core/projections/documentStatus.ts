@@ -151,7 +151,7 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
     const totals = { live: current.live, rejected: current.rejected, pipelines: Object.fromEntries(Object.entries(current.pipelines).map(([k, v]) => [k, { ...v }])) };
     addTo(totals, prev, -1);
     addTo(totals, doc, 1);
-    view.put(TOTALS_KEY, totals as unknown as JsonValue);
+    view.put(TOTALS_KEY, totals);
   }
   view.put(key, doc as unknown as JsonValue);
 }
