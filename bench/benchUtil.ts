@@ -1,6 +1,6 @@
 // Small, dependency-free helpers for the benchmarks in bench/: statistics, formatting,
 // temporary directories and GC.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -112,4 +112,25 @@ export function envInt(name: string, fallback: number): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
   return n;
+}
+
+/** Every file under `dir` (none when it does not exist). */
+export function walkFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
+/** The bytes of every file under `dir`. */
+export function dirBytes(dir: string): number {
+  return walkFiles(dir).reduce((n, f) => n + statSync(f).size, 0);
+}
+
+/** A corpus's words, most frequent first (a benchmark model's vocabulary); files over `maxBytes` and images are skipped. */
+export function corpusWords(dir: string, maxBytes: number, limit = 30_000): string[] {
+  const counts = new Map<string, number>();
+  for (const f of walkFiles(dir)) {
+    if (statSync(f).size > maxBytes || /\.(png|jpg|svg|gif)$/i.test(f)) continue;
+    for (const w of readFileSync(f, 'utf8').toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  return [...counts.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1]).slice(0, limit).map(([w]) => w);
 }

@@ -45,7 +45,7 @@
 //   RAG_LEDGER_CORPUS            the corpus (default ../shared/corpora/rust-book)
 // Caches: .cache/bench-explorer/ (delete a folder to rebuild it). Temporary folders are removed.
 import { fork } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Frame, FrameLocator, Locator, Page } from 'playwright-core';
@@ -69,9 +69,9 @@ import type { TimelineFilter } from '../src/shared/explorerModel.js';
 import type { SyntheticLogOptions } from '../test/support/syntheticLog.js';
 import { MARKERS, PV2 } from '../test/support/syntheticLog.js';
 import { ensureTinyModel } from '../test/support/tinyModel.js';
-import { TempDirs, envInt, fmt, fmtInt, fmtMiB, gcNow, markdownTable, max, median, peakRss, percentile, rss } from './benchUtil.js';
+import { TempDirs, corpusWords, dirBytes, envInt, fmt, fmtInt, fmtMiB, gcNow, markdownTable, max, median, peakRss, percentile, rss } from './benchUtil.js';
 import type { SyntheticStoreMeta } from './explorerStores.js';
-import { CACHE_ROOT, STORE_META, cacheKey, dirBytes, ensureSyntheticStore, readMeta, removeStalePartials, repoRoot, syntheticStoreDir, walkFiles } from './explorerStores.js';
+import { CACHE_ROOT, STORE_META, cacheKey, ensureSyntheticStore, readMeta, removeStalePartials, repoRoot, syntheticStoreDir } from './explorerStores.js';
 import { rng } from './storeWorkload.js';
 
 const SIZES = (process.env.BENCH_EXPLORER_SIZES ?? '100000,1000000').split(',').map((s) => Number(s.trim()));
@@ -544,15 +544,6 @@ interface ReplayResult {
   readonly processPeakRss: number;
 }
 
-/** The corpus's words, most frequent first. */
-function corpusWords(dir: string, limit = 30_000): string[] {
-  const counts = new Map<string, number>();
-  for (const f of walkFiles(dir)) {
-    if (statSync(f).size > DEFAULT_MAX_BYTES || /\.(png|jpg|svg|gif)$/i.test(f)) continue;
-    for (const w of readFileSync(f, 'utf8').toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  return [...counts.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1]).slice(0, limit).map(([w]) => w);
-}
 
 /** Varied, distinct questions made of the corpus's words (deterministic). */
 function questionsFrom(words: readonly string[], n: number): string[] {
@@ -698,7 +689,7 @@ async function asOfBreakdown(engine: WorkspaceEngine, version: string, queryId: 
 async function measureReplay(): Promise<ReplayResult> {
   log(`\n## Replay and compare on a real store`);
   const modelRoot = join(CACHE_ROOT, 'models');
-  const words = corpusWords(CORPUS);
+  const words = corpusWords(CORPUS, DEFAULT_MAX_BYTES);
   ensureTinyModel(modelRoot, DIMS, { id: MODEL_ID, words });
   const { dir, meta, built } = await ensureRealStore(modelRoot, words);
   log(`  store: ${fmtInt(meta.documents)} documents, ${meta.pv1} ${fmtInt(meta.pv1Chunks)} chunks, ${meta.pv2} ${fmtInt(meta.pv2Chunks)} chunks, ${fmtInt(meta.queryIds.length)} questions, ${fmtInt(meta.events)} events, ${fmtMiB(meta.bytes)}${built ? '' : ' (cached)'}`);

@@ -3,12 +3,12 @@
 // `.partial-<pid>` folder and renamed into place when complete, with a `bench-store.json` describing it;
 // an interrupted build leaves nothing that looks like a store.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLedger } from '../src/adapters/ledger.js';
 import type { SyntheticLogOptions } from '../test/support/syntheticLog.js';
 import { buildSyntheticStore, syntheticLog } from '../test/support/syntheticLog.js';
-import { peakRss } from './benchUtil.js';
+import { dirBytes, peakRss } from './benchUtil.js';
 
 export const repoRoot = join(__dirname, '..');
 export const CACHE_ROOT = join(repoRoot, '.cache', 'bench-explorer');
@@ -25,15 +25,6 @@ export interface SyntheticStoreMeta {
   readonly buildPeakRss: number;
   readonly bytes: number;
   readonly builtAt: string;
-}
-
-export function walkFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
-}
-
-export function dirBytes(dir: string): number {
-  return walkFiles(dir).reduce((n, f) => n + statSync(f).size, 0);
 }
 
 /** A short key for everything a cached artifact depends on (values, and the text of files). */

@@ -14,7 +14,7 @@
 //
 // Knobs: BENCH_SCALE (default 1), BENCH_DIMS (384), BENCH_SIZES ("10000,100000"), BENCH_QUERIES (100).
 import * as lancedb from '@lancedb/lancedb';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
@@ -35,7 +35,7 @@ import type { PipelineConfig } from '../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../src/core/pipeline/pipelineConfig.js';
 import { ensureTinyModel } from '../test/support/tinyModel.js';
 import { rng } from './storeWorkload.js';
-import { TempDirs, envInt, fmt, fmtInt, fmtMiB, markdownTable, median, peakRss, percentile } from './benchUtil.js';
+import { TempDirs, corpusWords, dirBytes, envInt, fmt, fmtInt, fmtMiB, markdownTable, median, peakRss, percentile } from './benchUtil.js';
 
 const repoRoot = join(__dirname, '..');
 const CORPUS = process.env.RAG_LEDGER_CORPUS ?? join(repoRoot, '..', 'shared', 'corpora', 'rust-book');
@@ -52,23 +52,6 @@ const results: Record<string, unknown> = {};
 const log = (s: string): void => console.log(s);
 const row = (metric: string, value: string, target = '', ok: boolean | null = null): void => void rows.push([metric, value, target, ok === null ? '' : ok ? 'yes' : 'NO']);
 
-function walkFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
-}
-
-/** The corpus's words, most frequent first: the benchmark model's vocabulary. */
-function corpusWords(dir: string, limit = 30_000): string[] {
-  const counts = new Map<string, number>();
-  for (const f of walkFiles(dir)) {
-    if (statSync(f).size > DEFAULT_MAX_BYTES || /\.(png|jpg|svg|gif)$/i.test(f)) continue;
-    for (const w of readFileSync(f, 'utf8').toLowerCase().match(/[a-z][a-z0-9]*/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  return [...counts.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1]).slice(0, limit).map(([w]) => w);
-}
-
-function dirBytes(dir: string): number {
-  return existsSync(dir) ? walkFiles(dir).reduce((n, f) => n + statSync(f).size, 0) : 0;
-}
 
 const clock = (): string => new Date().toISOString();
 
@@ -244,7 +227,7 @@ async function main(): Promise<void> {
   const workspace = temp.create('workspace');
   for (let i = 0; i < SCALE; i++) cpSync(CORPUS, join(workspace, `copy-${i}`), { recursive: true });
   const models = temp.create('models');
-  ensureTinyModel(models, DIMS, { id: MODEL_ID, words: corpusWords(CORPUS) });
+  ensureTinyModel(models, DIMS, { id: MODEL_ID, words: corpusWords(CORPUS, DEFAULT_MAX_BYTES) });
   const config: PipelineConfig = { ...DEFAULT_PIPELINE, embedder: { ...DEFAULT_PIPELINE.embedder, model: MODEL_ID, dtype: 'fp32', dimensions: DIMS } };
   const embedder = await TransformersEmbedder.load({ model: MODEL_ID, modelDir: models, dtype: 'fp32' });
   await embedder.embed(['warm up the worker and the model']);
