@@ -110,6 +110,9 @@ test('pipelines define and build a second chunking in the shadow from the log al
   }
   assert.ok(r.metrics.chunks.rbo < 1 && r.metrics.chunks.rbo >= 0);
   assert.equal(r.metrics.aligned, rechunked.length);
+  // A replay never changes the active version.
+  const afterReplay = (await run('pipelines', '--json')).out.trim().split('\n').map((l) => JSON.parse(l) as { pipeline_version: string; active: boolean });
+  assert.deepEqual(afterReplay.filter((p) => p.active).map((p) => p.pipeline_version), [pv1]);
   assert.equal(r.replayed.chunks[0]!.path, 'guide/ownership.md');
   const text = await run('replay', queryId, '--pipeline', pv2);
   assert.match(text.out, /^chunks: {4}overlap@4 \d\.\d{3}, Jaccard \d\.\d{3}, RBO \d\.\d{3}, mean rank shift (\d\.\d{2}|–); \d+ kept \(\d+ moved\), \d+ re-chunked, \d+ added, \d+ removed$/m);
