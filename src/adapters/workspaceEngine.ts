@@ -89,6 +89,7 @@ export class WorkspaceEngine {
   trace: ((line: string) => void) | null = null;
   private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
   private explorerOpening: Promise<Explorer> | null = null;
+  private explorerOpened: Explorer | null = null;
   private closed = false;
 
   private constructor(
@@ -362,11 +363,19 @@ export class WorkspaceEngine {
    */
   explorer(): Promise<Explorer> {
     if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
-    this.explorerOpening ??= openExplorer(this.settings.storeDir, this.ledger).catch((err: unknown) => {
-      this.explorerOpening = null;
-      throw err;
-    });
+    this.explorerOpening ??= openExplorer(this.settings.storeDir, this.ledger).then(
+      (explorer) => (this.explorerOpened = explorer),
+      (err: unknown) => {
+        this.explorerOpening = null;
+        throw err;
+      },
+    );
     return this.explorerOpening;
+  }
+
+  /** The explorer if it has finished opening (the panel's first rows do not wait for it). */
+  explorerIfOpen(): Explorer | null {
+    return this.closed ? null : this.explorerOpened;
   }
 
   /**
@@ -460,6 +469,7 @@ export class WorkspaceEngine {
     this.embedder = null;
     const explorer = this.explorerOpening;
     this.explorerOpening = null;
+    this.explorerOpened = null;
     try {
       if (explorer) await explorer.then((x) => x.close()).catch(() => undefined);
       if (embedder) await embedder.loading.then((e) => e.close()).catch(() => undefined);

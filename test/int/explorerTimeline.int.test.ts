@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Ledger } from '../../src/adapters/ledger.js';
 import { openExplorer, openLedger } from '../../src/adapters/ledger.js';
 import type { Explorer } from '../../src/app/explorer/explorer.js';
+import { readModelLabel } from '../../src/app/explorer/explorer.js';
+import { logPage } from '../../src/app/explorer/timelineService.js';
 import { isFailure } from '../../src/core/explorer/eventGroups.js';
 import { searchWords } from '../../src/core/explorer/timelineFilter.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
@@ -148,6 +150,25 @@ describe('the explorer timeline on a real store', () => {
     const last = await explorer.timeline.page({}, events.length - 5, 300);
     assert.equal(last.rows.length, 5);
     assert.deepEqual((await explorer.timeline.page({}, events.length + 10, 10)).rows, []);
+  });
+
+  test('the first rows without the index (while it opens) are the indexed rows, labels included', async () => {
+    const withoutIndex = readModelLabel(ledger.readModels);
+    for (const start of [0, 1234, events.length - 150]) {
+      const indexed = await explorer.timeline.page({}, start, 300);
+      const early = await logPage(ledger.events, withoutIndex, start, 300);
+      assert.equal(early.total, indexed.total);
+      assert.deepEqual(early.rows, indexed.rows, `rows from ${start}`);
+    }
+    // Documents, questions and pipeline versions all get their label.
+    for (const prefix of ['document-', 'query-', 'pipeline-']) {
+      const at = events.find((e) => e.streamId.startsWith(prefix))!.position;
+      const [row] = (await logPage(ledger.events, withoutIndex, at - 1, 1)).rows;
+      assert.ok(row?.subject, `${prefix}: ${JSON.stringify(row)}`);
+      assert.deepEqual(row, (await explorer.timeline.page({}, at - 1, 1)).rows[0]);
+    }
+    await assert.rejects(logPage(ledger.events, withoutIndex, -1, 10), /start must be a row index/);
+    await assert.rejects(logPage(ledger.events, withoutIndex, 0, 301), /limit must be 1 to 300/);
   });
 
   test('random pages of large selections match the reference (jumps, not only scrolling)', async () => {

@@ -5,6 +5,7 @@ import { DocumentHistoryService } from './documentHistoryService.js';
 import type { EventIndex, TextIndex } from './eventIndex.js';
 import { EventDetailService } from './eventDetailService.js';
 import { pipelineSummaries } from './pipelineSummaries.js';
+import { oneLine } from '../../core/explorer/summary.js';
 import { TimelineService } from './timelineService.js';
 
 /** Questions listed by the replay picker at most. */
@@ -15,13 +16,36 @@ const QUESTIONS_MAX = 500;
  * indexes: the timeline, event details and chains, document histories, questions and versions.
  * Used by the explorer webview's host and by `rag-ledger log`.
  */
+/**
+ * A stream's label from the read models (a document's path, a question, a pipeline version's label):
+ * for streams the explorer's index has no label for, and for the first rows while the index opens.
+ * The same text the index records (see core/explorer/indexEntry.ts).
+ */
+export function readModelLabel(readModels: ReadModels): (streamId: string) => string | null {
+  return (streamId) => {
+    if (streamId.startsWith('document-')) {
+      const source = readModels.document(streamId.slice('document-'.length))?.source;
+      return source === undefined ? null : oneLine(source);
+    }
+    if (streamId.startsWith('query-')) {
+      const text = readModels.query(streamId.slice('query-'.length))?.query_text;
+      return text === undefined ? null : oneLine(text);
+    }
+    if (streamId.startsWith('pipeline-')) {
+      const p = readModels.pipeline(streamId.slice('pipeline-'.length));
+      return p === undefined ? null : oneLine(`${p.pipeline_version} “${p.label}”`);
+    }
+    return null;
+  };
+}
+
 export class Explorer {
   readonly timeline: TimelineService;
   readonly details: EventDetailService;
   readonly documents: DocumentHistoryService;
 
   constructor(private readonly deps: { readonly events: EventStore; readonly readModels: ReadModels; readonly index: EventIndex; readonly text: TextIndex | null }) {
-    const fallbackLabel = (streamId: string): string | null => (streamId.startsWith('document-') ? (deps.readModels.document(streamId.slice('document-'.length))?.source ?? null) : null);
+    const fallbackLabel = readModelLabel(deps.readModels);
     this.timeline = new TimelineService({ events: deps.events, index: deps.index, text: deps.text, fallbackLabel });
     this.details = new EventDetailService({ events: deps.events, index: deps.index, readModels: deps.readModels, fallbackLabel });
     this.documents = new DocumentHistoryService({ events: deps.events, index: deps.index });

@@ -154,16 +154,10 @@ export class TimelineService {
 
   /** Rows [start, start + limit) of the filtered timeline. */
   async page(filter: TimelineFilter, start: number, limit: number): Promise<TimelinePage> {
-    if (!Number.isSafeInteger(start) || start < 0) throw new ValidationError(`start must be a row index >= 0, got ${String(start)}`);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > PAGE_MAX) throw new ValidationError(`limit must be 1 to ${PAGE_MAX}, got ${String(limit)}`);
+    checkPage(start, limit);
     const head = await this.current();
     const status = { head, ...(this.progress ? { indexing: this.progress } : {}) };
-    if (isEmptyFilter(filter)) {
-      const first = start + 1;
-      const last = Math.min(head, start + limit);
-      const positions = first > last ? [] : Array.from({ length: last - first + 1 }, (_, i) => first + i);
-      return { start, rows: await this.rows(positions), total: head, ...status };
-    }
+    if (isEmptyFilter(filter)) return { start, rows: await this.rows(logPositions(head, start, limit)), total: head, ...status };
     const { selection, truncated } = await this.selection(filter);
     const total = await selection.total();
     const positions = await selection.positions(start, limit);
@@ -271,6 +265,30 @@ export class TimelineService {
   static key(filter: TimelineFilter): string {
     return filterKey(filter);
   }
+}
+
+/** A page request's bounds, checked. */
+export function checkPage(start: number, limit: number): void {
+  if (!Number.isSafeInteger(start) || start < 0) throw new ValidationError(`start must be a row index >= 0, got ${String(start)}`);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > PAGE_MAX) throw new ValidationError(`limit must be 1 to ${PAGE_MAX}, got ${String(limit)}`);
+}
+
+/** The positions of rows [start, start + limit) of the whole log: positions are gapless, row i is position i + 1. */
+export function logPositions(head: number, start: number, limit: number): number[] {
+  const first = start + 1;
+  const last = Math.min(head, start + limit);
+  return first > last ? [] : Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/**
+ * Rows [start, start + limit) of the whole log without the explorer's index (the panel's first rows
+ * while the index opens): the same rows, with stream labels from `label` instead of the index.
+ */
+export async function logPage(events: EventStore, label: (streamId: string) => string | null, start: number, limit: number): Promise<TimelinePage> {
+  checkPage(start, limit);
+  const head = (await events.head()).position;
+  const raws = await events.readPositions(logPositions(head, start, limit));
+  return { start, rows: raws.map((raw) => rowOf(raw, decodeSafely(raw), label(raw.streamId))), total: head, head };
 }
 
 /** The decoded event, or why it cannot be decoded (a newer schema, damage). */

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CompareQuestion } from '../../app/compare/compareService.js';
 import { ValidationError } from '../../core/errors.js';
+import { readModelLabel } from '../../app/explorer/explorer.js';
+import { logPage } from '../../app/explorer/timelineService.js';
 import { typeGroups } from '../../core/explorer/eventGroups.js';
+import { isEmptyFilter } from '../../core/explorer/timelineFilter.js';
 import { parseGolden } from '../../core/retrieval/evaluation.js';
 import type { PipelineSummary } from '../../shared/explorerModel.js';
 import type { ExplorerPush, ExplorerRequest, ExplorerRequests } from '../../shared/explorerProtocol.js';
@@ -35,16 +38,22 @@ export class ExplorerRequestHandler {
 
   async handle(request: ExplorerRequest): Promise<ExplorerRequests[ExplorerRequest['method']]['result']> {
     const engine = await this.host.get();
-    const explorer = await engine.explorer();
+    // The panel's opening requests do not wait for the explorer's index to open (it is read whole,
+    // ~90 MB at a million events): `init` needs none, and the unfiltered timeline has no use for it.
+    const opened = engine.explorerIfOpen();
+    if (request.method === 'init') {
+      // The versions follow as a push.
+      const head = (await engine.ledger.events.head()).position;
+      const known = this.summaries;
+      if (!known) this.schedulePipelines(0);
+      const indexing = opened?.timeline.indexing;
+      return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(indexing ? { indexing } : {}) };
+    }
+    if (request.method === 'page' && !opened && isEmptyFilter(request.params.filter)) {
+      return logPage(engine.ledger.events, readModelLabel(engine.ledger.readModels), request.params.start, request.params.limit);
+    }
+    const explorer = opened ?? (await engine.explorer());
     switch (request.method) {
-      case 'init': {
-        // The timeline needs the head and the event types; the versions (a pass over every
-        // document's status, long on a large store) follow as a push.
-        const head = (await engine.ledger.events.head()).position;
-        const known = this.summaries;
-        if (!known) this.schedulePipelines(0);
-        return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(explorer.timeline.indexing ? { indexing: explorer.timeline.indexing } : {}) };
-      }
       case 'page':
         return explorer.timeline.page(request.params.filter, request.params.start, request.params.limit);
       case 'locate':
