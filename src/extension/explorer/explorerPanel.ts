@@ -45,10 +45,6 @@ export class ExplorerPanel implements vscode.Disposable {
       host.onDidChange(() => this.handler.pushPipelines()),
     );
     this.followWhileVisible();
-    // The explorer's index opens while the webview loads (its first request would wait for it),
-    // once the panel's creation has gone out (opening a large index holds this thread for a while);
-    // a failure is reported by that request.
-    setTimeout(() => void host.get().then((engine) => engine.explorer()).catch(() => undefined), 0);
   }
 
   /** Opens the explorer (or brings it forward) and shows `target`. */
@@ -130,6 +126,10 @@ export class ExplorerPanel implements vscode.Disposable {
       response = { kind: 'response', id: request.id, ok: false, error: { message: cancelled ? 'Cancelled.' : e.message, ...(e.hint ? { hint: e.hint } : {}), ...(cancelled ? { cancelled: true } : {}) } };
     }
     await this.post(response);
+    // The first rows come from the log; the explorer's index (filters, search, the chart) opens once
+    // they are on their way, so that reading it does not hold them up. A failure is reported by the
+    // first request that needs it.
+    if (request.method === 'page') void this.host.current?.explorer().catch(() => undefined);
     const ms = Date.now() - started;
     if (ms >= SLOW_MS) this.host.log.info(`explorer: ${request.method} answered in ${ms} ms`);
     else this.host.log.debug(`explorer: ${request.method} answered in ${ms} ms`);
