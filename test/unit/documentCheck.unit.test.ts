@@ -54,16 +54,28 @@ describe('checkDocument: binary', () => {
     assert.match(r.detail, /PNG image/);
     const cases: [number[], RegExp][] = [
       [[0xff, 0xd8, 0xff, 0xe0], /JPEG/],
-      [[0x47, 0x49, 0x46, 0x38, 0x39, 0x61], /GIF/],
-      [[0x25, 0x50, 0x44, 0x46, 0x2d, 0x31], /PDF/],
+      // GIF89a, 1×1 pixels (little-endian sizes carry NUL bytes).
+      [[0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00], /GIF/],
+      // %PDF-1.7 and the customary comment of bytes over 127 that tells tools the file is binary.
+      [[0x25, 0x50, 0x44, 0x46, 0x2d, 0x31, 0x2e, 0x37, 0x0a, 0x25, 0xe2, 0xe3, 0xcf, 0xd3, 0x0a], /PDF/],
       [[0x50, 0x4b, 0x03, 0x04], /ZIP/],
       [[0x1f, 0x8b, 0x08], /gzip/],
       [[0x00, 0x61, 0x73, 0x6d], /WebAssembly/],
       [[0x7f, 0x45, 0x4c, 0x46], /ELF/],
     ];
     for (const [magic, kind] of cases) assert.match(binaryKind(Uint8Array.from(magic)) ?? 'text', kind);
-    // A PDF magic is printable ASCII: it is recognised by the magic alone, not a NUL.
-    assert.equal(rejected(checkDocument('paper.txt', bytes('%PDF-1.7\nhello'), RULES)).reason, 'binary');
+    // A PDF of plain ASCII (no binary comment) is still one: it ends with its %%EOF trailer.
+    const asciiPdf = '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n';
+    assert.match(rejected(checkDocument('paper.txt', utf8(asciiPdf), RULES)).detail, /PDF document/);
+  });
+
+  test('a text that starts like a PDF or a GIF (a note about their headers) is text', () => {
+    const note = '%PDF-1.7 is how every PDF file starts; the next line is usually a comment of binary bytes.\n\n## Trailer\nIt ends with a trailer.\n';
+    const ok = checkDocument('notes/pdf-headers.md', utf8(note), RULES);
+    assert.ok(ok.ok, JSON.stringify(ok));
+    assert.equal(binaryKind(utf8('GIF89a is the animated version of the format.\n')), null);
+    // Text past the first 8 KiB that is cut inside a character is not mistaken for binary.
+    assert.equal(binaryKind(utf8(`%PDF-1.7 notes\n${'é'.repeat(5000)}`)), null);
   });
 
   test('text, and the start of a magic number that is not all of it, is not binary', () => {

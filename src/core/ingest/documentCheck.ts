@@ -65,12 +65,34 @@ const MAGIC: readonly (readonly [string, readonly number[]])[] = [
   ['ELF executable', [0x7f, 0x45, 0x4c, 0x46]],
 ];
 
-/** What kind of binary the bytes are, or null for text. Looks at the first 8 KiB like git does. */
+/** Magic numbers of printable ASCII ("GIF8", "%PDF-"): a text can start with them too (a note about PDF headers). */
+const TEXTUAL_MAGIC = new Set(['GIF image', 'PDF document']);
+
+/** A PDF ends with "%%EOF" (possibly followed by a line break or some padding). */
+function hasPdfTrailer(bytes: Uint8Array): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 1024));
+  return String.fromCharCode(...tail).includes('%%EOF');
+}
+
+/**
+ * What kind of binary the bytes are, or null for text. Looks at the first 8 KiB like git does. A magic
+ * number that is printable text counts only with binary evidence besides: a NUL byte or bytes that are
+ * not UTF-8 in those 8 KiB, or (a PDF) its "%%EOF" trailer.
+ */
 export function binaryKind(bytes: Uint8Array): string | null {
-  for (const [name, magic] of MAGIC) if (magic.every((b, i) => bytes[i] === b)) return name;
   const n = Math.min(bytes.length, 8192);
-  for (let i = 0; i < n; i++) if (bytes[i] === 0) return `binary data (a NUL byte at offset ${i})`;
-  return null;
+  const nul = bytes.subarray(0, n).indexOf(0);
+  const looksBinary = (): boolean => {
+    if (nul >= 0) return true;
+    const bad = firstInvalidUtf8(bytes.subarray(0, n));
+    // A character cut at the 8 KiB boundary is not evidence.
+    return bad >= 0 && (n === bytes.length || bad < n - 3);
+  };
+  for (const [name, magic] of MAGIC) {
+    if (!magic.every((b, i) => bytes[i] === b)) continue;
+    if (!TEXTUAL_MAGIC.has(name) || looksBinary() || (name === 'PDF document' && hasPdfTrailer(bytes))) return name;
+  }
+  return nul >= 0 ? `binary data (a NUL byte at offset ${nul})` : null;
 }
 
 /** Offset of the first byte that is not valid UTF-8, or -1. */
