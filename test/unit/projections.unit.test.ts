@@ -72,6 +72,27 @@ describe('document status', () => {
   });
 });
 
+describe('document status after a failure', () => {
+  test('a later vector clears the failure: the failed count, the last error and the failing total', async () => {
+    const failed = (id: string): NewEvent => ({ type: 'ChunkEmbeddingFailed', data: { chunk_id: id, embedding_model: 'test-model', reason: 'model not found', failed_at: at } });
+    const { read, events, runner } = await given(['document-a', [submitted('a'), chunked('a', ['c1', 'c2'])]], ['chunk-c1', [failed('c1'), failed('c2'), embedded('c2')]]);
+    assert.deepEqual(read.document('a')!.pipelines.default, { chunks: 2, embedded: 1, indexed: 0, failed: 1 });
+    assert.equal(read.document('a')!.last_error, 'embedding failed: model not found');
+    assert.equal(read.documentTotals().pipelines.default?.failing, 1);
+    await events.append('chunk-c1-again', [embedded('c1')]);
+    await runner.catchUp();
+    const doc = read.document('a')!;
+    assert.deepEqual(doc.pipelines.default, { chunks: 2, embedded: 2, indexed: 0, failed: 0 });
+    assert.equal(doc.last_error, null);
+    assert.equal(doc.state, 'embedded');
+    assert.equal(read.documentTotals().pipelines.default?.failing, 0);
+    // Another kind of error (a rejection) is not cleared by a vector.
+    await events.append('document-a-v2', [submitted('a', 'v2'), { type: 'DocumentRejected', data: { document_id: 'a', reason: 'binary', detail: 'NUL byte', rejected_at: at } }]);
+    await runner.catchUp();
+    assert.equal(read.document('a')!.last_error, 'binary: NUL byte');
+  });
+});
+
 describe('document totals', () => {
   /** The totals as a pass over every document computes them (what the status bar and pipeline views used to do). */
   function bruteForce(read: ReadModels): DocumentTotals {

@@ -81,17 +81,23 @@ function pipelinesFor(view: ProjectionView, e: RecordedEvent, embedder?: string)
   return [...out];
 }
 
+const EMBEDDING_FAILED = 'embedding failed: ';
+
 function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string, field: 'embedded' | 'indexed' | 'failed', error?: string, embedder?: string): void {
   for (const pipeline of pipelinesFor(view, e, embedder)) {
     const owners = (view.get(chunkKey(chunkId, pipeline)) as string[] | undefined) ?? [];
     for (const documentId of owners) {
       const sets = view.get(setsKey(documentId, pipeline)) as unknown as ChunkSets | undefined;
       const doc = view.get(docKey(documentId)) as unknown as DocumentStatus | undefined;
-      if (!sets || !doc || !sets.chunks.includes(chunkId) || sets[field].includes(chunkId)) continue;
-      const next: ChunkSets = { ...sets, [field]: [...sets[field], chunkId] };
+      if (!sets || !doc || !sets.chunks.includes(chunkId)) continue;
+      let next: ChunkSets = sets[field].includes(chunkId) ? sets : { ...sets, [field]: [...sets[field], chunkId] };
+      // A vector or an index entry for a chunk whose embedding had failed: the failure is over.
+      if (field !== 'failed' && next.failed.includes(chunkId)) next = { ...next, failed: next.failed.filter((id) => id !== chunkId) };
+      if (next === sets) continue;
       view.put(setsKey(documentId, pipeline), next as unknown as JsonValue);
       const state = doc.state === 'deleted' ? 'deleted' : stateFor(next);
-      putDoc(view, { ...doc, state, updated_at: e.recordedAt, last_error: error ?? doc.last_error, pipelines: { ...doc.pipelines, [pipeline]: counts(next) } });
+      const recovered = sets.failed.length > 0 && next.failed.length === 0 && doc.last_error?.startsWith(EMBEDDING_FAILED) === true;
+      putDoc(view, { ...doc, state, updated_at: e.recordedAt, last_error: error ?? (recovered ? null : doc.last_error), pipelines: { ...doc.pipelines, [pipeline]: counts(next) } });
     }
   }
 }
@@ -159,7 +165,7 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
 /** Document status read model: `doc:<id>` holds a DocumentStatus; `totals` the DocumentTotals. */
 export const documentStatusProjection: Projection = {
   name: 'document-status',
-  version: 3,
+  version: 4,
   eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
@@ -221,7 +227,7 @@ export const documentStatusProjection: Projection = {
       case 'ChunkIndexed':
         return onChunkProgress(view, e, e.data.chunk_id, 'indexed');
       case 'ChunkEmbeddingFailed':
-        return onChunkProgress(view, e, e.data.chunk_id, 'failed', `embedding failed: ${e.data.reason}`);
+        return onChunkProgress(view, e, e.data.chunk_id, 'failed', `${EMBEDDING_FAILED}${e.data.reason}`);
       default:
         return;
     }
