@@ -71,7 +71,7 @@ import { MARKERS, PV2 } from '../test/support/syntheticLog.js';
 import { ensureTinyModel } from '../test/support/tinyModel.js';
 import { TempDirs, corpusWords, dirBytes, envInt, fmt, fmtInt, fmtMiB, gcNow, markdownTable, max, median, peakRss, percentile, rss } from './benchUtil.js';
 import type { SyntheticStoreMeta } from './explorerStores.js';
-import { CACHE_ROOT, STORE_META, cacheKey, ensureSyntheticStore, readMeta, removeStalePartials, repoRoot, syntheticStoreDir } from './explorerStores.js';
+import { CACHE_ROOT, STORE_META, cacheKey, cachedOrPartial, ensureSyntheticStore, readMeta, repoRoot, syntheticStoreDir } from './explorerStores.js';
 import { rng } from './storeWorkload.js';
 
 const SIZES = (process.env.BENCH_EXPLORER_SIZES ?? '100000,1000000').split(',').map((s) => Number(s.trim()));
@@ -581,12 +581,9 @@ function engineSettings(storeDir: string, workspaceRoot: string, modelDir: strin
 async function ensureRealStore(modelDir: string, words: readonly string[]): Promise<{ dir: string; meta: RealStoreMeta; built: boolean }> {
   const key = cacheKey({ corpus: CORPUS, copies: COPIES, questions: QUESTIONS, pv1: PV1_CONFIG, pv2: PV2_CONFIG, v: 2 });
   const dir = join(CACHE_ROOT, `rust-book-x${COPIES}-${QUESTIONS}q-${key}`);
-  const cached = readMeta<RealStoreMeta>(dir);
-  if (cached) return { dir, meta: cached, built: false };
-  removeStalePartials();
-  rmSync(dir, { recursive: true, force: true });
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
+  const slot = cachedOrPartial<RealStoreMeta>(dir);
+  if ('cached' in slot) return { dir, meta: slot.cached, built: false };
+  const { partial } = slot;
   const storeDir = join(partial, 'store');
   const workspace = temp.create('workspace');
   for (let i = 0; i < COPIES; i++) cpSync(CORPUS, join(workspace, `copy-${i}`), { recursive: true });

@@ -61,6 +61,21 @@ export function readMeta<T>(dir: string): T | null {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null;
 }
 
+/**
+ * The cached artifact in `dir` if it is complete (its description is there); otherwise a fresh
+ * `.partial-<pid>` folder to build it in (rename it to `dir` when done), stale partial builds removed.
+ */
+export function cachedOrPartial<T>(dir: string): { readonly cached: T } | { readonly partial: string } {
+  const cached = readMeta<T>(dir);
+  if (cached) return { cached };
+  removeStalePartials();
+  rmSync(dir, { recursive: true, force: true });
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  return { partial };
+}
+
 /** Removes partial builds left by processes that are gone. */
 export function removeStalePartials(): void {
   if (!existsSync(CACHE_ROOT)) return;
@@ -84,13 +99,9 @@ export function removeStalePartials(): void {
  */
 export async function ensureSyntheticStore(options: SyntheticLogOptions, log: (line: string) => void): Promise<{ dir: string; meta: SyntheticStoreMeta; built: boolean }> {
   const dir = syntheticStoreDir(options);
-  const cached = readMeta<SyntheticStoreMeta>(dir);
-  if (cached) return { dir, meta: cached, built: false };
-  removeStalePartials();
-  rmSync(dir, { recursive: true, force: true });
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
+  const slot = cachedOrPartial<SyntheticStoreMeta>(dir);
+  if ('cached' in slot) return { dir, meta: slot.cached, built: false };
+  const { partial } = slot;
   const store = join(partial, 'store');
   let lastReport = 0;
   const t0 = performance.now();
