@@ -21,7 +21,7 @@ function fail(what, err) {
   process.exit(1);
 }
 
-const tools = await ensureTools({ log: (line) => console.log(line) }).catch((err) => fail('VS Code (code-server) is not ready', err));
+const tools = await ensureTools({ log: (line) => console.log(line), browser: false }).catch((err) => fail('VS Code (code-server) is not ready', err));
 try {
   execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs')], { cwd: root, stdio: 'inherit' });
 } catch (err) {

@@ -33,7 +33,8 @@ export const NODE24_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
 
 /** Debian's Chromium (its wrapper script). playwright-core drives it; no browser download needed. */
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium (RAG_LEDGER_CHROMIUM names another executable). */
+export const CHROMIUM = process.env.RAG_LEDGER_CHROMIUM || '/usr/bin/chromium';
 
 /** Header from libkrb5-dev; code-server's postinstall builds the `kerberos` native module against it. */
 const KRB5_HEADER = '/usr/include/gssapi/gssapi_krb5.h';
@@ -52,14 +53,15 @@ export function cacheRoot() {
  * Makes sure Node 24 and code-server are installed in the cache and that the system packages exist.
  * Instant when everything is already there.
  *
- * @param {{ log?: (line: string) => void }} [options] log receives one line per step that does work.
+ * @param {{ log?: (line: string) => void, browser?: boolean }} [options] log receives one line per step
+ *   that does work; browser: false when no browser is driven (`npm start`), so Chromium is not required.
  * @returns {Promise<{ node24Bin: string, codeServerBin: string, chromium: string, cacheDir: string }>}
  *   node24Bin: the Node 24 executable; codeServerBin: code-server's entry script (run it with node24Bin);
  *   chromium: the browser executable; cacheDir: <cache root>/e2e.
  */
-export async function ensureTools({ log = () => {} } = {}) {
+export async function ensureTools({ log = () => {}, browser = true } = {}) {
   const missing = [];
-  if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (package chromium)`);
+  if (browser && !existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (package chromium)`);
 
   const cacheDir = join(cacheRoot(), 'e2e');
   const node24Dir = join(cacheDir, 'node24');
@@ -74,14 +76,15 @@ export async function ensureTools({ log = () => {} } = {}) {
   if (!csReady() && !existsSync(KRB5_HEADER)) missing.push(`${KRB5_HEADER} (package libkrb5-dev, needed to install code-server)`);
   if (missing.length > 0 && process.getuid?.() === 0 && process.env.RAG_LEDGER_E2E_NO_APT === undefined) {
     // As root (CI, a fresh container) the Debian packages are installed here, once.
-    log(`e2e: installing Debian packages chromium and libkrb5-dev (missing: ${missing.join(', ')})`);
+    const packages = browser ? ['chromium', 'libkrb5-dev'] : ['libkrb5-dev'];
+    log(`e2e: installing Debian packages ${packages.join(' and ')} (missing: ${missing.join(', ')})`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium', 'libkrb5-dev']]) {
+    for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
       const r = spawnSync('apt-get', args, { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 600_000 });
       if (r.error || r.status !== 0) throw new Error(`e2e: apt-get ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' ')}; ${APT_HINT}`);
     }
     missing.length = 0;
-    if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (package chromium)`);
+    if (browser && !existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (package chromium)`);
     if (!csReady() && !existsSync(KRB5_HEADER)) missing.push(`${KRB5_HEADER} (package libkrb5-dev)`);
   }
   if (missing.length > 0) throw new Error(`e2e tests need system packages: missing ${missing.join(', ')}; ${APT_HINT}`);
