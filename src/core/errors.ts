@@ -143,7 +143,7 @@ export class EmbeddingModelUnavailableError extends RagLedgerError {
   ) {
     super(
       `the embedding model "${model}" could not be loaded: ${detail}`,
-      `Put a copy of the model in a local folder (it must hold ${model}/tokenizer.json, config.json and onnx/model*.onnx) and point at it with --model-dir DIR, RAG_LEDGER_MODEL_DIR or the ragLedger.embedding.modelDir setting; until then retrieval is lexical only.`,
+      `Put a copy of the model in a local folder (it must hold ${model}/tokenizer.json, config.json and onnx/model*.onnx) and point at it with --model-dir DIR, RAG_LEDGER_MODEL_DIR or the ragLedger.embedding.modelDirectory setting; until then retrieval is lexical only.`,
     );
   }
 }
