@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { TransformersEmbedder } from '../adapters/transformers/transformersEmbedder.js';
 import { EmbeddingModelUnavailableError } from '../core/errors.js';
 import type { Ledger } from '../adapters/ledger.js';
@@ -16,16 +17,47 @@ export function modelDirFrom(args: ParsedArgs): string | null {
 }
 
 /**
- * Loads the pipeline's embedding model. When it cannot be loaded, prints one clear line (what,
- * why, how to point at a local copy) and returns null: callers carry on lexically.
+ * The store remembers, on this machine, the model folder its last ingest loaded the model from
+ * (`<store>/model-folder.json`, never in the log: a path is local to one machine), so `ask`,
+ * `search` and the rest need no --model-dir again.
  */
-export async function loadEmbedder(args: ParsedArgs, io: Io, command: string, info: EmbedderInfo): Promise<TransformersEmbedder | null> {
+const REMEMBERED = 'model-folder.json';
+
+function rememberedModelDir(store: string): string | null {
   try {
-    const modelDir = modelDirFrom(args);
-    return await TransformersEmbedder.loadFor(info, modelDir ? { modelDir } : {});
+    const dir = (JSON.parse(readFileSync(join(store, REMEMBERED), 'utf8')) as { modelDirectory?: unknown }).modelDirectory;
+    return typeof dir === 'string' && dir !== '' ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberModelDir(store: string, dir: string): void {
+  try {
+    if (rememberedModelDir(store) !== dir) writeFileSync(join(store, REMEMBERED), `${JSON.stringify({ modelDirectory: dir })}\n`);
+  } catch {
+    // Remembering is a convenience; the flag still works.
+  }
+}
+
+/**
+ * Loads the pipeline's embedding model from --model-dir, $RAG_LEDGER_MODEL_DIR, or the folder the
+ * store remembers (in that order); `remember` (ingest, pipelines build) records an explicit folder
+ * that worked. When the model cannot be loaded, prints one clear line (what, why, how to point at a
+ * local copy) and returns null: callers carry on lexically.
+ */
+export async function loadEmbedder(args: ParsedArgs, io: Io, command: string, info: EmbedderInfo, options: { readonly remember?: boolean } = {}): Promise<TransformersEmbedder | null> {
+  const explicit = modelDirFrom(args);
+  const remembered = explicit === null ? rememberedModelDir(args.store) : null;
+  const modelDir = explicit ?? remembered;
+  try {
+    const embedder = await TransformersEmbedder.loadFor(info, modelDir ? { modelDir } : {});
+    if (explicit !== null && options.remember === true) rememberModelDir(args.store, explicit);
+    return embedder;
   } catch (err) {
     if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-    io.err(`rag-ledger ${command}: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);
+    const from = modelDir === null ? '' : ` (looked in ${modelDir}${remembered !== null ? ', the folder this store was last ingested with' : ''})`;
+    io.err(`rag-ledger ${command}: ${err.message.replace(/\.$/, '')}${from}. ${err.hint}\n`);
     return null;
   }
 }

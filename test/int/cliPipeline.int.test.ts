@@ -108,3 +108,28 @@ test('CLI: ingesting with other settings builds a second version, and still remo
   const hits = await run('search', 'a channel sends a message between threads', '--mode', 'lexical', '--pipeline', first.pipelineVersion);
   assert.doesNotMatch(hits.out, /guide\/threads\.md/, 'the deleted file left the active version too');
 });
+
+test('CLI: the store remembers the model folder it was ingested with; an explicit --model-dir still wins', async (t) => {
+  const ws = tempDir(t);
+  writeFiles(ws, SAMPLE_FILES);
+  const store = join(tempDir(t), 'store');
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const run = cliOn(t, store);
+  const saved = process.env.RAG_LEDGER_MODEL_DIR;
+  delete process.env.RAG_LEDGER_MODEL_DIR;
+  t.after(() => (saved === undefined ? undefined : (process.env.RAG_LEDGER_MODEL_DIR = saved)));
+  const ingest = await run('ingest', ws, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models);
+  assert.equal(ingest.code, 0, ingest.err);
+
+  const search = await run('search', 'a channel sends a message between threads', '--k', '2', '--json');
+  assert.equal(search.code, 0, search.err);
+  assert.equal(search.err, '');
+  const result = JSON.parse(search.out) as { mode: string; requestedMode: string };
+  assert.deepEqual([result.requestedMode, result.mode], ['hybrid', 'hybrid']);
+
+  const elsewhere = join(tempDir(t), 'no-model-here');
+  const explicit = await run('search', 'a channel sends a message between threads', '--k', '2', '--model-dir', elsewhere);
+  assert.equal(explicit.code, 0, explicit.err);
+  assert.match(explicit.err, new RegExp(elsewhere.replace(/[/.]/g, '\\$&')));
+  assert.match(explicit.out, /^note: hybrid retrieval needs the embedding model; this is lexical only/);
+});

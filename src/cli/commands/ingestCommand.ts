@@ -28,7 +28,7 @@ function positiveInt(name: string, raw: unknown, fallback: number): number {
 
 /** Embeds what the ingest chunked; without a loadable model, says so and leaves retrieval lexical. */
 async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config: PipelineConfig, pipelineVersion: string): Promise<EmbedReport | { unavailable: true }> {
-  const embedder = await loadEmbedder(args, io, 'ingest', config.embedder);
+  const embedder = await loadEmbedder(args, io, 'ingest', config.embedder, { remember: true });
   if (embedder === null) return { unavailable: true };
   try {
     const progress = progressReporter(io, 'embed (chunks)');
@@ -65,7 +65,7 @@ export const ingestCommand: Command = {
   without activating it (see rag-ledger pipelines). The embedding model (default
   ${DEFAULT_PIPELINE.embedder.model}, ${DEFAULT_PIPELINE.embedder.dimensions} dimensions; give --embedding-dims with
   another --embedding-model) is read from --model-dir or $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
-  onnx/model*.onnx), else downloaded once. If the model cannot be loaded, ingest still completes,
+  onnx/model*.onnx; the store remembers that folder for later commands), else downloaded once. If the model cannot be loaded, ingest still completes,
   says why, and retrieval stays lexical until a later ingest embeds the chunks.`,
   options: {
     include: { type: 'string', multiple: true },

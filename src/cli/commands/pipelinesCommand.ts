@@ -21,7 +21,7 @@ export async function build(ledger: Ledger, args: ParsedArgs, io: Io, version: s
   const record = ledger.readModels.pipeline(version);
   if (!record) throw new CheckFailed(`pipeline version ${version} is not defined; run rag-ledger pipelines to list them`);
   const config = record.config as unknown as PipelineConfig;
-  const embedder = await loadEmbedder(args, io, 'pipelines build', config.embedder);
+  const embedder = await loadEmbedder(args, io, 'pipelines build', config.embedder, { remember: true });
   const index = await openVectorIndex(args.store);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
