@@ -66,6 +66,7 @@ import { DEFAULT_MAX_BYTES } from '../src/core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../src/core/pipeline/pipelineConfig.js';
 import type { TimelineFilter } from '../src/shared/explorerModel.js';
+import { rustBookCorpus } from '../test/support/corpus.js';
 import type { SyntheticLogOptions } from '../test/support/syntheticLog.js';
 import { MARKERS, PV2 } from '../test/support/syntheticLog.js';
 import { ensureTinyModel } from '../test/support/tinyModel.js';
@@ -86,7 +87,7 @@ const COMPARES = envInt('BENCH_EXPLORER_COMPARES', 3);
 const RUN_QUERIES = process.env.BENCH_EXPLORER_QUERIES !== '0';
 const RUN_REPLAY = process.env.BENCH_EXPLORER_REPLAY !== '0';
 const RUN_VSCODE = process.env.BENCH_EXPLORER_VSCODE !== '0';
-const CORPUS = process.env.RAG_LEDGER_CORPUS ?? join(repoRoot, '..', 'shared', 'corpora', 'rust-book');
+const CORPUS = rustBookCorpus;
 const PAGE_ROWS = 300;
 const DIMS = 384;
 /** DOM rows the timeline may hold at any time (the acceptance criterion). */

@@ -33,12 +33,13 @@ import { chunkDocument, embeddingText } from '../src/core/chunking/chunker.js';
 import { DEFAULT_MAX_BYTES, checkDocument } from '../src/core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../src/core/pipeline/pipelineConfig.js';
+import { rustBookCorpus } from '../test/support/corpus.js';
 import { ensureTinyModel } from '../test/support/tinyModel.js';
 import { rng } from './storeWorkload.js';
 import { TempDirs, corpusWords, dirBytes, envInt, fmt, fmtInt, fmtMiB, markdownTable, median, peakRss, percentile } from './benchUtil.js';
 
 const repoRoot = join(__dirname, '..');
-const CORPUS = process.env.RAG_LEDGER_CORPUS ?? join(repoRoot, '..', 'shared', 'corpora', 'rust-book');
+const CORPUS = rustBookCorpus;
 const SCALE = envInt('BENCH_SCALE', 1);
 const DIMS = envInt('BENCH_DIMS', 384);
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);

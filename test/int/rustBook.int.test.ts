@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { test } from 'node:test';
 import { FsWorkspaceSource } from '../../src/adapters/fs/fsWorkspaceSource.js';
@@ -7,9 +7,9 @@ import { sha256 } from '../../src/adapters/node/sha256.js';
 import { documentIdFor } from '../../src/app/ingest/ingestService.js';
 import { DEFAULT_PIPELINE, pipelineVersionOf } from '../../src/core/pipeline/pipelineConfig.js';
 import { byStream, duplicateChunkings, ingestOptions, openHarness, streamOf } from '../support/ingestHarness.js';
+import { corpusOrSkip } from '../support/corpus.js';
 import { tempDir } from '../support/tmp.js';
 
-const corpus = process.env.RAG_LEDGER_CORPUS || '/work/shared/corpora/rust-book';
 
 function filesUnder(root: string, dir = root): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -19,10 +19,8 @@ function filesUnder(root: string, dir = root): string[] {
 }
 
 test('the rust-book corpus: ingest, re-ingest, edit, delete, verify', { timeout: 120_000 }, async (t) => {
-  if (!existsSync(corpus)) {
-    t.skip(`corpus not found at ${corpus}; set RAG_LEDGER_CORPUS to a copy of the rust-book corpus to run this test`);
-    return;
-  }
+  const corpus = corpusOrSkip(t);
+  if (corpus === null) return;
   const ws = join(tempDir(t, 'rag-ledger-corpus-'), 'rust-book');
   cpSync(corpus, ws, { recursive: true });
   const files = filesUnder(ws);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
@@ -15,10 +15,10 @@ import { runCli } from '../../src/cli/main.js';
 import { recordingIo, repoRoot } from '../support/cli.js';
 import { startOllamaServer } from '../support/ollamaServer.js';
 import { storeEvents } from '../support/storeEvents.js';
+import { corpusOrSkip } from '../support/corpus.js';
 import { tempDir } from '../support/tmp.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 
-const corpus = process.env.RAG_LEDGER_CORPUS || '/work/shared/corpora/rust-book';
 
 function filesUnder(root: string, dir = root): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -48,10 +48,8 @@ function cliOn(t: TestContext, store: string, models: string) {
 }
 
 test('the rust-book corpus through the whole pipeline: a killed ingest finished, every file indexed or rejected, edits, deletion, ask, a second chunking replayed and diffed, export and import with vectors', { timeout: 600_000 }, async (t) => {
-  if (!existsSync(corpus)) {
-    t.skip(`corpus not found at ${corpus}; set RAG_LEDGER_CORPUS to a copy of the rust-book corpus to run this test`);
-    return;
-  }
+  const corpus = corpusOrSkip(t);
+  if (corpus === null) return;
   const ws = join(tempDir(t, 'rag-ledger-corpus-'), 'rust-book');
   cpSync(corpus, ws, { recursive: true });
   const files = filesUnder(ws);
