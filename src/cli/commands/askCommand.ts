@@ -23,7 +23,8 @@ export const askCommand: Command = {
   Appends QueryReceived, ContextRetrieved, InferenceRequested (with the full prompt) and
   InferenceCompleted or InferenceFailed. When Ollama is not running or the model is not pulled,
   says so on stderr and answers extractively (model id "extractive"). --extractive skips Ollama.
-  Ctrl+C cancels and records the cancellation. See the whole chain with rag-ledger log --stream query-<id>.`,
+  Ctrl+C cancels and records the cancellation. rag-ledger show <question id> shows its provenance:
+  the prompt, the chunks and the document versions they came from.`,
   options: {
     k: { type: 'string' },
     mode: { type: 'string' },
@@ -78,7 +79,7 @@ export const askCommand: Command = {
               }),
         });
         if (args.json) io.out(`${JSON.stringify({ pipelineVersion: version, ...result })}\n`);
-        else io.out(`${streamed ? '\n' : ''}\n(question ${result.queryId}; see its provenance with rag-ledger log --stream query-${result.queryId})\n`);
+        else io.out(`${streamed ? '\n' : ''}\n(question ${result.queryId}; its provenance: rag-ledger show ${result.queryId})\n`);
       } finally {
         await index.close();
       }
