@@ -37,7 +37,8 @@ export class AnswerPanel implements vscode.Disposable {
   /** The answer view, created or revealed beside the editor. */
   static show(extensionUri: vscode.Uri, handlers: AnswerPanel['handlers']): AnswerPanel {
     if (AnswerPanel.current) {
-      AnswerPanel.current.panel.reveal(vscode.ViewColumn.Beside, true);
+      // In the group it is already in: revealing it "beside" the active group would split again.
+      AnswerPanel.current.panel.reveal(AnswerPanel.current.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
       return AnswerPanel.current;
     }
     const panel = vscode.window.createWebviewPanel('ragLedger.answer', 'RAG Ledger: Answer', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -49,6 +50,11 @@ export class AnswerPanel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'activity.svg');
     AnswerPanel.current = new AnswerPanel(panel, extensionUri, handlers);
     return AnswerPanel.current;
+  }
+
+  /** The group the answer view is in, if it is open. */
+  static get column(): vscode.ViewColumn | undefined {
+    return AnswerPanel.current?.panel.viewColumn;
   }
 
   /**

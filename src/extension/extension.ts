@@ -133,7 +133,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       if (picked) await ingest();
       if (engine.ledger.readModels.documents().length === 0) return undefined;
     }
-    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
+    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c, { besides: AnswerPanel.column }), openProvenance: (id) => void showProvenance(id, { besides: AnswerPanel.column }) });
     const run = panel.begin(question);
     const controller = new AbortController();
     const sub = run.token.onCancellationRequested(() => controller.abort());
@@ -223,7 +223,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     if (node?.kind !== 'question') return;
     const engine = await host.get();
     const p = await engine.provenance(node.query.query_id);
-    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
+    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c, { besides: AnswerPanel.column }), openProvenance: (id) => void showProvenance(id, { besides: AnswerPanel.column }) });
     const run = panel.begin(node.query.query_text);
     const done = p.chain.find((e) => e.type === 'InferenceCompleted');
     const failed = p.chain.find((e) => e.type === 'InferenceFailed');

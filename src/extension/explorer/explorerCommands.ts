@@ -16,11 +16,11 @@ export type RegisterCommand = (id: string, fn: (...args: never[]) => Promise<unk
  * The commands that open the event-log explorer on a target: the explorer itself, a question's
  * provenance and replay, a document's history, comparisons, and the status-bar menu.
  */
-export function registerExplorerCommands(context: vscode.ExtensionContext, host: EngineHost, command: RegisterCommand): { showProvenance: (queryId: string) => Promise<void> } {
+export function registerExplorerCommands(context: vscode.ExtensionContext, host: EngineHost, command: RegisterCommand): { showProvenance: (queryId: string, options?: { besides?: vscode.ViewColumn | undefined }) => Promise<void> } {
   /** Opens the event-log explorer on a target (the timeline when none is given). */
-  const openExplorer = async (target?: ExplorerTarget): Promise<void> => {
+  const openExplorer = async (target?: ExplorerTarget, options: { besides?: vscode.ViewColumn | undefined } = {}): Promise<void> => {
     await host.get();
-    ExplorerPanel.show(context, host, target ?? { view: 'timeline' });
+    ExplorerPanel.show(context, host, target ?? { view: 'timeline' }, options);
   };
   command('openExplorer', async (target?: ExplorerTarget) => {
     // Only a target this extension built is followed (menus pass tree nodes and URIs, not targets).
@@ -29,10 +29,10 @@ export function registerExplorerCommands(context: vscode.ExtensionContext, host:
   });
 
   /** A question's provenance: its chain in the explorer, the question selected. */
-  const showProvenance = async (queryId: string): Promise<void> => {
+  const showProvenance = async (queryId: string, options: { besides?: vscode.ViewColumn | undefined } = {}): Promise<void> => {
     const engine = await host.get();
     const asked = engine.ledger.readModels.query(queryId);
-    await openExplorer({ view: 'timeline', filter: { correlation: queryId }, ...(asked ? { position: asked.position } : {}) });
+    await openExplorer({ view: 'timeline', filter: { correlation: queryId }, ...(asked ? { position: asked.position } : {}) }, options);
   };
   command('showProvenance', async (node?: QuestionNode | string) => {
     const id = typeof node === 'string' ? node : node?.kind === 'question' ? node.query.query_id : undefined;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { columnBeside } from '../editorGroups.js';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
 import { isInside } from '../paths.js';
@@ -84,7 +85,11 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
 }
 
 /** Opens a chunk's source at its lines. */
-export async function openChunk(workspaceRoot: string, chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>): Promise<void> {
+export async function openChunk(
+  workspaceRoot: string,
+  chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>,
+  options: { besides?: vscode.ViewColumn | undefined } = {},
+): Promise<void> {
   // The path comes from the log: never open anything outside the workspace folder.
   if (!isInside(workspaceRoot, join(workspaceRoot, chunk.path))) {
     void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
@@ -93,7 +98,12 @@ export async function openChunk(workspaceRoot: string, chunk: Pick<RetrievedChun
   const uri = vscode.Uri.file(join(workspaceRoot, chunk.path));
   const range = new vscode.Range(Math.max(0, chunk.startLine - 1), 0, Math.max(0, chunk.endLine - 1), Number.MAX_SAFE_INTEGER);
   try {
-    const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview: true });
+    const editor = await vscode.window.showTextDocument(uri, {
+      selection: new vscode.Range(range.start, range.start),
+      preview: true,
+      // Opened from the answer view or the explorer: in another group, so that view stays visible.
+      ...(options.besides !== undefined ? { viewColumn: columnBeside(options.besides) } : {}),
+    });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
     // The whole chunk selected, the cursor at its first line (anchor at the end, active at the start).
     editor.selection = new vscode.Selection(range.end, range.start);
