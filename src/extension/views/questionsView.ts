@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
-import { isInside } from '../paths.js';
 
 export interface RetrievedChunk {
   readonly queryId: string;
@@ -83,14 +81,15 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
   }
 }
 
-/** Opens a chunk's source at its lines. */
-export async function openChunk(workspaceRoot: string, chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>): Promise<void> {
-  // The path comes from the log: never open anything outside the workspace folder.
-  if (!isInside(workspaceRoot, join(workspaceRoot, chunk.path))) {
-    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
+/** Opens a chunk's source at its lines; `fileOf` finds the file of a document path in the workspace's folders. */
+export async function openChunk(fileOf: (path: string) => string | undefined, chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>): Promise<void> {
+  // The path comes from the log: never open anything outside the workspace's folders.
+  const file = fileOf(chunk.path);
+  if (file === undefined) {
+    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace's folders.`);
     return;
   }
-  const uri = vscode.Uri.file(join(workspaceRoot, chunk.path));
+  const uri = vscode.Uri.file(file);
   const range = new vscode.Range(Math.max(0, chunk.startLine - 1), 0, Math.max(0, chunk.endLine - 1), Number.MAX_SAFE_INTEGER);
   try {
     const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview: true });
