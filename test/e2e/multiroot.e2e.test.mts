@@ -1,7 +1,8 @@
 // A multi-root workspace in a real VS Code (code-server), driven by Chromium: a saved
 // .code-workspace with two folders (a small handbook, and a copy of the sample workspace). From the
 // palette the whole workspace is ingested; the Documents view groups the documents by folder; a
-// question is answered from the second folder and its citation opens that folder's file; removing
+// question is answered from the second folder and its citation opens that folder's file; a file
+// created in the second folder is ingested by the watcher; removing
 // the second folder from the workspace retires its documents. One code-server, the development
 // build. Screenshots and logs land in .test-artifacts/e2e/<run>/.
 import assert from 'node:assert/strict';
@@ -98,7 +99,7 @@ after(async () => {
   await ollama?.close().catch(() => undefined);
 });
 
-test('a two-folder workspace: ingest from the palette, documents grouped by folder, a citation from the second folder opens its file, a removed folder is retired', { timeout: 10 * 60_000 }, async () => {
+test('a two-folder workspace: ingest from the palette, documents grouped by folder, a citation from the second folder opens its file, the watcher ingests into the second folder, a removed folder is retired', { timeout: 10 * 60_000 }, async () => {
   const { page } = browser!;
   const ws = twoFolderWorkspace();
   const shots = artifacts;
@@ -160,6 +161,20 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
     await screenshot(page, shots, 'citation-opened');
   });
 
+  // A file created in the second folder is ingested by the watcher under that folder's path.
+  await captureOnFailure(page, shots, 'watch', async () => {
+    const store = findStore(server!.userDataDir)!;
+    writeFileSync(join(ws.harbor, 'docs', 'ferry.md'), '# Ferry\n\nThe ferry crosses the harbour every hour.\n');
+    const deadline = Date.now() + 60_000;
+    let sources: string[] = [];
+    while (Date.now() < deadline) {
+      sources = (await storeEvents(store)).flatMap((e) => (e.type === 'DocumentSubmitted' ? [e.data.source] : []));
+      if (sources.includes('harbor/docs/ferry.md')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(sources.includes('harbor/docs/ferry.md'), `not auto-ingested: ${sources.join(', ')}`);
+  });
+
   // The second folder leaves the workspace (Explorer → right-click its root → Remove Folder from Workspace): its documents are retired.
   await captureOnFailure(page, shots, 'remove-folder', async () => {
     await clearNotifications(page);
@@ -171,7 +186,7 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
     await item.waitFor({ state: 'visible', timeout: 10_000 });
     await item.hover();
     await item.click();
-    await waitForNotification(page, /the folder harbor was removed from the workspace: 9 documents retired/, { timeoutMs: 60_000 });
+    await waitForNotification(page, /the folder harbor was removed from the workspace: 10 documents retired/, { timeoutMs: 60_000 });
     await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
     const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
     await documents.locator('.monaco-list-row', { hasText: 'roses.md' }).first().waitFor({ timeout: 30_000 }).catch(async () => {
