@@ -2,12 +2,12 @@
 // .code-workspace with two folders (a small handbook, and a copy of the sample workspace). From the
 // palette the whole workspace is ingested; the Documents view groups the documents by folder; a
 // question is answered from the second folder and its citation opens that folder's file; a file
-// created in the second folder is ingested by the watcher; removing
+// created in the second folder is ingested by the watcher; a third folder added is ingested; removing
 // the second folder from the workspace retires its documents. One code-server, the development
 // build. Screenshots and logs land in .test-artifacts/e2e/<run>/.
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { OllamaTestServer } from '../support/ollamaServer.js';
@@ -39,6 +39,15 @@ function twoFolderWorkspace(): { file: string; handbook: string; harbor: string 
   return { file, handbook, harbor };
 }
 
+/** A third folder, added later by rewriting the workspace file (VS Code follows it). */
+function atlasFolder(base: string): string {
+  const atlas = join(base, 'atlas');
+  mkdirSync(join(atlas, 'maps'), { recursive: true });
+  writeFileSync(join(atlas, 'maps', 'coast.md'), '# Coast\n\nThe lighthouse stands on the northern cape.\n');
+  writeFileSync(join(atlas, 'index.md'), '# Atlas\n\nMaps of the coast.\n');
+  return atlas;
+}
+
 /** The store the extension created under the server's workspace storage (read-only). */
 function findStore(dir: string): string | null {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -63,6 +72,14 @@ async function ask(page: Page, question: string): Promise<void> {
   await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
   await input.fill(question);
   await page.keyboard.press('Enter');
+}
+
+/** The RAG Ledger side bar, opened unless it is showing already (its activity-bar item toggles it). */
+async function documentsView(page: Page) {
+  const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
+  if (!(await documents.first().isVisible())) await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
+  await documents.first().waitFor({ timeout: 15_000 });
+  return documents;
 }
 
 let server: Server | undefined;
@@ -99,7 +116,7 @@ after(async () => {
   await ollama?.close().catch(() => undefined);
 });
 
-test('a two-folder workspace: ingest from the palette, documents grouped by folder, a citation from the second folder opens its file, the watcher ingests into the second folder, a removed folder is retired', { timeout: 10 * 60_000 }, async () => {
+test('a two-folder workspace: ingest from the palette, documents grouped by folder, a citation from the second folder opens its file, the watcher ingests into the second folder, an added folder is ingested, a removed folder is retired', { timeout: 10 * 60_000 }, async () => {
   const { page } = browser!;
   const ws = twoFolderWorkspace();
   const shots = artifacts;
@@ -119,8 +136,7 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
   await captureOnFailure(page, shots, 'ingest', async () => {
     await runCommand(page, 'RAG Ledger: Ingest Workspace');
     await waitForNotification(page, /12 files scanned: 12 new or changed, 0 unchanged, 2 rejected/, { timeoutMs: 120_000 });
-    await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
-    const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
+    const documents = await documentsView(page);
     const row = (label: string) => documents.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace('.', '\\.')}$`) }) }).first();
     // The first level is the workspace's folders, expanded; their documents under them.
     await row('handbook').waitFor({ timeout: 30_000 });
@@ -175,6 +191,18 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
     assert.ok(sources.includes('harbor/docs/ferry.md'), `not auto-ingested: ${sources.join(', ')}`);
   });
 
+  // A third folder added to the saved workspace (its file rewritten, as "Add Folder to Workspace…" would) is ingested.
+  await captureOnFailure(page, shots, 'add-folder', async () => {
+    await clearNotifications(page);
+    atlasFolder(dirname(ws.file));
+    writeFileSync(ws.file, JSON.stringify({ folders: [{ path: 'handbook' }, { path: 'harbor' }, { path: 'atlas' }], settings: {} }, null, 2));
+    await waitForNotification(page, /ingested atlas: 2 files scanned, 2 new or changed, 0 deleted/, { timeoutMs: 60_000 });
+    const documents = await documentsView(page);
+    const atlas = documents.locator('.monaco-list-row[aria-level="1"]', { hasText: 'atlas' }).first();
+    await atlas.waitFor({ timeout: 30_000 });
+    await screenshot(page, shots, 'folder-added');
+  });
+
   // The second folder leaves the workspace (Explorer → right-click its root → Remove Folder from Workspace): its documents are retired.
   await captureOnFailure(page, shots, 'remove-folder', async () => {
     await clearNotifications(page);
@@ -187,16 +215,18 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
     await item.hover();
     await item.click();
     await waitForNotification(page, /the folder harbor was removed from the workspace: 10 documents retired/, { timeoutMs: 60_000 });
-    await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
-    const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
-    await documents.locator('.monaco-list-row', { hasText: 'roses.md' }).first().waitFor({ timeout: 30_000 }).catch(async () => {
-      await documents.locator('.monaco-list-row', { hasText: 'garden' }).first().waitFor({ timeout: 5_000 });
-    });
+    const documents = await documentsView(page);
+    await documents.locator('.monaco-list-row[aria-level="1"]', { hasText: 'atlas' }).first().waitFor({ timeout: 30_000 });
+    await documents.locator('.monaco-list-row[aria-level="1"]', { hasText: 'handbook' }).first().waitFor();
+    // The view follows once the retirement is in the read models.
+    await documents.locator('.monaco-list-row[aria-level="1"]', { hasText: 'harbor' }).first().waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(await documents.locator('.monaco-list-row', { hasText: 'threads.md' }).count(), 0);
     await screenshot(page, shots, 'folder-removed');
     const events = await storeEvents(findStore(server!.userDataDir)!);
-    const reasons = new Set(events.flatMap((e) => (e.type === 'DocumentDeleted' && e.data.reason.includes('removed') ? [e.data.reason] : [])));
-    assert.deepEqual([...reasons], ['the folder was removed from the workspace']);
+    // Only the removed folder's documents were deleted, all with that reason; the others keep their paths.
+    const deleted = events.flatMap((e) => (e.type === 'DocumentDeleted' ? [e.data.reason] : []));
+    assert.equal(deleted.length, 10);
+    assert.deepEqual([...new Set(deleted)], ['the folder was removed from the workspace']);
   });
   console.log(`screenshots in ${shots}`);
 });
