@@ -67,6 +67,6 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
     ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(homedir(), modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
     ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000 },
     actor: `vscode:${user}`,
-    owner: `a VS Code window (${vscode.env.appName}, workspace ${folder.name})`,
+    owner: `a VS Code window (${vscode.env.appName}, workspace ${vscode.workspace.name ?? folder.name})`,
   };
 }
