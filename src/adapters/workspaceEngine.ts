@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import type { AskResult } from '../app/ask/askService.js';
 import { AskService } from '../app/ask/askService.js';
 import type { EmbedReport } from '../app/embedding/embedService.js';
@@ -21,12 +22,14 @@ import { comparePipelines } from '../app/compare/comparePipelines.js';
 import type { Explorer } from '../app/explorer/explorer.js';
 import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
 import type { DocumentRules } from '../core/ingest/documentCheck.js';
+import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
+import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 import { embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
 import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
 import { exportArchive } from './archive/jsonlArchive.js';
-import { FsWorkspaceSource } from './fs/fsWorkspaceSource.js';
+import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
@@ -38,8 +41,13 @@ import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
 export interface EngineSettings {
   /** The store directory (created when missing). */
   readonly storeDir: string;
-  /** The workspace folder files are ingested from. */
+  /** The workspace folder files are ingested from (the first one when `folders` is given). */
   readonly workspaceRoot: string;
+  /**
+   * Every folder of the workspace, in workspace order (default: `workspaceRoot` alone). With
+   * several, document paths start with each folder's label (see `folderLabels`).
+   */
+  readonly folders?: readonly NamedFolder[];
   /** The pipeline the settings describe (chunking, embedder, retrieval, prompt, generator). */
   readonly pipeline: PipelineConfig;
   readonly walk: WalkRules;
@@ -132,6 +140,38 @@ export class WorkspaceEngine {
     return { version, defined: this.ledger.readModels.pipeline(version) !== undefined, active: this.ledger.readModels.activePipeline() === version };
   }
 
+  /** The workspace's folders with the labels their documents' paths start with ('' for a single folder). */
+  folders(): LabelledFolder[] {
+    return folderLabels(this.namedFolders());
+  }
+
+  private namedFolders(): readonly NamedFolder[] {
+    const { folders, workspaceRoot } = this.settings;
+    return folders && folders.length > 0 ? folders : [{ name: basename(workspaceRoot), path: workspaceRoot }];
+  }
+
+  private source(): MultiRootWorkspaceSource {
+    return new MultiRootWorkspaceSource(this.namedFolders(), [this.settings.storeDir]);
+  }
+
+  /**
+   * A folder left the workspace: its live documents (paths under `label/`) are recorded as
+   * deleted with that reason and leave the index. Nothing is read from disk. Call it with the
+   * label the folder had before it was removed.
+   */
+  retireFolder(label: string, options: WorkOptions = {}): Promise<{ readonly retired: number; readonly indexing: SyncReport }> {
+    return this.exclusive(async () => {
+      if (label === '') throw new ValidationError('the only folder of a workspace cannot be retired', [], 'Remove the folder from the workspace first.');
+      const { version } = await this.activeVersion();
+      const deps = this.deps();
+      const retired = await new IngestService(deps).retire(label, 'the folder was removed from the workspace', options.signal ? { signal: options.signal } : {});
+      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
+      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
+      await this.ledger.projections.flush();
+      return { retired, indexing };
+    }, 'retire folder');
+  }
+
   private deps(): EngineDeps {
     return { events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: this.settings.actor };
   }
@@ -206,7 +246,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
-      const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
+      const source = this.source();
       const ingest = await new IngestService(deps).ingest(source, {
         walk: this.settings.walk,
         documents: this.settings.documents,
@@ -249,7 +289,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
-      const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
+      const source = this.source();
       await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
       await this.ledger.runner.catchUp();
       const ids = this.ledger.readModels

@@ -1,10 +1,8 @@
-import { relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { ExplorerTarget } from '../../shared/explorerProtocol.js';
 import type { EngineHost } from '../engineHost.js';
 import { UserError } from '../engineHost.js';
-import { isInside } from '../paths.js';
 import type { PipelineNode } from '../views/pipelinesView.js';
 import type { QuestionNode } from '../views/questionsView.js';
 import { ExplorerPanel } from './explorerPanel.js';
@@ -46,9 +44,8 @@ export function registerExplorerCommands(context: vscode.ExtensionContext, host:
     if (node && 'kind' in node && node.kind === 'document') documentId = node.doc.document_id;
     else {
       const uri = node instanceof vscode.Uri ? node : vscode.window.activeTextEditor?.document.uri;
-      const root = host.workspaceRoot;
-      if (uri && root && uri.scheme === 'file' && isInside(root, uri.fsPath)) {
-        const path = relative(root, uri.fsPath).split(sep).join('/');
+      const path = uri ? host.pathOf(uri) : undefined;
+      if (path !== undefined) {
         documentId = engine.ledger.readModels.documents().find((d) => d.source === path)?.document_id;
       }
     }

@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { columnBeside } from '../editorGroups.js';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
-import { isInside } from '../paths.js';
 
 export interface RetrievedChunk {
   readonly queryId: string;
@@ -84,18 +82,19 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
   }
 }
 
-/** Opens a chunk's source at its lines. */
+/** Opens a chunk's source at its lines; `fileOf` finds the file of a document path in the workspace's folders. */
 export async function openChunk(
-  workspaceRoot: string,
+  fileOf: (path: string) => string | undefined,
   chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>,
   options: { besides?: vscode.ViewColumn | undefined } = {},
 ): Promise<void> {
-  // The path comes from the log: never open anything outside the workspace folder.
-  if (!isInside(workspaceRoot, join(workspaceRoot, chunk.path))) {
-    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
+  // The path comes from the log: never open anything outside the workspace's folders.
+  const file = fileOf(chunk.path);
+  if (file === undefined) {
+    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace's folders.`);
     return;
   }
-  const uri = vscode.Uri.file(join(workspaceRoot, chunk.path));
+  const uri = vscode.Uri.file(file);
   const range = new vscode.Range(Math.max(0, chunk.startLine - 1), 0, Math.max(0, chunk.endLine - 1), Number.MAX_SAFE_INTEGER);
   try {
     const editor = await vscode.window.showTextDocument(uri, {
