@@ -16,7 +16,7 @@ export interface Prompt {
 }
 
 /** Line breaks and other control characters in a path become spaces: a header is one line. */
-const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
+const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]/gu, ' ');
 
 /** The citation of a chunk: `[n] path:start-end`. */
 export const citation = (c: ContextChunk): string => `[${c.n}] ${oneLine(c.path)}:${c.startLine}-${c.endLine}`;

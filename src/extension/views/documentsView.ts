@@ -1,3 +1,4 @@
+import { escapeMarkdown } from '../../core/text/markdown.js';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -86,9 +87,10 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
     const chunks = `${counts?.chunks ?? 0} chunk${counts?.chunks === 1 ? '' : 's'}`;
     item.description = view === 'rejected' ? `rejected: ${reason.split(':')[0]}` : view === 'indexed' ? `indexed · v${doc.version} · ${chunks}` : view === 'lexical' ? `lexical only · ${chunks}` : view;
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${doc.source}**\n\nversion ${doc.version} · ${doc.format ?? 'unknown format'} · ${doc.byte_count ?? 0} bytes · ${view}\n\n`);
-    if (reason) tip.appendMarkdown(`last error: ${reason.replace(/[\\`*_[\]]/g, '\\$&')}\n\n`);
-    for (const [pv, c] of Object.entries(doc.pipelines)) tip.appendMarkdown(`- \`${pv}\`${pv === active ? ' (active)' : ''}: ${c.chunks} chunks, ${c.embedded} embedded, ${c.indexed} indexed${c.failed ? `, ${c.failed} failed` : ''}\n`);
+    // Paths, formats, errors and pipeline ids come from the log: shown as text, never as markup.
+    tip.appendMarkdown(`**${escapeMarkdown(doc.source)}**\n\n${escapeMarkdown(`version ${doc.version} · ${doc.format ?? 'unknown format'} · ${doc.byte_count ?? 0} bytes · ${view}`)}\n\n`);
+    if (reason) tip.appendMarkdown(`last error: ${escapeMarkdown(reason)}\n\n`);
+    for (const [pv, c] of Object.entries(doc.pipelines)) tip.appendMarkdown(`- ${escapeMarkdown(`${pv}${pv === active ? ' (active)' : ''}: ${c.chunks} chunks, ${c.embedded} embedded, ${c.indexed} indexed${c.failed ? `, ${c.failed} failed` : ''}`)}\n`);
     item.tooltip = tip;
     item.iconPath = ICONS[view];
     item.contextValue = `document.${view}`;
