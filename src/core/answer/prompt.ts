@@ -136,13 +136,14 @@ export function buildPrompt(template: string, question: string, chunks: readonly
       remaining -= separator + full.length;
       continue;
     }
-    const room = remaining - separator - t.passage(c, '', fence, true).length;
-    const part = room >= MIN_CLIPPED_CHARS ? clip(body, room) : '';
+    // Room for the text itself; the backslashes neutralising adds are reserved in full.
+    const room = remaining - separator - t.passage(c, '', fence, true).length - (body.length - c.text.length);
+    const part = room >= MIN_CLIPPED_CHARS ? clip(c.text, room) : '';
     if (part.trim().length === 0) {
       omitted.push(c.chunkId);
       continue;
     }
-    const shortened = t.passage(c, part, fence, true);
+    const shortened = t.passage(c, neutralise(part), fence, true);
     included.push({ ...c, text: part });
     passages.push(shortened);
     clipped.push(c.chunkId);
