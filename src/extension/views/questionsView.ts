@@ -1,9 +1,9 @@
-import { escapeMarkdown } from '../../core/text/markdown.js';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
 import { isInside } from '../paths.js';
+import { questionTooltip } from './tooltips.js';
 
 export interface RetrievedChunk {
   readonly queryId: string;
@@ -52,8 +52,7 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
         const item = new vscode.TreeItem(q.query_text, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `q:${q.query_id}`;
         item.description = `${q.state}${q.model_id ? ` · ${q.model_id}` : ''} · ${new Date(q.received_at).toLocaleString()}`;
-        // Everything here comes from the log (the question, the user, the error): shown as text, never as markup.
-        item.tooltip = new vscode.MarkdownString(`**${escapeMarkdown(q.query_text)}**\n\n${escapeMarkdown(`${q.state} · ${q.model_id ?? 'no model'} · asked by ${q.user_id} · ${q.query_id}`)}${q.error ? `\n\n${escapeMarkdown(q.error)}` : ''}`);
+        item.tooltip = new vscode.MarkdownString(questionTooltip(q));
         item.iconPath = new vscode.ThemeIcon(q.state === 'failed' ? 'warning' : 'comment-discussion');
         item.contextValue = 'question';
         return item;
