@@ -139,6 +139,12 @@ test('CLI: ask prints a warning for citations that match no passage; show repeat
   const queryId = /question (q-[0-9a-f-]+)/.exec(asked.out)![1]!;
   const shown = await run('show', queryId);
   assert.match(shown.out, /\n {4}Warning: the answer cites \[42\]/);
+  const replayed = await run('replay', queryId, '--regenerate', '--model', 'good', '--ollama-host', server.host, '--model-dir', models, '--context-tokens', '1536');
+  assert.equal(replayed.code, 0, replayed.err);
+  assert.equal(server.chats.at(-1)!.options?.num_ctx, 1536, 'a re-answer fits the same kind of context');
+  const misplaced = await run('replay', queryId, '--context-tokens', '1536', '--model-dir', models);
+  assert.notEqual(misplaced.code, 0);
+  assert.match(misplaced.err, /--context-tokens .*go with --regenerate/);
   const good = await run('ask', QUESTION, '--model', 'good', '--ollama-host', server.host, '--model-dir', models);
   assert.doesNotMatch(good.out, /Warning/);
   const bad = await run('ask', QUESTION, '--context-tokens', '100', '--model-dir', models);
