@@ -54,7 +54,7 @@ export interface EngineSettings {
   readonly documents: DocumentRules;
   /** A folder holding local model copies (<model id>/...), or undefined to download once. */
   readonly modelDir?: string;
-  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number };
+  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly contextTokens?: number };
   /** Who acts, in every event's metadata. */
   readonly actor: string;
   /** Written into the store's lock file, shown to a second window. */
@@ -320,7 +320,7 @@ export class WorkspaceEngine {
       const { version, config } = await this.activeVersion();
       const mode = options.mode ?? config.retrieval.mode;
       const embedder = await this.retrievalEmbedder(config, mode, options.onRetrievalUnavailable);
-      const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
+      const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}), ...(this.settings.ollama.contextTokens ? { contextTokens: this.settings.ollama.contextTokens } : {}) });
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
         pipelineVersion: version,
@@ -449,7 +449,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const replayed = await this.replayVersion(queryId, replayId);
       const config = this.ledger.readModels.pipeline(replayed)?.config as unknown as PipelineConfig | undefined;
-      const generator = new OllamaGenerator({ model: config?.generator.model ?? this.settings.pipeline.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
+      const generator = new OllamaGenerator({ model: config?.generator.model ?? this.settings.pipeline.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}), ...(this.settings.ollama.contextTokens ? { contextTokens: this.settings.ollama.contextTokens } : {}) });
       const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).reanswer(queryId, replayId, {
         generator,
         ...(options.signal ? { signal: options.signal } : {}),

@@ -153,7 +153,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
         },
       });
       const citations: Citation[] = result.context.map((c) => ({ n: c.n, path: c.path, startLine: c.startLine, endLine: c.endLine }));
-      run.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations });
+      run.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations, unmatchedCitations: result.unmatchedCitations });
       return result;
     } catch (err) {
       if (err instanceof CancelledError || controller.signal.aborted) {
@@ -232,7 +232,8 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       const [start, end] = (c.lines ?? '1-1').split('-').map(Number);
       return { n: c.rank, path: c.path ?? '(unknown)', startLine: start ?? 1, endLine: end ?? start ?? 1 };
     });
-    run.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations });
+    const unmatchedCitations = done?.type === 'InferenceCompleted' ? done.data.unmatched_citations : [];
+    run.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations, unmatchedCitations });
   });
 
   command('openChunk', async (arg?: RetrievedChunk | QuestionNode) => {

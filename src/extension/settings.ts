@@ -3,6 +3,7 @@ import { homedir, userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import type { EngineSettings } from '../adapters/workspaceEngine.js';
 import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
+import { DEFAULT_CONTEXT_TOKENS } from '../core/answer/prompt.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 
 /** Settings that change what the pipeline produces: a change defines a new pipeline version. */
@@ -65,7 +66,7 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
     walk: { include: c.get<string[]>('files.include', []), exclude: c.get<string[]>('files.exclude', []), respectGitignore: c.get<boolean>('files.respectGitignore', true) },
     documents: { maxBytes: c.get<number>('files.maxFileSize', 1_048_576), allowSecrets: c.get<boolean>('files.allowSecrets', false) },
     ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(homedir(), modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
-    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000 },
+    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000, contextTokens: c.get<number>('ollama.contextTokens', DEFAULT_CONTEXT_TOKENS) },
     actor: `vscode:${user}`,
     owner: `a VS Code window (${vscode.env.appName}, workspace ${vscode.workspace.name ?? folder.name})`,
   };

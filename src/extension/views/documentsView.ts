@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { EngineHost } from '../engineHost.js';
+import { documentTooltip } from './tooltips.js';
 
 /** What a document's row says about it, for the active pipeline version. */
 export type DocumentView = 'indexed' | 'pending' | 'rejected' | 'stale' | 'lexical';
@@ -97,9 +98,7 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
     const chunks = `${counts?.chunks ?? 0} chunk${counts?.chunks === 1 ? '' : 's'}`;
     item.description = view === 'rejected' ? `rejected: ${reason.split(':')[0]}` : view === 'indexed' ? `indexed · v${doc.version} · ${chunks}` : view === 'lexical' ? `lexical only · ${chunks}` : view;
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${doc.source}**\n\nversion ${doc.version} · ${doc.format ?? 'unknown format'} · ${doc.byte_count ?? 0} bytes · ${view}\n\n`);
-    if (reason) tip.appendMarkdown(`last error: ${reason.replace(/[\\`*_[\]]/g, '\\$&')}\n\n`);
-    for (const [pv, c] of Object.entries(doc.pipelines)) tip.appendMarkdown(`- \`${pv}\`${pv === active ? ' (active)' : ''}: ${c.chunks} chunks, ${c.embedded} embedded, ${c.indexed} indexed${c.failed ? `, ${c.failed} failed` : ''}\n`);
+    tip.appendMarkdown(documentTooltip(doc, view, reason, active));
     item.tooltip = tip;
     item.iconPath = ICONS[view];
     item.contextValue = `document.${view}`;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { columnBeside } from '../editorGroups.js';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
+import { questionTooltip } from './tooltips.js';
 
 export interface RetrievedChunk {
   readonly queryId: string;
@@ -50,7 +51,7 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
         const item = new vscode.TreeItem(q.query_text, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `q:${q.query_id}`;
         item.description = `${q.state}${q.model_id ? ` · ${q.model_id}` : ''} · ${new Date(q.received_at).toLocaleString()}`;
-        item.tooltip = new vscode.MarkdownString(`**${q.query_text.replace(/[\\`*_[\]]/g, '\\$&')}**\n\n${q.state} · ${q.model_id ?? 'no model'} · asked by ${q.user_id} · \`${q.query_id}\`${q.error ? `\n\n${q.error}` : ''}`);
+        item.tooltip = new vscode.MarkdownString(questionTooltip(q));
         item.iconPath = new vscode.ThemeIcon(q.state === 'failed' ? 'warning' : 'comment-discussion');
         item.contextValue = 'question';
         return item;
