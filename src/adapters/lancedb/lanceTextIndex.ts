@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type { TextIndex } from '../../app/explorer/eventIndex.js';
+import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
 import { MAX_WORD_LENGTH } from '../../core/explorer/timelineFilter.js';
 
 const TABLE = 'event_words';
@@ -28,10 +29,12 @@ export class LanceTextIndex implements TextIndex {
     private readonly db: lancedb.Connection,
     private readonly dir: string,
     private readonly writable: boolean,
+    private readonly buildTimeoutMs: number,
   ) {}
 
-  static async open(dir: string, options: { readonly writable: boolean }): Promise<LanceTextIndex> {
-    const index = new LanceTextIndex(await lancedb.connect(dir), dir, options.writable);
+  /** `buildTimeoutMs`: deadline for building or optimising the index (default $RAG_LEDGER_INDEX_BUILD_TIMEOUT seconds, else 600 s). */
+  static async open(dir: string, options: { readonly writable: boolean; readonly buildTimeoutMs?: number }): Promise<LanceTextIndex> {
+    const index = new LanceTextIndex(await lancedb.connect(dir), dir, options.writable, buildTimeoutMsFrom(options.buildTimeoutMs));
     if ((await index.db.tableNames()).includes(TABLE)) {
       try {
         index.table = await index.db.openTable(TABLE);
@@ -52,10 +55,13 @@ export class LanceTextIndex implements TextIndex {
     if (!this.writable) throw new Error('the text index was opened read-only');
     const data = rows.map((r) => ({ position: r.position, words: r.words }));
     if (!this.table) {
-      this.table = await this.db.createTable(TABLE, data);
-      await this.table.createIndex('words', {
-        config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
-      });
+      const table = await this.db.createTable(TABLE, data);
+      this.table = table;
+      await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () =>
+        table.createIndex('words', {
+          config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
+        }),
+      );
       return;
     }
     await this.table.add(data);
@@ -84,7 +90,8 @@ export class LanceTextIndex implements TextIndex {
 
   async maintain(): Promise<void> {
     if (!this.table || !this.writable || this.pending < MAINTAIN_AFTER) return;
-    await this.table.optimize();
+    const table = this.table;
+    await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () => table.optimize());
     this.pending = 0;
   }
 

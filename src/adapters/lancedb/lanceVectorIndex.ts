@@ -3,11 +3,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
 import type { IndexHit, IndexStats, IndexedChunk, VectorIndex } from '../../app/indexing/vectorIndex.js';
 
 export interface LanceIndexOptions {
   /** Build an ANN (IVF-RQ) index once a table holds this many vectors. Default 5,000 (flat search costs ~25 ms at 10k). */
   readonly annThreshold?: number;
+  /** Deadline for building or optimising an index (default $RAG_LEDGER_INDEX_BUILD_TIMEOUT seconds, else 600 s). */
+  readonly buildTimeoutMs?: number;
 }
 
 /** Table names: `chunks_` and the pipeline version with characters LanceDB dislikes replaced. */
@@ -57,7 +60,7 @@ export class LanceVectorIndex implements VectorIndex {
   ) {}
 
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
-    return new LanceVectorIndex(await lancedb.connect(dir), dir, { annThreshold: options.annThreshold ?? 5_000 });
+    return new LanceVectorIndex(await lancedb.connect(dir), dir, { annThreshold: options.annThreshold ?? 5_000, buildTimeoutMs: buildTimeoutMsFrom(options.buildTimeoutMs) });
   }
 
   private async table(pipelineVersion: string, dimensions?: number): Promise<lancedb.Table | null> {
@@ -105,7 +108,9 @@ export class LanceVectorIndex implements VectorIndex {
   async optimize(pipelineVersion: string, options: { readonly scratch?: boolean } = {}): Promise<void> {
     const table = await this.table(pipelineVersion);
     if (!table) return;
-    await table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
+    const ms = this.options.buildTimeoutMs;
+    const where = `${this.location} (table ${tableNameFor(pipelineVersion)})`;
+    await withBuildDeadline('full-text index', where, ms, () => table.createIndex('text', { config: lancedb.Index.fts(), replace: true }));
     if (options.scratch) return;
     const withVectors = await table.countRows('vector IS NOT NULL');
     const current = (await table.listIndices()).find((i) => i.columns.includes('vector'));
@@ -119,9 +124,9 @@ export class LanceVectorIndex implements VectorIndex {
     if (withVectors >= this.options.annThreshold && (current === undefined || stale)) {
       if (current) await table.dropIndex(current.name);
       const partitions = partitionsFor(withVectors);
-      await table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'cosine', numPartitions: partitions }), name: `${ANN_INDEX_PREFIX}${partitions}`, replace: true });
+      await withBuildDeadline('vector index', where, ms, () => table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'cosine', numPartitions: partitions }), name: `${ANN_INDEX_PREFIX}${partitions}`, replace: true }));
     }
-    await table.optimize();
+    await withBuildDeadline('optimised index', where, ms, () => table.optimize());
   }
 
   async vectorSearch(pipelineVersion: string, vector: Float32Array, k: number): Promise<IndexHit[]> {

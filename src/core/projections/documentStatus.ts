@@ -91,8 +91,9 @@ function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string
       const doc = view.get(docKey(documentId)) as unknown as DocumentStatus | undefined;
       if (!sets || !doc || !sets.chunks.includes(chunkId)) continue;
       let next: ChunkSets = sets[field].includes(chunkId) ? sets : { ...sets, [field]: [...sets[field], chunkId] };
-      // A vector or an index entry for a chunk whose embedding had failed: the failure is over.
-      if (field !== 'failed' && next.failed.includes(chunkId)) next = { ...next, failed: next.failed.filter((id) => id !== chunkId) };
+      // A vector for a chunk whose embedding had failed: the failure is over. Indexing the chunk
+      // without a vector (lexical only) is not: the document still shows the failure.
+      if (field === 'embedded' && next.failed.includes(chunkId)) next = { ...next, failed: next.failed.filter((id) => id !== chunkId) };
       if (next === sets) continue;
       view.put(setsKey(documentId, pipeline), next as unknown as JsonValue);
       const state = doc.state === 'deleted' ? 'deleted' : stateFor(next);
@@ -165,7 +166,7 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
 /** Document status read model: `doc:<id>` holds a DocumentStatus; `totals` the DocumentTotals. */
 export const documentStatusProjection: Projection = {
   name: 'document-status',
-  version: 4,
+  version: 5,
   eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
