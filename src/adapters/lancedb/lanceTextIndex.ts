@@ -24,6 +24,8 @@ interface Row {
 export class LanceTextIndex implements TextIndex {
   private table: lancedb.Table | null = null;
   private pending = 0;
+  /** False while the table has no inverted index (its build was cut off by the deadline): the next add builds it. */
+  private indexed = false;
 
   private constructor(
     private readonly db: lancedb.Connection,
@@ -40,6 +42,7 @@ export class LanceTextIndex implements TextIndex {
         index.table = await index.db.openTable(TABLE);
         const stats = await index.table.indexStats('words_idx');
         index.pending = stats?.numUnindexedRows ?? 0;
+        index.indexed = stats !== undefined;
       } catch (err) {
         // A table whose creation was cut off: a projection, dropped and rebuilt from the log.
         if (!options.writable) throw err;
@@ -55,17 +58,26 @@ export class LanceTextIndex implements TextIndex {
     if (!this.writable) throw new Error('the text index was opened read-only');
     const data = rows.map((r) => ({ position: r.position, words: r.words }));
     if (!this.table) {
-      const table = await this.db.createTable(TABLE, data);
-      this.table = table;
-      await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () =>
-        table.createIndex('words', {
-          config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
-        }),
-      );
+      this.table = await this.db.createTable(TABLE, data);
+      await this.buildIndex();
       return;
     }
     await this.table.add(data);
     this.pending += rows.length;
+    if (!this.indexed) await this.buildIndex();
+  }
+
+  private async buildIndex(): Promise<void> {
+    const table = this.table;
+    if (!table) return;
+    await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () =>
+      table.createIndex('words', {
+        config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
+        replace: true,
+      }),
+    );
+    this.indexed = true;
+    this.pending = 0;
   }
 
   async search(words: readonly string[], maxPosition: number, limit: number): Promise<{ positions: number[]; truncated: boolean }> {
@@ -100,6 +112,7 @@ export class LanceTextIndex implements TextIndex {
     this.table?.close();
     this.table = null;
     this.pending = 0;
+    this.indexed = false;
     if ((await this.db.tableNames()).includes(TABLE)) await this.db.dropTable(TABLE);
     if (existsSync(join(this.dir, `${TABLE}.lance`))) rmSync(join(this.dir, `${TABLE}.lance`), { recursive: true, force: true });
   }

@@ -165,9 +165,9 @@ export class LanceVectorIndex implements VectorIndex {
 
   async stats(pipelineVersion: string): Promise<IndexStats> {
     const table = await this.table(pipelineVersion);
-    if (!table) return { rows: 0, withVectors: 0, annIndex: false };
+    if (!table) return { rows: 0, withVectors: 0, annIndex: false, textIndex: false };
     const indices = await table.listIndices();
-    return { rows: await table.countRows(), withVectors: await table.countRows('vector IS NOT NULL'), annIndex: indices.some((i) => i.columns.includes('vector')) };
+    return { rows: await table.countRows(), withVectors: await table.countRows('vector IS NOT NULL'), annIndex: indices.some((i) => i.columns.includes('vector')), textIndex: indices.some((i) => i.columns.includes('text')) };
   }
 
   async drop(pipelineVersion: string): Promise<void> {

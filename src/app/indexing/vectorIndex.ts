@@ -25,6 +25,8 @@ export interface IndexStats {
   readonly rows: number;
   readonly withVectors: number;
   readonly annIndex: boolean;
+  /** Whether the full-text index exists (a build cut off by its deadline leaves none). */
+  readonly textIndex: boolean;
 }
 
 /**
