@@ -105,7 +105,8 @@ export class WorkspaceEngine {
   static async open(settings: EngineSettings): Promise<WorkspaceEngine> {
     const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner });
     try {
-      const index = await openVectorIndex(settings.storeDir, settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {});
+      // This window holds the write lock: scratch tables left by a replay that died are its to sweep.
+      const index = await openVectorIndex(settings.storeDir, { sweepScratch: true, ...(settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {}) });
       await ledger.runner.catchUp();
       return new WorkspaceEngine(settings, ledger, index);
     } catch (err) {
