@@ -102,8 +102,8 @@ export class TransformersEmbedder implements Embedder {
     error: (err: Error): void => this.failAll(new EmbeddingModelUnavailableError(this.info.model, `the embedding worker failed: ${err.message}`)),
     exit: (code: number): void => this.failAll(new EmbeddingModelUnavailableError(this.info.model, `the embedding worker exited (code ${code})`)),
   };
-  /** Batches sent to the model (a test counts real model calls with it). */
-  calls = 0;
+  /** Texts sent to the model so far (how much real embedding work was done). */
+  textsEmbedded = 0;
 
   private constructor(
     worker: Worker,
@@ -188,7 +188,7 @@ export class TransformersEmbedder implements Embedder {
       const id = this.nextId++;
       const result = new Promise<Float32Array[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
       worker.ref();
-      this.calls++;
+      this.textsEmbedded += texts.length;
       worker.postMessage({ type: 'embed', id, texts, pooling: this.info.pooling, normalize: this.info.normalize } satisfies WorkerRequest);
       const timer = setTimeout(() => this.onTimeout(id, texts.length), this.batchTimeoutMs);
       // The deadline alone never keeps the process alive (a pending batch refs the worker).

@@ -144,7 +144,7 @@ export const ingestCommand: Command = {
       for (const r of report.rejected) io.out(`rejected ${r.path}: ${r.reason}: ${r.detail}\n`);
       if (embedded === null) io.out('embedding skipped (--no-embed)\n');
       else if ('unavailable' in embedded) io.out('embedding model unavailable: retrieval is lexical only until the chunks are embedded\n');
-      else io.out(`embedded ${embedded.embedded} chunks (${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
+      else io.out(`embedded ${embedded.embedded} chunks (${embedded.copied} copied from identical text, ${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
       io.out(`indexed ${indexed.upserted} chunks of ${indexed.documents} documents\n`);
       for (const shadow of shadows) io.out(`shadow version: ${describeBuild(shadow)}`);
     } finally {

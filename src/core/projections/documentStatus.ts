@@ -57,6 +57,8 @@ const pipeKey = (pipeline: string): string => `pipe:${pipeline}`;
 /** Embedder keys a chunk has a vector under. */
 const vecKey = (chunkId: string): string => `vec:${chunkId}`;
 const PIPES = 'pipes';
+/** The log position of the latest ChunkEmbedded for an embedding text (by digest) under an embedder. */
+const textKey = (embedder: string, textHash: string): string => `text:${embedder}:${textHash}`;
 const setsKey = (id: string, pipeline: string): string => `sets:${id}:${pipeline}`;
 const chunkKey = (chunkId: string, pipeline: string): string => `chunk:${pipeline}:${chunkId}`;
 
@@ -223,6 +225,8 @@ export const documentStatusProjection: Projection = {
       case 'ChunkEmbedded': {
         const vectors = (view.get(vecKey(e.data.chunk_id)) as string[] | undefined) ?? [];
         if (!vectors.includes(e.data.embedding_model)) view.put(vecKey(e.data.chunk_id), [...vectors, e.data.embedding_model]);
+        // The latest vector of each embedding text, for reuse by identical text elsewhere.
+        if (e.data.text_hash !== undefined) view.put(textKey(e.data.embedding_model, e.data.text_hash), e.position);
         return onChunkProgress(view, e, e.data.chunk_id, 'embedded', undefined, e.data.embedding_model);
       }
       case 'ChunkIndexed':
