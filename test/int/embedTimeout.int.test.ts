@@ -8,6 +8,9 @@ import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { CancelledError, EmbeddingTimeoutError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
+import { openLedger } from '../../src/adapters/ledger.js';
+import { runCli } from '../../src/cli/main.js';
+import { recordingIo } from '../support/cli.js';
 import { writeFiles } from '../support/ingestHarness.js';
 import { SAMPLE_FILES, TINY_PIPELINE } from '../support/pipelineHarness.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
@@ -93,7 +96,7 @@ test('a stuck embedding model does not hang ingest: the chunks are recorded as f
   }
 });
 
-test('cancelling an ingest stops a batch the model is stuck on', async (t) => {
+test('cancelling an ingest while the model is stuck ends it with CancelledError', async (t) => {
   const engine = await WorkspaceEngine.open(settings(t, { embedBatchTimeoutMs: 600_000 }));
   t.after(() => engine.close());
   stallEmbedding(t);
@@ -106,4 +109,34 @@ test('cancelling an ingest stops a batch the model is stuck on', async (t) => {
     },
   });
   await assert.rejects(running, CancelledError);
+});
+
+test('rag-ledger ingest --embed-timeout: a stuck model fails the chunks, the ingest completes and says so, the next ingest embeds them', async (t) => {
+  const workspace = tempDir(t);
+  writeFiles(workspace, SAMPLE_FILES);
+  const store = join(tempDir(t), 'store');
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const ingest = async (...extra: string[]) => {
+    const io = recordingIo(tempDir(t));
+    const code = await runCli(['ingest', workspace, '--store', store, '--model-dir', models, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', ...extra], io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  };
+  const stop = stallEmbedding(t);
+  const stuck = await ingest('--embed-timeout', '1');
+  assert.equal(stuck.code, 0, stuck.err);
+  const failed = /embedded 0 chunks \(.* (\d+) failed\)/.exec(stuck.out);
+  assert.ok(failed && Number(failed[1]) > 0, stuck.out);
+  const ledger = await openLedger(store, { mode: 'read' });
+  const reasons: string[] = [];
+  try {
+    for await (const e of ledger.events.readAll({ types: ['ChunkEmbeddingFailed'] })) if (e.type === 'ChunkEmbeddingFailed') reasons.push(e.data.reason);
+  } finally {
+    await ledger.close();
+  }
+  assert.equal(reasons.length, Number(failed[1]));
+  assert.ok(reasons.every((r) => r.includes('within 1 s')), 'the flag sets the deadline');
+  stop();
+  const again = await ingest();
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, new RegExp(`embedded ${failed[1]} chunks \\(.*, 0 failed\\)`));
 });
