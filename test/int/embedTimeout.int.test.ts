@@ -36,6 +36,11 @@ test('a batch the model never answers is rejected with EmbeddingTimeoutError, th
   const waiting = embedder.embed(['a thread sends a message'], controller.signal);
   setImmediate(() => controller.abort());
   await assert.rejects(waiting, CancelledError);
+  // A batch waiting behind the stuck one is cancelled too.
+  const later = new AbortController();
+  const queued = embedder.embed(['waiting behind a stuck batch'], later.signal);
+  setImmediate(() => later.abort());
+  await assert.rejects(queued, CancelledError);
   // The next batch waits for the stuck one's deadline, then runs in a restarted worker (still stalled here): it times out.
   await assert.rejects(embedder.embed(['ownership and borrowing']), (err: unknown) => err instanceof EmbeddingTimeoutError && err.model === TINY_MODEL_ID && err.texts === 1 && err.hint.includes('ragLedger.embedding.batchTimeoutSeconds'));
   // The model recovers: the next batch runs in a fresh worker without the stall.

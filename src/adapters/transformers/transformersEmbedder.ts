@@ -183,7 +183,7 @@ export class TransformersEmbedder implements Embedder {
     const run = async (): Promise<Float32Array[]> => {
       if (signal?.aborted) throw new CancelledError('embedding');
       if (this.exited) throw this.exited;
-      const worker = await this.liveWorker();
+      const worker = await this.liveWorker(signal);
       if (signal?.aborted) throw new CancelledError('embedding');
       const id = this.nextId++;
       const result = new Promise<Float32Array[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
@@ -216,12 +216,21 @@ export class TransformersEmbedder implements Embedder {
   }
 
   /** The worker, started again (model loaded again) when the previous one was stopped after a timeout. */
-  private async liveWorker(): Promise<Worker> {
-    // A cancelled batch may still be computing: wait for it (or for its deadline) before sending more.
-    // Its deadline keeps the process alive meanwhile: someone is waiting.
+  private async liveWorker(signal?: AbortSignal): Promise<Worker> {
+    // A cancelled batch may still be computing: wait for it (or for its deadline, or a cancel) before
+    // sending more. Its deadline keeps the process alive meanwhile: someone is waiting.
     if (this.inFlight) {
       this.inFlight.timer.ref();
-      await this.inFlight.over;
+      let onAbort = (): void => undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(new CancelledError('embedding'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        await Promise.race([this.inFlight.over, aborted]);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
     }
     if (this.worker) return this.worker;
     let started: { worker: Worker; dimensions: number };
