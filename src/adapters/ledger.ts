@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Explorer } from '../app/explorer/explorer.js';
 import { ProjectionRunner } from '../app/projectionRunner.js';
 import { LanceTextIndex } from './lancedb/lanceTextIndex.js';
+import type { LanceIndexOptions } from './lancedb/lanceVectorIndex.js';
 import { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { ReadModels } from '../app/readModels.js';
 import { standardProjections } from '../core/projections/catalog.js';
@@ -60,8 +61,8 @@ function composeLedger(events: SqlJsEventStore, projections: SqlJsProjectionStor
 export const VECTORS_DIR = 'vectors';
 
 /** Opens the store's LanceDB vector index (one table per pipeline version). */
-export function openVectorIndex(storeDir: string): Promise<LanceVectorIndex> {
-  return LanceVectorIndex.open(join(storeDir, VECTORS_DIR));
+export function openVectorIndex(storeDir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
+  return LanceVectorIndex.open(join(storeDir, VECTORS_DIR), options);
 }
 
 /**
@@ -69,13 +70,13 @@ export function openVectorIndex(storeDir: string): Promise<LanceVectorIndex> {
  * index and a LanceDB text index, both projections, safe to delete). A read-only ledger keeps the
  * index in memory and searches the text index as far as it was written.
  */
-export async function openExplorer(storeDir: string, ledger: Ledger, options: { readonly onDiscarded?: (movedTo: string, reason: string) => void } = {}): Promise<Explorer> {
+export async function openExplorer(storeDir: string, ledger: Ledger, options: { readonly onDiscarded?: (movedTo: string, reason: string) => void; readonly buildTimeoutMs?: number } = {}): Promise<Explorer> {
   const writable = ledger.events.writable;
   const index = await SqlJsEventIndex.open(storeDir, { writable, ...(options.onDiscarded ? { onDiscarded: options.onDiscarded } : {}) });
   const textDir = join(storeDir, EXPLORER_DIR, 'text');
   let text: LanceTextIndex | null = null;
   try {
-    text = writable || existsSync(textDir) ? await LanceTextIndex.open(textDir, { writable }) : null;
+    text = writable || existsSync(textDir) ? await LanceTextIndex.open(textDir, { writable, ...(options.buildTimeoutMs !== undefined ? { buildTimeoutMs: options.buildTimeoutMs } : {}) }) : null;
   } catch (err) {
     if (writable) {
       await index.close();

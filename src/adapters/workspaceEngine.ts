@@ -55,6 +55,10 @@ export interface EngineSettings {
   /** A folder holding local model copies (<model id>/...), or undefined to download once. */
   readonly modelDir?: string;
   readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly contextTokens?: number };
+  /** Deadline for one batch of texts in the embedding model (default 120 s). */
+  readonly embedBatchTimeoutMs?: number;
+  /** Deadline for building or optimising a LanceDB index (default 600 s). */
+  readonly indexBuildTimeoutMs?: number;
   /** Who acts, in every event's metadata. */
   readonly actor: string;
   /** Written into the store's lock file, shown to a second window. */
@@ -95,7 +99,7 @@ export class WorkspaceEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** Told when each operation starts and ends (the extension writes it to its log at debug level). */
   trace: ((line: string) => void) | null = null;
-  private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
+  private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly batchTimeoutMs: number | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
   private explorerOpening: Promise<Explorer> | null = null;
   private explorerOpened: Explorer | null = null;
   private closed = false;
@@ -109,7 +113,8 @@ export class WorkspaceEngine {
   static async open(settings: EngineSettings): Promise<WorkspaceEngine> {
     const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner });
     try {
-      const index = await openVectorIndex(settings.storeDir);
+      // This window holds the write lock: scratch tables left by a replay that died are its to sweep.
+      const index = await openVectorIndex(settings.storeDir, { sweepScratch: true, ...(settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {}) });
       await ledger.runner.catchUp();
       return new WorkspaceEngine(settings, ledger, index);
     } catch (err) {
@@ -198,12 +203,12 @@ export class WorkspaceEngine {
   /** The embedding model for a pipeline configuration, loaded once and kept while it is the same. */
   private async embedderFor(config: PipelineConfig): Promise<TransformersEmbedder> {
     const key = embedderKey(config.embedder);
-    if (!this.embedder || this.embedder.key !== key || this.embedder.modelDir !== this.settings.modelDir) {
+    if (!this.embedder || this.embedder.key !== key || this.embedder.modelDir !== this.settings.modelDir || this.embedder.batchTimeoutMs !== this.settings.embedBatchTimeoutMs) {
       const previous = this.embedder;
       this.embedder = null;
       if (previous) void previous.loading.then((e) => e.close()).catch(() => undefined);
       const loading = TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
-      this.embedder = { key, modelDir: this.settings.modelDir, loading };
+      this.embedder = { key, modelDir: this.settings.modelDir, batchTimeoutMs: this.settings.embedBatchTimeoutMs, loading };
       // A failed load is not cached: the next operation tries again (the user may have fixed the setting).
       loading.catch(() => {
         if (this.embedder?.loading === loading) this.embedder = null;
@@ -212,8 +217,8 @@ export class WorkspaceEngine {
     return this.embedder.loading;
   }
 
-  private modelDirOption(): { modelDir?: string } {
-    return this.settings.modelDir ? { modelDir: this.settings.modelDir } : {};
+  private modelDirOption(): { modelDir?: string; batchTimeoutMs?: number } {
+    return { ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}), ...(this.settings.embedBatchTimeoutMs !== undefined ? { batchTimeoutMs: this.settings.embedBatchTimeoutMs } : {}) };
   }
 
   /**
@@ -403,7 +408,7 @@ export class WorkspaceEngine {
    */
   explorer(): Promise<Explorer> {
     if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
-    this.explorerOpening ??= openExplorer(this.settings.storeDir, this.ledger).then(
+    this.explorerOpening ??= openExplorer(this.settings.storeDir, this.ledger, this.settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: this.settings.indexBuildTimeoutMs } : {}).then(
       (explorer) => (this.explorerOpened = explorer),
       (err: unknown) => {
         this.explorerOpening = null;

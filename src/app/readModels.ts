@@ -40,6 +40,12 @@ export class ReadModels {
     return (this.store.get(documentStatusProjection.name, `vec:${chunkId}`) as string[] | undefined) ?? [];
   }
 
+  /** The log position of the latest ChunkEmbedded of this embedding text (by digest) under the embedder, if any. */
+  embeddedText(embedderKey: string, textHash: string): number | undefined {
+    const position = this.store.get(documentStatusProjection.name, `text:${embedderKey}:${textHash}`);
+    return typeof position === 'number' ? position : undefined;
+  }
+
   pipelines(): PipelineRecord[] {
     return [...this.store.list(pipelinesProjection.name, 'pipeline:')].map(([, p]) => p as unknown as PipelineRecord);
   }

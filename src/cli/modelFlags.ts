@@ -51,7 +51,8 @@ export async function loadEmbedder(args: ParsedArgs, io: Io, command: string, in
   const remembered = explicit === null ? rememberedModelDir(args.store) : null;
   const modelDir = explicit ?? remembered;
   try {
-    const embedder = await TransformersEmbedder.loadFor(info, modelDir ? { modelDir } : {});
+    const timeout = intOption(args.values['embed-timeout'], 'embed-timeout', 1);
+    const embedder = await TransformersEmbedder.loadFor(info, { ...(modelDir ? { modelDir } : {}), ...(timeout !== undefined ? { batchTimeoutMs: timeout * 1000 } : {}) });
     if (explicit !== null && options.remember === true) rememberModelDir(args.store, explicit);
     return embedder;
   } catch (err) {

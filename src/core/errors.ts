@@ -171,3 +171,39 @@ export class WorkspaceMismatchError extends RagLedgerError {
     );
   }
 }
+
+/**
+ * A batch of texts got no vectors from the embedding model within the deadline (a stuck model or
+ * runtime). The worker running the model is stopped and started again for the next batch.
+ */
+export class EmbeddingTimeoutError extends RagLedgerError {
+  readonly code = 'embedding-timeout';
+  constructor(
+    readonly model: string,
+    readonly seconds: number,
+    readonly texts: number,
+  ) {
+    super(
+      `the embedding model "${model}" returned no vectors for a batch of ${texts} chunks within ${seconds} s; the model was restarted`,
+      'Ingest again to retry the failed chunks; if it keeps happening, raise the ragLedger.embedding.batchTimeoutSeconds setting (CLI: --embed-timeout SECONDS or RAG_LEDGER_EMBED_TIMEOUT) or try another model or dtype.',
+    );
+  }
+}
+
+/**
+ * Building or optimising a LanceDB index did not finish within the deadline. The native build cannot
+ * be cancelled; the index is a projection of the log and can be rebuilt later.
+ */
+export class IndexBuildTimeoutError extends RagLedgerError {
+  readonly code = 'index-build-timeout';
+  constructor(
+    readonly what: string,
+    readonly location: string,
+    readonly seconds: number,
+  ) {
+    super(
+      `building the ${what} in ${location} did not finish within ${seconds} s`,
+      'The log is intact; ingest again or run `rag-ledger rebuild --projection vectors` later. On machines with few cores set LANCE_CPU_THREADS=4 (or more) before starting, or raise the ragLedger.index.buildTimeoutSeconds setting (CLI: RAG_LEDGER_INDEX_BUILD_TIMEOUT).',
+    );
+  }
+}

@@ -67,6 +67,8 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
     documents: { maxBytes: c.get<number>('files.maxFileSize', 1_048_576), allowSecrets: c.get<boolean>('files.allowSecrets', false) },
     ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(homedir(), modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
     ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000, contextTokens: c.get<number>('ollama.contextTokens', DEFAULT_CONTEXT_TOKENS) },
+    embedBatchTimeoutMs: c.get<number>('embedding.batchTimeoutSeconds', 120) * 1000,
+    indexBuildTimeoutMs: c.get<number>('index.buildTimeoutSeconds', 600) * 1000,
     actor: `vscode:${user}`,
     owner: `a VS Code window (${vscode.env.appName}, workspace ${vscode.workspace.name ?? folder.name})`,
   };

@@ -39,7 +39,7 @@ test('every chunk of the pipeline gets one ChunkEmbedded with a Float32 vector; 
   assert.ok(ingest.chunks >= 4);
   const before = await h.head();
   const report = await service.embedPending({ pipelineVersion: pv, embedder, batchSize: 2 });
-  assert.deepEqual(report, { pending: ingest.chunks, embedded: ingest.chunks, reused: 0, failed: 0 });
+  assert.deepEqual(report, { pending: ingest.chunks, embedded: ingest.chunks, reused: 0, copied: 0, failed: 0 });
   const embedded = (await h.events(before)).filter((e) => e.type === 'ChunkEmbedded');
   assert.equal(embedded.length, ingest.chunks);
   for (const e of embedded) {
@@ -53,7 +53,7 @@ test('every chunk of the pipeline gets one ChunkEmbedded with a Float32 vector; 
   await h.ledger.runner.catchUp();
   for (const d of h.ledger.readModels.documents()) assert.deepEqual([d.state, d.pipelines[pv]!.embedded], ['embedded', d.pipelines[pv]!.chunks]);
   const head = await h.head();
-  assert.deepEqual(await service.embedPending({ pipelineVersion: pv, embedder }), { pending: 0, embedded: 0, reused: 0, failed: 0 });
+  assert.deepEqual(await service.embedPending({ pipelineVersion: pv, embedder }), { pending: 0, embedded: 0, reused: 0, copied: 0, failed: 0 });
   assert.equal(await h.head(), head);
   assert.equal((await h.ledger.events.verify()).ok, true);
 });
@@ -68,7 +68,7 @@ test('a pipeline version that shares the embedder reuses every stored vector: no
   const chunked = await h.service.chunkPending({ chunker: TINY.chunker, pipelineVersion: b });
   const before = await h.head();
   const report = await service.embedPending({ pipelineVersion: b, embedder });
-  assert.deepEqual(report, { pending: 0, embedded: 0, reused: 0, failed: 0 }, 'the projection already counts the shared vectors');
+  assert.deepEqual(report, { pending: 0, embedded: 0, reused: 0, copied: 0, failed: 0 }, 'the projection already counts the shared vectors');
   assert.equal(await h.head(), before);
   await h.ledger.runner.catchUp();
   for (const d of h.ledger.readModels.documents()) assert.equal(d.pipelines[b]!.embedded, d.pipelines[b]!.chunks);

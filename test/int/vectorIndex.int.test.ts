@@ -17,7 +17,7 @@ test('the table holds every chunk with its vector; hybrid, vector and lexical re
   const docs = h.ledger.readModels.documents();
   const chunks = docs.reduce((n, d) => n + d.pipelines[pv]!.chunks, 0);
   assert.equal(report.upserted, chunks);
-  assert.deepEqual(await index.stats(pv), { rows: chunks, withVectors: chunks, annIndex: false });
+  assert.deepEqual(await index.stats(pv), { rows: chunks, withVectors: chunks, annIndex: false, textIndex: true });
   for (const d of docs) assert.deepEqual([d.state, d.pipelines[pv]!.indexed], ['indexed', d.pipelines[pv]!.chunks]);
   const indexedEvents = (await h.events()).filter((e) => e.type === 'ChunkIndexed');
   assert.equal(indexedEvents.length, chunks);

@@ -73,6 +73,15 @@ describe('document status', () => {
 });
 
 describe('document status after a failure', () => {
+  test('indexing a chunk without its vector (lexical only) keeps the embedding failure showing', async () => {
+    const failed: NewEvent = { type: 'ChunkEmbeddingFailed', data: { chunk_id: 'c1', embedding_model: 'test-model', reason: 'timed out', failed_at: at } };
+    const { read } = await given(['document-a', [submitted('a'), chunked('a', ['c1'])]], ['chunk-c1', [failed, indexed('c1')]]);
+    const doc = read.document('a')!;
+    assert.deepEqual(doc.pipelines.default, { chunks: 1, embedded: 0, indexed: 1, failed: 1 });
+    assert.equal(doc.last_error, 'embedding failed: timed out');
+    assert.equal(read.documentTotals().pipelines.default?.failing, 1);
+  });
+
   test('a later vector clears the failure: the failed count, the last error and the failing total', async () => {
     const failed = (id: string): NewEvent => ({ type: 'ChunkEmbeddingFailed', data: { chunk_id: id, embedding_model: 'test-model', reason: 'model not found', failed_at: at } });
     const { read, events, runner } = await given(['document-a', [submitted('a'), chunked('a', ['c1', 'c2'])]], ['chunk-c1', [failed('c1'), failed('c2'), embedded('c2')]]);

@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type { TextIndex } from '../../app/explorer/eventIndex.js';
+import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
 import { MAX_WORD_LENGTH } from '../../core/explorer/timelineFilter.js';
 
 const TABLE = 'event_words';
@@ -23,20 +24,25 @@ interface Row {
 export class LanceTextIndex implements TextIndex {
   private table: lancedb.Table | null = null;
   private pending = 0;
+  /** False while the table has no inverted index (its build was cut off by the deadline): the next add builds it. */
+  private indexed = false;
 
   private constructor(
     private readonly db: lancedb.Connection,
     private readonly dir: string,
     private readonly writable: boolean,
+    private readonly buildTimeoutMs: number,
   ) {}
 
-  static async open(dir: string, options: { readonly writable: boolean }): Promise<LanceTextIndex> {
-    const index = new LanceTextIndex(await lancedb.connect(dir), dir, options.writable);
+  /** `buildTimeoutMs`: deadline for building or optimising the index (default $RAG_LEDGER_INDEX_BUILD_TIMEOUT seconds, else 600 s). */
+  static async open(dir: string, options: { readonly writable: boolean; readonly buildTimeoutMs?: number }): Promise<LanceTextIndex> {
+    const index = new LanceTextIndex(await lancedb.connect(dir), dir, options.writable, buildTimeoutMsFrom(options.buildTimeoutMs));
     if ((await index.db.tableNames()).includes(TABLE)) {
       try {
         index.table = await index.db.openTable(TABLE);
         const stats = await index.table.indexStats('words_idx');
         index.pending = stats?.numUnindexedRows ?? 0;
+        index.indexed = stats !== undefined;
       } catch (err) {
         // A table whose creation was cut off: a projection, dropped and rebuilt from the log.
         if (!options.writable) throw err;
@@ -53,13 +59,25 @@ export class LanceTextIndex implements TextIndex {
     const data = rows.map((r) => ({ position: r.position, words: r.words }));
     if (!this.table) {
       this.table = await this.db.createTable(TABLE, data);
-      await this.table.createIndex('words', {
-        config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
-      });
+      await this.buildIndex();
       return;
     }
     await this.table.add(data);
     this.pending += rows.length;
+    if (!this.indexed) await this.buildIndex();
+  }
+
+  private async buildIndex(): Promise<void> {
+    const table = this.table;
+    if (!table) return;
+    await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () =>
+      table.createIndex('words', {
+        config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
+        replace: true,
+      }),
+    );
+    this.indexed = true;
+    this.pending = 0;
   }
 
   async search(words: readonly string[], maxPosition: number, limit: number): Promise<{ positions: number[]; truncated: boolean }> {
@@ -84,7 +102,8 @@ export class LanceTextIndex implements TextIndex {
 
   async maintain(): Promise<void> {
     if (!this.table || !this.writable || this.pending < MAINTAIN_AFTER) return;
-    await this.table.optimize();
+    const table = this.table;
+    await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () => table.optimize());
     this.pending = 0;
   }
 
@@ -93,6 +112,7 @@ export class LanceTextIndex implements TextIndex {
     this.table?.close();
     this.table = null;
     this.pending = 0;
+    this.indexed = false;
     if ((await this.db.tableNames()).includes(TABLE)) await this.db.dropTable(TABLE);
     if (existsSync(join(this.dir, `${TABLE}.lance`))) rmSync(join(this.dir, `${TABLE}.lance`), { recursive: true, force: true });
   }

@@ -1,13 +1,22 @@
 import './lanceRuntime.js';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
 import type { IndexHit, IndexStats, IndexedChunk, VectorIndex } from '../../app/indexing/vectorIndex.js';
+import { SCRATCH_PREFIX } from '../../app/indexing/vectorIndex.js';
 
 export interface LanceIndexOptions {
   /** Build an ANN (IVF-RQ) index once a table holds this many vectors. Default 5,000 (flat search costs ~25 ms at 10k). */
   readonly annThreshold?: number;
+  /** Deadline for building or optimising an index (default $RAG_LEDGER_INDEX_BUILD_TIMEOUT seconds, else 600 s). */
+  readonly buildTimeoutMs?: number;
+  /**
+   * Drop scratch tables (point-in-time retrieval) left by a process that died mid-replay. Only for
+   * the holder of the store's write lock: another process's replay may be using its scratch table.
+   */
+  readonly sweepScratch?: boolean;
 }
 
 /** Table names: `chunks_` and the pipeline version with characters LanceDB dislikes replaced. */
@@ -53,11 +62,18 @@ export class LanceVectorIndex implements VectorIndex {
   private constructor(
     private readonly db: lancedb.Connection,
     readonly location: string,
-    private readonly options: Required<LanceIndexOptions>,
+    private readonly options: { readonly annThreshold: number; readonly buildTimeoutMs: number },
   ) {}
 
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
-    return new LanceVectorIndex(await lancedb.connect(dir), dir, { annThreshold: options.annThreshold ?? 5_000 });
+    const db = await lancedb.connect(dir);
+    if (options.sweepScratch === true) {
+      const scratch = tableNameFor(SCRATCH_PREFIX);
+      for (const name of await db.tableNames()) if (name.startsWith(scratch)) await db.dropTable(name);
+      // A scratch table whose creation was cut off has a folder but is not listed.
+      if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(scratch) && f.endsWith('.lance')) rmSync(join(dir, f), { recursive: true, force: true });
+    }
+    return new LanceVectorIndex(db, dir, { annThreshold: options.annThreshold ?? 5_000, buildTimeoutMs: buildTimeoutMsFrom(options.buildTimeoutMs) });
   }
 
   private async table(pipelineVersion: string, dimensions?: number): Promise<lancedb.Table | null> {
@@ -105,7 +121,9 @@ export class LanceVectorIndex implements VectorIndex {
   async optimize(pipelineVersion: string, options: { readonly scratch?: boolean } = {}): Promise<void> {
     const table = await this.table(pipelineVersion);
     if (!table) return;
-    await table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
+    const ms = this.options.buildTimeoutMs;
+    const where = `${this.location} (table ${tableNameFor(pipelineVersion)})`;
+    await withBuildDeadline('full-text index', where, ms, () => table.createIndex('text', { config: lancedb.Index.fts(), replace: true }));
     if (options.scratch) return;
     const withVectors = await table.countRows('vector IS NOT NULL');
     const current = (await table.listIndices()).find((i) => i.columns.includes('vector'));
@@ -119,9 +137,9 @@ export class LanceVectorIndex implements VectorIndex {
     if (withVectors >= this.options.annThreshold && (current === undefined || stale)) {
       if (current) await table.dropIndex(current.name);
       const partitions = partitionsFor(withVectors);
-      await table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'cosine', numPartitions: partitions }), name: `${ANN_INDEX_PREFIX}${partitions}`, replace: true });
+      await withBuildDeadline('vector index', where, ms, () => table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'cosine', numPartitions: partitions }), name: `${ANN_INDEX_PREFIX}${partitions}`, replace: true }));
     }
-    await table.optimize();
+    await withBuildDeadline('optimised index', where, ms, () => table.optimize());
   }
 
   async vectorSearch(pipelineVersion: string, vector: Float32Array, k: number): Promise<IndexHit[]> {
@@ -160,9 +178,9 @@ export class LanceVectorIndex implements VectorIndex {
 
   async stats(pipelineVersion: string): Promise<IndexStats> {
     const table = await this.table(pipelineVersion);
-    if (!table) return { rows: 0, withVectors: 0, annIndex: false };
+    if (!table) return { rows: 0, withVectors: 0, annIndex: false, textIndex: false };
     const indices = await table.listIndices();
-    return { rows: await table.countRows(), withVectors: await table.countRows('vector IS NOT NULL'), annIndex: indices.some((i) => i.columns.includes('vector')) };
+    return { rows: await table.countRows(), withVectors: await table.countRows('vector IS NOT NULL'), annIndex: indices.some((i) => i.columns.includes('vector')), textIndex: indices.some((i) => i.columns.includes('text')) };
   }
 
   async drop(pipelineVersion: string): Promise<void> {

@@ -29,9 +29,16 @@ async function init(req: InitRequest): Promise<void> {
   }
 }
 
+/**
+ * TEST HOOK ONLY: with RAG_LEDGER_TEST_EMBED_STALL=1 in the environment the worker is started with, every
+ * batch stalls forever (a stuck model), so tests can exercise the per-batch deadline. Nothing else reads it.
+ */
+const stall = process.env.RAG_LEDGER_TEST_EMBED_STALL === '1';
+
 async function embed(req: EmbedRequest): Promise<void> {
   try {
     if (!extractor) throw new Error('the model is not loaded');
+    if (stall) return;
     const out = await extractor([...req.texts], { pooling: req.pooling, normalize: req.normalize });
     const data = out.data as Float32Array;
     const vectors = new Float32Array(data); // a copy we own, to transfer

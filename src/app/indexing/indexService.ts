@@ -43,7 +43,8 @@ export class IndexService {
     // The table is disposable: when it holds fewer rows than the log says were indexed (deleted
     // folder, a rebuild killed after its drop), rebuild it rather than trust the log's counts.
     const expected = readModels.documents().reduce((n, d) => n + (d.state === 'deleted' || d.state === 'rejected' ? 0 : (d.pipelines[pipelineVersion]?.indexed ?? 0)), 0);
-    if ((await this.deps.index.stats(pipelineVersion)).rows < expected) return this.rebuild(pipelineVersion, options);
+    const stats = await this.deps.index.stats(pipelineVersion);
+    if (stats.rows < expected) return this.rebuild(pipelineVersion, options);
     const work: DocumentStatus[] = [];
     const gone: string[] = [];
     for (const doc of readModels.documents()) {
@@ -57,7 +58,8 @@ export class IndexService {
     }
     const upserted = await this.write(pipelineVersion, work, options);
     for (let i = 0; i < gone.length; i += DOCS_PER_COMMIT) await this.deps.index.replaceDocuments(pipelineVersion, 0, gone.slice(i, i + DOCS_PER_COMMIT), []);
-    if (work.length > 0 || gone.length > 0) await this.deps.index.optimize(pipelineVersion);
+    // An index build cut off by its deadline (IndexBuildTimeoutError) left rows without a full-text index: build it now.
+    if (work.length > 0 || gone.length > 0 || (stats.rows > 0 && !stats.textIndex)) await this.deps.index.optimize(pipelineVersion);
     return { documents: work.length, upserted, removedDocuments: gone.length };
   }
 

@@ -1,3 +1,10 @@
+/**
+ * Table keys starting with this are scratch tables (point-in-time retrieval): searched, then
+ * dropped. One left behind by a process that died mid-replay is swept when the index is opened for
+ * writing.
+ */
+export const SCRATCH_PREFIX = 'asof-';
+
 /** One chunk as the index holds it: where it comes from, its text, its vector (null: lexical only). */
 export interface IndexedChunk {
   readonly chunkId: string;
@@ -25,6 +32,8 @@ export interface IndexStats {
   readonly rows: number;
   readonly withVectors: number;
   readonly annIndex: boolean;
+  /** Whether the full-text index exists (a build cut off by its deadline leaves none). */
+  readonly textIndex: boolean;
 }
 
 /**

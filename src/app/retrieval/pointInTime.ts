@@ -3,6 +3,7 @@ import type { EventStore } from '../../core/eventStore.js';
 import type { EmbedderInfo } from '../../core/pipeline/pipelineConfig.js';
 import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
 import type { IndexedChunk, VectorIndex } from '../indexing/vectorIndex.js';
+import { SCRATCH_PREFIX } from '../indexing/vectorIndex.js';
 
 /** Documents per LanceDB commit when materialising. */
 const DOCS_PER_COMMIT = 500;
@@ -112,23 +113,29 @@ export async function materializeAsOf(events: EventStore, index: VectorIndex, pi
   if (!Number.isSafeInteger(position) || position < 0 || position > head) {
     throw new ValidationError(`log position ${position} is outside the log (1 to ${head})`, [], 'Give a position from rag-ledger log, a time, or "asked".');
   }
-  const tableKey = `asof-${pipelineVersion}-${position}`;
+  const tableKey = `${SCRATCH_PREFIX}${pipelineVersion}-${position}`;
   await index.drop(tableKey); // a scratch table left by an interrupted run
-  const byDoc = [...(await chunksAsOf(events, pipelineVersion, embedder, position)).entries()];
   let rows = 0;
-  for (let i = 0; i < byDoc.length; i += DOCS_PER_COMMIT) {
-    const batch = byDoc.slice(i, i + DOCS_PER_COMMIT);
-    const batchRows = batch.flatMap(([, r]) => r);
-    await index.replaceDocuments(
-      tableKey,
-      embedder.dimensions,
-      batch.map(([id]) => id),
-      batchRows,
-    );
-    rows += batchRows.length;
+  try {
+    const byDoc = [...(await chunksAsOf(events, pipelineVersion, embedder, position)).entries()];
+    for (let i = 0; i < byDoc.length; i += DOCS_PER_COMMIT) {
+      const batch = byDoc.slice(i, i + DOCS_PER_COMMIT);
+      const batchRows = batch.flatMap(([, r]) => r);
+      await index.replaceDocuments(
+        tableKey,
+        embedder.dimensions,
+        batch.map(([id]) => id),
+        batchRows,
+      );
+      rows += batchRows.length;
+    }
+    // Searched once or twice, then dropped: exact search, no ANN index to train.
+    await index.optimize(tableKey, { scratch: true });
+  } catch (err) {
+    // Never leave a half-built scratch table behind (a build past its deadline, a full disk).
+    await index.drop(tableKey).catch(() => undefined);
+    throw err;
   }
-  // Searched once or twice, then dropped: exact search, no ANN index to train.
-  await index.optimize(tableKey, { scratch: true });
   return { tableKey, position, rows, release: () => index.drop(tableKey) };
 }
 

@@ -50,7 +50,8 @@ export const ingestCommand: Command = {
   summary: 'ingest a folder: submit new and changed files, delete missing ones, chunk',
   usage: `rag-ledger ingest DIR [--include GLOB]... [--exclude GLOB]... [--max-file-size BYTES]
                       [--allow-secrets] [--no-gitignore] [--embedding-model ID] [--model-dir DIR]
-                      [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--no-embed] [--replace-all] [--json]
+                      [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--embed-timeout SECONDS]
+                      [--no-embed] [--replace-all] [--json]
 
   Walks DIR honouring .gitignore (every level), .ragledgerignore and the default excludes
   (.git, node_modules, build outputs, the store). Unchanged files append nothing; changed files
@@ -66,7 +67,9 @@ export const ingestCommand: Command = {
   ${DEFAULT_PIPELINE.embedder.model}, ${DEFAULT_PIPELINE.embedder.dimensions} dimensions; give --embedding-dims with
   another --embedding-model) is read from --model-dir or $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
   onnx/model*.onnx; the store remembers that folder for later commands), else downloaded once. If the model cannot be loaded, ingest still completes,
-  says why, and retrieval stays lexical until a later ingest embeds the chunks.`,
+  says why, and retrieval stays lexical until a later ingest embeds the chunks. A batch of chunks the
+  model has not embedded within --embed-timeout seconds (default $RAG_LEDGER_EMBED_TIMEOUT, else 120)
+  is recorded as failed and retried by the next ingest; the model is restarted for the next batch.`,
   options: {
     include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
@@ -75,6 +78,7 @@ export const ingestCommand: Command = {
     'no-gitignore': { type: 'boolean' },
     ...EMBEDDING_FLAGS,
     'model-dir': { type: 'string' },
+    'embed-timeout': { type: 'string' },
     'no-embed': { type: 'boolean' },
     'replace-all': { type: 'boolean' },
   },
@@ -140,7 +144,7 @@ export const ingestCommand: Command = {
       for (const r of report.rejected) io.out(`rejected ${r.path}: ${r.reason}: ${r.detail}\n`);
       if (embedded === null) io.out('embedding skipped (--no-embed)\n');
       else if ('unavailable' in embedded) io.out('embedding model unavailable: retrieval is lexical only until the chunks are embedded\n');
-      else io.out(`embedded ${embedded.embedded} chunks (${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
+      else io.out(`embedded ${embedded.embedded} chunks (${embedded.copied} copied from identical text, ${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);
       io.out(`indexed ${indexed.upserted} chunks of ${indexed.documents} documents\n`);
       for (const shadow of shadows) io.out(`shadow version: ${describeBuild(shadow)}`);
     } finally {

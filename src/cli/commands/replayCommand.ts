@@ -64,7 +64,8 @@ export const replayCommand: Command = {
       if (!asked) throw new CheckFailed(`no question ${queryId} in this store; list them with rag-ledger log --type QueryReceived`);
       const asOfPosition = asOf === undefined ? undefined : await resolveAsOf(ledger.events, asOf, asked.position);
       embedder = (mode ?? config.retrieval.mode) === 'lexical' ? null : await loadEmbedder(args, io, 'replay', config.embedder);
-      const index = await openVectorIndex(args.store);
+      // The replay holds the write lock: scratch tables left by a replay that died are its to sweep.
+      const index = await openVectorIndex(args.store, { sweepScratch: true });
       try {
         const service = new ReplayService({ events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli', index, newId: randomUUID });
         const report = await service.replay(queryId, {

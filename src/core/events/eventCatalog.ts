@@ -62,6 +62,11 @@ export const eventCatalog = {
       dimensions: 'nonNegativeInt',
       vector: 'float32',
       embedded_at: 'isoTime',
+      // Optional fields need no version bump: stored v3 events lack them and reads are lenient.
+      /** Digest of the text the model embedded (its embedding text): identical text under the same embedder reuses the vector. */
+      text_hash: { optional: 'nonEmptyString' },
+      /** The ChunkEmbedded (event id) whose vector this one copies, instead of running the model on identical text. */
+      reused_from: { optional: 'nonEmptyString' },
     },
   },
   ChunkEmbeddingFailed: {

@@ -57,6 +57,8 @@ const pipeKey = (pipeline: string): string => `pipe:${pipeline}`;
 /** Embedder keys a chunk has a vector under. */
 const vecKey = (chunkId: string): string => `vec:${chunkId}`;
 const PIPES = 'pipes';
+/** The log position of the latest ChunkEmbedded for an embedding text (by digest) under an embedder. */
+const textKey = (embedder: string, textHash: string): string => `text:${embedder}:${textHash}`;
 const setsKey = (id: string, pipeline: string): string => `sets:${id}:${pipeline}`;
 const chunkKey = (chunkId: string, pipeline: string): string => `chunk:${pipeline}:${chunkId}`;
 
@@ -91,8 +93,9 @@ function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string
       const doc = view.get(docKey(documentId)) as unknown as DocumentStatus | undefined;
       if (!sets || !doc || !sets.chunks.includes(chunkId)) continue;
       let next: ChunkSets = sets[field].includes(chunkId) ? sets : { ...sets, [field]: [...sets[field], chunkId] };
-      // A vector or an index entry for a chunk whose embedding had failed: the failure is over.
-      if (field !== 'failed' && next.failed.includes(chunkId)) next = { ...next, failed: next.failed.filter((id) => id !== chunkId) };
+      // A vector for a chunk whose embedding had failed: the failure is over. Indexing the chunk
+      // without a vector (lexical only) is not: the document still shows the failure.
+      if (field === 'embedded' && next.failed.includes(chunkId)) next = { ...next, failed: next.failed.filter((id) => id !== chunkId) };
       if (next === sets) continue;
       view.put(setsKey(documentId, pipeline), next as unknown as JsonValue);
       const state = doc.state === 'deleted' ? 'deleted' : stateFor(next);
@@ -165,7 +168,7 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
 /** Document status read model: `doc:<id>` holds a DocumentStatus; `totals` the DocumentTotals. */
 export const documentStatusProjection: Projection = {
   name: 'document-status',
-  version: 4,
+  version: 5,
   eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
@@ -222,6 +225,8 @@ export const documentStatusProjection: Projection = {
       case 'ChunkEmbedded': {
         const vectors = (view.get(vecKey(e.data.chunk_id)) as string[] | undefined) ?? [];
         if (!vectors.includes(e.data.embedding_model)) view.put(vecKey(e.data.chunk_id), [...vectors, e.data.embedding_model]);
+        // The latest vector of each embedding text, for reuse by identical text elsewhere.
+        if (e.data.text_hash !== undefined) view.put(textKey(e.data.embedding_model, e.data.text_hash), e.position);
         return onChunkProgress(view, e, e.data.chunk_id, 'embedded', undefined, e.data.embedding_model);
       }
       case 'ChunkIndexed':

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import { openVectorIndex } from '../../src/adapters/ledger.js';
+import { LanceTextIndex } from '../../src/adapters/lancedb/lanceTextIndex.js';
+import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
+import { IndexBuildTimeoutError } from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/eventStore.js';
+import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
+import { writeFiles } from '../support/ingestHarness.js';
+import { SAMPLE_FILES, TINY_PIPELINE } from '../support/pipelineHarness.js';
+import { ensureTinyModel } from '../support/tinyModel.js';
+import { tempDir } from '../support/tmp.js';
+
+/** While set, every LanceDB index build stalls (the adapter's test hook), like the full-text build that hung on 2-core machines. */
+function stallIndexBuilds(t: TestContext): () => void {
+  process.env.RAG_LEDGER_TEST_INDEX_STALL = '1';
+  const stop = (): void => {
+    delete process.env.RAG_LEDGER_TEST_INDEX_STALL;
+  };
+  t.after(stop);
+  return stop;
+}
+
+const isTimeout = (err: unknown): boolean => err instanceof IndexBuildTimeoutError && err.hint.includes('LANCE_CPU_THREADS') && err.hint.includes('ragLedger.index.buildTimeoutSeconds');
+
+test('an index build that never finishes fails ingest with IndexBuildTimeoutError; the log stays consistent and the next ingest builds the index', async (t) => {
+  const workspace = tempDir(t);
+  writeFiles(workspace, SAMPLE_FILES);
+  const engine = await WorkspaceEngine.open({
+    storeDir: join(tempDir(t), 'store'),
+    workspaceRoot: workspace,
+    pipeline: TINY_PIPELINE,
+    walk: { include: [], exclude: [], respectGitignore: true },
+    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
+    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
+    ollama: {},
+    actor: 'test',
+    owner: 'a test window',
+    indexBuildTimeoutMs: 500,
+  });
+  t.after(() => engine.close());
+  const stop = stallIndexBuilds(t);
+  await assert.rejects(engine.ingest(), isTimeout);
+
+  // The rows went in before the build: every chunk is embedded and recorded as indexed, once.
+  const events: RecordedEvent[] = [];
+  for await (const e of engine.ledger.events.readAll()) events.push(e);
+  const chunks = events.flatMap((e) => (e.type === 'DocumentChunked' ? e.data.chunks.map((c) => c.chunk_id) : []));
+  assert.ok(chunks.length > 0);
+  assert.deepEqual(events.filter((e) => e.type === 'ChunkEmbedded').map((e) => (e.type === 'ChunkEmbedded' ? e.data.chunk_id : '')).sort(), [...chunks].sort());
+  assert.deepEqual(events.filter((e) => e.type === 'ChunkIndexed').map((e) => (e.type === 'ChunkIndexed' ? e.data.chunk_id : '')).sort(), [...chunks].sort());
+
+  // Without the stall, the next ingest (nothing new to write) builds the missing full-text index, and search finds text again.
+  stop();
+  const again = await engine.ingest();
+  assert.equal(again.ingest.submitted, 0);
+  const index = await openVectorIndex(engine.storeDir);
+  t.after(() => index.close());
+  assert.equal((await index.stats(again.pipelineVersion)).textIndex, true);
+  const found = await index.lexicalSearch(again.pipelineVersion, 'channel sends a message between threads', 3);
+  assert.equal(found[0]?.path, 'guide/threads.md', JSON.stringify(found.map((c) => c.path)));
+});
+
+test("the explorer's full-text index build has the same deadline, and the next add builds the index it is missing", async (t) => {
+  const dir = tempDir(t);
+  const index = await LanceTextIndex.open(dir, { writable: true, buildTimeoutMs: 500 });
+  t.after(() => index.close());
+  const stop = stallIndexBuilds(t);
+  await assert.rejects(index.add([{ position: 1, words: 'ownership borrowing' }]), isTimeout);
+  stop();
+  await index.add([{ position: 2, words: 'thread channel' }]);
+  assert.deepEqual((await index.search(['ownership'], 10, 10)).positions, [1]);
+  assert.deepEqual((await index.search(['channel'], 10, 10)).positions, [2]);
+});
