@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
+// --outdir DIR writes the bundles elsewhere than dist/ (tests inspect a production build without touching dist/).
+const outdirArg = process.argv.indexOf('--outdir');
+const out = outdirArg > 0 && process.argv[outdirArg + 1] ? process.argv[outdirArg + 1] : 'dist';
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = {
   bundle: true,
@@ -37,26 +40,26 @@ const oneArrow = {
   },
 };
 
-mkdirSync('dist', { recursive: true });
+mkdirSync(out, { recursive: true });
 await Promise.all([
   build({
     ...common,
     entryPoints: ['src/extension/extension.ts'],
-    outfile: 'dist/extension.js',
+    outfile: `${out}/extension.js`,
     ...(production ? { external: ['vscode', ...packagedExternals], plugins: [oneArrow] } : { external: ['vscode', ...nativeExternals] }),
   }),
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: nativeExternals }),
-  build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: 'dist/embedWorker.js', external: ['@huggingface/transformers'] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/cli.js`, banner: { js: '#!/usr/bin/env node' }, external: nativeExternals }),
+  build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: `${out}/embedWorker.js`, external: ['@huggingface/transformers'] }),
   // Webview scripts run in the browser sandbox of a webview: one self-contained file each.
-  build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/answer.ts'], outfile: 'dist/webview/answer.js' }),
-  build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/explorer/main.ts'], outfile: 'dist/webview/explorer.js', metafile: true }).then((r) => {
+  build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/answer.ts'], outfile: `${out}/webview/answer.js` }),
+  build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/explorer/main.ts'], outfile: `${out}/webview/explorer.js`, metafile: true }).then((r) => {
     // The explorer's script is loaded before anything is shown: keep it small.
     const bytes = Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
     if (bytes > 600_000) throw new Error(`dist/webview/explorer.js is ${bytes} bytes; keep it under 600 KB`);
   }),
 ]);
 // The codicon font for the webviews (served from the extension, allowed by the CSP's font-src).
-mkdirSync('dist/webview', { recursive: true });
-for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${f}`), `dist/webview/${f}`);
-copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
-chmodSync('dist/cli.js', 0o755);
+mkdirSync(`${out}/webview`, { recursive: true });
+for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${f}`), `${out}/webview/${f}`);
+copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), `${out}/sql-wasm.wasm`);
+chmodSync(`${out}/cli.js`, 0o755);

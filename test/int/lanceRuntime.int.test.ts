@@ -17,7 +17,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /**
- * Preloaded into a bundle's process: stubs `vscode`, and when `@lancedb/lancedb` is first required
+ * Preloaded into a bundle's process: stubs `vscode`, and when `@lancedb/lancedb` (or its native
+ * package, for a bundle that carries LanceDB's JavaScript inside) is first required
  * prints the LANCE_CPU_THREADS the native module would start its pool with, then exits.
  */
 const HOOK = `
@@ -27,7 +28,8 @@ const load = Module._load;
 const stub = new Proxy(function () {}, { get: (_t, k) => (k === '__esModule' ? false : k === 'then' ? undefined : stub), apply: () => stub, construct: () => stub });
 Module._load = function (request, parent, isMain) {
   if (request === 'vscode') return stub;
-  if (request === '@lancedb/lancedb') {
+  // '@lancedb/lancedb' in the development bundles; its native package where LanceDB is bundled inside.
+  if (request === '@lancedb/lancedb' || (request.startsWith('@lancedb/lancedb-') && !request.endsWith('package.json'))) {
     process.stdout.write('LANCE ' + JSON.stringify({ threads: process.env.LANCE_CPU_THREADS ?? null, parallelism: availableParallelism() }) + '\\n');
     process.exit(0);
   }
@@ -51,6 +53,21 @@ test('every bundle in dist/ that loads LanceDB sets LANCE_CPU_THREADS before the
     assert.equal(seen.parallelism, 2, 'taskset limits the process to 2 CPUs');
     assert.equal(seen.threads, '4', `${bundle} loads LanceDB before setting LANCE_CPU_THREADS`);
   }
+});
+
+test('the packaged extension bundle, which carries LanceDB inside, sets LANCE_CPU_THREADS before the native binary loads, on a 2-CPU process', { skip }, (t) => {
+  const out = tempDir(t);
+  const built = spawnSync(process.execPath, ['esbuild.mjs', '--production', '--outdir', out], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(built.status, 0, built.stderr);
+  assert.ok(!readFileSync(join(out, 'extension.js'), 'utf8').includes('require("@lancedb/lancedb")'), 'the production bundle carries LanceDB inside');
+  const hook = join(tempDir(t), 'hook.cjs');
+  writeFileSync(hook, HOOK);
+  const r = spawnSync('taskset', ['-c', '0,1', process.execPath, '--require', hook, '-e', `require(${JSON.stringify(join(out, 'extension.js'))})`], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+  const line = /^LANCE (.*)$/m.exec(r.stdout)?.[1];
+  assert.ok(line, `the production extension.js never loaded LanceDB's native package (exit ${r.status}): ${r.stderr.slice(0, 500)}`);
+  const seen = JSON.parse(line) as { threads: string | null; parallelism: number };
+  assert.equal(seen.parallelism, 2);
+  assert.equal(seen.threads, '4', 'the production extension.js loads LanceDB before setting LANCE_CPU_THREADS');
 });
 
 test('a full-text index over 40,000 chunks builds on 2 CPUs with the real adapter and the thread pool the runtime module sets', { skip }, (t) => {
