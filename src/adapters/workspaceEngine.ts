@@ -30,6 +30,7 @@ import { FsWorkspaceSource } from './fs/fsWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
+import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
 import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
@@ -91,6 +92,8 @@ export class WorkspaceEngine {
   private explorerOpening: Promise<Explorer> | null = null;
   private explorerOpened: Explorer | null = null;
   private closed = false;
+  /** Checks every ingested document's content for credentials (loaded on first use). */
+  private readonly secretScanner = new SecretlintScanner();
 
   private constructor(
     private settings: EngineSettings,
@@ -210,6 +213,7 @@ export class WorkspaceEngine {
       const ingest = await new IngestService(deps).ingest(source, {
         walk: this.settings.walk,
         documents: this.settings.documents,
+        secretScanner: this.secretScanner,
         chunker: config.chunker,
         pipelineVersion: version,
         ...(options.scope ? { scope: options.scope } : {}),
@@ -250,7 +254,7 @@ export class WorkspaceEngine {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
       const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
-      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
+      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, secretScanner: this.secretScanner, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
       await this.ledger.runner.catchUp();
       const ids = this.ledger.readModels
         .documents()

@@ -1,12 +1,14 @@
 import type { SecretLintCoreConfig, SecretLintCoreResult, SecretLintRawSource } from '@secretlint/types';
 import type { SecretScanner } from '../../app/ingest/secretScanner.js';
 import type { SecretFinding } from '../../core/ingest/secretFindings.js';
+import { EXTRA_RULES } from './extraRules.js';
 
 /**
  * secretlint's recommended rules, passed as modules (not names resolved at run time) so that the
- * bundles carry them. Two departures from the preset: AWS access key ids are reported too (half of
- * a key pair is still a credential), and the rule that honours `secretlint-disable` comments is
- * left out: a comment in a document must not be able to hide a secret from ingest.
+ * bundles carry them. Departures from the preset: AWS access key ids are reported too (half of a
+ * key pair is still a credential); the rule that honours `secretlint-disable` comments is left
+ * out (a comment in a document must not be able to hide a secret from ingest); and the rules in
+ * extraRules.ts are added (password assignments, credentials in URLs, API keys the preset misses).
  */
 type LintSource = (args: { source: SecretLintRawSource; options: { config: SecretLintCoreConfig; maskSecrets?: boolean; noPhysicFilePath?: boolean } }) => Promise<SecretLintCoreResult>;
 
@@ -16,7 +18,8 @@ async function load(): Promise<{ lintSource: LintSource; config: SecretLintCoreC
   const config: SecretLintCoreConfig = {
     rules: rules
       .filter((rule) => rule.meta.id !== '@secretlint/secretlint-rule-filter-comments')
-      .map((rule) => ({ id: rule.meta.id, rule, ...(rule.meta.id === '@secretlint/secretlint-rule-aws' ? { options: { enableIDScanRule: true } } : {}) })) as SecretLintCoreConfig['rules'],
+      .map((rule) => ({ id: rule.meta.id, rule, ...(rule.meta.id === '@secretlint/secretlint-rule-aws' ? { options: { enableIDScanRule: true } } : {}) }))
+      .concat(EXTRA_RULES.map((rule) => ({ id: rule.meta.id, rule }))) as SecretLintCoreConfig['rules'],
   };
   return { lintSource, config };
 }

@@ -13,7 +13,7 @@ export const SECRET_POLICIES: readonly SecretPolicy[] = ['reject', 'redact'];
 
 /** "@secretlint/secretlint-rule-github" -> "github": short enough for a marker or a message. */
 export function shortRuleId(ruleId: string): string {
-  return ruleId.replace(/^@secretlint\/secretlint-rule-/, '').replace(/[^A-Za-z0-9._-]/g, '-') || 'secret';
+  return ruleId.replace(/^(?:@secretlint\/secretlint-rule-|ragledger\/)/, '').replace(/[^A-Za-z0-9._-]/g, '-') || 'secret';
 }
 
 /** 1-based line of a UTF-16 offset. */

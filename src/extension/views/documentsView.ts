@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { DocumentView } from '../../app/ingest/documentLabels.js';
+import { documentDescription, documentSize, isSkippedLink } from '../../app/ingest/documentLabels.js';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { EngineHost } from '../engineHost.js';
 
-/** What a document's row says about it, for the active pipeline version. */
-export type DocumentView = 'indexed' | 'pending' | 'rejected' | 'stale' | 'lexical';
+export type { DocumentView };
 
 export function documentView(doc: DocumentStatus, activeVersion: string | undefined, workspaceRoot: string | undefined): DocumentView {
   if (doc.state === 'rejected') return 'rejected';
@@ -83,14 +84,15 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
     item.id = `doc:${doc.document_id}`;
     const counts = active ? doc.pipelines[active] : undefined;
     const reason = doc.last_error ?? '';
-    const chunks = `${counts?.chunks ?? 0} chunk${counts?.chunks === 1 ? '' : 's'}`;
-    item.description = view === 'rejected' ? `rejected: ${reason.split(':')[0]}` : view === 'indexed' ? `indexed · v${doc.version} · ${chunks}` : view === 'lexical' ? `lexical only · ${chunks}` : view;
+    item.description = documentDescription(doc, view, counts);
+    const skipped = isSkippedLink(doc);
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${doc.source}**\n\nversion ${doc.version} · ${doc.format ?? 'unknown format'} · ${doc.byte_count ?? 0} bytes · ${view}\n\n`);
-    if (reason) tip.appendMarkdown(`last error: ${reason.replace(/[\\`*_[\]]/g, '\\$&')}\n\n`);
+    tip.appendMarkdown(`**${doc.source}**\n\nversion ${doc.version} · ${doc.format ?? 'unknown format'} · ${documentSize(doc)} · ${skipped ? 'skipped' : view}\n\n`);
+    if (doc.secrets_redacted > 0) tip.appendMarkdown(`${doc.secrets_redacted} secret${doc.secrets_redacted === 1 ? '' : 's'} replaced by a \`[REDACTED:rule]\` marker before ingest\n\n`);
+    if (reason) tip.appendMarkdown(`${skipped ? 'skipped' : 'last error'}: ${reason.replace(/[\\`*_[\]]/g, '\\$&')}\n\n`);
     for (const [pv, c] of Object.entries(doc.pipelines)) tip.appendMarkdown(`- \`${pv}\`${pv === active ? ' (active)' : ''}: ${c.chunks} chunks, ${c.embedded} embedded, ${c.indexed} indexed${c.failed ? `, ${c.failed} failed` : ''}\n`);
     item.tooltip = tip;
-    item.iconPath = ICONS[view];
+    item.iconPath = skipped ? new vscode.ThemeIcon('file-symlink-file', new vscode.ThemeColor('problemsWarningIcon.foreground')) : ICONS[view];
     item.contextValue = `document.${view}`;
     if (root) {
       item.resourceUri = vscode.Uri.file(join(root, doc.source));
