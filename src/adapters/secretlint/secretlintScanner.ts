@@ -12,14 +12,14 @@ import { EXTRA_RULES } from './extraRules.js';
  */
 type LintSource = (args: { source: SecretLintRawSource; options: { config: SecretLintCoreConfig; maskSecrets?: boolean; noPhysicFilePath?: boolean } }) => Promise<SecretLintCoreResult>;
 
-async function load(): Promise<{ lintSource: LintSource; config: SecretLintCoreConfig }> {
+async function load(extraRules: boolean): Promise<{ lintSource: LintSource; config: SecretLintCoreConfig }> {
   // ES modules: imported dynamically from this CommonJS build; the bundler inlines them (string literals).
   const [{ lintSource }, { rules }] = await Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]);
   const config: SecretLintCoreConfig = {
     rules: rules
       .filter((rule) => rule.meta.id !== '@secretlint/secretlint-rule-filter-comments')
       .map((rule) => ({ id: rule.meta.id, rule, ...(rule.meta.id === '@secretlint/secretlint-rule-aws' ? { options: { enableIDScanRule: true } } : {}) }))
-      .concat(EXTRA_RULES.map((rule) => ({ id: rule.meta.id, rule }))) as SecretLintCoreConfig['rules'],
+      .concat((extraRules ? EXTRA_RULES : []).map((rule) => ({ id: rule.meta.id, rule }))) as SecretLintCoreConfig['rules'],
   };
   return { lintSource, config };
 }
@@ -28,8 +28,11 @@ async function load(): Promise<{ lintSource: LintSource; config: SecretLintCoreC
 export class SecretlintScanner implements SecretScanner {
   private loaded: ReturnType<typeof load> | undefined;
 
+  /** `extraRules: false` runs secretlint's preset alone (to measure what the added rules catch). */
+  constructor(private readonly options: { readonly extraRules?: boolean } = {}) {}
+
   async scan(text: string): Promise<readonly SecretFinding[]> {
-    const { lintSource, config } = await (this.loaded ??= load());
+    const { lintSource, config } = await (this.loaded ??= load(this.options.extraRules !== false));
     const result = await lintSource({
       // noPhysicFilePath: rules that would read the file from disk by its path stay off.
       source: { filePath: 'document.txt', content: text, contentType: 'text' },
