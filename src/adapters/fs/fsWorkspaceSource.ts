@@ -1,6 +1,6 @@
 import type { Dirent, Stats } from 'node:fs';
 import { constants, promises as fs } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { Ignore } from 'ignore';
 import ignore from 'ignore';
 import type { ReadLimits, SourceFile, WalkRules, WorkspaceSource } from '../../app/ingest/workspaceSource.js';

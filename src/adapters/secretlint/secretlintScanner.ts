@@ -19,7 +19,7 @@ async function load(extraRules: boolean): Promise<{ lintSource: LintSource; conf
     rules: rules
       .filter((rule) => rule.meta.id !== '@secretlint/secretlint-rule-filter-comments')
       .map((rule) => ({ id: rule.meta.id, rule, ...(rule.meta.id === '@secretlint/secretlint-rule-aws' ? { options: { enableIDScanRule: true } } : {}) }))
-      .concat((extraRules ? EXTRA_RULES : []).map((rule) => ({ id: rule.meta.id, rule }))) as SecretLintCoreConfig['rules'],
+      .concat((extraRules ? EXTRA_RULES : []).map((rule) => ({ id: rule.meta.id, rule }))),
   };
   return { lintSource, config };
 }
