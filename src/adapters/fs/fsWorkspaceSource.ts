@@ -129,7 +129,7 @@ export class FsWorkspaceSource implements WorkspaceSource {
       if (entry.isDirectory()) return 'dir';
       if (entry.isFile()) {
         const st = await fs.stat(abs);
-        if (secretByName(entry.name)) await this.rememberSecret(relative(this.root, abs), abs, st);
+        if (secretByName(entry.name)) await this.rememberSecret(toPosix(relative(this.root, abs)), abs, st);
         return { size: st.size };
       }
       if (entry.isSymbolicLink()) {
