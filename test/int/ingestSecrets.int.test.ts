@@ -100,6 +100,26 @@ describe('ingest: secrets in the content', () => {
     assert.deepEqual(leaks(h.storeDir, SECRETS), []);
   });
 
+  test('redact: a private-key block is redacted; one no detector found is still rejected', async (t) => {
+    const body = 'MIIEowIBAAKCAQEAq9Zr4Kx2LpR7tVb8NcYh1jWs5ZeD3aGu6iOkTqMw0PnXy';
+    const ws = tempDir(t, 'rag-ledger-ws-');
+    writeFiles(ws, { 'keys.ts': `export const KEY = \`-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----\`;\n` });
+    const documents = { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false, secrets: 'redact' as const };
+    const h = await openHarness(t);
+    const report = await h.service.ingest(new FsWorkspaceSource(ws), ingestOptions({ documents }));
+    assert.deepEqual(report.rejected, []);
+    const submitted = (await h.events()).find((e) => e.type === 'DocumentSubmitted');
+    assert.ok(submitted?.type === 'DocumentSubmitted');
+    assert.equal(submitted.data.raw_content, 'export const KEY = `[REDACTED:private-key]`;\n');
+    // Without a detector, the block check still stands after (non-)redaction.
+    const bare = await openHarness(t);
+    const { secretScanner: _unused, ...withoutScanner } = ingestOptions({ documents });
+    const refused = await bare.service.ingest(new FsWorkspaceSource(ws), withoutScanner);
+    assert.deepEqual(refused.rejected.map((r) => r.reason), ['secret']);
+    assert.deepEqual(leaks(h.storeDir, [body]), []);
+    assert.deepEqual(leaks(bare.storeDir, [body]), []);
+  });
+
   test('a secretlint-disable comment in a document does not hide its secret', async (t) => {
     const ws = tempDir(t, 'rag-ledger-ws-');
     writeFiles(ws, { 'hidden.md': `<!-- secretlint-disable -->\ntoken: ${GITHUB}\n<!-- secretlint-enable -->\n` });
