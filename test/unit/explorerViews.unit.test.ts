@@ -34,6 +34,9 @@ test('summaries say what happened in one clipped line, without contents, vectors
   assert.equal(summarize(e('QueryReceived', { query_id: 'q', query_text: 'how\ndoes  it work?', user_id: 'ann', received_at: at })), '“how does it work?” asked by ann');
   assert.equal(summarize(e('InferenceFailed', { query_id: 'q', model_id: 'llama3.2', reason: 'timeout', detail: 'nothing for 120 s', failed_at: at })), 'llama3.2 failed (timeout): nothing for 120 s');
   assert.equal(summarize(e('DocumentChunked', { document_id: 'd', chunks: [], chunked_at: at }, { pipeline_version: 'pv-1' })), '0 chunks for pv-1');
+  assert.equal(summarize(e('DocumentValidated', { document_id: 'd', format: 'yaml', byte_count: 120, secrets_redacted: 2, validated_at: at })), 'valid yaml, 120 B, 2 secrets redacted');
+  assert.equal(summarize(e('DocumentRejected', { document_id: 'd', reason: 'binary', detail: 'PNG image', size_bytes: 120, rejected_at: at })), 'rejected (binary, 120 B): PNG image');
+  assert.equal(summarize(e('DocumentRejected', { document_id: 'd', reason: 'link', detail: 'the link leads outside the workspace', size_bytes: null, rejected_at: at })), 'rejected (link): the link leads outside the workspace');
   const secret = 'SECRET CONTENT '.repeat(100);
   assert.ok(!summarize(e('DocumentSubmitted', { document_id: 'd', source: 'a.md', raw_content: secret, submitted_at: at })).includes('SECRET'));
   assert.equal(oneLine('x'.repeat(1000)).length, SUMMARY_MAX);
