@@ -7,8 +7,8 @@ import type { SecretLintRuleCreator } from '@secretlint/types';
  * key blocks that do not start a line (in a string literal).
  */
 
-/** Values that stand for a secret rather than being one. */
-const PLACEHOLDER = /^(?:[$%@<({[]|\*{3,}|x{4,}$|\.{3})|\{\{|^(?:changeme|change_me|password|passwd|secret|example|redacted|none|null|nil|undefined|true|false|string|str|bytes|required|optional|your[-_].*|my[-_].*|\w*_here)$/i;
+/** Values that stand for a secret rather than being one (or are code: a regular expression, a hex constant). */
+const PLACEHOLDER = /^(?:[$%@<({[/]|0x[0-9a-f]+$|\*{3,}|x{4,}$|\.{3})|\{\{|^(?:changeme|change_me|password|passwd|secret|example|redacted|none|null|nil|undefined|true|false|string|str|bytes|required|optional|your[-_].*|my[-_].*|\w*_here)$/i;
 /** An identifier (a variable or a property path), i.e. code, not a literal. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -36,10 +36,10 @@ function rule(id: string, description: string, scan: (text: string) => Iterable<
   };
 }
 
-const KEY = String.raw`(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|passphrase|pass|secret|secret[_-]?key|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key)`;
+const KEY = String.raw`(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|pwd|passphrase|(?<=[_.-])pass|secret|secret[_-]?key|access[_-]?key|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|client[_-]?secret|private[_-]?key)`;
 const ASSIGNMENT = new RegExp(String.raw`(?<![A-Za-z0-9])["']?${KEY}["']?[ \t]*(?::=|=>|=|:)[ \t]*(["']?)([^\s"'\`,;]+)\1`, 'gi');
 
-/** `password = hunter2!`, `"apiKey": "…"`, `DB_PASS=…` in configs, notes and backups. */
+/** A password, key or token assigned a literal in configs, notes and backups (`DB_PASS=…`, `"apiKey": "…"`). */
 export const passwordAssignmentRule = rule('ragledger/password-assignment', 'a password or key assigned a value', function* (text) {
   for (const m of text.matchAll(ASSIGNMENT)) {
     const value = m[2] ?? '';
