@@ -14,6 +14,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 function isSecretValue(value: string): boolean {
   if (value.length < 6 || PLACEHOLDER.test(value)) return false;
+  // Vendors' documented example keys (AWS's wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY), as the preset allows them.
+  if (value.includes('EXAMPLE')) return false;
   if (IDENTIFIER.test(value)) return false;
   return !/[()]/.test(value);
 }
