@@ -96,7 +96,7 @@ async function bare(workspace: string, config: PipelineConfig, embedder: Transfo
   const docs: string[] = [];
   const texts: { row: Omit<IndexedChunk, 'vector'>; input: string }[] = [];
   for await (const file of source.walk({ include: [], exclude: [], respectGitignore: true })) {
-    const bytes = await source.read(file.path);
+    const bytes = await source.read(file.path, { maxBytes: DEFAULT_MAX_BYTES });
     const verdict = checkDocument(file.path, bytes, { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false });
     if (!verdict.ok) continue;
     const documentId = documentIdFor(sha256, file.path);

@@ -33,6 +33,7 @@ import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
+import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
 import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
@@ -103,6 +104,8 @@ export class WorkspaceEngine {
   private explorerOpening: Promise<Explorer> | null = null;
   private explorerOpened: Explorer | null = null;
   private closed = false;
+  /** Checks every ingested document's content for credentials (loaded on first use). */
+  private readonly secretScanner = new SecretlintScanner();
 
   private constructor(
     private settings: EngineSettings,
@@ -255,6 +258,7 @@ export class WorkspaceEngine {
       const ingest = await new IngestService(deps).ingest(source, {
         walk: this.settings.walk,
         documents: this.settings.documents,
+        secretScanner: this.secretScanner,
         chunker: config.chunker,
         pipelineVersion: version,
         ...(options.scope ? { scope: options.scope } : {}),
@@ -295,7 +299,7 @@ export class WorkspaceEngine {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
       const source = this.source();
-      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
+      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, secretScanner: this.secretScanner, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
       await this.ledger.runner.catchUp();
       const ids = this.ledger.readModels
         .documents()

@@ -475,3 +475,36 @@ describe('rag-ledger CLI edge cases', () => {
     assert.match(cli(['verify', '--store', 'my copy'], { cwd }).stdout, /^ok: 2 events verified/);
   });
 });
+
+describe('rag-ledger CLI: secrets in the content (the bundled detector)', () => {
+  const TOKEN = 'ghp_R8s2Kq9Lm4Nx7Vb1Cz5Hd3Jf6Gt0Wy2Pe4Ua';
+
+  test('ingest rejects a file holding a token, --secrets redact ingests it with a marker; both bundles carry the rules', (t) => {
+    const ws = tempDir(t);
+    writeFileSync(join(ws, 'settings.yaml'), `service: search\ngithub:\n  token: ${TOKEN}\n`);
+    writeFileSync(join(ws, 'guide.md'), '# Guide\n\nNothing secret.\n');
+    const store = tempDir(t);
+    const rejected = cli(['ingest', ws, '--store', store, '--no-embed']);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, /^rejected settings\.yaml: secret: a secret \(github\) at line 3; secrets are never ingested/m);
+    assert.ok(!rejected.stdout.includes(TOKEN) && !rejected.stderr.includes(TOKEN));
+
+    const redacted = cli(['ingest', ws, '--store', store, '--no-embed', '--secrets', 'redact', '--json']);
+    assert.equal(redacted.code, 0, redacted.stderr);
+    assert.deepEqual((JSON.parse(redacted.stdout) as { rejected: unknown[] }).rejected, []);
+    const log = cli(['log', '--json', '--store', store, '--type', 'DocumentSubmitted']);
+    const contents = lines(log.stdout).map((e) => (e.data as { raw_content: string }).raw_content);
+    assert.ok(contents.includes('service: search\ngithub:\n  token: [REDACTED:github]\n'), contents.join('\n---\n'));
+    for (const file of walk(store)) assert.ok(!readFileSync(file).includes(TOKEN), file);
+
+    const bad = cli(['ingest', ws, '--store', store, '--secrets', 'keep']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--secrets must be reject or redact, got "keep"/);
+    // The rules are inlined in both bundles, not loaded by name at run time.
+    for (const bundle of [cliPath, join(cliPath, '..', 'extension.js')]) {
+      const code = readFileSync(bundle, 'utf8');
+      assert.ok(code.includes('@secretlint/secretlint-rule-github') && code.includes('ragledger/password-assignment'), bundle);
+      assert.doesNotMatch(code, /require\(["']@secretlint\//, bundle);
+    }
+  });
+});

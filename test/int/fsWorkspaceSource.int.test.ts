@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FsWorkspaceSource } from '../../src/adapters/fs/fsWorkspaceSource.js';
-import type { WalkRules } from '../../src/app/ingest/workspaceSource.js';
+import type { SourceFile, WalkRules } from '../../src/app/ingest/workspaceSource.js';
 import { SourceReadError } from '../../src/app/ingest/workspaceSource.js';
 import { FolderNotFoundError } from '../../src/core/errors.js';
 import { tempDir } from '../support/tmp.js';
@@ -24,9 +25,18 @@ function write(root: string, path: string, content = `content of ${path}\n`): vo
 
 async function walk(source: FsWorkspaceSource, rules: Partial<WalkRules> = {}, signal?: AbortSignal): Promise<string[]> {
   const out: string[] = [];
-  for await (const f of source.walk({ ...RULES, ...rules }, signal)) out.push(f.path);
+  for await (const f of source.walk({ ...RULES, ...rules }, signal)) if (!f.skip) out.push(f.path);
   return out;
 }
+
+/** The entries the walk lists but will not read, as "path reason: detail". */
+async function skipped(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const f of new FsWorkspaceSource(root).walk(RULES)) if (f.skip) out.push(`${f.path} ${f.skip.reason}: ${f.skip.detail}`);
+  return out;
+}
+
+const LIMITS = { maxBytes: 1024 * 1024 };
 
 const paths = async (root: string, rules: Partial<WalkRules> = {}, skip: string[] = []): Promise<string[]> => walk(new FsWorkspaceSource(root, skip), rules);
 
@@ -186,6 +196,10 @@ describe('FsWorkspaceSource.walk: symbolic links', () => {
     symlinkSync('.', join(root, 'self'));
     const files = await paths(root);
     assert.deepEqual(files, ['a.md', 'dir/b.md', 'dir/sub/c.md']);
+    // The links that close a loop are listed as skipped, with the reason.
+    const skips = await skipped(root);
+    assert.deepEqual(skips.map((s) => s.split(' ')[0]), ['dir/link', 'dir/sub/up', 'self']);
+    for (const s of skips) assert.match(s, /link: the link leads to a folder already walked \(\.\): a loop or a second path to it/);
   });
 
   test('a dangling link is skipped; links to files and to folders are followed, unless they leave the root', async (t) => {
@@ -196,6 +210,11 @@ describe('FsWorkspaceSource.walk: symbolic links', () => {
     symlinkSync('file.md', join(root, 'alias.md'));
     symlinkSync(join(elsewhere, 'shared'), join(root, 'linked'));
     assert.deepEqual(await paths(root), ['alias.md', 'file.md', 'real/doc.md']);
+    assert.deepEqual(await skipped(root), [
+      `dangling-dir link: the link's target (missing-dir) does not exist`,
+      `dangling.md link: the link's target (${join(root, 'nowhere.md')}) does not exist`,
+      `linked link: the link leads outside the workspace (to ${join(elsewhere, 'shared')}); links are followed only inside it`,
+    ]);
   });
 });
 
@@ -203,7 +222,7 @@ describe('FsWorkspaceSource.read and exists', () => {
   test('read returns the bytes; exists tells present from gone', async (t) => {
     const root = workspace(t, { 'dir/a.md': 'héllo 🦀' });
     const source = new FsWorkspaceSource(root);
-    assert.equal(Buffer.from(await source.read('dir/a.md')).toString('utf8'), 'héllo 🦀');
+    assert.equal(Buffer.from(await source.read('dir/a.md', LIMITS)).toString('utf8'), 'héllo 🦀');
     assert.equal(await source.exists('dir/a.md'), true);
     assert.equal(await source.exists('dir/nope.md'), false);
   });
@@ -212,7 +231,7 @@ describe('FsWorkspaceSource.read and exists', () => {
     const root = workspace(t, { 'gone.md': 'x', 'dir/inner.md': 'y' });
     const source = new FsWorkspaceSource(root);
     rmSync(join(root, 'gone.md'));
-    await assert.rejects(source.read('gone.md'), (err: unknown) => {
+    await assert.rejects(source.read('gone.md', LIMITS), (err: unknown) => {
       assert.ok(err instanceof SourceReadError);
       assert.equal(err.kind, 'vanished');
       assert.equal(err.path, 'gone.md');
@@ -222,7 +241,7 @@ describe('FsWorkspaceSource.read and exists', () => {
     // A parent folder replaced by a file: ENOTDIR is also "vanished".
     rmSync(join(root, 'dir'), { recursive: true });
     writeFileSync(join(root, 'dir'), 'now a file');
-    await assert.rejects(source.read('dir/inner.md'), (err: unknown) => err instanceof SourceReadError && err.kind === 'vanished');
+    await assert.rejects(source.read('dir/inner.md', LIMITS), (err: unknown) => err instanceof SourceReadError && err.kind === 'vanished');
     assert.equal(await source.exists('gone.md'), false);
   });
 
@@ -230,13 +249,13 @@ describe('FsWorkspaceSource.read and exists', () => {
     const root = workspace(t, { 'locked.md': 'x' });
     const source = new FsWorkspaceSource(root);
     // chmod 000 does not stop root, and the tests may run as root: a directory where the
-    // file was gives EISDIR, which is just as unreadable.
+    // file was is just as unreadable.
     rmSync(join(root, 'locked.md'));
     mkdirSync(join(root, 'locked.md'));
-    await assert.rejects(source.read('locked.md'), (err: unknown) => {
+    await assert.rejects(source.read('locked.md', LIMITS), (err: unknown) => {
       assert.ok(err instanceof SourceReadError);
       assert.equal(err.kind, 'unreadable');
-      assert.match(err.message, /EISDIR/);
+      assert.match(err.message, /^locked\.md: it is not a regular file now \(a folder\)/);
       return true;
     });
   });
@@ -249,6 +268,90 @@ describe('FsWorkspaceSource.walk: links that leave the workspace', () => {
     symlinkSync(outside, join(root, 'out'));
     symlinkSync(join(outside, '.env'), join(root, 'notes.md'));
     symlinkSync(join(root, 'inner'), join(root, 'alias'));
+    symlinkSync(outside, join(root, 'elsewhere'));
     assert.deepEqual(await paths(root), ['a.md', 'alias/b.md']);
+    // Listed as skipped with the reason, so the Documents view can show them (`out` is a default exclude: not listed).
+    assert.deepEqual(await skipped(root), [
+      `elsewhere link: the link leads outside the workspace (to ${outside}); links are followed only inside it`,
+      `notes.md link: the link leads outside the workspace (to ${join(outside, '.env')}); links are followed only inside it`,
+    ]);
+  });
+});
+
+describe('FsWorkspaceSource: a link is judged by its target too', () => {
+  test('a symbolic link named notes.txt to .env or a key file is listed as a secret, never read', async (t) => {
+    const root = workspace(t, { 'real/.env': 'TOKEN=abc', 'keys/server.pem': 'x', 'a.md': '' });
+    symlinkSync(join('real', '.env'), join(root, 'notes.txt'));
+    symlinkSync(join(root, 'keys', 'server.pem'), join(root, 'cert-notes.md'));
+    const skips = await skipped(root);
+    assert.deepEqual(skips, [
+      'cert-notes.md secret: the link leads to "server.pem" looks like a secret; secrets are never ingested unless explicitly allowed',
+      'notes.txt secret: the link leads to ".env" looks like a secret; secrets are never ingested unless explicitly allowed',
+    ]);
+  });
+
+  test('a hard link to a file named like a secret (even an ignored one) is refused when read', async (t) => {
+    const root = workspace(t, { '.gitignore': '.env\n', '.env': 'TOKEN=abc', 'id_rsa': 'k', 'a.md': 'plain' });
+    linkSync(join(root, '.env'), join(root, 'notes.txt'));
+    linkSync(join(root, 'id_rsa'), join(root, 'backup.txt'));
+    const source = new FsWorkspaceSource(root);
+    const files = await walk(source);
+    assert.deepEqual(files, ['.gitignore', 'a.md', 'backup.txt', 'id_rsa', 'notes.txt']);
+    for (const [path, twin] of [['notes.txt', '.env'], ['backup.txt', 'id_rsa']] as const) {
+      await assert.rejects(source.read(path, LIMITS), (err: unknown) => {
+        assert.ok(err instanceof SourceReadError);
+        assert.equal(err.kind, 'secret');
+        assert.match(err.message, new RegExp(`^${path.replace('.', '\\.')}: it is a hard link to "${twin.replace('.', '\\.')}", which looks like a secret`));
+        return true;
+      });
+    }
+    assert.equal(Buffer.from(await source.read('a.md', LIMITS)).toString(), 'plain');
+  });
+});
+
+describe('FsWorkspaceSource.read: what is read is what was checked', () => {
+  /** Walks, then lets `swap` change the disk before anything is read (the seam between listing and reading). */
+  async function walkThenSwap(root: string, swap: () => void): Promise<{ source: FsWorkspaceSource; files: SourceFile[] }> {
+    const source = new FsWorkspaceSource(root);
+    const files: SourceFile[] = [];
+    for await (const f of source.walk(RULES)) files.push(f);
+    swap();
+    return { source, files };
+  }
+
+  test('a file swapped for a link to /etc/passwd after the walk is refused as a link', async (t) => {
+    const root = workspace(t, { 'notes.md': 'mine' });
+    const { source, files } = await walkThenSwap(root, () => {
+      rmSync(join(root, 'notes.md'));
+      symlinkSync('/etc/passwd', join(root, 'notes.md'));
+    });
+    assert.deepEqual(files.map((f) => f.path), ['notes.md']);
+    await assert.rejects(source.read('notes.md', LIMITS), (err: unknown) => {
+      assert.ok(err instanceof SourceReadError);
+      assert.equal(err.kind, 'link');
+      assert.match(err.message, /^notes\.md: it leads outside the workspace \(to \/etc\/passwd\) now/);
+      return true;
+    });
+  });
+
+  test('a file swapped for a FIFO after the walk is refused at once, never waited on', { timeout: 20_000 }, async (t) => {
+    const root = workspace(t, { 'notes.md': 'mine' });
+    const { source } = await walkThenSwap(root, () => {
+      rmSync(join(root, 'notes.md'));
+      execFileSync('mkfifo', [join(root, 'notes.md')]);
+    });
+    await assert.rejects(source.read('notes.md', LIMITS), (err: unknown) => {
+      assert.ok(err instanceof SourceReadError);
+      assert.equal(err.kind, 'unreadable');
+      assert.match(err.message, /^notes\.md: it is not a regular file now \(a FIFO\)/);
+      return true;
+    });
+  });
+
+  test('a file that grew over the limit after the walk is refused as too large, with its size', async (t) => {
+    const root = workspace(t, { 'notes.md': 'small' });
+    const { source, files } = await walkThenSwap(root, () => appendFileSync(join(root, 'notes.md'), 'x'.repeat(100)));
+    assert.equal(files[0]?.size, 5);
+    await assert.rejects(source.read('notes.md', { maxBytes: 50 }), (err: unknown) => err instanceof SourceReadError && err.kind === 'too_large' && err.size === 105);
   });
 });

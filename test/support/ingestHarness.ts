@@ -9,6 +9,7 @@ import { IngestService, documentIdFor, documentStream } from '../../src/app/inge
 import { DEFAULT_CHUNKER } from '../../src/core/chunking/chunker.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
+import { SecretlintScanner } from '../../src/adapters/secretlint/secretlintScanner.js';
 import { tempDir } from './tmp.js';
 
 /** A real sql.js ledger in a temporary directory and an ingest service wired like the CLI's. */
@@ -42,10 +43,14 @@ export async function openHarness(t: TestContext, storeDir = tempDir(t)): Promis
 
 export const PIPELINE_A = 'pv-test-a';
 
+const SCANNER = new SecretlintScanner();
+
 export function ingestOptions(overrides: Partial<IngestOptions> = {}): IngestOptions {
   return {
     walk: { include: [], exclude: [], respectGitignore: true },
     documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
+    // Wired like the CLI and the extension: content is checked for secrets.
+    secretScanner: SCANNER,
     chunker: DEFAULT_CHUNKER,
     pipelineVersion: PIPELINE_A,
     ...overrides,

@@ -101,11 +101,11 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
       const meta = { actor: 'synthetic', pipeline_version: PV1, causation_id: `sub-${i}` };
       const events: NewEvent[] = [{ type: 'DocumentSubmitted', eventId: `sub-${i}`, data: { document_id: documentId, source, raw_content: content, content_hash: `sha256:${i.toString(16).padStart(64, '0')}`, submitted_at: time } }];
       if (rand() < 0.01) {
-        events.push({ type: 'DocumentRejected', data: { document_id: documentId, reason: 'secret', detail: `line 3 holds a private key${hostile ? ` ${hostile}` : ''}`, rejected_at: time } });
+        events.push({ type: 'DocumentRejected', data: { document_id: documentId, reason: 'secret', detail: `line 3 holds a private key${hostile ? ` ${hostile}` : ''}`, size_bytes: content.length, rejected_at: time } });
         writes.push({ streamId: `document-${documentId}`, events });
         continue;
       }
-      events.push({ type: 'DocumentValidated', data: { document_id: documentId, format: 'markdown', byte_count: content.length, validated_at: time } });
+      events.push({ type: 'DocumentValidated', data: { document_id: documentId, format: 'markdown', byte_count: content.length, secrets_redacted: 0, validated_at: time } });
       const half = content.length >> 1;
       const ids = [`ck-a-${i}`, `ck-b-${i}`];
       chunksOf.set(i, ids);

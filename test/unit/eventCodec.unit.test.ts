@@ -80,8 +80,8 @@ describe('event codec', () => {
     assert.ok(eventTypes.length >= 15);
     const samples: Record<string, Record<string, unknown>> = {
       DocumentSubmitted: { document_id: 'd', source: 's', raw_content: '', submitted_at: '2026-01-01T00:00:00Z' },
-      DocumentValidated: { document_id: 'd', format: 'markdown', byte_count: 0, validated_at: '2026-01-01T00:00:00Z' },
-      DocumentRejected: { document_id: 'd', reason: 'binary', detail: 'NUL byte at 12', rejected_at: '2026-01-01T00:00:00Z' },
+      DocumentValidated: { document_id: 'd', format: 'markdown', byte_count: 0, secrets_redacted: 0, validated_at: '2026-01-01T00:00:00Z' },
+      DocumentRejected: { document_id: 'd', reason: 'binary', detail: 'NUL byte at 12', size_bytes: 40, rejected_at: '2026-01-01T00:00:00Z' },
       DocumentChunked: { document_id: 'd', chunks: [], chunked_at: '2026-01-01T00:00:00Z' },
       DocumentDeleted: { document_id: 'd', reason: 'file removed', deleted_at: '2026-01-01T00:00:00Z' },
       ChunkEmbedded: { chunk_id: 'c', embedding_model: 'm', dimensions: 1, vector: Float32Array.from([1]), embedded_at: '2026-01-01T00:00:00Z' },

@@ -42,6 +42,9 @@ test('summaries say what happened in one clipped line, without contents, vectors
     'prompt to m · abcdef012345… · to fit 1024 tokens: 2 passages left out, 1 clipped',
   );
   assert.equal(summarize(e('DocumentChunked', { document_id: 'd', chunks: [], chunked_at: at }, { pipeline_version: 'pv-1' })), '0 chunks for pv-1');
+  assert.equal(summarize(e('DocumentValidated', { document_id: 'd', format: 'yaml', byte_count: 120, secrets_redacted: 2, validated_at: at })), 'valid yaml, 120 B, 2 secrets redacted');
+  assert.equal(summarize(e('DocumentRejected', { document_id: 'd', reason: 'binary', detail: 'PNG image', size_bytes: 120, rejected_at: at })), 'rejected (binary, 120 B): PNG image');
+  assert.equal(summarize(e('DocumentRejected', { document_id: 'd', reason: 'link', detail: 'the link leads outside the workspace', size_bytes: null, rejected_at: at })), 'rejected (link): the link leads outside the workspace');
   const secret = 'SECRET CONTENT '.repeat(100);
   assert.ok(!summarize(e('DocumentSubmitted', { document_id: 'd', source: 'a.md', raw_content: secret, submitted_at: at })).includes('SECRET'));
   assert.equal(oneLine('x'.repeat(1000)).length, SUMMARY_MAX);

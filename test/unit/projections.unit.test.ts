@@ -34,7 +34,7 @@ describe('document status', () => {
   test('follows a document through validation, chunking, embedding and indexing, per pipeline version', async () => {
     const withPipeline = (e: NewEvent, p: string): NewEvent => ({ ...e, metadata: { pipeline_version: p } });
     const { read } = await given(
-      ['document-a', [submitted('a'), { type: 'DocumentValidated', data: { document_id: 'a', format: 'markdown', byte_count: 12, validated_at: at } }, withPipeline(chunked('a', ['c1', 'c2']), 'p1')]],
+      ['document-a', [submitted('a'), { type: 'DocumentValidated', data: { document_id: 'a', format: 'markdown', byte_count: 12, secrets_redacted: 0, validated_at: at } }, withPipeline(chunked('a', ['c1', 'c2']), 'p1')]],
       ['chunk-c1', [withPipeline(embedded('c1'), 'p1'), withPipeline(indexed('c1'), 'p1')]],
       ['chunk-c2', [withPipeline(embedded('c2'), 'p1')]],
       ['document-a2', [withPipeline(chunked('a', ['c1']), 'p2')]],
@@ -50,7 +50,7 @@ describe('document status', () => {
     const { read, events, runner } = await given(['document-a', [submitted('a'), chunked('a', ['c1'])]], ['chunk-c1', [embedded('c1'), indexed('c1'), indexed('c1')]]);
     assert.equal(read.document('a')!.state, 'indexed');
     assert.deepEqual(read.document('a')!.pipelines.default, { chunks: 1, embedded: 1, indexed: 1, failed: 0 });
-    await events.append('document-a', [submitted('a', 'changed'), { type: 'DocumentRejected', data: { document_id: 'a', reason: 'invalid_utf8', detail: 'byte 0xff at offset 3', rejected_at: at } }]);
+    await events.append('document-a', [submitted('a', 'changed'), { type: 'DocumentRejected', data: { document_id: 'a', reason: 'invalid_utf8', detail: 'byte 0xff at offset 3', size_bytes: 7, rejected_at: at } }]);
     await runner.catchUp();
     const doc = read.document('a')!;
     assert.equal(doc.version, 2);
@@ -96,7 +96,7 @@ describe('document status after a failure', () => {
     assert.equal(doc.state, 'embedded');
     assert.equal(read.documentTotals().pipelines.default?.failing, 0);
     // Another kind of error (a rejection) is not cleared by a vector.
-    await events.append('document-a-v2', [submitted('a', 'v2'), { type: 'DocumentRejected', data: { document_id: 'a', reason: 'binary', detail: 'NUL byte', rejected_at: at } }]);
+    await events.append('document-a-v2', [submitted('a', 'v2'), { type: 'DocumentRejected', data: { document_id: 'a', reason: 'binary', detail: 'NUL byte', size_bytes: 9, rejected_at: at } }]);
     await runner.catchUp();
     assert.equal(read.document('a')!.last_error, 'binary: NUL byte');
   });
@@ -148,13 +148,13 @@ describe('document totals', () => {
       if (r === 0 || !chunksOf.has(doc)) {
         e = submitted(doc, `v${step}`);
         chunksOf.set(doc, []);
-      } else if (r === 1) e = { type: 'DocumentRejected', data: { document_id: doc, reason: 'binary', detail: 'NUL byte', rejected_at: at } };
+      } else if (r === 1) e = { type: 'DocumentRejected', data: { document_id: doc, reason: 'binary', detail: 'NUL byte', size_bytes: 9, rejected_at: at } };
       else if (r === 2) e = { type: 'DocumentDeleted', data: { document_id: doc, reason: 'file removed', deleted_at: at } };
       else if (r <= 5) {
         const ids = Array.from({ length: 1 + random(3) }, (_, i) => `${doc}-s${step}-${i}`);
         chunksOf.set(doc, ids);
         e = { ...chunked(doc, ids), ...meta };
-      } else if (!chunk) e = { type: 'DocumentValidated', data: { document_id: doc, format: 'markdown', byte_count: 3, validated_at: at } };
+      } else if (!chunk) e = { type: 'DocumentValidated', data: { document_id: doc, format: 'markdown', byte_count: 3, secrets_redacted: 0, validated_at: at } };
       else if (r <= 10) e = { ...embedded(chunk), ...meta };
       else if (r <= 17) e = { ...indexed(chunk), ...meta };
       else e = { type: 'ChunkEmbeddingFailed', data: { chunk_id: chunk, embedding_model: 'test-model', reason: 'model not found', failed_at: at }, ...meta };

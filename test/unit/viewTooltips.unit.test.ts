@@ -18,7 +18,7 @@ test('question tooltip: a hostile question, user and error render as text, with 
 });
 
 test('document tooltip: a hostile path and error render as text; the pipelines stay a list', () => {
-  const doc = { source: 'docs/<img src=x onerror=alert(1)>.md', version: 2, format: 'markdown', byte_count: 10, pipelines: { 'pv-<b>1</b>': { chunks: 1, embedded: 1, indexed: 1, failed: 0 } } };
+  const doc = { source: 'docs/<img src=x onerror=alert(1)>.md', version: 2, format: 'markdown', byte_count: 10, state: 'validated' as const, last_error: null, pipelines: { 'pv-<b>1</b>': { chunks: 1, embedded: 1, indexed: 1, failed: 0 } } };
   const html = render(documentTooltip(doc, 'indexed', '**err** <script>alert(1)</script>', 'pv-<b>1</b>'));
   assert.deepEqual([...html.matchAll(/<(\w+)/g)].map((m) => m[1]), ['p', 'strong', 'p', 'p', 'ul', 'li']);
   assert.ok(html.includes('docs/&lt;img src=x onerror=alert(1)&gt;.md'));

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { SourceFile, WalkRules, WhyGone, WorkspaceSource } from '../../app/ingest/workspaceSource.js';
+import type { ReadLimits, SourceFile, WalkRules, WhyGone, WorkspaceSource } from '../../app/ingest/workspaceSource.js';
 import { SourceReadError } from '../../app/ingest/workspaceSource.js';
 import type { LabelledFolder, NamedFolder } from '../../core/ingest/folderLabels.js';
 import { documentPathIn, folderLabels, labelFor, splitDocumentPath } from '../../core/ingest/folderLabels.js';
@@ -32,15 +32,15 @@ export class MultiRootWorkspaceSource implements WorkspaceSource {
     // By label, so the order does not depend on how the folders are ordered in the workspace.
     for (const folder of [...this.folders].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))) {
       if (signal?.aborted) return;
-      for await (const file of this.sources.get(folder.label)!.walk(rules, signal)) yield { path: documentPathIn(folder.label, file.path), size: file.size };
+      for await (const file of this.sources.get(folder.label)!.walk(rules, signal)) yield { ...file, path: documentPathIn(folder.label, file.path) };
     }
   }
 
-  async read(path: string): Promise<Uint8Array> {
+  async read(path: string, limits: ReadLimits): Promise<Uint8Array> {
     const hit = splitDocumentPath(this.folders, path);
     if (!hit) throw new SourceReadError(path, 'vanished', 'its folder is no longer in the workspace');
     try {
-      return await this.sources.get(hit.folder.label)!.read(hit.rel);
+      return await this.sources.get(hit.folder.label)!.read(hit.rel, limits);
     } catch (err) {
       if (!(err instanceof SourceReadError) || hit.folder.label === '') throw err;
       throw new SourceReadError(path, err.kind, err.message.slice(hit.rel.length + 2));

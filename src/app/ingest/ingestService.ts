@@ -3,7 +3,9 @@ import { chunkDocument } from '../../core/chunking/chunker.js';
 import { CancelledError, WorkspaceMismatchError } from '../../core/errors.js';
 import type { EventMetadata, NewEvent } from '../../core/eventStore.js';
 import type { DocumentRules, DocumentVerdict } from '../../core/ingest/documentCheck.js';
-import { checkDocument, formatOf } from '../../core/ingest/documentCheck.js';
+import { checkDocument, formatOf, hasPrivateKeyBlock } from '../../core/ingest/documentCheck.js';
+import { describeSecrets, redactSecrets } from '../../core/ingest/secretFindings.js';
+import type { SecretScanner } from './secretScanner.js';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { SourceFile, WalkRules, WorkspaceSource } from './workspaceSource.js';
 import { SourceReadError } from './workspaceSource.js';
@@ -18,6 +20,11 @@ export interface IngestOptions {
   readonly walk: WalkRules;
   readonly documents: DocumentRules;
   readonly chunker: ChunkerConfig;
+  /**
+   * Checks every document's text for credentials; what a finding does is `documents.secrets`.
+   * Without one, only names and private-key blocks are checked.
+   */
+  readonly secretScanner?: SecretScanner;
   /** The pipeline version chunks are produced for (metadata.pipeline_version). */
   readonly pipelineVersion: string;
   readonly signal?: AbortSignal;
@@ -124,22 +131,49 @@ export class IngestService {
   /** Appends the submission of one file unless its content is what the log already holds. */
   private async submit(source: WorkspaceSource, file: SourceFile, prev: DocumentStatus | undefined, options: IngestOptions, batch: WriteBatch): Promise<DocumentVerdict | 'unchanged'> {
     const { hasher } = this.deps;
+    const rules = options.documents;
     let bytes: Uint8Array | null = null;
     let verdict: DocumentVerdict;
     let contentHash: string;
-    if (file.size > options.documents.maxBytes) {
+    let size: number | null = file.size;
+    let redacted = 0;
+    if (file.skip) {
+      // A link the walker does not follow: recorded with its reason, never read.
+      contentHash = `${file.skip.reason}:${file.skip.detail}`;
+      size = null;
+      verdict = { ok: false, reason: file.skip.reason, detail: file.skip.detail };
+    } else if (file.size > rules.maxBytes) {
       // Never read a file only to reject it: its size stands in for its content.
       contentHash = `size:${file.size}`;
-      verdict = { ok: false, reason: 'too_large', detail: `${file.size} bytes is over the limit of ${options.documents.maxBytes} bytes; raise the maximum file size to ingest it` };
+      verdict = tooLarge(file.size, rules.maxBytes);
     } else {
       try {
-        bytes = await source.read(file.path);
+        bytes = await source.read(file.path, { maxBytes: rules.maxBytes });
+        size = bytes.length;
         contentHash = `sha256:${hasher([bytes])}`;
-        verdict = checkDocument(file.path, bytes, options.documents);
+        verdict = checkDocument(file.path, bytes, rules);
+        if (verdict.ok && !rules.allowSecrets) {
+          const findings = options.secretScanner ? await options.secretScanner.scan(verdict.text) : [];
+          if (findings.length > 0) {
+            const clean = redactSecrets(verdict.text, findings);
+            // The hash of bytes holding a secret could be brute-forced back to a short secret: hash what is recorded instead.
+            contentHash = `redacted-sha256:${hasher([clean.text])}`;
+            if (rules.secrets === 'redact') {
+              verdict = { ...verdict, text: clean.text };
+              redacted = clean.redacted;
+            } else {
+              verdict = { ok: false, reason: 'secret', detail: `${describeSecrets(verdict.text, findings)}; secrets are never ingested (set secrets to redact to ingest the rest of the file)` };
+            }
+          }
+          if (verdict.ok && hasPrivateKeyBlock(verdict.text)) {
+            verdict = { ok: false, reason: 'secret', detail: 'the file contains a private key block; secrets are never ingested unless explicitly allowed' };
+          }
+        }
       } catch (err) {
         if (!(err instanceof SourceReadError)) throw err;
         contentHash = `${err.kind}:${err.message}`;
-        verdict = { ok: false, reason: err.kind, detail: err.message };
+        size = err.size ?? file.size;
+        verdict = err.kind === 'too_large' && err.size !== null ? tooLarge(err.size, rules.maxBytes) : { ok: false, reason: err.kind, detail: err.message };
       }
     }
     // Unchanged means same bytes and same verdict: changed rules (say, secrets no longer allowed)
@@ -154,8 +188,8 @@ export class IngestService {
         data: { document_id: documentId, source: file.path, raw_content: verdict.ok ? verdict.text : '', content_hash: contentHash, submitted_at: now },
       },
       verdict.ok
-        ? { type: 'DocumentValidated', data: { document_id: documentId, format: verdict.format, byte_count: bytes?.length ?? 0, validated_at: now } }
-        : { type: 'DocumentRejected', data: { document_id: documentId, reason: verdict.reason, detail: verdict.detail, rejected_at: now } },
+        ? { type: 'DocumentValidated', data: { document_id: documentId, format: verdict.format, byte_count: bytes?.length ?? 0, secrets_redacted: redacted, validated_at: now } }
+        : { type: 'DocumentRejected', data: { document_id: documentId, reason: verdict.reason, detail: verdict.detail, size_bytes: size, rejected_at: now } },
     ];
     const metadata: EventMetadata = { actor: this.deps.actor };
     await batch.add({ streamId: documentStream(documentId), events: events.map((e) => ({ ...e, metadata })), expectedVersion: 'any' }, bytes?.length ?? 0);
@@ -259,6 +293,10 @@ async function movedIntoWalk(source: WorkspaceSource, live: readonly DocumentSta
     if (moved !== undefined && seen.has(moved)) return true;
   }
   return false;
+}
+
+function tooLarge(size: number, maxBytes: number): DocumentVerdict {
+  return { ok: false, reason: 'too_large', detail: `${size} bytes is over the limit of ${maxBytes} bytes; raise the maximum file size to ingest it` };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -10,6 +10,9 @@ import { PipelineService } from '../../app/pipelines/pipelineService.js';
 import { IndexService } from '../../app/indexing/indexService.js';
 import { EmbeddingModelUnavailableError } from '../../core/errors.js';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
+import type { SecretPolicy } from '../../core/ingest/secretFindings.js';
+import { SECRET_POLICIES } from '../../core/ingest/secretFindings.js';
+import { SecretlintScanner } from '../../adapters/secretlint/secretlintScanner.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
@@ -49,7 +52,7 @@ export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'ingest a folder: submit new and changed files, delete missing ones, chunk',
   usage: `rag-ledger ingest DIR [--include GLOB]... [--exclude GLOB]... [--max-file-size BYTES]
-                      [--allow-secrets] [--no-gitignore] [--embedding-model ID] [--model-dir DIR]
+                      [--allow-secrets] [--secrets reject|redact] [--no-gitignore] [--embedding-model ID] [--model-dir DIR]
                       [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--embed-timeout SECONDS]
                       [--no-embed] [--replace-all] [--json]
 
@@ -57,7 +60,11 @@ export const ingestCommand: Command = {
   (.git, node_modules, build outputs, the store). Unchanged files append nothing; changed files
   become a new document version; files gone from the walk are deleted. Binary files, files over
   the size limit (default ${DEFAULT_MAX_BYTES} bytes), invalid UTF-8 and secrets (.env*, keys,
-  certificates, private-key blocks) are rejected with the reason. Globs are gitignore-style.
+  certificates, private-key blocks) are rejected with the reason. A file whose content holds a
+  secret (API keys, tokens, passwords in URLs: secretlint's recommended rules) is rejected with
+  the rule and the line, never the secret; with --secrets redact each secret is replaced by
+  [REDACTED:rule] and the rest is ingested. Links are judged by their target's name too; links
+  leading outside DIR, into a loop or nowhere are listed as rejected. Globs are gitignore-style.
   A folder that shares no file with the store's documents (another workspace, or an emptied
   folder) would delete them all: that is refused unless --replace-all.
 
@@ -75,6 +82,7 @@ export const ingestCommand: Command = {
     exclude: { type: 'string', multiple: true },
     'max-file-size': { type: 'string' },
     'allow-secrets': { type: 'boolean' },
+    secrets: { type: 'string' },
     'no-gitignore': { type: 'boolean' },
     ...EMBEDDING_FLAGS,
     'model-dir': { type: 'string' },
@@ -87,6 +95,8 @@ export const ingestCommand: Command = {
     const dir = args.positionals[0];
     if (dir === undefined) throw new UsageError('ingest needs the folder to ingest');
     const maxBytes = positiveInt('max-file-size', args.values['max-file-size'], DEFAULT_MAX_BYTES);
+    const secrets = args.values.secrets ?? 'reject';
+    if (!SECRET_POLICIES.includes(secrets as SecretPolicy)) throw new UsageError(`--secrets must be reject or redact, got ${JSON.stringify(secrets)}`);
     const ledger = await openLedger(args.store, { mode: 'write', owner: 'the rag-ledger CLI (ingest)' });
     try {
       // The active version, or the embedding flags applied to it (a new version, built here).
@@ -98,7 +108,8 @@ export const ingestCommand: Command = {
       const phases = new Map<string, ReturnType<typeof progressReporter>>();
       const report = await service.ingest(source, {
         walk: { include: list(args.values.include), exclude: list(args.values.exclude), respectGitignore: args.values['no-gitignore'] !== true },
-        documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true },
+        documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true, secrets: secrets as SecretPolicy },
+        secretScanner: new SecretlintScanner(),
         chunker: config.chunker,
         pipelineVersion,
         replaceAll: args.values['replace-all'] === true,

@@ -29,15 +29,25 @@ export const eventCatalog = {
     },
   },
   DocumentValidated: {
-    version: 1,
-    schema: { document_id: 'nonEmptyString', format: 'nonEmptyString', byte_count: 'nonNegativeInt', validated_at: 'isoTime' },
-  },
-  DocumentRejected: {
-    version: 1,
+    version: 2,
     schema: {
       document_id: 'nonEmptyString',
-      reason: { oneOf: ['binary', 'too_large', 'invalid_utf8', 'unreadable', 'vanished', 'secret', 'other'] },
+      format: 'nonEmptyString',
+      byte_count: 'nonNegativeInt',
+      /** v2: how many secrets were replaced by a `[REDACTED:rule]` marker before the content was recorded. */
+      secrets_redacted: 'nonNegativeInt',
+      validated_at: 'isoTime',
+    },
+  },
+  DocumentRejected: {
+    version: 2,
+    schema: {
+      document_id: 'nonEmptyString',
+      /** v2 adds `link`: a symbolic link that is not followed (outside the workspace, a loop, dangling). */
+      reason: { oneOf: ['binary', 'too_large', 'invalid_utf8', 'unreadable', 'vanished', 'secret', 'link', 'other'] },
       detail: 'string',
+      /** v2: the file's size on disk; null when unknown (events of v1). */
+      size_bytes: { nullable: 'nonNegativeInt' },
       rejected_at: 'isoTime',
     },
   },

@@ -34,6 +34,14 @@ export const upcasters: Partial<Record<EventType, Readonly<Record<number, Upcast
       attachment,
     }),
   },
+  DocumentValidated: {
+    // v2 records how many secrets were redacted; nothing was redacted before.
+    1: ({ data, attachment }) => ({ data: { ...data, secrets_redacted: 0 }, attachment }),
+  },
+  DocumentRejected: {
+    // v2 records the file's size; v1 did not know it.
+    1: ({ data, attachment }) => ({ data: { ...data, size_bytes: null }, attachment }),
+  },
   QueryReceived: {
     // v1 had no user; questions asked before users were recorded belong to "unknown".
     1: ({ data, attachment }) => ({ data: { ...data, user_id: 'unknown' }, attachment }),

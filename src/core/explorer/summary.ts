@@ -34,9 +34,9 @@ export function summarize(e: RecordedEvent): string {
     case 'DocumentSubmitted':
       return oneLine(`${e.data.source} · ${e.data.raw_content.length.toLocaleString('en-US')} characters${e.data.content_hash ? ` · ${short(e.data.content_hash.replace(/^sha256:/, ''))}` : ''}`);
     case 'DocumentValidated':
-      return oneLine(`valid ${e.data.format}, ${bytes(e.data.byte_count)}`);
+      return oneLine(`valid ${e.data.format}, ${bytes(e.data.byte_count)}${e.data.secrets_redacted > 0 ? `, ${e.data.secrets_redacted} secret${e.data.secrets_redacted === 1 ? '' : 's'} redacted` : ''}`);
     case 'DocumentRejected':
-      return oneLine(`rejected (${e.data.reason}): ${e.data.detail}`);
+      return oneLine(`rejected (${e.data.reason}${e.data.size_bytes !== null ? `, ${bytes(e.data.size_bytes)}` : ''}): ${e.data.detail}`);
     case 'DocumentChunked':
       return oneLine(`${e.data.chunks.length} chunk${e.data.chunks.length === 1 ? '' : 's'}${pv ? ` for ${pv}` : ''}`);
     case 'DocumentDeleted':

@@ -1,7 +1,8 @@
 import type { DocumentFormat } from '../chunking/chunker.js';
+import type { SecretPolicy } from './secretFindings.js';
 
 /** Why a document was not ingested (DocumentRejected.reason). */
-export type RejectReason = 'binary' | 'too_large' | 'invalid_utf8' | 'unreadable' | 'vanished' | 'secret' | 'other';
+export type RejectReason = 'binary' | 'too_large' | 'invalid_utf8' | 'unreadable' | 'vanished' | 'secret' | 'link' | 'other';
 
 export type DocumentVerdict =
   | { readonly ok: true; readonly text: string; readonly format: DocumentFormat; readonly language: string }
@@ -12,6 +13,11 @@ export interface DocumentRules {
   readonly maxBytes: number;
   /** Ingest files that look like secrets (by name or by a private-key block). Off by default. */
   readonly allowSecrets: boolean;
+  /**
+   * What a secret found in the content does (default reject): the document is rejected, or each
+   * secret is replaced by a `[REDACTED:rule]` marker before anything is recorded.
+   */
+  readonly secrets?: SecretPolicy;
 }
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
@@ -54,6 +60,9 @@ export function secretByName(path: string): string | null {
 }
 
 const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
+
+/** Whether the text still holds a private-key block header (the last line of defence after a detector). */
+export const hasPrivateKeyBlock = (text: string): boolean => PRIVATE_KEY.test(text);
 const MAGIC: readonly (readonly [string, readonly number[]])[] = [
   ['PNG image', [0x89, 0x50, 0x4e, 0x47]],
   ['JPEG image', [0xff, 0xd8, 0xff]],
@@ -128,6 +137,7 @@ export function checkDocument(path: string, bytes: Uint8Array, rules: DocumentRu
   const bad = firstInvalidUtf8(bytes);
   if (bad >= 0) return { ok: false, reason: 'invalid_utf8', detail: `invalid UTF-8 at byte ${bad} (line ${lineAt(bytes, bad)}); save the file as UTF-8 to ingest it` };
   const text = new TextDecoder('utf-8').decode(bytes); // drops one leading byte-order mark
-  if (!rules.allowSecrets && PRIVATE_KEY.test(text)) return { ok: false, reason: 'secret', detail: 'the file contains a private key block; secrets are never ingested unless explicitly allowed' };
+  // When secrets are redacted, the caller checks again after redaction (a block the detector missed is still rejected).
+  if (!rules.allowSecrets && rules.secrets !== 'redact' && PRIVATE_KEY.test(text)) return { ok: false, reason: 'secret', detail: 'the file contains a private key block; secrets are never ingested unless explicitly allowed' };
   return { ok: true, text, ...formatOf(path) };
 }

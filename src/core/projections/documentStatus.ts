@@ -23,7 +23,10 @@ export interface DocumentStatus {
   readonly content_hash: string | null;
   readonly state: DocumentState;
   readonly format: string | null;
+  /** The validated content's size, or a rejected file's size on disk (null when unknown). */
   readonly byte_count: number | null;
+  /** How many secrets were replaced by a marker before the content was recorded. */
+  readonly secrets_redacted: number;
   readonly submitted_at: string;
   readonly updated_at: string;
   readonly last_error: string | null;
@@ -168,7 +171,9 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
 /** Document status read model: `doc:<id>` holds a DocumentStatus; `totals` the DocumentTotals. */
 export const documentStatusProjection: Projection = {
   name: 'document-status',
-  version: 5,
+  // 6: secrets_redacted and a rejected file's size in byte_count; only a vector clears an embedding
+  // failure; the latest vector per (embedder, text hash) for reuse.
+  version: 6,
   eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
@@ -189,6 +194,7 @@ export const documentStatusProjection: Projection = {
           state: 'submitted',
           format: null,
           byte_count: null,
+          secrets_redacted: 0,
           submitted_at: e.data.submitted_at,
           updated_at: e.recordedAt,
           last_error: null,
@@ -201,8 +207,8 @@ export const documentStatusProjection: Projection = {
       case 'DocumentDeleted': {
         const doc = view.get(docKey(e.data.document_id)) as unknown as DocumentStatus | undefined;
         if (!doc) return;
-        if (e.type === 'DocumentValidated') putDoc(view, { ...doc, state: 'validated', format: e.data.format, byte_count: e.data.byte_count, updated_at: e.recordedAt });
-        else if (e.type === 'DocumentRejected') putDoc(view, { ...doc, state: 'rejected', last_error: `${e.data.reason}: ${e.data.detail}`, updated_at: e.recordedAt });
+        if (e.type === 'DocumentValidated') putDoc(view, { ...doc, state: 'validated', format: e.data.format, byte_count: e.data.byte_count, secrets_redacted: e.data.secrets_redacted, updated_at: e.recordedAt });
+        else if (e.type === 'DocumentRejected') putDoc(view, { ...doc, state: 'rejected', byte_count: e.data.size_bytes, last_error: `${e.data.reason}: ${e.data.detail}`, updated_at: e.recordedAt });
         else putDoc(view, { ...doc, state: 'deleted', updated_at: e.recordedAt });
         return;
       }

@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
 import * as vscode from 'vscode';
+import type { DocumentView } from '../../app/ingest/documentLabels.js';
+import { documentDescription, isSkippedLink } from '../../app/ingest/documentLabels.js';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { EngineHost } from '../engineHost.js';
 import { documentTooltip } from './tooltips.js';
 
-/** What a document's row says about it, for the active pipeline version. */
-export type DocumentView = 'indexed' | 'pending' | 'rejected' | 'stale' | 'lexical';
+export type { DocumentView };
 
 /** `file` is where the document is on disk (undefined when unknown: no folder of the workspace holds it). */
 export function documentView(doc: DocumentStatus, activeVersion: string | undefined, file: string | undefined): DocumentView {
@@ -95,12 +96,12 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
     item.id = `doc:${doc.document_id}`;
     const counts = active ? doc.pipelines[active] : undefined;
     const reason = doc.last_error ?? '';
-    const chunks = `${counts?.chunks ?? 0} chunk${counts?.chunks === 1 ? '' : 's'}`;
-    item.description = view === 'rejected' ? `rejected: ${reason.split(':')[0]}` : view === 'indexed' ? `indexed · v${doc.version} · ${chunks}` : view === 'lexical' ? `lexical only · ${chunks}` : view;
+    item.description = documentDescription(doc, view, counts);
+    const skipped = isSkippedLink(doc);
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(documentTooltip(doc, view, reason, active));
     item.tooltip = tip;
-    item.iconPath = ICONS[view];
+    item.iconPath = skipped ? new vscode.ThemeIcon('file-symlink-file', new vscode.ThemeColor('problemsWarningIcon.foreground')) : ICONS[view];
     item.contextValue = `document.${view}`;
     if (file !== undefined) {
       item.resourceUri = vscode.Uri.file(file);
