@@ -171,7 +171,7 @@ function isStore(dir: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Writing the new files.
 
-function writeJournal(path: string, events: readonly RawEvent[]): void {
+export function writeJournal(path: string, events: readonly RawEvent[]): void {
   createJournal(path);
   const fd = openSync(path, 'a');
   try {
@@ -194,7 +194,7 @@ function writeJournal(path: string, events: readonly RawEvent[]): void {
 }
 
 /** Reads the new journal back: it must hold exactly the recovered chain. */
-function checkJournal(path: string, events: readonly RawEvent[]): void {
+export function checkJournal(path: string, events: readonly RawEvent[]): void {
   let count = 0;
   let lastHash = GENESIS_HASH;
   const end = scanJournal(path, JOURNAL_HEADER.length, (batch) => {
@@ -207,7 +207,7 @@ function checkJournal(path: string, events: readonly RawEvent[]): void {
   }
 }
 
-function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSize: number): Uint8Array {
+export function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSize: number): Uint8Array {
   const db = new SQL.Database();
   try {
     createSchema(db);
@@ -231,7 +231,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /** Writes a new file and fsyncs it (the caller fsyncs the directory). */
-function writeDurably(path: string, bytes: Uint8Array, flags = 'wx'): void {
+export function writeDurably(path: string, bytes: Uint8Array, flags = 'wx'): void {
   const fd = openSync(path, flags);
   try {
     writeAll(fd, bytes);
@@ -365,7 +365,7 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-function fileSha256(path: string): string {
+export function fileSha256(path: string): string {
   const hash = createHash('sha256');
   const fd = openSync(path, 'r');
   try {

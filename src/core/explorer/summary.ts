@@ -41,6 +41,8 @@ export function summarize(e: RecordedEvent): string {
       return oneLine(`${e.data.chunks.length} chunk${e.data.chunks.length === 1 ? '' : 's'}${pv ? ` for ${pv}` : ''}`);
     case 'DocumentDeleted':
       return oneLine(`deleted: ${e.data.reason}`);
+    case 'DocumentForgotten':
+      return oneLine(`forgotten by ${e.data.actor}: ${e.data.emptied.length} event${e.data.emptied.length === 1 ? '' : 's'} emptied${e.data.questions.length > 0 ? `, ${e.data.questions.length} question${e.data.questions.length === 1 ? '' : 's'}` : ''}${e.data.reason ? ` · ${e.data.reason}` : ''}`);
     case 'ChunkEmbedded':
       return oneLine(`${e.data.embedding_model} · ${e.data.dimensions} dims · chunk ${short(e.data.chunk_id)}`);
     case 'ChunkEmbeddingFailed':
