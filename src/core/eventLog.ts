@@ -1,7 +1,6 @@
 import { ArchiveError, ConcurrencyError, ValidationError } from './errors.js';
 import { eventCatalog } from './events/eventCatalog.js';
 import { decodeEvent, encodeEvent } from './events/eventCodec.js';
-import type { EmptiedEntry } from './forget.js';
 import { checkReplacements, forgottenBy, rowDigest } from './forget.js';
 import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RawEvent, StreamWrite, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
 
@@ -206,7 +205,7 @@ export function planForgetAppend(
     throw new ValidationError('a forget appends exactly one DocumentForgotten event with an event id');
   }
   const { records, results } = planAppendMany([write], ctx);
-  if (records.length > 0) checkReplacements(ctx.hasher, current, replacements, { eventId: event.eventId, emptied: event.data.emptied as readonly EmptiedEntry[] });
+  if (records.length > 0) checkReplacements(ctx.hasher, current, replacements, { eventId: event.eventId, emptied: event.data.emptied });
   return { records, result: results[0]! };
 }
 

@@ -268,7 +268,7 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal(after[3]!.prevHash, before[2]!.hash);
       for (const raw of after) assert.doesNotMatch(`${raw.dataJson}${raw.metadataJson}`, /zqxj/);
       assert.deepEqual([...after[1]!.attachment!], new Array(12).fill(0));
-      assert.equal(JSON.parse(after[0]!.metadataJson)[FORGOTTEN_BY], 'forget-1');
+      assert.equal((JSON.parse(after[0]!.metadataJson) as Record<string, unknown>)[FORGOTTEN_BY], 'forget-1');
       const doc = (await collect(store.readStream('document-a')))[0]!;
       assert.ok(doc.type === 'DocumentSubmitted' && doc.data.raw_content === '' && doc.data.source === 'docs/a.md');
       assert.equal((await store.verify()).ok, true);
