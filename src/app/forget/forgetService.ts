@@ -24,6 +24,15 @@ export interface ForgetRequest {
   readonly requestedBy: string;
 }
 
+export interface ForgetPreview {
+  readonly documentId: string;
+  readonly source: string;
+  /** Events whose payload would be emptied. */
+  readonly events: number;
+  /** Questions that cited it (their prompts and answers would be emptied). */
+  readonly questions: readonly string[];
+}
+
 export interface ForgetReport {
   readonly documentId: string;
   readonly source: string;
@@ -53,10 +62,16 @@ const PAGE = 1000;
 export class ForgetService {
   constructor(private readonly deps: ForgetDeps) {}
 
-  async forget(request: ForgetRequest): Promise<ForgetReport> {
-    const { events, runner, hasher } = this.deps;
-    await runner.catchUp();
-    const doc = this.find(request.target);
+  /** What a forget of `target` would empty, without changing anything (for the confirmation). */
+  async preview(target: string): Promise<ForgetPreview> {
+    await this.deps.runner.catchUp();
+    const doc = this.find(target);
+    const plan = await this.plan(doc);
+    return { documentId: doc.document_id, source: doc.source, events: plan.rows.length, questions: plan.questions };
+  }
+
+  private async plan(doc: DocumentStatus): Promise<{ rows: RawEvent[]; questions: string[]; pipelines: Set<string> }> {
+    const { events } = this.deps;
     const stream = `document-${doc.document_id}`;
     const positions: number[] = [];
     const chunkIds = new Set<string>();
@@ -71,6 +86,15 @@ export class ForgetService {
     const cited = await this.citingEvents(chunkIds);
     positions.push(...cited.positions);
     const rows = (await this.rows(positions)).filter((r) => forgottenBy(r) === null);
+    return { rows, questions: cited.questions, pipelines };
+  }
+
+  async forget(request: ForgetRequest): Promise<ForgetReport> {
+    const { events, runner, hasher } = this.deps;
+    await runner.catchUp();
+    const doc = this.find(request.target);
+    const stream = `document-${doc.document_id}`;
+    const { rows, questions, pipelines } = await this.plan(doc);
     let forgottenEventId: string | null = null;
     let position: number | null = null;
     if (rows.length > 0) {
@@ -85,7 +109,7 @@ export class ForgetService {
             {
               type: 'DocumentForgotten',
               eventId: forgottenEventId,
-              data: { document_id: doc.document_id, source: doc.source, reason: request.reason, actor: request.requestedBy, emptied: entries, questions: cited.questions, forgotten_at: now },
+              data: { document_id: doc.document_id, source: doc.source, reason: request.reason, actor: request.requestedBy, emptied: entries, questions: questions, forgotten_at: now },
               metadata: { actor: this.deps.actor },
             },
           ],
@@ -108,7 +132,7 @@ export class ForgetService {
       rebuilt.push(version);
     }
     await this.deps.resetExplorer();
-    return { documentId: doc.document_id, source: doc.source, forgottenEventId, position, emptied: rows.length, questions: cited.questions, rebuiltIndexes: rebuilt };
+    return { documentId: doc.document_id, source: doc.source, forgottenEventId, position, emptied: rows.length, questions: questions, rebuiltIndexes: rebuilt };
   }
 
   private find(target: string): DocumentStatus {
