@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
 import { ForgetInProgressError } from '../../src/core/errors.js';
 import { FORGET_MARKER_FILE } from '../../src/adapters/sqljs/schema.js';
+import { recoverStore } from '../../src/adapters/sqljs/recoverStore.js';
 import { embedded, queried, submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -58,3 +59,22 @@ for (const step of ['written', 'marked', 'installed-journal', 'none']) {
     assert.equal(storeBytesContain(dir, MARKER), !committed);
   });
 }
+
+test('recover completes a forget that was interrupted after its commit point instead of splicing the old files back', async (t) => {
+  const dir = tempDir(t);
+  await seed(dir);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', crasher, dir, 'installed-journal'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.signal, 'SIGKILL', `${r.stdout}${r.stderr}`);
+  const report = await recoverStore(dir);
+  assert.equal(report.events, 5);
+  assert.equal(existsSync(join(dir, FORGET_MARKER_FILE)), false);
+  const store = await SqlJsEventStore.open(dir, { mode: 'read' });
+  try {
+    assert.equal((await store.verify()).ok, true);
+    assert.equal(await store.positionOf('forget-crash'), 5);
+  } finally {
+    await store.close();
+  }
+  // recover keeps the files it replaced beside the store: none of them holds the forgotten text.
+  assert.equal(storeBytesContain(dir, MARKER), false);
+});

@@ -10,6 +10,7 @@ import { sha256 } from '../node/sha256.js';
 import { JOURNAL_HEADER, createJournal, encodeRecord, fsyncDir, scanJournal } from './journal.js';
 import { INSERT_EVENT_SQL, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams } from './schema.js';
 import { planRecovery } from './recoveryPlan.js';
+import { settleForget } from './forgetFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { PROJECTIONS_FILE } from './sqljsProjectionStore.js';
 import { StoreLock } from './storeLock.js';
@@ -80,6 +81,9 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
   const lock = StoreLock.acquire(dir, 'rag-ledger recover');
   try {
     if (!isStore(dir)) throw new StoreNotFoundError(dir);
+    // A forget interrupted while it replaced the files is completed first: recovering from its
+    // half-installed files could splice forgotten content back in.
+    settleForget(dir);
     const notes: string[] = [];
     const asides: string[] = [];
     const markerPath = join(dir, RECOVER_MARKER_FILE);
