@@ -318,8 +318,10 @@ export class ChainVerifier {
   }
 
   report(): VerifyReport {
+    // After a hard failure, the attestation of an emptied row before it may lie beyond it: the
+    // hard failure is what verify reports. Otherwise the first unattested emptied row is.
     let failure = this.failure;
-    for (const [eventId, u] of this.unattested) {
+    if (failure === undefined) for (const [eventId, u] of this.unattested) {
       if (failure === undefined || u.position < failure.position) {
         failure = { position: u.position, kind: 'modified', detail: `stored hash does not match the event's content, and no DocumentForgotten (${u.by}) attests event ${eventId} as emptied` };
       }

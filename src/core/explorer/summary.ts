@@ -27,8 +27,13 @@ function duration(ms: number | undefined): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The one-line summary of an event. */
+/** The one-line summary of an event; an event emptied by a forget says so first. */
 export function summarize(e: RecordedEvent): string {
+  const text = summarizeData(e);
+  return typeof e.metadata.forgotten_by === 'string' ? `content forgotten · ${text}` : text;
+}
+
+function summarizeData(e: RecordedEvent): string {
   const pv = typeof e.metadata.pipeline_version === 'string' ? e.metadata.pipeline_version : null;
   switch (e.type) {
     case 'DocumentSubmitted':
