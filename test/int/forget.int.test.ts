@@ -90,6 +90,14 @@ test('CLI forget: the content leaves every file of the store, verify and archive
   assert.deepEqual(record.data.questions, [queryId, extractiveId].sort());
   assert.ok(['DocumentSubmitted', 'DocumentChunked', 'ChunkEmbedded', 'InferenceRequested', 'InferenceCompleted'].every((type) => record.data.emptied.some((e) => e.type === type)));
 
+  // Replaying the question as the index was when it was asked leaves the forgotten chunks out too.
+  const replayed = await run('replay', queryId, '--as-of', 'asked', '--mode', 'lexical', '--json');
+  assert.equal(replayed.code, 0, replayed.err);
+  assert.ok(!replayed.out.includes(MARKER));
+  const diff = JSON.parse(replayed.out) as { original: { chunks: { path: string; text: string }[] }; replayed: { chunks: { path: string }[] } };
+  assert.deepEqual(diff.original.chunks.filter((c) => c.path === SECRET).map((c) => c.text), ['']);
+  assert.ok(diff.replayed.chunks.length > 0 && !diff.replayed.chunks.some((c) => c.path === SECRET));
+
   // An archive made now carries the emptied events; imported, it verifies.
   const archive = join(tempDir(t), 'archive');
   assert.equal((await run('export', archive)).code, 0);
