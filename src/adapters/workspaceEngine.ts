@@ -34,6 +34,7 @@ import { FsWorkspaceSource } from './fs/fsWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import { EXPLORER_DIR } from './sqljs/sqljsEventIndex.js';
+import { keptCopies } from './sqljs/forgetFiles.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
@@ -387,11 +388,11 @@ export class WorkspaceEngine {
    * Forgets a document: its content, chunk text and vectors (and the prompts and answers of the
    * questions that cited it) are emptied in the log, and every derived copy is rebuilt without them.
    */
-  forget(target: string, reason: string, requestedBy: string): Promise<ForgetReport> {
+  forget(target: string, reason: string, requestedBy: string): Promise<ForgetReport & { readonly keptCopies: readonly string[] }> {
     return this.exclusive(async () => {
       const report = await this.forgetService().forget({ target, reason, requestedBy });
       await this.ledger.projections.flush();
-      return report;
+      return { ...report, keptCopies: keptCopies(this.settings.storeDir) };
     }, 'forget');
   }
 

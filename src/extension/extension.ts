@@ -221,7 +221,11 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     const r = await withProgress(`Forgetting ${preview.source}`, () => engine.forget(path, reason, requestedBy));
     const message = `RAG Ledger: forgot ${r.source}: ${r.emptied} event${r.emptied === 1 ? '' : 's'} emptied${r.questions.length > 0 ? `, ${r.questions.length} question${r.questions.length === 1 ? '' : 's'} marked "source forgotten"` : ''}. The file itself is untouched.`;
     log.info(`${message} DocumentForgotten ${r.forgottenEventId ?? '(already forgotten)'}.`);
-    void vscode.window.showInformationMessage(message);
+    if (r.keptCopies.length > 0) {
+      const warning = `RAG Ledger: ${r.keptCopies.length} file${r.keptCopies.length === 1 ? '' : 's'} kept beside the store (${r.keptCopies.join(', ')}) predate the forget and may still hold the content; delete them to complete it.`;
+      log.warn(warning);
+      void vscode.window.showWarningMessage(warning);
+    } else void vscode.window.showInformationMessage(message);
     return r;
   });
 

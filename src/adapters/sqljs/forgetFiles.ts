@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
 import { CorruptStoreError } from '../../core/errors.js';
@@ -121,4 +121,30 @@ function isOurs(path: string, spec: { readonly size: number; readonly sha256: st
   } catch {
     return false;
   }
+}
+
+/** Names of the copies the store keeps aside (torn journal tails, files replaced by `recover`, damaged read models). */
+const KEPT_COPY = /\.(torn-at-|before-recover-|after-interrupted-recover-|damaged-)/;
+
+/**
+ * Copies kept beside the store (in it and its sub-folders, relative paths) that a forget does not
+ * rewrite: they predate it and may still hold the forgotten content. The user decides to delete them.
+ */
+export function keptCopies(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(join(dir, rel));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      if (KEPT_COPY.test(name)) out.push(path);
+      else if (depth < 2 && statSync(join(dir, path)).isDirectory() && !name.endsWith('.lance')) walk(path, depth + 1);
+    }
+  };
+  walk('', 0);
+  return out.sort();
 }

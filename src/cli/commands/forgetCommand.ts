@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
 import { EXPLORER_DIR } from '../../adapters/sqljs/sqljsEventIndex.js';
+import { keptCopies } from '../../adapters/sqljs/forgetFiles.js';
 import { ForgetService } from '../../app/forget/forgetService.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError, textOption } from '../cliSupport.js';
@@ -56,8 +57,9 @@ export const forgetCommand: Command = {
           resetExplorer: () => Promise.resolve(rmSync(join(args.store, EXPLORER_DIR), { recursive: true, force: true })),
         });
         const r = await service.forget({ target, reason, requestedBy: `${osUser(io.env)} via rag-ledger CLI` });
+        const kept = keptCopies(args.store);
         if (args.json) {
-          io.out(`${JSON.stringify(r)}\n`);
+          io.out(`${JSON.stringify({ ...r, keptCopies: kept })}\n`);
           return;
         }
         if (r.forgottenEventId === null) io.out(`${r.source} was already forgotten; the read models, index and explorer were rebuilt from the log again\n`);
@@ -66,6 +68,9 @@ export const forgetCommand: Command = {
           if (r.questions.length > 0) io.out(`${r.questions.length} question${r.questions.length === 1 ? '' : 's'} cited it; their prompts and answers were emptied and their provenance says "source forgotten"\n`);
         }
         if (r.rebuiltIndexes.length > 0) io.out(`index rebuilt without it: ${r.rebuiltIndexes.join(', ')}\n`);
+        if (kept.length > 0) {
+          io.out(`warning: ${kept.length} cop${kept.length === 1 ? 'y' : 'ies'} kept beside the store predate${kept.length === 1 ? 's' : ''} this forget and may still hold the content; delete ${kept.length === 1 ? 'it' : 'them'} to complete it: ${kept.join(', ')}\n`);
+        }
         io.out(`the file itself is untouched: ingest skips it while unchanged; add it to .gitignore or .ragledgerignore or ragLedger.files.exclude to keep it out\n`);
       } finally {
         await index.close();
