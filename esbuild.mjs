@@ -24,9 +24,27 @@ const common = {
 // node_modules at run time.
 const nativeExternals = ['@huggingface/transformers', '@lancedb/lancedb', 'apache-arrow'];
 
+// The packaged extension (--production) bundles LanceDB's JavaScript and Apache Arrow too, so the .vsix
+// carries a few files instead of hundreds; only LanceDB's native binary (@lancedb/lancedb-<platform>)
+// and transformers.js (with onnxruntime-node's binaries) load from node_modules. Arrow is resolved to
+// one file for every importer (its CommonJS build), so LanceDB and this code share its classes.
+const packagedExternals = ['@huggingface/transformers', '@lancedb/lancedb-*'];
+const oneArrow = {
+  name: 'one-arrow',
+  setup(b) {
+    const arrow = require.resolve('apache-arrow');
+    b.onResolve({ filter: /^apache-arrow$/ }, () => ({ path: arrow }));
+  },
+};
+
 mkdirSync('dist', { recursive: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...nativeExternals] }),
+  build({
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    ...(production ? { external: ['vscode', ...packagedExternals], plugins: [oneArrow] } : { external: ['vscode', ...nativeExternals] }),
+  }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, external: nativeExternals }),
   build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: 'dist/embedWorker.js', external: ['@huggingface/transformers'] }),
   // Webview scripts run in the browser sandbox of a webview: one self-contained file each.

@@ -39,7 +39,7 @@ const settings = {
 };
 const server = await startCodeServer({ tools, runDir: join(root, '.cache', 'code-server'), userSettings: settings, vsix }).catch((err) => fail('code-server did not start', err));
 const url = `${server.baseUrl}/?folder=${encodeURIComponent(workspace)}`;
-console.log(`\nRAG Ledger is running in VS Code at\n\n    ${url}\n\nOpen it in a browser, then run "RAG Ledger: Ingest Workspace" from the command palette (F1), or the "Get Started with RAG Ledger" walkthrough.\nServer log: ${server.logFile}. Ctrl+C stops the server.`);
+console.log(`\nRAG Ledger is running in VS Code at\n\n    ${url}\n\nOpen it in a browser, then run "RAG Ledger: Ingest Workspace" from the command palette (F1), or the "Get Started with RAG Ledger" walkthrough,\nand ask "What happens when a channel is full?" (RAG Ledger: Ask a Question): the sample workspace answers it from docs/threads.md.\nServer log: ${server.logFile}. Ctrl+C stops the server.`);
 const stop = async () => {
   await server.stop();
   process.exit(0);

@@ -4,6 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { AnswerToHost, Citation, HostToAnswer } from '../src/shared/protocol.js';
+import { answerSegments } from './answerModel.js';
 
 interface VsCodeApi {
   postMessage(message: AnswerToHost): void;
@@ -24,26 +25,27 @@ const provenance = $('provenance');
 let raw = '';
 let citations: readonly Citation[] = [];
 
-/** Renders the answer text with each `[n]` as a link when n is a known citation. */
+let unmatched: readonly number[] = [];
+
+/** Renders the answer text with each `[n]` as a link when n is a known citation; an unmatched one stays marked text. */
 function render(): void {
   answer.replaceChildren();
-  const known = new Set(citations.map((c) => c.n));
-  // The recorded answer ends with its own "Sources:" block; the view lists the sources as links below.
-  const shown = citations.length > 0 ? raw.replace(/\n+Sources:\n[\s\S]*$/, '') : raw;
-  const parts = shown.split(/(\[\d+\])/);
-  for (const part of parts) {
-    const m = /^\[(\d+)\]$/.exec(part);
-    const n = m ? Number(m[1]) : NaN;
-    if (m && known.has(n)) {
+  for (const seg of answerSegments(raw, citations, unmatched)) {
+    if (seg.kind === 'cite') {
       const a = document.createElement('a');
       a.href = '#';
       a.className = 'cite';
-      a.textContent = part;
-      a.dataset.n = String(n);
-      const c = citations.find((x) => x.n === n)!;
-      a.title = `${c.path}:${c.startLine}-${c.endLine}`;
+      a.textContent = seg.text;
+      a.dataset.n = String(seg.n);
+      a.title = seg.title;
       answer.append(a);
-    } else answer.append(document.createTextNode(part));
+    } else if (seg.kind === 'unmatched') {
+      const span = document.createElement('span');
+      span.className = 'unmatched';
+      span.textContent = seg.text;
+      span.title = seg.title;
+      answer.append(span);
+    } else answer.append(document.createTextNode(seg.text));
   }
 }
 
@@ -93,6 +95,7 @@ window.addEventListener('message', (event: MessageEvent<HostToAnswer>) => {
       question.textContent = m.question;
       raw = '';
       citations = [];
+      unmatched = [];
       notices.replaceChildren();
       sources.replaceChildren();
       footer.hidden = true;
@@ -109,6 +112,7 @@ window.addEventListener('message', (event: MessageEvent<HostToAnswer>) => {
     case 'done':
       raw = m.answer;
       citations = m.citations;
+      unmatched = m.unmatchedCitations;
       render();
       renderSources();
       $('meta').textContent = `answered by ${m.modelId} · pipeline ${m.pipelineVersion} · question ${m.queryId}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AskResult } from '../app/ask/askService.js';
 import { AskService } from '../app/ask/askService.js';
 import type { EmbedReport } from '../app/embedding/embedService.js';
@@ -25,12 +25,14 @@ import type { ForgetPreview, ForgetReport } from '../app/forget/forgetService.js
 import { ForgetService } from '../app/forget/forgetService.js';
 import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
 import type { DocumentRules } from '../core/ingest/documentCheck.js';
+import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
+import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 import { embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
 import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
 import { exportArchive } from './archive/jsonlArchive.js';
-import { FsWorkspaceSource } from './fs/fsWorkspaceSource.js';
+import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import { EXPLORER_DIR } from './sqljs/sqljsEventIndex.js';
@@ -44,15 +46,20 @@ import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
 export interface EngineSettings {
   /** The store directory (created when missing). */
   readonly storeDir: string;
-  /** The workspace folder files are ingested from. */
+  /** The workspace folder files are ingested from (the first one when `folders` is given). */
   readonly workspaceRoot: string;
+  /**
+   * Every folder of the workspace, in workspace order (default: `workspaceRoot` alone). With
+   * several, document paths start with each folder's label (see `folderLabels`).
+   */
+  readonly folders?: readonly NamedFolder[];
   /** The pipeline the settings describe (chunking, embedder, retrieval, prompt, generator). */
   readonly pipeline: PipelineConfig;
   readonly walk: WalkRules;
   readonly documents: DocumentRules;
   /** A folder holding local model copies (<model id>/...), or undefined to download once. */
   readonly modelDir?: string;
-  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number };
+  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly contextTokens?: number };
   /** Who acts, in every event's metadata. */
   readonly actor: string;
   /** Written into the store's lock file, shown to a second window. */
@@ -138,6 +145,38 @@ export class WorkspaceEngine {
     return { version, defined: this.ledger.readModels.pipeline(version) !== undefined, active: this.ledger.readModels.activePipeline() === version };
   }
 
+  /** The workspace's folders with the labels their documents' paths start with ('' for a single folder). */
+  folders(): LabelledFolder[] {
+    return folderLabels(this.namedFolders());
+  }
+
+  private namedFolders(): readonly NamedFolder[] {
+    const { folders, workspaceRoot } = this.settings;
+    return folders && folders.length > 0 ? folders : [{ name: basename(workspaceRoot), path: workspaceRoot }];
+  }
+
+  private source(): MultiRootWorkspaceSource {
+    return new MultiRootWorkspaceSource(this.namedFolders(), [this.settings.storeDir]);
+  }
+
+  /**
+   * A folder left the workspace: its live documents (paths under `label/`) are recorded as
+   * deleted with that reason and leave the index. Nothing is read from disk. Call it with the
+   * label the folder had before it was removed.
+   */
+  retireFolder(label: string, options: WorkOptions = {}): Promise<{ readonly retired: number; readonly indexing: SyncReport }> {
+    return this.exclusive(async () => {
+      if (label === '') throw new ValidationError('the only folder of a workspace cannot be retired', [], 'Remove the folder from the workspace first.');
+      const { version } = await this.activeVersion();
+      const deps = this.deps();
+      const retired = await new IngestService(deps).retire(label, 'the folder was removed from the workspace', options.signal ? { signal: options.signal } : {});
+      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
+      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
+      await this.ledger.projections.flush();
+      return { retired, indexing };
+    }, 'retire folder');
+  }
+
   private deps(): EngineDeps {
     return { events: this.ledger.events, runner: this.ledger.runner, readModels: this.ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: this.settings.actor };
   }
@@ -212,7 +251,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
-      const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
+      const source = this.source();
       const ingest = await new IngestService(deps).ingest(source, {
         walk: this.settings.walk,
         documents: this.settings.documents,
@@ -255,7 +294,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
-      const source = new FsWorkspaceSource(this.settings.workspaceRoot, [this.settings.storeDir]);
+      const source = this.source();
       await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
       await this.ledger.runner.catchUp();
       const ids = this.ledger.readModels
@@ -286,7 +325,7 @@ export class WorkspaceEngine {
       const { version, config } = await this.activeVersion();
       const mode = options.mode ?? config.retrieval.mode;
       const embedder = await this.retrievalEmbedder(config, mode, options.onRetrievalUnavailable);
-      const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
+      const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}), ...(this.settings.ollama.contextTokens ? { contextTokens: this.settings.ollama.contextTokens } : {}) });
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
         pipelineVersion: version,
@@ -448,7 +487,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const replayed = await this.replayVersion(queryId, replayId);
       const config = this.ledger.readModels.pipeline(replayed)?.config as unknown as PipelineConfig | undefined;
-      const generator = new OllamaGenerator({ model: config?.generator.model ?? this.settings.pipeline.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}) });
+      const generator = new OllamaGenerator({ model: config?.generator.model ?? this.settings.pipeline.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}), ...(this.settings.ollama.contextTokens ? { contextTokens: this.settings.ollama.contextTokens } : {}) });
       const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).reanswer(queryId, replayId, {
         generator,
         ...(options.signal ? { signal: options.signal } : {}),

@@ -1,3 +1,4 @@
+import { unmatchedCitationsWarning } from '../core/answer/citations.js';
 import type { RecordedEvent } from '../core/eventStore.js';
 
 /** Replaces binary fields with base64 text (little-endian Float32), so envelopes print as JSON. */
@@ -34,4 +35,17 @@ function summary(data: unknown, width: number): string {
 /** One human-readable line per event. */
 export function envelopeLine(e: RecordedEvent): string {
   return `${String(e.position).padStart(7)}  ${e.recordedAt}  ${e.type.padEnd(24)} ${e.streamId}@${e.streamVersion}  ${summary(e.data, 100)}`;
+}
+
+/**
+ * Lines printed after an answer: citations that match no passage (the answer text is printed as
+ * it came, so such a "[42]" is plain text that leads nowhere), and passages that did not fit the prompt.
+ */
+export function answerNotes(r: { readonly unmatchedCitations: readonly number[]; readonly omittedChunkIds: readonly string[]; readonly clippedChunkIds: readonly string[] }): string {
+  const lines: string[] = [];
+  if (r.unmatchedCitations.length > 0) lines.push(unmatchedCitationsWarning(r.unmatchedCitations));
+  if (r.omittedChunkIds.length + r.clippedChunkIds.length > 0) {
+    lines.push(`Note: to fit the model's context, ${r.omittedChunkIds.length} retrieved passage${r.omittedChunkIds.length === 1 ? ' was' : 's were'} left out and ${r.clippedChunkIds.length} clipped (see InferenceRequested; raise --context-tokens if the model allows).`);
+  }
+  return lines.map((l) => `\n${l}`).join('');
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { unmatchedCitationsWarning } from '../core/answer/citations.js';
 import type { AnswerToHost, Citation, HostToAnswer } from '../shared/protocol.js';
 
 /** One question shown in the answer view. Its posts are dropped once another question replaces it. */
 export interface AnswerRun {
   readonly token: vscode.CancellationToken;
   post(message: HostToAnswer): void;
-  finish(result: { queryId: string; modelId: string; pipelineVersion: string; answer: string; citations: readonly Citation[] }): void;
+  /** Shows the finished answer; citations that match no passage are text with a warning, never links. */
+  finish(result: { queryId: string; modelId: string; pipelineVersion: string; answer: string; citations: readonly Citation[]; unmatchedCitations: readonly number[] }): void;
 }
 
 /** The answer view: one webview panel, reused for every question. */
@@ -16,6 +18,7 @@ export class AnswerPanel implements vscode.Disposable {
   private ready: Promise<void>;
   private markReady!: () => void;
   private citations: readonly Citation[] = [];
+  private unmatched: readonly number[] = [];
   private queryId: string | undefined;
   private cancelSource: vscode.CancellationTokenSource | undefined;
   private run = 0;
@@ -37,7 +40,8 @@ export class AnswerPanel implements vscode.Disposable {
   /** The answer view, created or revealed beside the editor. */
   static show(extensionUri: vscode.Uri, handlers: AnswerPanel['handlers']): AnswerPanel {
     if (AnswerPanel.current) {
-      AnswerPanel.current.panel.reveal(vscode.ViewColumn.Beside, true);
+      // In the group it is already in: revealing it "beside" the active group would split again.
+      AnswerPanel.current.panel.reveal(AnswerPanel.current.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
       return AnswerPanel.current;
     }
     const panel = vscode.window.createWebviewPanel('ragLedger.answer', 'RAG Ledger: Answer', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -51,6 +55,11 @@ export class AnswerPanel implements vscode.Disposable {
     return AnswerPanel.current;
   }
 
+  /** The group the answer view is in, if it is open. */
+  static get column(): vscode.ViewColumn | undefined {
+    return AnswerPanel.current?.panel.viewColumn;
+  }
+
   /**
    * Starts showing a new answer. The previous one, if still streaming, is cancelled, and whatever
    * it posts from then on is dropped: the view shows one question at a time.
@@ -62,6 +71,7 @@ export class AnswerPanel implements vscode.Disposable {
     this.cancelSource = source;
     const run = ++this.run;
     this.citations = [];
+    this.unmatched = [];
     this.queryId = undefined;
     void this.send({ kind: 'start', question });
     const current = (): boolean => run === this.run && !this.disposed;
@@ -73,7 +83,9 @@ export class AnswerPanel implements vscode.Disposable {
       finish: (result) => {
         if (!current()) return;
         this.citations = result.citations;
+        this.unmatched = result.unmatchedCitations;
         this.queryId = result.queryId;
+        if (result.unmatchedCitations.length > 0) void this.send({ kind: 'notice', level: 'warning', text: unmatchedCitationsWarning(result.unmatchedCitations) });
         void this.send({ kind: 'done', ...result });
       },
     };
@@ -94,7 +106,8 @@ export class AnswerPanel implements vscode.Disposable {
         this.markReady();
         return;
       case 'openCitation': {
-        const c = this.citations.find((x) => x.n === msg.n);
+        // Only a passage the answer may cite: one in the list, and not flagged as unmatched.
+        const c = this.citations.find((x) => x.n === msg.n && !this.unmatched.includes(x.n));
         if (c && typeof msg.n === 'number') this.handlers.openCitation(c);
         return;
       }

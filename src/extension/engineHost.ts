@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
+import { documentPathOf, fileOfDocument } from '../adapters/fs/workspaceFolders.js';
 import { WorkspaceEngine } from '../adapters/workspaceEngine.js';
+import type { LabelledFolder } from '../core/ingest/folderLabels.js';
+import { folderLabels } from '../core/ingest/folderLabels.js';
 import { CorruptStoreError, StoreLockedError } from '../core/errors.js';
 import { engineSettings } from './settings.js';
 
@@ -22,8 +25,25 @@ export class EngineHost implements vscode.Disposable {
     return vscode.workspace.workspaceFolders?.[0];
   }
 
+  /** The first folder's path (settings such as the golden set are relative to it). */
   get workspaceRoot(): string | undefined {
     return this.folder?.uri.fsPath;
+  }
+
+  /** The workspace's folders on disk with their labels, the first segment of their documents' paths ('' for a single folder). */
+  folders(): LabelledFolder[] {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+    return folders.length === 0 ? [] : folderLabels(folders.map((f) => ({ name: f.name, path: f.uri.fsPath })));
+  }
+
+  /** The file a document path (from the log) names, or undefined when no folder of the workspace holds it. */
+  fileOf(path: string): string | undefined {
+    return fileOfDocument(this.folders(), path);
+  }
+
+  /** The document path of a file or folder, or undefined when it is in no folder of the workspace. */
+  pathOf(uri: vscode.Uri): string | undefined {
+    return uri.scheme === 'file' ? documentPathOf(this.folders(), uri.fsPath) : undefined;
   }
 
   /** The engine if it is open (views use it; they never open the store themselves). */

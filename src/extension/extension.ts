@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { forgetConfirmation } from '../app/forget/forgetConfirmation.js';
-import { isInside } from './paths.js';
 import * as vscode from 'vscode';
 import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
 import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
@@ -19,6 +18,7 @@ import type { PipelineNode } from './views/pipelinesView.js';
 import { PipelinesView } from './views/pipelinesView.js';
 import type { QuestionNode, RetrievedChunk } from './views/questionsView.js';
 import { QuestionsView, openChunk } from './views/questionsView.js';
+import { WorkspaceFolderChanges } from './folderChanges.js';
 import { FileWatcher } from './watcher.js';
 
 const PHASE_LABELS: Record<EngineProgress['phase'], string> = { scan: 'Scanning files', submit: 'Reading files', chunk: 'Chunking', delete: 'Removing deleted files', embed: 'Embedding', index: 'Indexing', compare: 'Comparing' };
@@ -135,7 +135,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       if (picked) await ingest();
       if (engine.ledger.readModels.documents().length === 0) return undefined;
     }
-    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
+    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk((p) => host.fileOf(p), c, { besides: AnswerPanel.column }), openProvenance: (id) => void showProvenance(id, { besides: AnswerPanel.column }) });
     const run = panel.begin(question);
     const controller = new AbortController();
     const sub = run.token.onCancellationRequested(() => controller.abort());
@@ -155,7 +155,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
         },
       });
       const citations: Citation[] = result.context.map((c) => ({ n: c.n, path: c.path, startLine: c.startLine, endLine: c.endLine }));
-      run.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations });
+      run.finish({ queryId: result.queryId, modelId: result.modelId, pipelineVersion: result.pipelineVersion, answer: result.answer, citations, unmatchedCitations: result.unmatchedCitations });
       return result;
     } catch (err) {
       if (err instanceof CancelledError || controller.signal.aborted) {
@@ -172,16 +172,16 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   });
 
   command('reembedDocument', async (target?: vscode.Uri | { kind: 'document'; doc: DocumentStatus }, selected?: vscode.Uri[]) => {
-    const root = host.workspaceRoot;
-    if (!root) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.');
+    if (host.folders().length === 0) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.');
     let paths: string[];
     if (target && 'kind' in target && target.kind === 'document') paths = [target.doc.source];
     else {
       const uris = selected && selected.length > 0 ? selected : target instanceof vscode.Uri ? [target] : vscode.window.activeTextEditor ? [vscode.window.activeTextEditor.document.uri] : [];
       if (uris.length === 0) throw new UserError('RAG Ledger: pick a file or folder to re-embed (right-click it in the Explorer, or open it in an editor).');
       paths = uris.map((u) => {
-        if (u.scheme !== 'file' || !isInside(root, u.fsPath)) throw new UserError(`RAG Ledger: ${u.fsPath} is outside the workspace folder ${root}.`);
-        return relative(root, u.fsPath).split(sep).join('/');
+        const path = host.pathOf(u);
+        if (path === undefined) throw new UserError(`RAG Ledger: ${u.fsPath} is outside the workspace's folders.`);
+        return path;
       });
     }
     const engine = await host.get();
@@ -194,15 +194,15 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   });
 
   command('forgetDocument', async (target?: vscode.Uri | { kind: 'document'; doc: DocumentStatus }) => {
-    const root = host.workspaceRoot;
-    if (!root) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.');
+    if (host.folders().length === 0) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.');
     let path: string;
     if (target && 'kind' in target && target.kind === 'document') path = target.doc.source;
     else {
       const uri = target instanceof vscode.Uri ? target : vscode.window.activeTextEditor?.document.uri;
       if (!uri) throw new UserError('RAG Ledger: pick a document to forget (right-click it in the Documents view).');
-      if (uri.scheme !== 'file' || !isInside(root, uri.fsPath)) throw new UserError(`RAG Ledger: ${uri.fsPath} is outside the workspace folder ${root}.`);
-      path = relative(root, uri.fsPath).split(sep).join('/');
+      const found = host.pathOf(uri);
+      if (found === undefined) throw new UserError(`RAG Ledger: ${uri.fsPath} is outside the workspace's folders.`);
+      path = found;
     }
     const engine = await host.get();
     let user = 'unknown user';
@@ -261,7 +261,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     if (node?.kind !== 'question') return;
     const engine = await host.get();
     const p = await engine.provenance(node.query.query_id);
-    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk(host.workspaceRoot ?? '', c), openProvenance: (id) => void showProvenance(id) });
+    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk((p) => host.fileOf(p), c, { besides: AnswerPanel.column }), openProvenance: (id) => void showProvenance(id, { besides: AnswerPanel.column }) });
     const run = panel.begin(node.query.query_text);
     const done = p.chain.find((e) => e.type === 'InferenceCompleted');
     const failed = p.chain.find((e) => e.type === 'InferenceFailed');
@@ -270,14 +270,15 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       const [start, end] = (c.lines ?? '1-1').split('-').map(Number);
       return { n: c.rank, path: c.path ?? '(unknown)', startLine: start ?? 1, endLine: end ?? start ?? 1 };
     });
-    run.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations });
+    const unmatchedCitations = done?.type === 'InferenceCompleted' ? done.data.unmatched_citations : [];
+    run.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations, unmatchedCitations });
   });
 
   command('openChunk', async (arg?: RetrievedChunk | QuestionNode) => {
     // The row's own command passes the chunk; the inline button passes the tree node.
     const chunk = arg && 'kind' in arg ? (arg.kind === 'chunk' ? arg.chunk : undefined) : arg;
-    if (!chunk || !host.workspaceRoot) return;
-    await openChunk(host.workspaceRoot, chunk);
+    if (!chunk) return;
+    await openChunk((p) => host.fileOf(p), chunk);
   });
 
   const pickVersion = async (engine: WorkspaceEngine, title: string, filter: (v: string) => boolean = () => true): Promise<string | undefined> => {
@@ -403,7 +404,9 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
 
   // Saved, created, renamed and deleted files are ingested as they change.
   const watcher = new FileWatcher(host, log, status);
-  context.subscriptions.push(watcher);
+  // Folders added to or removed from the workspace are ingested or retired.
+  const folderChanges = new WorkspaceFolderChanges(host, log, status);
+  context.subscriptions.push(watcher, folderChanges);
 
   // An existing store is opened at start-up so the views show it; a new one waits for the first ingest.
   void host.openIfPresent((dir) => existsSync(dir) && readdirSync(dir).length > 0);

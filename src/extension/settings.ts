@@ -1,17 +1,26 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { homedir, userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import type { EngineSettings } from '../adapters/workspaceEngine.js';
 import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
+import { DEFAULT_CONTEXT_TOKENS } from '../core/answer/prompt.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 
 /** Settings that change what the pipeline produces: a change defines a new pipeline version. */
 export const PIPELINE_SETTINGS = ['embedding.model', 'embedding.dimensions', 'embedding.dtype', 'chunking', 'retrieval', 'ollama.model'].map((s) => `ragLedger.${s}`);
 
-/** Where this workspace's store lives, from `ragLedger.store.location`. */
+/**
+ * Where this workspace's store lives, from `ragLedger.store.location`: VS Code's storage for the
+ * workspace, or a `.rag-ledger` folder: at the root of the folder; with several folders, next to
+ * the saved `.code-workspace` file (the first folder's root while the workspace is untitled).
+ */
 export function storeDirFor(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): string {
   const where = vscode.workspace.getConfiguration('ragLedger', folder.uri).get<string>('store.location', 'workspaceStorage');
-  if (where === 'workspaceFolder' || !context.storageUri) return join(folder.uri.fsPath, '.rag-ledger');
+  if (where === 'workspaceFolder' || !context.storageUri) {
+    const file = vscode.workspace.workspaceFile;
+    if ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 && file?.scheme === 'file') return join(dirname(file.fsPath), '.rag-ledger');
+    return join(folder.uri.fsPath, '.rag-ledger');
+  }
   return join(context.storageUri.fsPath, 'store');
 }
 
@@ -52,12 +61,13 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
   return {
     storeDir: storeDirFor(context, folder),
     workspaceRoot: folder.uri.fsPath,
+    folders: (vscode.workspace.workspaceFolders ?? [folder]).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, path: f.uri.fsPath })),
     pipeline: pipelineFromSettings(folder),
     walk: { include: c.get<string[]>('files.include', []), exclude: c.get<string[]>('files.exclude', []), respectGitignore: c.get<boolean>('files.respectGitignore', true) },
     documents: { maxBytes: c.get<number>('files.maxFileSize', 1_048_576), allowSecrets: c.get<boolean>('files.allowSecrets', false) },
     ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(homedir(), modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
-    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000 },
+    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000, contextTokens: c.get<number>('ollama.contextTokens', DEFAULT_CONTEXT_TOKENS) },
     actor: `vscode:${user}`,
-    owner: `a VS Code window (${vscode.env.appName}, workspace ${folder.name})`,
+    owner: `a VS Code window (${vscode.env.appName}, workspace ${vscode.workspace.name ?? folder.name})`,
   };
 }

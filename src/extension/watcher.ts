@@ -1,4 +1,3 @@
-import { relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors.js';
 import type { EngineHost } from './engineHost.js';
@@ -11,7 +10,7 @@ const DEBOUNCE_MS = 1500;
 /**
  * Ingests saved, created, renamed and deleted files as they change: the changed paths are
  * collected, and after a quiet moment the engine ingests exactly those (the ignore rules still
- * apply, so an ignored file never enters). Only once the workspace has a store: the watcher never
+ * apply, so an ignored file never enters), in every folder of a multi-root workspace. Only once the workspace has a store: the watcher never
  * creates one. `ragLedger.autoIngest` turns it off.
  */
 export class FileWatcher implements vscode.Disposable {
@@ -31,13 +30,15 @@ export class FileWatcher implements vscode.Disposable {
   }
 
   private changed(uri: vscode.Uri): void {
-    const root = this.host.workspaceRoot;
     const engine = this.host.current;
-    if (!root || !engine || uri.scheme !== 'file') return;
+    if (!engine || uri.scheme !== 'file') return;
     if (!vscode.workspace.getConfiguration('ragLedger').get<boolean>('autoIngest', true)) return;
-    const rel = relative(root, uri.fsPath);
-    if (rel === '' || !isInside(root, uri.fsPath) || rel.split(sep)[0] === '.git' || isInside(engine.storeDir, uri.fsPath)) return;
-    this.pending.add(rel.split(sep).join('/'));
+    // In every folder of the workspace, under its document path (the folder's label first when there are several).
+    const path = this.host.pathOf(uri);
+    if (path === undefined || isInside(engine.storeDir, uri.fsPath)) return;
+    const inFolder = this.host.folders().length > 1 ? path.split('/').slice(1) : path.split('/');
+    if (inFolder.length === 0 || inFolder[0] === '' || inFolder[0] === '.git') return;
+    this.pending.add(path);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.flush(), DEBOUNCE_MS);
   }

@@ -21,7 +21,7 @@ export type HostToAnswer =
   | { readonly kind: 'start'; readonly question: string }
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'notice'; readonly level: 'info' | 'warning' | 'error'; readonly text: string }
-  | { readonly kind: 'done'; readonly queryId: string; readonly modelId: string; readonly pipelineVersion: string; readonly citations: readonly Citation[]; readonly answer: string }
+  | { readonly kind: 'done'; readonly queryId: string; readonly modelId: string; readonly pipelineVersion: string; readonly citations: readonly Citation[]; readonly answer: string; readonly unmatchedCitations: readonly number[] }
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'failed'; readonly text: string };
 

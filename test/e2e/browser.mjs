@@ -241,16 +241,48 @@ export async function notifications(page) {
   if (!wasVisible) await runCommand(page, 'Notifications: Show Notifications');
   await page.locator('.notifications-center.visible').waitFor({ timeout: 10_000 });
   texts.push(...(await page.locator('.notifications-center .notification-list-item-message').allInnerTexts()));
-  if (!wasVisible) {
-    // The centre's own "Hide Notifications" button (the palette command is not always offered).
-    await page.locator('.notifications-center-header .codicon-notifications-hide').first().click();
-    await page.locator('.notifications-center.visible').waitFor({ state: 'detached', timeout: 10_000 });
-  }
+  if (!wasVisible) await hideNotificationCentre(page);
   for (const alert of await page.locator('.monaco-alert').allTextContents()) {
     const text = alert.trim();
     if (text && !texts.some((t) => text.includes(t.trim()))) texts.push(text);
   }
   return texts.map((t) => t.trim()).filter((t, i, all) => t && all.indexOf(t) === i);
+}
+
+/**
+ * Hides the notification centre. Its "Hide Notifications" button is the first choice; while the
+ * centre is still animating in (or a toast covers the header) the button can be present but not
+ * visible, so Escape inside the centre and then the palette command are the fallbacks.
+ * @param {Page} page
+ * @returns {Promise<void>}
+ */
+async function hideNotificationCentre(page) {
+  const open = page.locator('.notifications-center.visible');
+  const closed = async (timeout) => {
+    try {
+      await open.waitFor({ state: 'detached', timeout });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const attempts = [
+    () => page.locator('.notifications-center-header .codicon-notifications-hide').first().click({ timeout: 3_000 }),
+    async () => {
+      await open.first().focus({ timeout: 3_000 });
+      await page.keyboard.press('Escape');
+    },
+    () => runCommand(page, 'Notifications: Hide Notifications', { timeoutMs: 10_000 }),
+  ];
+  for (const attempt of attempts) {
+    try {
+      await attempt();
+    } catch {
+      // try the next way
+    }
+    if (await closed(3_000)) return;
+  }
+  throw new Error('e2e: the notification centre stayed open (button, Escape and the palette command all failed)');
 }
 
 /**

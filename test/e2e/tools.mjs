@@ -129,7 +129,8 @@ export async function ensureTools({ log = () => {}, browser = true } = {}) {
 
 /**
  * The packaged .vsix of the current build, packaged once however many test files need it: a
- * package newer than every file it holds (dist/, media/, package.json) is reused; packaging runs
+ * package newer than every file it holds (dist/, media/, package.json) and than the scripts that
+ * make it (esbuild.mjs, scripts/package.mjs) is reused; packaging runs
  * under a lock so parallel test files wait for one another.
  *
  * @param {{ log?: (line: string) => void }} [options]
@@ -143,7 +144,12 @@ export async function packagedVsix({ log = () => {} } = {}) {
     const p = join(dir, e.name);
     return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
   }, 0);
-  const sources = () => Math.max(newest(join(repoRoot, 'dist')), newest(join(repoRoot, 'media')), statSync(join(repoRoot, 'package.json')).mtimeMs);
+  const sources = () =>
+    Math.max(
+      newest(join(repoRoot, 'dist')),
+      newest(join(repoRoot, 'media')),
+      ...['package.json', 'esbuild.mjs', join('scripts', 'package.mjs')].map((f) => statSync(join(repoRoot, f)).mtimeMs),
+    );
   const cache = join(cacheRoot(), 'e2e');
   mkdirSync(cache, { recursive: true });
   const unlock = await lock(join(cache, 'package.lock'), log);

@@ -171,6 +171,9 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         await page.locator('.tabs-container .tab.active', { hasText: basename(path) }).waitFor({ timeout: 15_000 });
         // The chunk is selected with the cursor at its first line: the status bar says "Ln <start>, Col 1 (N selected)".
         await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${start}, Col 1 \\(\\d+ selected\\)`) }).first().waitFor({ timeout: 15_000 });
+        // The source opens in the other group: the answer stays visible beside it, and nothing split again.
+        await page.locator('.tabs-container .tab.active', { hasText: 'RAG Ledger: Answer' }).waitFor({ timeout: 5_000 });
+        assert.equal(await page.locator('.editor-group-container').count(), 2);
         await screenshot(page, shots, 'citation-opened');
       });
 
@@ -228,6 +231,8 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         assert.ok((await frame.locator('#sources a.cite').count()) > 0);
         await waitForNotification(page, /Ollama is not running/, { timeoutMs: 15_000 });
         await screenshot(page, shots, 'ollama-down');
+        // Three questions and a citation later, still the editor and the answer beside it.
+        assert.equal(await page.locator('.editor-group-container').count(), 2);
       });
       console.log(`screenshots: ${readdirSync(shots).filter((f) => f.endsWith('.png')).join(', ')} in ${shots}`);
     } finally {

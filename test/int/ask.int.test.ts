@@ -58,7 +58,7 @@ test('ask records the full chain with the exact prompt, streams the answer and c
   const sent = server.chats[0]!;
   assert.deepEqual(sent.messages.map((m) => m.content), [requested!.data.prompt.system, requested!.data.prompt.user]);
   assert.equal(requested!.data.prompt_hash, `sha256:${sha256([promptText(requested!.data.prompt)])}`);
-  assert.deepEqual(requested!.data.prompt, buildPrompt(TINY_PIPELINE.prompt.template, QUESTION, result.context));
+  assert.deepEqual(requested!.data.prompt, buildPrompt(TINY_PIPELINE.prompt.template, QUESTION, result.context).prompt);
   assert.ok(completed!.type === 'InferenceCompleted');
   assert.deepEqual([completed!.data.response_text, completed!.data.prompt_tokens, completed!.data.completion_tokens, completed!.data.tokens_used], [result.answer, 120, GOOD_ANSWER.length, 120 + GOOD_ANSWER.length]);
   for (const e of events) assert.equal(e.metadata.correlation_id, result.queryId);

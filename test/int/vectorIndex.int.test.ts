@@ -154,7 +154,7 @@ test('past the threshold an IVF-RQ index is built, retrained as the table grows,
   for (let q = 0; q < 40; q++) {
     const query = all[(q * 37) % all.length]!;
     const hits = await index.vectorSearch(pv, query, 10);
-    const exact = (await table.vectorSearch(Array.from(query)).distanceType('cosine').bypassVectorIndex().limit(10).select(['chunk_id']).toArray()) as { chunk_id: string }[];
+    const exact = (await table.vectorSearch(Array.from(query)).distanceType('cosine').bypassVectorIndex().limit(10).select(['chunk_id', '_distance']).toArray()) as { chunk_id: string }[];
     const truth = new Set(exact.map((e) => e.chunk_id));
     found += hits.filter((h) => truth.has(h.chunkId)).length;
   }

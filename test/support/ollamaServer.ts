@@ -1,7 +1,7 @@
 // An Ollama-protocol HTTP server on 127.0.0.1 for tests: the real `ollama` client talks to it.
 // The model name picks the behaviour: "good" streams an answer, "missing" is not pulled,
 // "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
-// connection mid-answer. A question containing the word "slowly" makes any model wait like "slow"
+// connection mid-answer, "phantom" cites a passage that does not exist ([1] and [42]). A question containing the word "slowly" makes any model wait like "slow"
 // (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer);
 // one containing the word "markup" is answered with HOSTILE_ANSWER (markup that must stay text).
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +12,7 @@ export interface ChatRequest {
   readonly model: string;
   readonly messages: readonly { readonly role: string; readonly content: string }[];
   readonly stream?: boolean;
+  readonly options?: { readonly num_ctx?: number };
 }
 
 export interface OllamaTestServer {
@@ -21,6 +22,9 @@ export interface OllamaTestServer {
 }
 
 export const GOOD_ANSWER = ['Threads ', 'send ', 'messages ', 'over ', 'a channel ', '[1].'];
+/** Markup an answer may carry: rendered anywhere, it must show as text and run nothing. */
+/** The "phantom" model's answer: [42] matches no passage. */
+export const PHANTOM_ANSWER = ['Threads ', 'send messages ', '[1]', ' and keep secrets ', '[42].'];
 /** Markup an answer may carry: rendered anywhere, it must show as text and run nothing. */
 export const HOSTILE_ANSWER = ['Beware ', '<img src=x onerror="document.title=\'pwned\'">', ' and ', '<script>document.title="pwned"</script>', ' [1].'];
 
@@ -37,7 +41,7 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Prom
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   const question = req.messages.at(-1)?.content ?? '';
   if (req.model === 'slow' || /\bslowly\b/.test(question)) await sleep(slowMs);
-  const words = /\bmarkup\b/.test(question) ? HOSTILE_ANSWER : req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
+  const words = /\bmarkup\b/.test(question) ? HOSTILE_ANSWER : req.model === 'phantom' ? PHANTOM_ANSWER : req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
   for (const w of words) {
     line(res, part(w));
     await sleep(5);
@@ -74,6 +78,27 @@ export async function startOllamaServer(options: { slowMs?: number } = {}): Prom
   return {
     host: `http://127.0.0.1:${port}`,
     chats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An HTTP server that is not Ollama: every request gets an HTML 404 page (a web server on the wrong port). */
+export async function startHtmlServer(): Promise<{ readonly host: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

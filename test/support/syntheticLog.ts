@@ -167,7 +167,7 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
         { type: 'InferenceRequested', metadata: meta, data: { query_id: queryId, model_id: 'llama3.2', prompt_hash: `sha256:${q.toString(16).padStart(64, '0')}`, prompt: { system: 'Answer from the context.', user: `Context:\n${sentence(300)}\n\nQuestion: ${question}` }, requested_at: time } },
       ];
       if (rand() < 0.01) events.push({ type: 'InferenceFailed', metadata: meta, data: { query_id: queryId, model_id: 'llama3.2', reason: 'unreachable', detail: 'no Ollama server answered at http://127.0.0.1:11434', failed_at: time } });
-      else events.push({ type: 'InferenceCompleted', metadata: meta, data: { query_id: queryId, response_text: answerText, tokens_used: 420, model_id: 'llama3.2', duration_ms: 800 + Math.floor(rand() * 4000), completed_at: time } });
+      else events.push({ type: 'InferenceCompleted', metadata: meta, data: { query_id: queryId, response_text: answerText, tokens_used: 420, model_id: 'llama3.2', duration_ms: 800 + Math.floor(rand() * 4000), unmatched_citations: [], completed_at: time } });
       if (rand() < 0.05) {
         const replayId = `r-${q.toString(16).padStart(8, '0')}-synthetic`;
         events.push({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sha256 } from '../../src/adapters/node/sha256.js';
 import type { Chunk, ChunkerConfig, DocumentFormat } from '../../src/core/chunking/chunker.js';
-import { DEFAULT_CHUNKER, checkChunkerConfig, chunkDocument } from '../../src/core/chunking/chunker.js';
+import { DEFAULT_CHUNKER, checkChunkerConfig, chunkDocument, maxChunkChars } from '../../src/core/chunking/chunker.js';
 
 const FORMATS: readonly DocumentFormat[] = ['markdown', 'code', 'text'];
 
@@ -269,15 +269,19 @@ describe('chunkDocument: markdown', () => {
     assert.deepEqual(chunks[chunks.length - 1]!.heading_path, ['Top', 'Short']);
   });
 
-  test('a single paragraph longer than the limit is cut between lines; a single overlong line stays whole', () => {
+  test('a single paragraph longer than the limit is cut between lines; a single overlong line is cut within the limit', () => {
     const lines = Array.from({ length: 10 }, (_, i) => sentence(i, 6)); // about 40 characters each
     const overlong = 'x'.repeat(250);
     const text = ['# H', '', lines.join('\n'), '', overlong].join('\n');
     const chunks = chunk(text, 'markdown', { markdownMaxChars: 100 });
-    assertPositions(text, chunks);
-    assert.ok(chunks.length >= 5);
-    for (const c of chunks) assert.ok(c.text.length <= 100 || c.text === overlong, `${c.text.length} chars`);
-    assert.ok(chunks.some((c) => c.text === overlong));
+    const whole = chunks.filter((c) => !c.text.startsWith('x'));
+    const pieces = chunks.filter((c) => c.text.startsWith('x'));
+    assertPositions(text, whole);
+    assertBounded(text, 'markdown', { ...DEFAULT_CHUNKER, markdownMaxChars: 100 }, chunks, 'markdown');
+    assert.ok(whole.length >= 4);
+    for (const c of chunks) assert.ok(c.text.length <= 100, `${c.text.length} chars`);
+    assert.equal(pieces.map((c) => c.text).join(''), overlong);
+    for (const c of pieces) assert.deepEqual([c.position.start_line, c.position.end_line], [14, 14]);
     for (const c of chunks) assert.deepEqual(c.heading_path, ['H']);
   });
 });
@@ -475,5 +479,126 @@ describe('checkChunkerConfig', () => {
       assert.match(problems[0]!, field);
     }
     assert.equal(checkChunkerConfig({ markdownMaxChars: 1, textMaxChars: 1, codeWindowLines: 1, codeOverlapLines: 1 }).length, 4);
+  });
+});
+
+/** A lone half of a surrogate pair. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The bound contract: every chunk within maxChunkChars, a slice of the text with no lone surrogate,
+ * its lines the lines of its first and last characters, and every non-whitespace character of the
+ * text in some chunk (markdown and text chunks in order and without overlap).
+ */
+function assertBounded(text: string, format: DocumentFormat, config: ChunkerConfig, chunks: readonly Chunk[], label: string): void {
+  const max = maxChunkChars(format, config);
+  const covered = new Uint8Array(text.length);
+  let previousEnd = 0;
+  for (const [i, c] of chunks.entries()) {
+    const where = `${label}: chunk ${i} of ${chunks.length} (${c.position.start_char}-${c.position.end_char})`;
+    assert.ok(c.text.length <= max, `${where}: ${c.text.length} > ${max}`);
+    assert.ok(c.text.length > 0 && c.text.trim() !== '', `${where}: not blank`);
+    assert.equal(text.slice(c.position.start_char, c.position.end_char), c.text, `${where}: slice`);
+    assert.ok(!LONE_SURROGATE.test(c.text), `${where}: a surrogate pair was split`);
+    assert.equal(c.position.start_line, lineBreaks(text.slice(0, c.position.start_char)) + 1, `${where}: start_line`);
+    assert.equal(c.position.end_line, lineBreaks(text.slice(0, c.position.end_char - 1)) + 1, `${where}: end_line`);
+    if (format !== 'code') {
+      assert.ok(c.position.start_char >= previousEnd, `${where}: in order, no overlap`);
+      previousEnd = c.position.end_char;
+    }
+    covered.fill(1, c.position.start_char, c.position.end_char);
+  }
+  for (let k = 0; k < text.length; k++) if (!/\s/.test(text[k]!)) assert.equal(covered[k], 1, `${label}: character ${k} (${JSON.stringify(text.slice(k, k + 20))}) is in no chunk`);
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing case can be reproduced from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('every chunk within its bound', () => {
+  const SMALL: ChunkerConfig = { markdownMaxChars: 100, textMaxChars: 120, codeWindowLines: 5, codeOverlapLines: 1 };
+
+  test('a 1 MB file on one line (minified JSON) becomes many chunks, each within the limit, all on line 1', () => {
+    const json = JSON.stringify(Array.from({ length: 25_000 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ['a', 'b'] })));
+    assert.ok(json.length > 1_000_000 && !json.includes('\n') && !json.includes(' '));
+    for (const format of FORMATS) {
+      const chunks = chunk(json, format);
+      const max = maxChunkChars(format, DEFAULT_CHUNKER);
+      assert.ok(chunks.length >= Math.ceil(json.length / max), `${format}: ${chunks.length} chunks`);
+      assert.ok(chunks.every((c) => c.position.start_line === 1 && c.position.end_line === 1), format);
+      assert.equal(chunks.map((c) => c.text).join(''), json, `${format}: the pieces, in order, are the text`);
+      assertBounded(json, format, DEFAULT_CHUNKER, chunks, format);
+    }
+  });
+
+  test('a long line is cut at word boundaries, and every piece carries that line', () => {
+    const long = Array.from({ length: 400 }, (_, i) => `word${i}`).join(' ');
+    const text = `first line\n${long}\nlast line`;
+    const chunks = chunk(text, 'text');
+    assertBounded(text, 'text', DEFAULT_CHUNKER, chunks, 'text');
+    const pieces = chunks.filter((c) => c.text.startsWith('word'));
+    assert.ok(pieces.length >= 2);
+    for (const p of pieces) {
+      assert.deepEqual([p.position.start_line, p.position.end_line], [2, 2]);
+      assert.match(p.text, /^word\d+( word\d+)*$/, 'no word is cut in half');
+    }
+    assert.equal(pieces.map((p) => p.text).join(' '), long);
+  });
+
+  test('a long markdown line keeps its heading path in every piece; a base64 blob is cut at the limit', () => {
+    const blob = 'QUJD'.repeat(2000);
+    const text = `# Images\n\nInline image:\n\n![x](data:image/png;base64,${blob})\n\n## After\n\nDone.`;
+    const chunks = chunk(text, 'markdown', SMALL);
+    assertBounded(text, 'markdown', SMALL, chunks, 'markdown');
+    const pieces = chunks.filter((c) => c.text.includes('QUJD'));
+    assert.ok(pieces.length >= 80);
+    for (const p of pieces) {
+      assert.deepEqual(p.heading_path, ['Images']);
+      assert.deepEqual([p.position.start_line, p.position.end_line], [5, 5]);
+    }
+    assert.deepEqual(chunks.at(-1)!.heading_path, ['Images', 'After']);
+  });
+
+  test('emoji on a line without spaces: no surrogate pair is split', () => {
+    const text = '🦀'.repeat(1000) + 'x' + '𝒳'.repeat(999);
+    for (const format of FORMATS) {
+      const chunks = chunk(text, format, SMALL);
+      assertBounded(text, format, SMALL, chunks, format);
+      assert.equal(chunks.map((c) => c.text).join(''), text);
+    }
+  });
+
+  test('code: a window of long lines is cut between lines first', () => {
+    const line = (i: number): string => `const v${i} = ${JSON.stringify('x'.repeat(300))};`;
+    const text = Array.from({ length: 12 }, (_, i) => line(i)).join('\n');
+    const chunks = chunk(text, 'code', SMALL);
+    assertBounded(text, 'code', SMALL, chunks, 'code');
+    for (const c of chunks) assert.match(c.text, /^const v\d+ = "x+";$/, 'each piece is whole lines');
+  });
+
+  test('property: random texts (long lines, astral characters, no spaces, CRLF, fences) in every format', () => {
+    const atoms = ['a', 'word', ' ', ' ', '\n', '\n', '\r\n', '\r', '\n\n', '\t', '🦀', '𝒳', 'é', '```', '~~~', 'x'.repeat(90), '-', '.', 'fn main() {', '}'];
+    for (let seed = 1; seed <= 150; seed++) {
+      const next = rng(seed);
+      const parts: string[] = [];
+      const length = Math.floor(next() * 600);
+      for (let i = 0; i < length; i++) {
+        // Runs without any whitespace make lines far longer than the bound.
+        const atom = next() < 0.15 ? 'z'.repeat(Math.floor(next() * 400)) : atoms[Math.floor(next() * atoms.length)]!;
+        parts.push(atom);
+      }
+      const text = parts.join('');
+      for (const format of FORMATS) {
+        for (const config of [SMALL, DEFAULT_CHUNKER]) assertBounded(text, format, config, chunk(text, format, config), `seed ${seed}, ${format}, max ${maxChunkChars(format, config)}`);
+      }
+    }
   });
 });

@@ -91,7 +91,7 @@ describe('event codec', () => {
       QueryReceived: { query_id: 'q', query_text: 't', user_id: 'u', received_at: '2026-01-01T00:00:00Z' },
       ContextRetrieved: { query_id: 'q', chunk_ids: ['c'], scores: [0.5], retrieved_at: '2026-01-01T00:00:00Z' },
       InferenceRequested: { query_id: 'q', model_id: 'm', prompt_hash: 'h', requested_at: '2026-01-01T00:00:00Z' },
-      InferenceCompleted: { query_id: 'q', response_text: 'a', tokens_used: 3, completed_at: '2026-01-01T00:00:00Z' },
+      InferenceCompleted: { query_id: 'q', response_text: 'a', tokens_used: 3, unmatched_citations: [], completed_at: '2026-01-01T00:00:00Z' },
       InferenceFailed: { query_id: 'q', model_id: 'm', reason: 'cut_off', detail: 'stream ended', partial_text: 'an', failed_at: '2026-01-01T00:00:00Z' },
       ContextReplayed: { replay_id: 'r', query_id: 'q', pipeline_version: 'p2', mode: 'hybrid', k: 1, chunk_ids: ['c'], scores: [0.5], ranks: [1], diff: { rbo: 1 }, replayed_at: '2026-01-01T00:00:00Z' },
       ReplayAnswered: { replay_id: 'r', query_id: 'q', model_id: 'extractive', prompt_hash: 'h', prompt: { system: 's', user: 'u' }, response_text: 'a', similarity: 0.5, answered_at: '2026-01-01T00:00:00Z' },

@@ -33,6 +33,14 @@ test('summaries say what happened in one clipped line, without contents, vectors
   const e = (type: string, data: Record<string, unknown>, metadata: Record<string, unknown> = {}): RecordedEvent => ({ ...raw(type, data), data: JSON.parse(encodeEvent({ type, data }).dataJson) as unknown, metadata, schemaVersion: 1, storedSchemaVersion: 1 }) as unknown as RecordedEvent;
   assert.equal(summarize(e('QueryReceived', { query_id: 'q', query_text: 'how\ndoes  it work?', user_id: 'ann', received_at: at })), '“how does it work?” asked by ann');
   assert.equal(summarize(e('InferenceFailed', { query_id: 'q', model_id: 'llama3.2', reason: 'timeout', detail: 'nothing for 120 s', failed_at: at })), 'llama3.2 failed (timeout): nothing for 120 s');
+  assert.equal(
+    summarize(e('InferenceCompleted', { query_id: 'q', response_text: 'Yes [1] and [42].', tokens_used: 7, model_id: 'm', unmatched_citations: [42], completed_at: at })),
+    'm · 7 tokens · ⚠ cites [42]: no such passage · Yes [1] and [42].',
+  );
+  assert.equal(
+    summarize(e('InferenceRequested', { query_id: 'q', model_id: 'm', prompt_hash: 'sha256:abcdef0123456789', context_tokens: 1024, omitted_chunk_ids: ['c3', 'c4'], clipped_chunk_ids: ['c2'], requested_at: at })),
+    'prompt to m · abcdef012345… · to fit 1024 tokens: 2 passages left out, 1 clipped',
+  );
   assert.equal(summarize(e('DocumentChunked', { document_id: 'd', chunks: [], chunked_at: at }, { pipeline_version: 'pv-1' })), '0 chunks for pv-1');
   const secret = 'SECRET CONTENT '.repeat(100);
   assert.ok(!summarize(e('DocumentSubmitted', { document_id: 'd', source: 'a.md', raw_content: secret, submitted_at: at })).includes('SECRET'));

@@ -12,7 +12,7 @@ const at = '2026-01-02T03:04:05.000Z';
 async function forgottenStore(): Promise<{ store: InMemoryEventStore; emptied: RawEvent[] }> {
   const store = new InMemoryEventStore({ clock: () => at });
   await store.append('document-a', [submitted('a', 'secret text'), embedded('a-1')]);
-  await store.append('query-1', [queried('1'), { type: 'InferenceCompleted', data: { query_id: '1', response_text: 'it says secret text', tokens_used: 3, completed_at: at } }]);
+  await store.append('query-1', [queried('1'), { type: 'InferenceCompleted', data: { query_id: '1', response_text: 'it says secret text', tokens_used: 3, unmatched_citations: [], completed_at: at } }]);
   const rows = [store.rawEvents[0]!, store.rawEvents[3]!];
   const { emptied, entries } = planForget(sha256, rows, 'forget-1');
   await store.forget(

@@ -173,7 +173,7 @@ describe('document totals', () => {
 describe('query history and retrieval statistics', () => {
   test('list questions newest first with their outcome', async () => {
     const { read } = await given(
-      ['query-1', [queried('1', 'first?'), retrieved('1', ['c1'], [0.9]), { type: 'InferenceRequested', data: { query_id: '1', model_id: 'llama3.2', prompt_hash: 'h', requested_at: at } }, { type: 'InferenceCompleted', data: { query_id: '1', response_text: 'Answer one', tokens_used: 42, completed_at: at } }]],
+      ['query-1', [queried('1', 'first?'), retrieved('1', ['c1'], [0.9]), { type: 'InferenceRequested', data: { query_id: '1', model_id: 'llama3.2', prompt_hash: 'h', requested_at: at } }, { type: 'InferenceCompleted', data: { query_id: '1', response_text: 'Answer one', tokens_used: 42, unmatched_citations: [], completed_at: at } }]],
       ['query-2', [queried('2', 'second?'), { type: 'InferenceFailed', data: { query_id: '2', model_id: 'llama3.2', reason: 'unreachable', detail: 'ECONNREFUSED 127.0.0.1:11434', failed_at: at } }]],
     );
     const [latest, first] = read.queries();

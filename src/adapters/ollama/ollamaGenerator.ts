@@ -1,7 +1,8 @@
 import { Ollama } from 'ollama';
 import type { Generation, GenerateOptions, Generator } from '../../app/ask/generator.js';
-import { GenerationError } from '../../app/ask/generator.js';
+import { GenerationError, NotOllamaError } from '../../app/ask/generator.js';
 import type { Prompt } from '../../core/answer/prompt.js';
+import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { ValidationError } from '../../core/errors.js';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
@@ -12,6 +13,8 @@ export interface OllamaGeneratorOptions {
   readonly host?: string;
   /** Give up when no text has arrived for this long (first token included). Default 120 s. */
   readonly idleTimeoutMs?: number;
+  /** The model's context size in tokens (Ollama's num_ctx), prompt and answer together. Default DEFAULT_CONTEXT_TOKENS. */
+  readonly contextTokens?: number;
 }
 
 /**
@@ -47,10 +50,15 @@ class CallbackError extends Error {
 export class OllamaGenerator implements Generator {
   readonly host: string;
   readonly model: string;
+  readonly contextTokens: number;
   private readonly idleTimeoutMs: number;
 
   constructor(options: OllamaGeneratorOptions) {
     this.model = options.model;
+    this.contextTokens = options.contextTokens ?? DEFAULT_CONTEXT_TOKENS;
+    if (!Number.isSafeInteger(this.contextTokens) || this.contextTokens < 512) {
+      throw new ValidationError(`the context size ${String(options.contextTokens)} is too small or not a whole number`, [], 'Set ragLedger.ollama.contextTokens (CLI: --context-tokens) to the model\'s context size, at least 512 tokens (default 4096).');
+    }
     this.host = ollamaHost(options.host ?? process.env.OLLAMA_HOST);
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
   }
@@ -63,7 +71,19 @@ export class OllamaGenerator implements Generator {
     // One controller per answer covers the whole request: the client's own abort() only reaches
     // streams whose headers have arrived, and a busy server may send none for a long time.
     const controller = new AbortController();
-    const client = new Ollama({ host: this.host, fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal }) });
+    const client = new Ollama({
+      host: this.host,
+      fetch: async (input, init) => {
+        const response = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal });
+        // Ollama answers in JSON (errors) or JSON lines (streams); anything else is some other server.
+        const type = response.headers.get('content-type') ?? '';
+        if (!/json/i.test(type)) {
+          await response.body?.cancel().catch(() => undefined);
+          throw new NotOllamaError(this.host, `HTTP ${response.status}${type ? `, ${type.split(';')[0]!.trim()}` : ', no content type'}`);
+        }
+        return response;
+      },
+    });
     const arm = (): void => {
       clearTimeout(timer);
       timer = setTimeout(() => {
@@ -79,6 +99,8 @@ export class OllamaGenerator implements Generator {
       const stream = await client.chat({
         model: this.model,
         stream: true,
+        // Without it Ollama uses its own default context and silently drops the start of a longer prompt.
+        options: { num_ctx: this.contextTokens },
         messages: [
           { role: 'system', content: prompt.system },
           { role: 'user', content: prompt.user },

@@ -1,6 +1,7 @@
 import { EXTRACTIVE_MODEL, extractiveAnswer } from '../../core/answer/extractive.js';
 import type { ContextChunk, Prompt } from '../../core/answer/prompt.js';
-import { buildPrompt, promptText, sourcesBlock } from '../../core/answer/prompt.js';
+import { DEFAULT_CONTEXT_TOKENS, buildPrompt, promptText, sourcesBlock } from '../../core/answer/prompt.js';
+import { unmatchedCitations } from '../../core/answer/citations.js';
 import { CancelledError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import type { EventMetadata, EventStore, NewEvent } from '../../core/eventStore.js';
@@ -42,7 +43,13 @@ export interface AskResult {
   /** The model that produced `answer`: the generator's, or `extractive`. */
   readonly modelId: string;
   readonly mode: RetrievalMode;
+  /** The passages the prompt held, as sent (a passage clipped to fit the context has its shortened text). */
   readonly context: readonly ContextChunk[];
+  /** Retrieved chunks left out of the prompt, or clipped, to fit the generator's context. */
+  readonly omittedChunkIds: readonly string[];
+  readonly clippedChunkIds: readonly string[];
+  /** Citation numbers in the answer that match no passage of the prompt (e.g. [42] with 8 passages). */
+  readonly unmatchedCitations: readonly number[];
   /** Set when the language model failed (the answer is then extractive or partial). */
   readonly failure?: { readonly reason: GenerationFailure; readonly message: string; readonly hint: string };
 }
@@ -63,7 +70,7 @@ export class AskService {
     const append = (events: NewEvent[]): Promise<unknown> => this.deps.events.append(stream, events.map((e) => ({ ...e, metadata: meta })), { expectedVersion: 'any' });
     await append([{ type: 'QueryReceived', data: { query_id: queryId, query_text: question, user_id: options.userId, received_at: this.deps.clock() } }]);
     const retrieval = await this.deps.retrieval.retrieve(options.pipelineVersion, question, { k: options.k, mode: options.mode, embedder: options.embedder, ...(options.signal ? { signal: options.signal } : {}) });
-    const context: ContextChunk[] = retrieval.chunks.map((c) => ({ n: c.rank, chunkId: c.chunkId, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }));
+    const retrieved: ContextChunk[] = retrieval.chunks.map((c) => ({ n: c.rank, chunkId: c.chunkId, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }));
     await append([
       {
         type: 'ContextRetrieved',
@@ -79,17 +86,21 @@ export class AskService {
       },
     ]);
     if (options.signal?.aborted) throw new CancelledError('the question');
-    const prompt = buildPrompt(options.promptTemplate, question, context);
+    const built = buildPrompt(options.promptTemplate, question, retrieved, options.generator?.contextTokens ?? DEFAULT_CONTEXT_TOKENS);
+    const { prompt, included: context } = built;
     const promptHash = `sha256:${this.deps.hasher([promptText(prompt)])}`;
-    const base = { queryId, mode: retrieval.mode, context };
+    // What did not fit the context is recorded with the prompt, so the log says what the model never saw.
+    const fitted = { context_tokens: built.contextTokens, omitted_chunk_ids: [...built.omitted], clipped_chunk_ids: [...built.clipped] };
+    const base = { queryId, mode: retrieval.mode, context, omittedChunkIds: built.omitted, clippedChunkIds: built.clipped };
     if (options.generator) {
       const g = options.generator;
-      await append([{ type: 'InferenceRequested', data: { query_id: queryId, model_id: g.model, prompt_hash: promptHash, prompt: { ...prompt }, host: g.host, requested_at: this.deps.clock() } }]);
+      await append([{ type: 'InferenceRequested', data: { query_id: queryId, model_id: g.model, prompt_hash: promptHash, prompt: { ...prompt }, host: g.host, ...fitted, requested_at: this.deps.clock() } }]);
       try {
         const out = await g.generate(prompt, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) });
         const sources = `\n\n${sourcesBlock(context)}`;
         options.onText?.(sources);
         const answer = `${out.text.trim()}${sources}`;
+        const unmatched = unmatchedCitations(out.text, context);
         await append([
           {
             type: 'InferenceCompleted',
@@ -101,11 +112,12 @@ export class AskService {
               prompt_tokens: out.promptTokens,
               completion_tokens: out.completionTokens,
               duration_ms: out.durationMs,
+              unmatched_citations: unmatched,
               completed_at: this.deps.clock(),
             },
           },
         ]);
-        return { ...base, answer, modelId: g.model };
+        return { ...base, answer, modelId: g.model, unmatchedCitations: unmatched };
       } catch (err) {
         if (!(err instanceof GenerationError)) throw err;
         await append([
@@ -117,10 +129,10 @@ export class AskService {
         if (err.reason === 'cancelled') throw new CancelledError('the question');
         const failure = { reason: err.reason, message: err.message, hint: err.hint };
         options.onFailure?.(failure);
-        return { ...(await this.extractive(queryId, question, prompt, promptHash, context, append, options)), ...base, failure };
+        return { ...(await this.extractive(queryId, question, prompt, promptHash, fitted, context, append, options)), ...base, failure, unmatchedCitations: [] };
       }
     }
-    return { ...(await this.extractive(queryId, question, prompt, promptHash, context, append, options)), ...base };
+    return { ...(await this.extractive(queryId, question, prompt, promptHash, fitted, context, append, options)), ...base, unmatchedCitations: [] };
   }
 
   private async extractive(
@@ -128,6 +140,7 @@ export class AskService {
     question: string,
     prompt: Prompt,
     promptHash: string,
+    fitted: { context_tokens: number; omitted_chunk_ids: string[]; clipped_chunk_ids: string[] },
     context: readonly ContextChunk[],
     append: (events: NewEvent[]) => Promise<unknown>,
     options: AskOptions,
@@ -135,13 +148,13 @@ export class AskService {
     const started = Date.now();
     const answer = extractiveAnswer(question, context);
     await append([
-      { type: 'InferenceRequested', data: { query_id: queryId, model_id: EXTRACTIVE_MODEL, prompt_hash: promptHash, prompt: { ...prompt }, requested_at: this.deps.clock() } },
+      { type: 'InferenceRequested', data: { query_id: queryId, model_id: EXTRACTIVE_MODEL, prompt_hash: promptHash, prompt: { ...prompt }, ...fitted, requested_at: this.deps.clock() } },
     ]);
     options.onText?.(answer);
     await append([
       {
         type: 'InferenceCompleted',
-        data: { query_id: queryId, response_text: answer, tokens_used: 0, model_id: EXTRACTIVE_MODEL, duration_ms: Date.now() - started, completed_at: this.deps.clock() },
+        data: { query_id: queryId, response_text: answer, tokens_used: 0, model_id: EXTRACTIVE_MODEL, duration_ms: Date.now() - started, unmatched_citations: [], completed_at: this.deps.clock() },
       },
     ]);
     return { answer, modelId: EXTRACTIVE_MODEL };

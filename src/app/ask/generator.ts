@@ -16,6 +16,25 @@ export class GenerationError extends Error {
   }
 }
 
+/**
+ * The server at the configured address answered, but not like Ollama (an HTML page, another API):
+ * usually the address points at the wrong service or port.
+ */
+export class NotOllamaError extends GenerationError {
+  constructor(
+    readonly host: string,
+    /** What came back instead, e.g. "HTTP 404, text/html". */
+    readonly got: string,
+  ) {
+    super(
+      'other',
+      `the server at ${host} does not answer like Ollama (${got})`,
+      'Check the Ollama address: the ragLedger.ollama.host setting (CLI: --ollama-host or OLLAMA_HOST); Ollama listens on http://127.0.0.1:11434 by default.',
+    );
+    this.name = 'NotOllamaError';
+  }
+}
+
 export interface Generation {
   readonly text: string;
   readonly promptTokens: number;
@@ -35,6 +54,8 @@ export interface Generator {
   readonly model: string;
   /** Where it runs, for messages and the record (e.g. http://127.0.0.1:11434). */
   readonly host: string;
+  /** Tokens the model's context holds (prompt and answer); prompts are fitted into it. Default DEFAULT_CONTEXT_TOKENS. */
+  readonly contextTokens?: number;
   /** Streams an answer; rejects with GenerationError. */
   generate(prompt: Prompt, options?: GenerateOptions): Promise<Generation>;
 }

@@ -96,7 +96,7 @@ export class IngestService {
     // The walk stops quietly when cancelled; nothing may be deleted on the strength of a partial walk.
     throwIfAborted(options.signal);
     const live = [...known.values()].filter((d) => d.state !== 'deleted');
-    if (options.scope === undefined && live.length > 0 && options.replaceAll !== true && !live.some((d) => seen.has(d.source))) {
+    if (options.scope === undefined && live.length > 0 && options.replaceAll !== true && !live.some((d) => seen.has(d.source)) && !(await movedIntoWalk(source, live, seen, options.signal))) {
       throw new WorkspaceMismatchError(source.root, live.length, files.length);
     }
     let submitted = 0;
@@ -170,12 +170,37 @@ export class IngestService {
     for (const [path, doc] of known) {
       if (seen.has(path) || doc.state === 'deleted' || !inScope(path, options.scope)) continue;
       throwIfAborted(options.signal);
-      const reason = (await source.exists(path)) ? 'the file is now excluded by the ignore rules or settings' : 'the file no longer exists';
+      const gone = await source.whyGone?.(path);
+      const reason = gone?.reason ?? ((await source.exists(path)) ? 'the file is now excluded by the ignore rules or settings' : 'the file no longer exists');
       await this.append(documentStream(doc.document_id), [{ type: 'DocumentDeleted', data: { document_id: doc.document_id, reason, deleted_at: this.deps.clock() } }], { actor: this.deps.actor });
       deleted++;
       options.onProgress?.({ phase: 'delete', done: deleted, path });
     }
     return deleted;
+  }
+
+  /**
+   * DocumentDeleted, with `reason`, for every live document under the folder `prefix` (a
+   * document path's first segments): a workspace folder left the workspace. Nothing is read.
+   */
+  async retire(prefix: string, reason: string, options: { readonly signal?: AbortSignal } = {}): Promise<number> {
+    await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
+    const under = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    const batch = new WriteBatch(this.deps.events);
+    const metadata: EventMetadata = { actor: this.deps.actor };
+    let retired = 0;
+    for (const doc of this.deps.readModels.documents()) {
+      if (doc.state === 'deleted' || !doc.source.startsWith(under)) continue;
+      if (options.signal?.aborted) {
+        await batch.flush();
+        throwIfAborted(options.signal);
+      }
+      await batch.add({ streamId: documentStream(doc.document_id), events: [{ type: 'DocumentDeleted', metadata, data: { document_id: doc.document_id, reason, deleted_at: this.deps.clock() } }], expectedVersion: 'any' }, 0);
+      retired++;
+    }
+    await batch.flush();
+    await this.deps.runner.catchUp();
+    return retired;
   }
 
   /**
@@ -225,6 +250,17 @@ export class IngestService {
       { expectedVersion: 'any' },
     );
   }
+}
+
+/** Whether some live document is in the walk under the path its source says it has now (a changed layout, not another workspace). */
+async function movedIntoWalk(source: WorkspaceSource, live: readonly DocumentStatus[], seen: ReadonlySet<string>, signal?: AbortSignal): Promise<boolean> {
+  if (!source.whyGone) return false;
+  for (const doc of live) {
+    throwIfAborted(signal);
+    const moved = (await source.whyGone(doc.source))?.movedTo;
+    if (moved !== undefined && seen.has(moved)) return true;
+  }
+  return false;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -26,6 +26,14 @@ export class SourceReadError extends Error {
   }
 }
 
+/** Why a known document is missing from the walk, when the source can tell (see `WorkspaceSource.whyGone`). */
+export interface WhyGone {
+  /** Recorded as the DocumentDeleted event's reason. */
+  readonly reason: string;
+  /** The path the same file has now, when the workspace's layout changed (it is ingested there). */
+  readonly movedTo?: string;
+}
+
 /** The port the ingest service reads a workspace through. */
 export interface WorkspaceSource {
   /** Where the workspace is (for messages). */
@@ -36,4 +44,10 @@ export interface WorkspaceSource {
   read(path: string): Promise<Uint8Array>;
   /** Whether the path still exists (to tell a deleted file from an ignored one). */
   exists(path: string): Promise<boolean>;
+  /**
+   * Why a document the walk did not return is gone, when the source knows better than `exists`
+   * (its workspace folder was removed; the workspace's folders changed and the file now has
+   * another path); undefined to decide by `exists`.
+   */
+  whyGone?(path: string): Promise<WhyGone | undefined>;
 }

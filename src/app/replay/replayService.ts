@@ -1,6 +1,6 @@
 import { EXTRACTIVE_MODEL, extractiveAnswer } from '../../core/answer/extractive.js';
 import type { ContextChunk } from '../../core/answer/prompt.js';
-import { buildPrompt, promptText, sourcesBlock } from '../../core/answer/prompt.js';
+import { DEFAULT_CONTEXT_TOKENS, buildPrompt, promptText, sourcesBlock } from '../../core/answer/prompt.js';
 import { CancelledError, ValidationError } from '../../core/errors.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
 import type { NewEvent, RecordedEvent, RecordedEventOf } from '../../core/eventStore.js';
@@ -179,12 +179,12 @@ export class ReplayService {
     await this.deps.runner.catchUp();
     const config = this.config(replayed.data.pipeline_version);
     const found = await this.chunks.locate(replayed.data.chunk_ids, replayed.data.pipeline_version, replayed.data.as_of_position ?? replayed.position);
-    const context: ContextChunk[] = replayed.data.chunk_ids.flatMap((id, i) => {
+    const retrieved: ContextChunk[] = replayed.data.chunk_ids.flatMap((id, i) => {
       const c = found.get(id);
       return c ? [{ n: replayed.data.ranks[i] ?? i + 1, chunkId: id, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }] : [];
     });
     const question = received.data.query_text;
-    const prompt = buildPrompt(config.prompt.template, question, context);
+    const { prompt, included: context } = buildPrompt(config.prompt.template, question, retrieved, options.generator?.contextTokens ?? DEFAULT_CONTEXT_TOKENS);
     const promptHash = `sha256:${this.deps.hasher([promptText(prompt)])}`;
     let modelId = EXTRACTIVE_MODEL;
     let text: string | null = null;

@@ -8,6 +8,8 @@ import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError, intOption } from '../cliSupport.js';
 import type { Embedder } from '../../app/embedding/embedder.js';
+import { answerNotes } from '../render.js';
+import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
 
@@ -15,7 +17,7 @@ export const askCommand: Command = {
   name: 'ask',
   summary: 'answer a question from the workspace, recording the whole chain in the log',
   usage: `rag-ledger ask "QUESTION" [--k N] [--mode hybrid|vector|lexical] [--model NAME] [--ollama-host URL]
-                     [--timeout SECONDS] [--extractive] [--model-dir DIR] [--user NAME] [--json]
+                     [--timeout SECONDS] [--context-tokens N] [--extractive] [--model-dir DIR] [--user NAME] [--json]
 
   Retrieves context from the active pipeline version, sends the prompt to a local Ollama model
   (--model, default the pipeline's generator model; host from --ollama-host, else $OLLAMA_HOST,
@@ -23,13 +25,18 @@ export const askCommand: Command = {
   Appends QueryReceived, ContextRetrieved, InferenceRequested (with the full prompt) and
   InferenceCompleted or InferenceFailed. When Ollama is not running or the model is not pulled,
   says so on stderr and answers extractively (model id "extractive"). --extractive skips Ollama.
-  Ctrl+C cancels and records the cancellation. See the whole chain with rag-ledger log --stream query-<id>.`,
+  --context-tokens N (default 4096) is the model's context (Ollama num_ctx): the prompt is fitted into
+  it at 3 characters per token, keeping a quarter for the answer; passages that do not fit are clipped
+  or left out, and InferenceRequested records which. Citations that match no passage are flagged.
+  Ctrl+C cancels and records the cancellation. rag-ledger show <question id> shows its provenance:
+  the prompt, the chunks and the document versions they came from.`,
   options: {
     k: { type: 'string' },
     mode: { type: 'string' },
     model: { type: 'string' },
     'ollama-host': { type: 'string' },
     timeout: { type: 'string' },
+    'context-tokens': { type: 'string' },
     extractive: { type: 'boolean' },
     'model-dir': { type: 'string' },
     user: { type: 'string' },
@@ -41,6 +48,7 @@ export const askCommand: Command = {
     const v = args.values;
     const mode = retrievalModeOption(v.mode);
     const timeout = intOption(v.timeout, 'timeout', 1);
+    const contextTokens = intOption(v['context-tokens'], 'context-tokens', 512) ?? DEFAULT_CONTEXT_TOKENS;
     const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (ask)' });
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
@@ -55,7 +63,7 @@ export const askCommand: Command = {
         const generator =
           v.extractive === true
             ? null
-            : new OllamaGenerator({ model: (v.model as string | undefined) ?? config.generator.model, ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}), ...(timeout ? { idleTimeoutMs: timeout * 1000 } : {}) });
+            : new OllamaGenerator({ model: (v.model as string | undefined) ?? config.generator.model, ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}), ...(timeout ? { idleTimeoutMs: timeout * 1000 } : {}), contextTokens });
         const service = new AskService({ events: ledger.events, retrieval: new RetrievalService(index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: 'cli' });
         let streamed = false;
         const result = await service.ask(question, {
@@ -78,7 +86,7 @@ export const askCommand: Command = {
               }),
         });
         if (args.json) io.out(`${JSON.stringify({ pipelineVersion: version, ...result })}\n`);
-        else io.out(`${streamed ? '\n' : ''}\n(question ${result.queryId}; see its provenance with rag-ledger log --stream query-${result.queryId})\n`);
+        else io.out(`${streamed ? '\n' : ''}${answerNotes(result)}\n(question ${result.queryId}; its provenance: rag-ledger show ${result.queryId})\n`);
       } finally {
         await index.close();
       }

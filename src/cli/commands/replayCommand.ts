@@ -7,6 +7,7 @@ import { ReplayService } from '../../app/replay/replayService.js';
 import { resolveAsOf } from '../../app/retrieval/pointInTime.js';
 import type { Command } from '../cliSupport.js';
 import { CheckFailed, UsageError, intOption, textOption } from '../cliSupport.js';
+import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { renderReanswer, renderReplay } from '../explorerRender.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
@@ -14,7 +15,7 @@ export const replayCommand: Command = {
   name: 'replay',
   summary: "re-run a recorded question's retrieval against a pipeline version (or a point in time) and diff it",
   usage: `rag-ledger replay QUERY_ID [--pipeline VERSION] [--as-of POSITION|TIME|asked] [--k N] [--mode M]
-                        [--regenerate [--model NAME] [--ollama-host URL] [--extractive]] [--model-dir DIR] [--json]
+                        [--regenerate [--model NAME] [--ollama-host URL] [--context-tokens N] [--extractive]] [--model-dir DIR] [--json]
 
   Retrieves the question's text again from --pipeline (default: the active version) and diffs the
   context against the one originally retrieved, aligned chunk by chunk: the same chunk (with its rank
@@ -38,6 +39,7 @@ export const replayCommand: Command = {
     regenerate: { type: 'boolean' },
     model: { type: 'string' },
     'ollama-host': { type: 'string' },
+    'context-tokens': { type: 'string' },
     extractive: { type: 'boolean' },
     'model-dir': { type: 'string' },
   },
@@ -49,7 +51,8 @@ export const replayCommand: Command = {
     const mode = retrievalModeOption(v.mode);
     const k = intOption(v.k, 'k', 1);
     const asOf = textOption(v['as-of'], 'as-of');
-    if (v.regenerate !== true && (v.model !== undefined || v.extractive === true || v['ollama-host'] !== undefined)) throw new UsageError('--model, --ollama-host and --extractive go with --regenerate');
+    if (v.regenerate !== true && (v.model !== undefined || v.extractive === true || v['ollama-host'] !== undefined || v['context-tokens'] !== undefined)) throw new UsageError('--model, --ollama-host, --context-tokens and --extractive go with --regenerate');
+    const contextTokens = intOption(v['context-tokens'], 'context-tokens', 512) ?? DEFAULT_CONTEXT_TOKENS;
     const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (replay)' });
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
@@ -74,7 +77,7 @@ export const replayCommand: Command = {
         });
         let answer;
         if (v.regenerate === true) {
-          const generator = v.extractive === true ? null : new OllamaGenerator({ model: (v.model as string | undefined) ?? config.generator.model, ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}) });
+          const generator = v.extractive === true ? null : new OllamaGenerator({ model: (v.model as string | undefined) ?? config.generator.model, ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}), contextTokens });
           answer = await service.reanswer(queryId, report.replayId, { generator, signal: controller.signal, onFailure: (f) => io.err(`rag-ledger replay: ${f.message}. ${f.hint}\n`) });
         }
         if (args.json) io.out(`${JSON.stringify(answer ? { ...report, answer } : report)}\n`);

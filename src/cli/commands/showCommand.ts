@@ -1,5 +1,6 @@
 import { openLedger } from '../../adapters/ledger.js';
 import { ProvenanceService } from '../../app/provenance/provenanceService.js';
+import { unmatchedCitationsWarning } from '../../core/answer/citations.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError } from '../cliSupport.js';
 
@@ -37,11 +38,15 @@ export const showCommand: Command = {
             break;
           case 'InferenceRequested':
             lines.push(`${at} InferenceRequested ${e.data.model_id}${e.data.host ? ` at ${e.data.host}` : ''}, prompt ${e.data.prompt_hash.slice(0, 23)}…`);
+            if ((e.data.omitted_chunk_ids?.length ?? 0) + (e.data.clipped_chunk_ids?.length ?? 0) > 0) {
+              lines.push(`    to fit ${e.data.context_tokens ?? '?'} tokens: left out ${e.data.omitted_chunk_ids?.join(', ') || 'none'}; clipped ${e.data.clipped_chunk_ids?.join(', ') || 'none'}`);
+            }
             break;
           case 'InferenceCompleted':
             lines.push(`${at} InferenceCompleted ${e.data.model_id ?? ''} ${e.data.tokens_used} tokens${e.data.duration_ms !== undefined ? `, ${e.data.duration_ms} ms` : ''}`);
             if (e.metadata.forgotten_by !== undefined) lines.push('    (answer emptied: source forgotten)');
             else lines.push(...e.data.response_text.split('\n').map((l) => `    ${l}`));
+            if (e.data.unmatched_citations.length > 0) lines.push(`    ${unmatchedCitationsWarning(e.data.unmatched_citations)}`);
             break;
           case 'InferenceFailed':
             lines.push(`${at} InferenceFailed    ${e.data.model_id}: ${e.data.reason}: ${e.data.detail}`);

@@ -1,6 +1,6 @@
 import type { Hasher } from '../eventLog.js';
 import type { Line } from './lines.js';
-import { isBlank, packParagraphs, paragraphs, splitLines } from './lines.js';
+import { boundRange, isBlank, lineNumberAt, packParagraphs, paragraphs, splitLines } from './lines.js';
 import { digestOf } from '../ids.js';
 
 /** How documents are cut into chunks. Part of the pipeline version: changing it changes results. */
@@ -58,10 +58,24 @@ interface Piece {
   readonly headingPath?: readonly string[];
 }
 
+/** Code windows hold at most this many characters per line of the window on average. */
+export const CODE_CHARS_PER_LINE = 100;
+
+/**
+ * The most characters (UTF-16 units) one chunk of this format may hold: `markdownMaxChars`,
+ * `textMaxChars`, or for code `codeWindowLines` × CODE_CHARS_PER_LINE. A chunk that would be
+ * longer (a minified file, a long log line, a base64 blob) is cut at line breaks, then at word
+ * boundaries, then at the character limit.
+ */
+export function maxChunkChars(format: DocumentFormat, config: ChunkerConfig): number {
+  return format === 'markdown' ? config.markdownMaxChars : format === 'code' ? config.codeWindowLines * CODE_CHARS_PER_LINE : config.textMaxChars;
+}
+
 /** Cuts a document into chunks. Pure and deterministic: the same input always gives the same chunks. */
 export function chunkDocument(documentId: string, text: string, format: DocumentFormat, config: ChunkerConfig, hasher: Hasher): Chunk[] {
   const lines = splitLines(text);
   const pieces = format === 'markdown' ? markdownPieces(lines, config) : format === 'code' ? codePieces(lines, config) : textPieces(lines, config);
+  const maxChars = maxChunkChars(format, config);
   const seen = new Map<string, number>();
   const chunks: Chunk[] = [];
   for (const piece of pieces) {
@@ -69,16 +83,27 @@ export function chunkDocument(documentId: string, text: string, format: Document
     if (trimmed.length === 0) continue;
     const first = trimmed[0]!;
     const last = trimmed[trimmed.length - 1]!;
-    const chunkText = text.slice(first.start, last.end);
-    const identity = `${(piece.headingPath ?? []).join('\u001f')}\u0000${chunkText}`;
-    const occurrence = seen.get(identity) ?? 0;
-    seen.set(identity, occurrence + 1);
-    chunks.push({
-      chunk_id: `ck-${digestOf(hasher, ['chunk', documentId, (piece.headingPath ?? []).join('\u001f'), chunkText, String(occurrence)]).slice(0, 32)}`,
-      text: chunkText,
-      position: { index: chunks.length, start_line: first.number, end_line: last.number, start_char: first.start, end_char: last.end },
-      ...(piece.headingPath ? { heading_path: piece.headingPath } : {}),
-    });
+    // Usually one range; several when the piece is longer than the bound (each keeps the lines it spans).
+    const ranges: [number, number][] = last.end - first.start <= maxChars ? [[first.start, last.end]] : boundRange(text, first.start, last.end, maxChars);
+    for (const [start, end] of ranges) {
+      const chunkText = text.slice(start, end);
+      const identity = `${(piece.headingPath ?? []).join('\u001f')}\u0000${chunkText}`;
+      const occurrence = seen.get(identity) ?? 0;
+      seen.set(identity, occurrence + 1);
+      const whole = ranges.length === 1;
+      chunks.push({
+        chunk_id: `ck-${digestOf(hasher, ['chunk', documentId, (piece.headingPath ?? []).join('\u001f'), chunkText, String(occurrence)]).slice(0, 32)}`,
+        text: chunkText,
+        position: {
+          index: chunks.length,
+          start_line: whole ? first.number : lineNumberAt(lines, start),
+          end_line: whole ? last.number : lineNumberAt(lines, end - 1),
+          start_char: start,
+          end_char: end,
+        },
+        ...(piece.headingPath ? { heading_path: piece.headingPath } : {}),
+      });
+    }
   }
   return chunks;
 }

@@ -132,11 +132,15 @@ export const eventCatalog = {
       /** The exact prompt sent (system and user parts), so it can be reconstructed and re-run. */
       prompt: { optional: { object: { system: 'string', user: 'string' } } },
       host: { optional: 'string' },
+      /** The context size the prompt was fitted into (tokens), and the retrieved chunks left out of it or clipped to fit. */
+      context_tokens: { optional: 'nonNegativeInt' },
+      omitted_chunk_ids: { optional: { arrayOf: 'nonEmptyString' } },
+      clipped_chunk_ids: { optional: { arrayOf: 'nonEmptyString' } },
       requested_at: 'isoTime',
     },
   },
   InferenceCompleted: {
-    version: 1,
+    version: 2,
     schema: {
       query_id: 'nonEmptyString',
       response_text: 'string',
@@ -145,6 +149,8 @@ export const eventCatalog = {
       prompt_tokens: { optional: 'nonNegativeInt' },
       completion_tokens: { optional: 'nonNegativeInt' },
       duration_ms: { optional: 'nonNegativeInt' },
+      /** Citation numbers in the answer that match no passage of the prompt (e.g. [42] with 8 passages). */
+      unmatched_citations: { arrayOf: 'nonNegativeInt' },
       completed_at: 'isoTime',
     },
   },

@@ -1,3 +1,4 @@
+import { unmatchedInRecordedAnswer } from '../answer/citations.js';
 import type { EventType } from './eventCatalog.js';
 
 /** A stored event body on its way to the current schema. */
@@ -36,5 +37,9 @@ export const upcasters: Partial<Record<EventType, Readonly<Record<number, Upcast
   QueryReceived: {
     // v1 had no user; questions asked before users were recorded belong to "unknown".
     1: ({ data, attachment }) => ({ data: { ...data, user_id: 'unknown' }, attachment }),
+  },
+  InferenceCompleted: {
+    // v2 records the citations that match no passage; v1 answers end with their Sources block, which lists the passages.
+    1: ({ data, attachment }) => ({ data: { ...data, unmatched_citations: unmatchedInRecordedAnswer(typeof data.response_text === 'string' ? data.response_text : '') }, attachment }),
   },
 };

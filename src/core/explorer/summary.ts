@@ -61,9 +61,17 @@ function summarizeData(e: RecordedEvent): string {
       return oneLine(`${e.data.chunk_ids.length} chunks${e.data.mode ? ` · ${e.data.mode}` : ''}${top !== undefined ? ` · top score ${top.toFixed(3)}` : ''}${e.data.pipeline_version ? ` · ${e.data.pipeline_version}` : ''}`);
     }
     case 'InferenceRequested':
-      return oneLine(`prompt to ${e.data.model_id}${e.data.host ? ` at ${e.data.host}` : ''} · ${short(e.data.prompt_hash.replace(/^sha256:/, ''))}`);
+    {
+      const left = e.data.omitted_chunk_ids?.length ?? 0;
+      const clipped = e.data.clipped_chunk_ids?.length ?? 0;
+      const fit = left + clipped > 0 ? ` · to fit ${e.data.context_tokens ?? '?'} tokens: ${left} passage${left === 1 ? '' : 's'} left out, ${clipped} clipped` : '';
+      return oneLine(`prompt to ${e.data.model_id}${e.data.host ? ` at ${e.data.host}` : ''} · ${short(e.data.prompt_hash.replace(/^sha256:/, ''))}${fit}`);
+    }
     case 'InferenceCompleted':
-      return oneLine(`${e.data.model_id ?? 'answer'} · ${e.data.tokens_used} tokens${e.data.duration_ms !== undefined ? ` · ${duration(e.data.duration_ms)}` : ''} · ${e.data.response_text}`);
+    {
+      const unmatched = e.data.unmatched_citations.length > 0 ? ` · ⚠ cites ${e.data.unmatched_citations.map((n) => `[${n}]`).join(', ')}: no such passage` : '';
+      return oneLine(`${e.data.model_id ?? 'answer'} · ${e.data.tokens_used} tokens${e.data.duration_ms !== undefined ? ` · ${duration(e.data.duration_ms)}` : ''}${unmatched} · ${e.data.response_text}`);
+    }
     case 'InferenceFailed':
       return oneLine(`${e.data.model_id} failed (${e.data.reason}): ${e.data.detail}`);
     case 'ContextReplayed': {

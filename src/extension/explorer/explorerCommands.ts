@@ -1,10 +1,8 @@
-import { relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { ExplorerTarget } from '../../shared/explorerProtocol.js';
 import type { EngineHost } from '../engineHost.js';
 import { UserError } from '../engineHost.js';
-import { isInside } from '../paths.js';
 import type { PipelineNode } from '../views/pipelinesView.js';
 import type { QuestionNode } from '../views/questionsView.js';
 import { ExplorerPanel } from './explorerPanel.js';
@@ -16,11 +14,11 @@ export type RegisterCommand = (id: string, fn: (...args: never[]) => Promise<unk
  * The commands that open the event-log explorer on a target: the explorer itself, a question's
  * provenance and replay, a document's history, comparisons, and the status-bar menu.
  */
-export function registerExplorerCommands(context: vscode.ExtensionContext, host: EngineHost, command: RegisterCommand): { showProvenance: (queryId: string) => Promise<void> } {
+export function registerExplorerCommands(context: vscode.ExtensionContext, host: EngineHost, command: RegisterCommand): { showProvenance: (queryId: string, options?: { besides?: vscode.ViewColumn | undefined }) => Promise<void> } {
   /** Opens the event-log explorer on a target (the timeline when none is given). */
-  const openExplorer = async (target?: ExplorerTarget): Promise<void> => {
+  const openExplorer = async (target?: ExplorerTarget, options: { besides?: vscode.ViewColumn | undefined } = {}): Promise<void> => {
     await host.get();
-    ExplorerPanel.show(context, host, target ?? { view: 'timeline' });
+    ExplorerPanel.show(context, host, target ?? { view: 'timeline' }, options);
   };
   command('openExplorer', async (target?: ExplorerTarget) => {
     // Only a target this extension built is followed (menus pass tree nodes and URIs, not targets).
@@ -29,10 +27,10 @@ export function registerExplorerCommands(context: vscode.ExtensionContext, host:
   });
 
   /** A question's provenance: its chain in the explorer, the question selected. */
-  const showProvenance = async (queryId: string): Promise<void> => {
+  const showProvenance = async (queryId: string, options: { besides?: vscode.ViewColumn | undefined } = {}): Promise<void> => {
     const engine = await host.get();
     const asked = engine.ledger.readModels.query(queryId);
-    await openExplorer({ view: 'timeline', filter: { correlation: queryId }, ...(asked ? { position: asked.position } : {}) });
+    await openExplorer({ view: 'timeline', filter: { correlation: queryId }, ...(asked ? { position: asked.position } : {}) }, options);
   };
   command('showProvenance', async (node?: QuestionNode | string) => {
     const id = typeof node === 'string' ? node : node?.kind === 'question' ? node.query.query_id : undefined;
@@ -46,9 +44,8 @@ export function registerExplorerCommands(context: vscode.ExtensionContext, host:
     if (node && 'kind' in node && node.kind === 'document') documentId = node.doc.document_id;
     else {
       const uri = node instanceof vscode.Uri ? node : vscode.window.activeTextEditor?.document.uri;
-      const root = host.workspaceRoot;
-      if (uri && root && uri.scheme === 'file' && isInside(root, uri.fsPath)) {
-        const path = relative(root, uri.fsPath).split(sep).join('/');
+      const path = uri ? host.pathOf(uri) : undefined;
+      if (path !== undefined) {
         documentId = engine.ledger.readModels.documents().find((d) => d.source === path)?.document_id;
       }
     }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CancelledError } from '../../core/errors.js';
 import type { ExplorerNotification, ExplorerPush, ExplorerRequest, ExplorerResponse, ExplorerTarget } from '../../shared/explorerProtocol.js';
+import { columnBeside } from '../editorGroups.js';
 import type { EngineHost } from '../engineHost.js';
 import { ExplorerRequestHandler } from './explorerRequests.js';
 import { parseExplorerMessage } from './explorerMessages.js';
@@ -34,7 +35,7 @@ export class ExplorerPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly host: EngineHost,
   ) {
-    this.handler = new ExplorerRequestHandler(host, (push) => this.post(push));
+    this.handler = new ExplorerRequestHandler(host, (push) => this.post(push), () => this.panel.viewColumn);
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'activity.svg');
     panel.webview.options = webviewOptions(context.extensionUri);
     panel.webview.html = html(panel.webview, context.extensionUri);
@@ -47,12 +48,16 @@ export class ExplorerPanel implements vscode.Disposable {
     this.followWhileVisible();
   }
 
-  /** Opens the explorer (or brings it forward) and shows `target`. */
-  static show(context: vscode.ExtensionContext, host: EngineHost, target?: ExplorerTarget): ExplorerPanel {
+  /**
+   * Opens the explorer (or brings it forward in its group) and shows `target`. Opened from another
+   * view (`besides`: the answer view's group), it goes to another group so that view stays visible.
+   */
+  static show(context: vscode.ExtensionContext, host: EngineHost, target?: ExplorerTarget, options: { besides?: vscode.ViewColumn | undefined } = {}): ExplorerPanel {
     let current = ExplorerPanel.current;
     if (current) current.panel.reveal(current.panel.viewColumn ?? vscode.ViewColumn.Active);
     else {
-      const panel = vscode.window.createWebviewPanel(ExplorerPanel.viewType, 'RAG Ledger: Event Log', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+      const column = options.besides !== undefined ? columnBeside(options.besides) : vscode.ViewColumn.Active;
+      const panel = vscode.window.createWebviewPanel(ExplorerPanel.viewType, 'RAG Ledger: Event Log', column, webviewOptions(context.extensionUri));
       current = ExplorerPanel.current = new ExplorerPanel(panel, context, host);
     }
     if (target) current.navigate(target);

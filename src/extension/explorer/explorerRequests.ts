@@ -34,6 +34,8 @@ export class ExplorerRequestHandler {
   constructor(
     private readonly host: EngineHost,
     private readonly push: (message: ExplorerPush) => Promise<void>,
+    /** The explorer's editor group: sources open in another one. */
+    private readonly column: () => vscode.ViewColumn | undefined = () => undefined,
   ) {}
 
   async handle(request: ExplorerRequest): Promise<ExplorerRequests[ExplorerRequest['method']]['result']> {
@@ -127,11 +129,10 @@ export class ExplorerRequestHandler {
   async openChunk(position: number, chunkId: string): Promise<void> {
     try {
       const engine = await this.host.get();
-      const root = this.host.workspaceRoot;
       const chunk = await (await engine.explorer()).details.chunkSource(position, chunkId);
-      if (!root || !chunk || chunk.path === null) throw new UserError(`RAG Ledger: the chunk ${chunkId} has no known source in the log.`);
-      if (!isInside(root, join(root, chunk.path))) throw new UserError(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
-      await openChunk(root, { path: chunk.path, startLine: chunk.startLine ?? 1, endLine: chunk.endLine ?? chunk.startLine ?? 1 });
+      if (!chunk || chunk.path === null) throw new UserError(`RAG Ledger: the chunk ${chunkId} has no known source in the log.`);
+      if (this.host.fileOf(chunk.path) === undefined) throw new UserError(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace's folders.`);
+      await openChunk((p) => this.host.fileOf(p), { path: chunk.path, startLine: chunk.startLine ?? 1, endLine: chunk.endLine ?? chunk.startLine ?? 1 }, { besides: this.column() });
     } catch (err) {
       void vscode.window.showWarningMessage((err as Error).message);
     }

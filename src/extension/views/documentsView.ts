@@ -1,18 +1,19 @@
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { DocumentStatus } from '../../core/projections/documentStatus.js';
 import type { EngineHost } from '../engineHost.js';
+import { documentTooltip } from './tooltips.js';
 
 /** What a document's row says about it, for the active pipeline version. */
 export type DocumentView = 'indexed' | 'pending' | 'rejected' | 'stale' | 'lexical';
 
-export function documentView(doc: DocumentStatus, activeVersion: string | undefined, workspaceRoot: string | undefined): DocumentView {
+/** `file` is where the document is on disk (undefined when unknown: no folder of the workspace holds it). */
+export function documentView(doc: DocumentStatus, activeVersion: string | undefined, file: string | undefined): DocumentView {
   if (doc.state === 'rejected') return 'rejected';
-  if (workspaceRoot) {
+  if (file !== undefined) {
     try {
       // Changed on disk since the ledger last took it in: the index answers from the older version.
-      if (statSync(join(workspaceRoot, doc.source)).mtimeMs > Date.parse(doc.updated_at) + 1000) return 'stale';
+      if (statSync(file).mtimeMs > Date.parse(doc.updated_at) + 1000) return 'stale';
     } catch {
       return 'stale'; // gone from disk: the next ingest deletes it
     }
@@ -33,7 +34,11 @@ const ICONS: Record<DocumentView, vscode.ThemeIcon> = {
 
 type Node = { readonly kind: 'folder'; readonly path: string } | { readonly kind: 'document'; readonly doc: DocumentStatus };
 
-/** The Documents view: the ledger's live documents by folder, each with its status. */
+/**
+ * The Documents view: the ledger's live documents by folder, each with its status. In a
+ * multi-root workspace the first level is the workspace's folders (document paths start with
+ * their labels), expanded.
+ */
 export class DocumentsView implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -67,18 +72,25 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
-    const root = this.host.workspaceRoot;
     if (node.kind === 'folder') {
-      const item = new vscode.TreeItem(node.path.split('/').at(-1)!, vscode.TreeItemCollapsibleState.Collapsed);
+      const folders = this.host.folders();
+      const workspaceFolder = folders.length > 1 ? folders.find((f) => f.label === node.path) : undefined;
+      const item = new vscode.TreeItem(node.path.split('/').at(-1)!, workspaceFolder ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `folder:${node.path}`;
-      if (root) item.resourceUri = vscode.Uri.file(join(root, node.path));
-      item.iconPath = vscode.ThemeIcon.Folder;
+      const file = this.host.fileOf(node.path);
+      if (file !== undefined) item.resourceUri = vscode.Uri.file(file);
+      item.iconPath = workspaceFolder ? new vscode.ThemeIcon('root-folder') : vscode.ThemeIcon.Folder;
+      if (workspaceFolder) {
+        item.description = workspaceFolder.path;
+        item.tooltip = `Workspace folder ${workspaceFolder.name} (${workspaceFolder.path})`;
+      }
       item.contextValue = 'folder';
       return item;
     }
     const { doc } = node;
     const active = this.host.current?.ledger.readModels.activePipeline();
-    const view = documentView(doc, active, root);
+    const file = this.host.fileOf(doc.source);
+    const view = documentView(doc, active, file);
     const item = new vscode.TreeItem(doc.source.split('/').at(-1)!, vscode.TreeItemCollapsibleState.None);
     item.id = `doc:${doc.document_id}`;
     const counts = active ? doc.pipelines[active] : undefined;
@@ -86,14 +98,12 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
     const chunks = `${counts?.chunks ?? 0} chunk${counts?.chunks === 1 ? '' : 's'}`;
     item.description = view === 'rejected' ? `rejected: ${reason.split(':')[0]}` : view === 'indexed' ? `indexed · v${doc.version} · ${chunks}` : view === 'lexical' ? `lexical only · ${chunks}` : view;
     const tip = new vscode.MarkdownString(undefined, true);
-    tip.appendMarkdown(`**${doc.source}**\n\nversion ${doc.version} · ${doc.format ?? 'unknown format'} · ${doc.byte_count ?? 0} bytes · ${view}\n\n`);
-    if (reason) tip.appendMarkdown(`last error: ${reason.replace(/[\\`*_[\]]/g, '\\$&')}\n\n`);
-    for (const [pv, c] of Object.entries(doc.pipelines)) tip.appendMarkdown(`- \`${pv}\`${pv === active ? ' (active)' : ''}: ${c.chunks} chunks, ${c.embedded} embedded, ${c.indexed} indexed${c.failed ? `, ${c.failed} failed` : ''}\n`);
+    tip.appendMarkdown(documentTooltip(doc, view, reason, active));
     item.tooltip = tip;
     item.iconPath = ICONS[view];
     item.contextValue = `document.${view}`;
-    if (root) {
-      item.resourceUri = vscode.Uri.file(join(root, doc.source));
+    if (file !== undefined) {
+      item.resourceUri = vscode.Uri.file(file);
       if (view !== 'rejected') item.command = { command: 'vscode.open', title: 'Open', arguments: [item.resourceUri] };
     }
     return item;

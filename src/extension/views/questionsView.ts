@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { columnBeside } from '../editorGroups.js';
 import type { QueryRecord } from '../../core/projections/queryHistory.js';
 import type { EngineHost } from '../engineHost.js';
-import { isInside } from '../paths.js';
+import { questionTooltip } from './tooltips.js';
 
 export interface RetrievedChunk {
   readonly queryId: string;
@@ -51,7 +51,7 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
         const item = new vscode.TreeItem(q.query_text, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `q:${q.query_id}`;
         item.description = `${q.state}${q.model_id ? ` · ${q.model_id}` : ''} · ${new Date(q.received_at).toLocaleString()}`;
-        item.tooltip = new vscode.MarkdownString(`**${q.query_text.replace(/[\\`*_[\]]/g, '\\$&')}**\n\n${q.state} · ${q.model_id ?? 'no model'} · asked by ${q.user_id} · \`${q.query_id}\`${q.error ? `\n\n${q.error}` : ''}`);
+        item.tooltip = new vscode.MarkdownString(questionTooltip(q));
         item.iconPath = new vscode.ThemeIcon(q.state === 'failed' ? 'warning' : 'comment-discussion');
         item.contextValue = 'question';
         return item;
@@ -83,17 +83,27 @@ export class QuestionsView implements vscode.TreeDataProvider<QuestionNode> {
   }
 }
 
-/** Opens a chunk's source at its lines. */
-export async function openChunk(workspaceRoot: string, chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>): Promise<void> {
-  // The path comes from the log: never open anything outside the workspace folder.
-  if (!isInside(workspaceRoot, join(workspaceRoot, chunk.path))) {
-    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace folder.`);
+/** Opens a chunk's source at its lines; `fileOf` finds the file of a document path in the workspace's folders. */
+export async function openChunk(
+  fileOf: (path: string) => string | undefined,
+  chunk: Pick<RetrievedChunk, 'path' | 'startLine' | 'endLine'>,
+  options: { besides?: vscode.ViewColumn | undefined } = {},
+): Promise<void> {
+  // The path comes from the log: never open anything outside the workspace's folders.
+  const file = fileOf(chunk.path);
+  if (file === undefined) {
+    void vscode.window.showWarningMessage(`RAG Ledger: refused to open ${chunk.path}: it is outside the workspace's folders.`);
     return;
   }
-  const uri = vscode.Uri.file(join(workspaceRoot, chunk.path));
+  const uri = vscode.Uri.file(file);
   const range = new vscode.Range(Math.max(0, chunk.startLine - 1), 0, Math.max(0, chunk.endLine - 1), Number.MAX_SAFE_INTEGER);
   try {
-    const editor = await vscode.window.showTextDocument(uri, { selection: new vscode.Range(range.start, range.start), preview: true });
+    const editor = await vscode.window.showTextDocument(uri, {
+      selection: new vscode.Range(range.start, range.start),
+      preview: true,
+      // Opened from the answer view or the explorer: in another group, so that view stays visible.
+      ...(options.besides !== undefined ? { viewColumn: columnBeside(options.besides) } : {}),
+    });
     editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
     // The whole chunk selected, the cursor at its first line (anchor at the end, active at the start).
     editor.selection = new vscode.Selection(range.end, range.start);
