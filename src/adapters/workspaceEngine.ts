@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { AskResult } from '../app/ask/askService.js';
 import { AskService } from '../app/ask/askService.js';
 import type { EmbedReport } from '../app/embedding/embedService.js';
@@ -20,6 +21,8 @@ import { RetrievalService } from '../app/retrieval/retrievalService.js';
 import type { CompareQuestion } from '../app/compare/compareService.js';
 import { comparePipelines } from '../app/compare/comparePipelines.js';
 import type { Explorer } from '../app/explorer/explorer.js';
+import type { ForgetPreview, ForgetReport } from '../app/forget/forgetService.js';
+import { ForgetService } from '../app/forget/forgetService.js';
 import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
 import type { DocumentRules } from '../core/ingest/documentCheck.js';
 import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
@@ -32,6 +35,8 @@ import { exportArchive } from './archive/jsonlArchive.js';
 import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
+import { EXPLORER_DIR } from './sqljs/sqljsEventIndex.js';
+import { keptCopies } from './sqljs/forgetFiles.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
@@ -404,6 +409,39 @@ export class WorkspaceEngine {
     });
     await this.ledger.projections.flush();
     return report;
+  }
+
+  private forgetService(): ForgetService {
+    return new ForgetService({
+      ...this.deps(),
+      index: this.index,
+      compactReadModels: async () => {
+        await (this.ledger.projections.compact?.() ?? this.ledger.projections.flush());
+      },
+      resetExplorer: async () => {
+        // An open explorer re-indexes the emptied log; a closed one's folder goes (rebuilt on first use).
+        const opening = this.explorerOpening;
+        if (opening) await (await opening).timeline.rebuild();
+        else rmSync(join(this.settings.storeDir, EXPLORER_DIR), { recursive: true, force: true });
+      },
+    });
+  }
+
+  /** What forgetting the document at a workspace-relative path (or with this id) would empty. */
+  previewForget(target: string): Promise<ForgetPreview> {
+    return this.exclusive(() => this.forgetService().preview(target), 'forget preview');
+  }
+
+  /**
+   * Forgets a document: its content, chunk text and vectors (and the prompts and answers of the
+   * questions that cited it) are emptied in the log, and every derived copy is rebuilt without them.
+   */
+  forget(target: string, reason: string, requestedBy: string): Promise<ForgetReport & { readonly keptCopies: readonly string[] }> {
+    return this.exclusive(async () => {
+      const report = await this.forgetService().forget({ target, reason, requestedBy });
+      await this.ledger.projections.flush();
+      return { ...report, keptCopies: keptCopies(this.settings.storeDir) };
+    }, 'forget');
   }
 
   /**

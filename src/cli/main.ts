@@ -8,6 +8,7 @@ import { pipelinesCommand } from './commands/pipelinesCommand.js';
 import { evalCommand } from './commands/evalCommand.js';
 import { searchCommand } from './commands/searchCommand.js';
 import { showCommand } from './commands/showCommand.js';
+import { forgetCommand } from './commands/forgetCommand.js';
 import { replayCommand } from './commands/replayCommand.js';
 import { compareCommand } from './commands/compareCommand.js';
 import { exportCommand, importCommand, rebuildCommand, recoverCommand } from './commands/maintenanceCommands.js';
@@ -17,7 +18,7 @@ declare const RAG_LEDGER_VERSION: string | undefined;
 /** Injected by esbuild from package.json; "dev" when running from sources. */
 const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'dev';
 
-const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, replayCommand, compareCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand];
+const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, replayCommand, compareCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand, forgetCommand];
 
 function mainUsage(): string {
   return `rag-ledger ${VERSION}: the RAG Ledger event log from the command line

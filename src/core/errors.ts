@@ -77,6 +77,17 @@ export class CorruptStoreError extends RagLedgerError {
   }
 }
 
+/** A forget was installing the store's rewritten files when the process stopped; a writer completes it on open. */
+export class ForgetInProgressError extends RagLedgerError {
+  readonly code = 'forget_in_progress';
+  constructor(readonly storePath: string) {
+    super(
+      `a forget of the event store at ${storePath} has not finished installing its rewritten files`,
+      'Open the store for writing to complete it (run `rag-ledger forget` again for the same document, or reopen the workspace); then read it again.',
+    );
+  }
+}
+
 /** The store was written by a newer, incompatible version of RAG Ledger. */
 export class UnsupportedFormatError extends RagLedgerError {
   readonly code = 'unsupported_format';

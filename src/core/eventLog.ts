@@ -1,6 +1,7 @@
 import { ArchiveError, ConcurrencyError, ValidationError } from './errors.js';
 import { eventCatalog } from './events/eventCatalog.js';
 import { decodeEvent, encodeEvent } from './events/eventCodec.js';
+import { checkReplacements, forgottenBy, rowDigest } from './forget.js';
 import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RawEvent, StreamWrite, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
 
 /** SHA-256 (hex) over the concatenation of the parts. Injected: core does no I/O or crypto itself. */
@@ -186,6 +187,28 @@ export function planAppendMany(writes: readonly StreamWrite[], ctx: Omit<AppendC
   return { records, results };
 }
 
+/**
+ * Plans a forget (see forget.ts): the DocumentForgotten append, planned as `appendMany` would,
+ * and the check that every replacement only empties a stored row that it attests. Returns no
+ * records when the DocumentForgotten is already stored (a retry: the rows were emptied with it).
+ * `current` holds the stored rows at the replacements' positions.
+ * @throws ValidationError when the write is not one DocumentForgotten with an event id, or a replacement does not match it.
+ */
+export function planForgetAppend(
+  write: StreamWrite,
+  replacements: readonly RawEvent[],
+  current: ReadonlyMap<number, RawEvent>,
+  ctx: Parameters<typeof planAppendMany>[1],
+): { readonly records: readonly RawEvent[]; readonly result: AppendResult } {
+  const [event, ...rest] = write.events;
+  if (!event || rest.length > 0 || event.type !== 'DocumentForgotten' || event.eventId === undefined) {
+    throw new ValidationError('a forget appends exactly one DocumentForgotten event with an event id');
+  }
+  const { records, results } = planAppendMany([write], ctx);
+  if (records.length > 0) checkReplacements(ctx.hasher, current, replacements, { eventId: event.eventId, emptied: event.data.emptied });
+  return { records, result: results[0]! };
+}
+
 function encodeMetadata(metadata: EventMetadata | undefined): string {
   if (metadata === undefined) return '{}';
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new ValidationError('metadata must be a JSON object');
@@ -245,6 +268,11 @@ export class ChainVerifier {
   private prevHash = GENESIS_HASH;
   private failure: VerifyReport['firstFailure'];
   private count = 0;
+  /**
+   * Emptied events (see forget.ts) seen so far whose attestation has not: by event id, their
+   * position, the digest of their row and the DocumentForgotten that should list it.
+   */
+  private readonly unattested = new Map<string, { readonly position: number; readonly digest: string; readonly by: string }>();
 
   constructor(private readonly hasher: Hasher) {}
 
@@ -257,14 +285,27 @@ export class ChainVerifier {
       const kind: TamperKind = raw.position > this.expectedPosition ? 'removed' : 'reordered';
       return this.fail(this.expectedPosition, kind, `expected position ${this.expectedPosition}, found ${raw.position}`);
     }
-    if (recomputed !== raw.hash) return this.fail(raw.position, 'modified', `stored hash does not match the event's content`);
+    if (recomputed !== raw.hash) {
+      // An emptied event: its content is gone, so its hash cannot be recomputed; a later
+      // DocumentForgotten must attest this exact row (checked when it arrives, or in report()).
+      const by = forgottenBy(raw);
+      if (by === null) return this.fail(raw.position, 'modified', `stored hash does not match the event's content`);
+      this.unattested.set(raw.eventId, { position: raw.position, digest: rowDigest(this.hasher, raw), by });
+    }
     if (raw.prevHash !== this.prevHash) {
       return this.fail(raw.position, 'reordered', `event does not follow its predecessor in the hash chain (an event before it was removed, inserted or moved)`);
     }
+    let decoded: RecordedEvent;
     try {
-      decodeRaw(raw);
+      decoded = decodeRaw(raw);
     } catch (err) {
       return this.fail(raw.position, 'invalid', (err as Error).message);
+    }
+    if (decoded.type === 'DocumentForgotten' && recomputed === raw.hash) {
+      for (const entry of decoded.data.emptied) {
+        const seen = this.unattested.get(entry.event_id);
+        if (seen && seen.position === entry.position && seen.digest === entry.emptied_digest && seen.by === raw.eventId) this.unattested.delete(entry.event_id);
+      }
     }
     this.prevHash = raw.hash;
     this.expectedPosition++;
@@ -277,12 +318,20 @@ export class ChainVerifier {
   }
 
   report(): VerifyReport {
+    // After a hard failure, the attestation of an emptied row before it may lie beyond it: the
+    // hard failure is what verify reports. Otherwise the first unattested emptied row is.
+    let failure = this.failure;
+    if (failure === undefined) for (const [eventId, u] of this.unattested) {
+      if (failure === undefined || u.position < failure.position) {
+        failure = { position: u.position, kind: 'modified', detail: `stored hash does not match the event's content, and no DocumentForgotten (${u.by}) attests event ${eventId} as emptied` };
+      }
+    }
     return {
-      ok: this.failure === undefined,
+      ok: failure === undefined,
       checked: this.count,
       headPosition: this.expectedPosition - 1,
       headHash: this.prevHash,
-      ...(this.failure ? { firstFailure: this.failure } : {}),
+      ...(failure ? { firstFailure: failure } : {}),
     };
   }
 }
@@ -306,6 +355,8 @@ export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<Raw
     versions.set(raw.streamId, expected);
     all.push(raw);
   }
+  const report = verifier.report();
+  if (!report.ok) throw importFailure(report);
   return all;
 }
 

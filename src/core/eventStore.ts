@@ -56,6 +56,16 @@ export interface EventStore {
    */
   importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number>;
 
+  /**
+   * Forgets a document's content: replaces the stored rows in `replacements` by their emptied form
+   * (same position, ids, times and hash; see core/forget.ts) and appends the one DocumentForgotten
+   * of `attestation`, which lists their digests, atomically: both or neither. A store with files
+   * rewrites them whole, so that no readable copy of the old payloads remains in them. Retrying a
+   * forget whose DocumentForgotten is stored is a no-op.
+   * @throws ValidationError when a replacement changes more than a payload or is not attested.
+   */
+  forget(attestation: StreamWrite, replacements: readonly RawEvent[]): Promise<AppendResult>;
+
   /** The current version of a stream: its number of events (0 when it does not exist). */
   streamVersion(streamId: string): Promise<number>;
 

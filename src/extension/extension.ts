@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { forgetConfirmation } from '../app/forget/forgetConfirmation.js';
 import * as vscode from 'vscode';
 import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
 import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
@@ -188,6 +190,42 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     const message = `RAG Ledger: re-embedded ${r.embedding.embedded} chunks of ${r.documents} document${r.documents === 1 ? '' : 's'} (${label}).`;
     log.info(`${message} Request ${r.requestId}.`);
     void vscode.window.showInformationMessage(message);
+    return r;
+  });
+
+  command('forgetDocument', async (target?: vscode.Uri | { kind: 'document'; doc: DocumentStatus }) => {
+    if (host.folders().length === 0) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.');
+    let path: string;
+    if (target && 'kind' in target && target.kind === 'document') path = target.doc.source;
+    else {
+      const uri = target instanceof vscode.Uri ? target : vscode.window.activeTextEditor?.document.uri;
+      if (!uri) throw new UserError('RAG Ledger: pick a document to forget (right-click it in the Documents view).');
+      const found = host.pathOf(uri);
+      if (found === undefined) throw new UserError(`RAG Ledger: ${uri.fsPath} is outside the workspace's folders.`);
+      path = found;
+    }
+    const engine = await host.get();
+    let user = 'unknown user';
+    try {
+      user = userInfo().username;
+    } catch {
+      /* no user name on this platform */
+    }
+    const requestedBy = `${user} via VS Code`;
+    const preview = await engine.previewForget(path);
+    const confirmation = forgetConfirmation(preview, requestedBy);
+    const picked = await vscode.window.showWarningMessage(confirmation.message, { modal: true, detail: confirmation.detail }, confirmation.confirm);
+    if (picked !== confirmation.confirm) return undefined;
+    const reason = await vscode.window.showInputBox({ title: `Forget ${preview.source}`, prompt: 'Why is it forgotten? (recorded in the log; may be empty)', ignoreFocusOut: true });
+    if (reason === undefined) return undefined;
+    const r = await withProgress(`Forgetting ${preview.source}`, () => engine.forget(path, reason, requestedBy));
+    const message = `RAG Ledger: forgot ${r.source}: ${r.emptied} event${r.emptied === 1 ? '' : 's'} emptied${r.questions.length > 0 ? `, ${r.questions.length} question${r.questions.length === 1 ? '' : 's'} marked "source forgotten"` : ''}. The file itself is untouched.`;
+    log.info(`${message} DocumentForgotten ${r.forgottenEventId ?? '(already forgotten)'}.`);
+    if (r.keptCopies.length > 0) {
+      const warning = `RAG Ledger: ${r.keptCopies.length} file${r.keptCopies.length === 1 ? '' : 's'} kept beside the store (${r.keptCopies.join(', ')}) predate the forget and may still hold the content; delete them to complete it.`;
+      log.warn(warning);
+      void vscode.window.showWarningMessage(warning);
+    } else void vscode.window.showInformationMessage(message);
     return r;
   });
 

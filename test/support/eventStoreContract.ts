@@ -6,6 +6,19 @@ import { GENESIS_HASH, hashEvent } from '../../src/core/eventLog.js';
 import { sha256 } from '../../src/adapters/node/sha256.js';
 import type { EventStore, RawEvent, RecordedEvent } from '../../src/core/eventStore.js';
 import { embedded, queried, submitted } from './events.js';
+import { FORGOTTEN_BY, planForget, rowDigest } from '../../src/core/forget.js';
+import type { NewEvent } from '../../src/core/eventStore.js';
+
+/** The DocumentForgotten of a contract test: empties `rows` (stored rows) under `eventId`. */
+function forgetting(rows: readonly RawEvent[], eventId: string): { write: { streamId: string; events: NewEvent[] }; emptied: RawEvent[] } {
+  const { emptied, entries } = planForget(sha256, rows, eventId);
+  const event: NewEvent = {
+    type: 'DocumentForgotten',
+    eventId,
+    data: { document_id: 'a', source: 'docs/a.md', reason: 'asked to', actor: 'tester', emptied: entries, questions: [], forgotten_at: '2026-01-02T03:04:05.000Z' },
+  };
+  return { write: { streamId: 'document-a', events: [event] }, emptied };
+}
 
 /** Makes a fresh, empty store. `clock` supplies recordedAt values. */
 export type StoreFactory = (t: TestContext, options: { clock?: () => string }) => Promise<EventStore>;
@@ -238,6 +251,48 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal(report.checked, 3);
       assert.equal(report.headHash, raws[2]!.hash);
       assert.deepEqual(await store.head(), { position: 3, hash: raws[2]!.hash });
+    });
+
+    test('forget empties rows in place and appends their attestation: every other event is unchanged and verify and import still pass', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a', 'the secret marker zqxj'), embedded('a-1', [1, 2, 3])]);
+      await store.append('query-1', [queried('1')]);
+      const before = await collect(store.readRaw());
+      const { write, emptied } = forgetting(before.slice(0, 2), 'forget-1');
+      const r = await store.forget(write, emptied);
+      assert.deepEqual(r.positions, [4]);
+      const after = await collect(store.readRaw());
+      assert.equal(after.length, 4);
+      assert.deepEqual(after.slice(0, 2), emptied);
+      assert.deepEqual(after[2], before[2]);
+      assert.equal(after[3]!.prevHash, before[2]!.hash);
+      for (const raw of after) assert.doesNotMatch(`${raw.dataJson}${raw.metadataJson}`, /zqxj/);
+      assert.deepEqual([...after[1]!.attachment!], new Array(12).fill(0));
+      assert.equal((JSON.parse(after[0]!.metadataJson) as Record<string, unknown>)[FORGOTTEN_BY], 'forget-1');
+      const doc = (await collect(store.readStream('document-a')))[0]!;
+      assert.ok(doc.type === 'DocumentSubmitted' && doc.data.raw_content === '' && doc.data.source === 'docs/a.md');
+      assert.equal((await store.verify()).ok, true);
+      // A retry is a no-op; the archive of the forgotten log imports and verifies.
+      assert.equal((await store.forget(write, emptied)).appended, 0);
+      const copy = await make(t, {});
+      assert.equal(await copy.importRaw(after), 4);
+      assert.equal((await copy.verify()).ok, true);
+      // Without the attestation, an emptied row is a modification.
+      const third = await make(t, {});
+      await assert.rejects(third.importRaw(after.slice(0, 3)), (err: unknown) => err instanceof ArchiveError && /position 1/.test(err.message));
+    });
+
+    test('forget refuses replacements that change more than the payload or that its event does not attest, and writes nothing', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [submitted('a'), submitted('a', 'second')]);
+      const before = await collect(store.readRaw());
+      const { write, emptied } = forgetting(before.slice(0, 1), 'forget-1');
+      await assert.rejects(store.forget(write, [{ ...emptied[0]!, recordedAt: '2030-01-01T00:00:00.000Z' }]), ValidationError);
+      await assert.rejects(store.forget(write, [...emptied, { ...before[1]!, dataJson: before[1]!.dataJson.replace('second', '') }]), ValidationError);
+      const other = forgetting(before.slice(1, 2), 'forget-2');
+      await assert.rejects(store.forget(write, other.emptied), ValidationError);
+      assert.deepEqual(await collect(store.readRaw()), before);
+      assert.equal(rowDigest(sha256, before[0]!), rowDigest(sha256, (await collect(store.readRaw()))[0]!));
     });
 
     test('importRaw reproduces a log exactly, only into an empty store, and checks the chain', async (t) => {

@@ -84,6 +84,7 @@ describe('event codec', () => {
       DocumentRejected: { document_id: 'd', reason: 'binary', detail: 'NUL byte at 12', size_bytes: 40, rejected_at: '2026-01-01T00:00:00Z' },
       DocumentChunked: { document_id: 'd', chunks: [], chunked_at: '2026-01-01T00:00:00Z' },
       DocumentDeleted: { document_id: 'd', reason: 'file removed', deleted_at: '2026-01-01T00:00:00Z' },
+      DocumentForgotten: { document_id: 'd', source: 'a.md', reason: 'asked', actor: 'me via CLI', emptied: [{ event_id: 'e', position: 1, type: 'DocumentSubmitted', payload_digest: 'x', emptied_digest: 'y' }], questions: ['q'], forgotten_at: '2026-01-01T00:00:00Z' },
       ChunkEmbedded: { chunk_id: 'c', embedding_model: 'm', dimensions: 1, vector: Float32Array.from([1]), embedded_at: '2026-01-01T00:00:00Z' },
       ChunkEmbeddingFailed: { chunk_id: 'c', embedding_model: 'm', reason: 'model missing', failed_at: '2026-01-01T00:00:00Z' },
       ChunkIndexed: { chunk_id: 'c', index_name: 'i', indexed_at: '2026-01-01T00:00:00Z' },

@@ -47,6 +47,11 @@ test('summaries say what happened in one clipped line, without contents, vectors
   assert.equal(summarize(e('DocumentRejected', { document_id: 'd', reason: 'link', detail: 'the link leads outside the workspace', size_bytes: null, rejected_at: at })), 'rejected (link): the link leads outside the workspace');
   const secret = 'SECRET CONTENT '.repeat(100);
   assert.ok(!summarize(e('DocumentSubmitted', { document_id: 'd', source: 'a.md', raw_content: secret, submitted_at: at })).includes('SECRET'));
+  assert.equal(summarize(e('DocumentSubmitted', { document_id: 'd', source: 'a.md', raw_content: '', submitted_at: at }, { forgotten_by: 'forget-1' })), 'content forgotten · a.md · 0 characters');
+  assert.equal(
+    summarize(e('DocumentForgotten', { document_id: 'd', source: 'a.md', reason: 'asked', actor: 'ann via VS Code', emptied: [], questions: ['q'], forgotten_at: at })),
+    'forgotten by ann via VS Code: 0 events emptied, 1 question · asked',
+  );
   assert.equal(oneLine('x'.repeat(1000)).length, SUMMARY_MAX);
   assert.ok(oneLine('x'.repeat(1000)).endsWith('…'));
 });

@@ -47,6 +47,7 @@ const ICONS = {
   DocumentRejected: 'circle-slash',
   DocumentChunked: 'list-flat',
   DocumentDeleted: 'trash',
+  DocumentForgotten: 'clear-all',
   ChunkEmbedded: 'symbol-array',
   ChunkEmbeddingFailed: 'warning',
   ChunkIndexed: 'database',

@@ -1,6 +1,6 @@
 import { StoreNotEmptyError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppendMany } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -72,6 +72,27 @@ export class InMemoryEventStore implements EventStore {
       });
       for (const r of plan.records) this.add(r);
       return plan.results;
+    });
+  }
+
+  forget(attestation: StreamWrite, replacements: readonly RawEvent[]): Promise<AppendResult> {
+    return Promise.resolve().then(() => {
+      if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
+      const current = new Map(replacements.flatMap((r) => (this.events[r.position - 1] ? [[r.position, this.events[r.position - 1]!] as const] : [])));
+      const last = this.events.at(-1);
+      const { records, result } = planForgetAppend(attestation, replacements, current, {
+        streamVersion: (streamId) => this.streams.get(streamId)?.length ?? 0,
+        headPosition: last?.position ?? 0,
+        headHash: last?.hash ?? GENESIS_HASH,
+        now: this.clock(),
+        newId: this.newId,
+        hasher: this.hasher,
+        existingPositions: (ids) => new Map(ids.flatMap((id) => (this.byId.has(id) ? [[id, this.byId.get(id)!] as const] : []))),
+      });
+      if (records.length === 0) return result;
+      for (const r of replacements) this.events[r.position - 1] = r;
+      for (const r of records) this.add(r);
+      return result;
     });
   }
 

@@ -10,6 +10,7 @@ import { sha256 } from '../node/sha256.js';
 import { JOURNAL_HEADER, createJournal, encodeRecord, fsyncDir, scanJournal } from './journal.js';
 import { INSERT_EVENT_SQL, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams } from './schema.js';
 import { planRecovery } from './recoveryPlan.js';
+import { settleForget } from './forgetFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { PROJECTIONS_FILE } from './sqljsProjectionStore.js';
 import { StoreLock } from './storeLock.js';
@@ -80,6 +81,9 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
   const lock = StoreLock.acquire(dir, 'rag-ledger recover');
   try {
     if (!isStore(dir)) throw new StoreNotFoundError(dir);
+    // A forget interrupted while it replaced the files is completed first: recovering from its
+    // half-installed files could splice forgotten content back in.
+    settleForget(dir);
     const notes: string[] = [];
     const asides: string[] = [];
     const markerPath = join(dir, RECOVER_MARKER_FILE);
@@ -171,7 +175,7 @@ function isStore(dir: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Writing the new files.
 
-function writeJournal(path: string, events: readonly RawEvent[]): void {
+export function writeJournal(path: string, events: readonly RawEvent[]): void {
   createJournal(path);
   const fd = openSync(path, 'a');
   try {
@@ -194,7 +198,7 @@ function writeJournal(path: string, events: readonly RawEvent[]): void {
 }
 
 /** Reads the new journal back: it must hold exactly the recovered chain. */
-function checkJournal(path: string, events: readonly RawEvent[]): void {
+export function checkJournal(path: string, events: readonly RawEvent[]): void {
   let count = 0;
   let lastHash = GENESIS_HASH;
   const end = scanJournal(path, JOURNAL_HEADER.length, (batch) => {
@@ -207,7 +211,7 @@ function checkJournal(path: string, events: readonly RawEvent[]): void {
   }
 }
 
-function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSize: number): Uint8Array {
+export function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSize: number): Uint8Array {
   const db = new SQL.Database();
   try {
     createSchema(db);
@@ -231,7 +235,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /** Writes a new file and fsyncs it (the caller fsyncs the directory). */
-function writeDurably(path: string, bytes: Uint8Array, flags = 'wx'): void {
+export function writeDurably(path: string, bytes: Uint8Array, flags = 'wx'): void {
   const fd = openSync(path, flags);
   try {
     writeAll(fd, bytes);
@@ -365,7 +369,7 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-function fileSha256(path: string): string {
+export function fileSha256(path: string): string {
   const hash = createHash('sha256');
   const fd = openSync(path, 'r');
   try {

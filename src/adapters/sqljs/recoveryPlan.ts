@@ -5,6 +5,7 @@ import { UnsupportedFormatError } from '../../core/errors.js';
 import { plural } from '../../core/text.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { GENESIS_HASH, decodeRaw, hashEvent } from '../../core/eventLog.js';
+import { forgottenBy, rowDigest } from '../../core/forget.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { JOURNAL_HEADER, hasJournalHeader, scanJournal } from './journal.js';
 import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, rowToRaw } from './schema.js';
@@ -38,6 +39,9 @@ class Pool {
 
   constructor(private readonly hasher: Hasher) {}
 
+  /** Copies of emptied events (see core/forget.ts): intact only if an intact DocumentForgotten attests them. */
+  private readonly emptied: { readonly event: RawEvent; readonly from: 'snapshot' | 'journal' }[] = [];
+
   add(e: RawEvent, from: 'snapshot' | 'journal'): void {
     if (Number.isSafeInteger(e.position) && e.position > this.highest) this.highest = e.position;
     const known = this.byHash.get(e.hash);
@@ -46,11 +50,51 @@ class Pool {
       else known.inJournal = true;
       return;
     }
+    if (!known && forgottenBy(e) !== null && decodes(e)) {
+      this.emptied.push({ event: e, from });
+      return;
+    }
     if (known || !intact(e, this.hasher)) {
       this.damaged++;
       return;
     }
     this.byHash.set(e.hash, { event: e, inSnapshot: from === 'snapshot', inJournal: from === 'journal' });
+  }
+
+  /**
+   * Admits the emptied copies that an intact DocumentForgotten attests (by the digest of the
+   * emptied row): they replace a copy of the original with the same hash, since the forget
+   * happened after it. Call once every copy has been added.
+   */
+  settleEmptied(): void {
+    const attested = new Map<string, { readonly by: string; readonly digest: string }>();
+    for (const c of this.byHash.values()) {
+      if (c.event.type !== 'DocumentForgotten') continue;
+      const d = decodeRaw(c.event);
+      if (d.type === 'DocumentForgotten') for (const x of d.data.emptied) attested.set(x.event_id, { by: c.event.eventId, digest: x.emptied_digest });
+    }
+    for (const { event, from } of this.emptied) {
+      const a = attested.get(event.eventId);
+      if (!a || a.by !== forgottenBy(event) || a.digest !== rowDigest(this.hasher, event)) {
+        this.damaged++;
+        continue;
+      }
+      const known = this.byHash.get(event.hash);
+      const candidate: Candidate = known && sameContent(known.event, event) ? known : { event, inSnapshot: false, inJournal: false };
+      if (from === 'snapshot') candidate.inSnapshot = true;
+      else candidate.inJournal = true;
+      this.byHash.set(event.hash, candidate);
+    }
+    this.emptied.length = 0;
+  }
+}
+
+function decodes(e: RawEvent): boolean {
+  try {
+    decodeRaw(e);
+    return Number.isSafeInteger(e.position) && e.position >= 1;
+  } catch {
+    return false;
   }
 }
 
@@ -99,6 +143,7 @@ export function planRecovery(dir: string, SQL: SqlJsStatic, hasher: Hasher, note
   else notes.push('there was no snapshot');
   if (existsSync(journalPath)) readJournal(journalPath, (e) => pool.add(e, 'journal'), notes);
   else notes.push('there was no journal');
+  pool.settleEmptied();
   if (pool.damaged > 0) notes.push(`${plural(pool.damaged, 'copy', 'copies')} of events failed their hash check (damaged or altered) and were ignored`);
 
   const graph = new ChainGraph(pool);

@@ -8,6 +8,8 @@ export const SNAPSHOT_FILE = 'events.sqlite';
 export const JOURNAL_FILE = 'events.journal';
 /** Present while `recover` swaps files (see recoverStore.ts); a store is not opened meanwhile. */
 export const RECOVER_MARKER_FILE = 'recover-in-progress.json';
+/** Present while a forget installs the store's rewritten files (see forgetFiles.ts); completed on the next open for writing. */
+export const FORGET_MARKER_FILE = 'forget-in-progress.json';
 
 export const EVENT_COLUMNS =
   'position, event_id, stream_id, stream_version, type, schema_version, data, metadata, attachment, recorded_at, prev_hash, hash';

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import { CorruptStoreError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
+import { CorruptStoreError, ForgetInProgressError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, checkImport, decodeRaw, planAppendMany } from '../../core/eventLog.js';
+import { ChainVerifier, checkImport, decodeRaw, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -25,6 +25,8 @@ import { EVENT_COLUMNS, INSERT_EVENT_SQL, JOURNAL_FILE, PACKED_COLUMNS, RECOVER_
 import { replaceFileAtomically } from './atomicFile.js';
 import { crossCheckJournal, openSnapshot, readHead, readSnapshotBytes, replayJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
+import type { ForgetStep } from './forgetFiles.js';
+import { forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
 import { StoreLock } from './storeLock.js';
 
 export interface SqlJsEventStoreOptions {
@@ -39,6 +41,8 @@ export interface SqlJsEventStoreOptions {
   readonly clock?: () => string;
   readonly newId?: () => string;
   readonly hasher?: Hasher;
+  /** Told after each step of a forget's file replacement (crash tests stop the process there). */
+  readonly onForgetStep?: (step: ForgetStep) => void;
 }
 
 const PAGE = 2000;
@@ -65,12 +69,12 @@ export class SqlJsEventStore implements EventStore {
   private constructor(
     readonly location: string,
     private db: Database,
-    private readonly journal: JournalWriter | null,
+    private journal: JournalWriter | null,
     private readonly lock: StoreLock | null,
     private headState: LogHead,
     private snapshotOffset: number,
     private journalEnd: number,
-    private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>>,
+    private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>> & Pick<SqlJsEventStoreOptions, 'onForgetStep'>,
   ) {
     this.exportedOffset = snapshotOffset;
   }
@@ -91,6 +95,9 @@ export class SqlJsEventStore implements EventStore {
     const lock = mode === 'write' ? StoreLock.acquire(dir, options.owner ?? `rag-ledger (pid ${process.pid})`) : null;
     let db: Database | undefined;
     try {
+      // A forget interrupted while it replaced the files: a writer completes it, a reader waits for that.
+      if (lock) settleForget(dir);
+      else if (forgetPending(dir)) throw new ForgetInProgressError(dir);
       const SQL = await loadSqlJs();
       let offset = JOURNAL_HEADER.length;
       if (existsSync(snapshotPath)) {
@@ -126,6 +133,7 @@ export class SqlJsEventStore implements EventStore {
         clock: options.clock ?? systemClock,
         newId: options.newId ?? newUuid,
         hasher: options.hasher ?? sha256,
+        ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
       });
       store.maybeScheduleSnapshot();
       return store;
@@ -221,6 +229,72 @@ export class SqlJsEventStore implements EventStore {
     this.headState = { position: last.position, hash: last.hash };
     this.journalEnd = journal.bytes;
     this.maybeScheduleSnapshot();
+  }
+
+  /**
+   * Rewrites the whole store with the emptied rows and the DocumentForgotten appended: the new
+   * chain is verified in full first, then written as a new journal and a new snapshot built from
+   * scratch and installed under a marker (see forgetFiles.ts), then loaded in place of the old
+   * database. Appends wait meanwhile. Cost: one pass over the log and one write of it.
+   */
+  forget(attestation: StreamWrite, replacements: readonly RawEvent[]): Promise<AppendResult> {
+    return this.exclusive(async () => {
+      this.assertWritable();
+      await this.snapshotWrite;
+      const positions = replacements.map((r) => r.position);
+      const current = new Map<number, RawEvent>();
+      for (let i = 0; i < positions.length; i += 500) for (const r of this.readPositionsNow(positions.slice(i, i + 500))) current.set(r.position, r);
+      const { records, result } = planForgetAppend(attestation, replacements, current, {
+        streamVersion: (streamId) => this.currentStreamVersion(streamId),
+        headPosition: this.headState.position,
+        headHash: this.headState.hash,
+        now: this.options.clock(),
+        newId: this.options.newId,
+        hasher: this.options.hasher,
+        existingPositions: (ids) => this.positionsOf(ids),
+      });
+      if (records.length === 0) return result;
+      const byPosition = new Map(replacements.map((r) => [r.position, r]));
+      const all: RawEvent[] = [];
+      const verifier = new ChainVerifier(this.options.hasher);
+      const take = (raw: RawEvent): void => {
+        if (!verifier.check(raw)) return;
+        all.push(raw);
+      };
+      for (let from = 1; ; ) {
+        const page = this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]);
+        for (const raw of page) take(byPosition.get(raw.position) ?? raw);
+        if (page.length < PAGE) break;
+        from = page[page.length - 1]!.position + 1;
+      }
+      for (const r of records) take(r);
+      const report = verifier.report();
+      if (!report.ok) {
+        throw new ValidationError(`the log after this forget would not verify at position ${report.firstFailure?.position}: ${report.firstFailure?.detail}`, [], 'Run `rag-ledger verify`; nothing was changed.');
+      }
+      const SQL = await loadSqlJs();
+      const { journalSize, image } = installRewrittenLog(this.location, SQL, all, this.options.onForgetStep);
+      // The files are replaced: load the new image, and append to the new journal from now on.
+      await this.journal?.close();
+      this.journal = null;
+      this.freeStatements();
+      this.db.close();
+      this.db = new SQL.Database(image);
+      tuneConnection(this.db);
+      this.journal = await JournalWriter.open(join(this.location, JOURNAL_FILE), journalSize);
+      const last = records[records.length - 1]!;
+      this.headState = { position: last.position, hash: last.hash };
+      this.journalEnd = journalSize;
+      this.snapshotOffset = journalSize;
+      this.exportedOffset = journalSize;
+      return result;
+    });
+  }
+
+  private readPositionsNow(positions: readonly number[]): RawEvent[] {
+    const sorted = checkedPositions(positions);
+    if (sorted.length === 0) return [];
+    return this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position IN (${sorted.map(() => '?').join(',')}) ORDER BY position`, sorted);
   }
 
   /** SQLite may already have rolled back by itself (after NOMEM, FULL, IOERR). */

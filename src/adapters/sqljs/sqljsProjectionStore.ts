@@ -113,6 +113,20 @@ export class SqlJsProjectionStore implements ProjectionStore {
     this.generation++;
   }
 
+  /**
+   * Rewrites the database without free pages (VACUUM: deleted rows' bytes are gone from the
+   * image), then writes the file. Used after a forget.
+   */
+  async compact(): Promise<void> {
+    await this.flushing;
+    for (const s of this.statements.values()) s.free();
+    this.statements.clear();
+    this.db.exec('VACUUM');
+    tuneConnection(this.db);
+    this.generation++;
+    await this.flush();
+  }
+
   /** Writes the file if anything changed; flushes run one at a time. */
   flush(): Promise<void> {
     const run = this.flushing.then(() => this.writeFile());

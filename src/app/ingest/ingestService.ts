@@ -180,6 +180,8 @@ export class IngestService {
     // must reach files whose content did not change.
     const sameVerdict = prev !== undefined && (prev.state === 'rejected') === !verdict.ok && (verdict.ok || (prev.last_error ?? '').startsWith(`${verdict.reason}:`));
     if (prev && prev.state !== 'deleted' && prev.content_hash === contentHash && sameVerdict) return 'unchanged';
+    // A forgotten document stays forgotten while its file is unchanged; changed content is a new version.
+    if (prev?.forgotten_at !== undefined && prev.content_hash === contentHash && verdict.ok) return 'unchanged';
     const documentId = documentIdFor(hasher, file.path);
     const now = this.deps.clock();
     const events: NewEvent[] = [

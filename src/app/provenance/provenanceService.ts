@@ -16,6 +16,11 @@ export interface ChunkProvenance {
   readonly documentVersion: { readonly position: number; readonly documentId: string; readonly contentHash: string | null; readonly submittedAt: string } | null;
   /** The vector's ChunkEmbedded, under the embedder of the pipeline. */
   readonly embedding: { readonly position: number; readonly model: string } | null;
+  /**
+   * Set when the document's content was forgotten after the question (DocumentForgotten): the
+   * chunk's text and vector are gone from the log; ids, ranks, scores, path and lines remain.
+   */
+  readonly sourceForgotten: { readonly position: number; readonly forgottenAt: string; readonly reason: string } | null;
 }
 
 export interface Provenance {
@@ -49,14 +54,18 @@ export class ProvenanceService {
 
   /** Looks in the owning document's stream, as it was when the question was asked (up to `asOf`). */
   private async chunk(chunkId: string, pipeline: string, rank: number, score: number, asOf: number): Promise<ChunkProvenance> {
-    const empty = { rank, chunkId, score, path: null, lines: null, chunking: null, documentVersion: null, embedding: null };
+    const empty = { rank, chunkId, score, path: null, lines: null, chunking: null, documentVersion: null, embedding: null, sourceForgotten: null };
     const documentId = this.deps.readModels.chunkOwners(pipeline, chunkId)[0];
     if (!documentId) return empty;
     let submitted: RecordedEvent | null = null;
-    let found: Omit<ChunkProvenance, 'rank' | 'chunkId' | 'score' | 'embedding'> | null = null;
+    let found: Omit<ChunkProvenance, 'rank' | 'chunkId' | 'score' | 'embedding' | 'sourceForgotten'> | null = null;
     let embedding: ChunkProvenance['embedding'] = null;
+    let sourceForgotten: ChunkProvenance['sourceForgotten'] = null;
     for await (const e of this.deps.events.readStream(`document-${documentId}`)) {
-      if (e.position > asOf) break;
+      if (e.type === 'DocumentForgotten' && found?.chunking && e.data.emptied.some((x) => x.event_id === found?.chunking?.eventId)) {
+        sourceForgotten = { position: e.position, forgottenAt: e.data.forgotten_at, reason: e.data.reason };
+      }
+      if (e.position > asOf) continue;
       if (e.type === 'DocumentSubmitted') submitted = e;
       if (e.type === 'DocumentChunked' && e.metadata.pipeline_version === pipeline) {
         const c = e.data.chunks.find((x) => x.chunk_id === chunkId);
@@ -71,6 +80,6 @@ export class ProvenanceService {
       }
       if (e.type === 'ChunkEmbedded' && e.data.chunk_id === chunkId) embedding = { position: e.position, model: e.data.embedding_model };
     }
-    return found ? { rank, chunkId, score, ...found, embedding } : empty;
+    return found ? { rank, chunkId, score, ...found, embedding, sourceForgotten } : empty;
   }
 }

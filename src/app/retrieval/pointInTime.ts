@@ -26,6 +26,12 @@ export async function chunksAsOf(events: EventStore, pipelineVersion: string, em
   const key = embedderKey(embedder);
   const docs = new Map<string, DocAt>();
   const vectors = new Map<string, Float32Array>();
+  // Forgotten content is never returned, not even as of a position before it was forgotten: the
+  // versions it emptied (by position) are left out.
+  const forgotten = new Set<number>();
+  for await (const e of events.readAll({ category: 'document', types: ['DocumentForgotten'] })) {
+    if (e.type === 'DocumentForgotten') for (const x of e.data.emptied) if (x.type === 'DocumentChunked') forgotten.add(x.position);
+  }
   const reading = events.readAll({ category: 'document', types: ['DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentDeleted', 'DocumentChunked', 'ChunkEmbedded', 'ChunkIndexed'] });
   for await (const e of reading) {
     if (e.position > position) break;
@@ -45,7 +51,7 @@ export async function chunksAsOf(events: EventStore, pipelineVersion: string, em
       case 'DocumentChunked': {
         const d = docs.get(e.data.document_id);
         if (d && e.metadata.pipeline_version === pipelineVersion) {
-          d.chunks = e.data.chunks;
+          d.chunks = forgotten.has(e.position) ? [] : e.data.chunks;
           d.indexed = new Set();
         }
         break;

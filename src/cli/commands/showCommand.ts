@@ -44,7 +44,8 @@ export const showCommand: Command = {
             break;
           case 'InferenceCompleted':
             lines.push(`${at} InferenceCompleted ${e.data.model_id ?? ''} ${e.data.tokens_used} tokens${e.data.duration_ms !== undefined ? `, ${e.data.duration_ms} ms` : ''}`);
-            lines.push(...e.data.response_text.split('\n').map((l) => `    ${l}`));
+            if (e.metadata.forgotten_by !== undefined) lines.push('    (answer emptied: source forgotten)');
+            else lines.push(...e.data.response_text.split('\n').map((l) => `    ${l}`));
             if (e.data.unmatched_citations.length > 0) lines.push(`    ${unmatchedCitationsWarning(e.data.unmatched_citations)}`);
             break;
           case 'InferenceFailed':
@@ -68,6 +69,7 @@ export const showCommand: Command = {
       lines.push('context:');
       for (const c of p.chunks) {
         lines.push(`  [${c.rank}] ${c.path ?? '?'}:${c.lines ?? '?'}  score ${c.score.toFixed(4)}  chunk ${c.chunkId}`);
+        if (c.sourceForgotten) lines.push(`      source forgotten #${c.sourceForgotten.position} at ${c.sourceForgotten.forgottenAt}${c.sourceForgotten.reason ? ` (${c.sourceForgotten.reason})` : ''}: its text and vector are no longer in the log`);
         if (c.documentVersion) lines.push(`      document version #${c.documentVersion.position} (${c.documentVersion.contentHash ?? 'no hash'}, submitted ${c.documentVersion.submittedAt})`);
         if (c.chunking) lines.push(`      chunked #${c.chunking.position} for ${c.chunking.pipelineVersion}`);
         lines.push(c.embedding ? `      embedded #${c.embedding.position} by ${c.embedding.model}` : '      no vector (lexical retrieval)');

@@ -63,6 +63,38 @@ export const eventCatalog = {
     version: 1,
     schema: { document_id: 'nonEmptyString', reason: 'string', deleted_at: 'isoTime' },
   },
+  /**
+   * A document's content was removed from the log on request: the listed events' readable
+   * payloads (content, chunk text, vectors, and the prompts and answers of questions that
+   * cited it) were emptied in place. Their hashes stay; each entry records the digest of the
+   * original payload and of the emptied row, which is what `verify` checks the emptied row against.
+   */
+  DocumentForgotten: {
+    version: 1,
+    schema: {
+      document_id: 'nonEmptyString',
+      source: 'string',
+      reason: 'string',
+      /** Who asked: the OS user and the tool (e.g. "alice via rag-ledger CLI"). */
+      actor: 'string',
+      emptied: {
+        arrayOf: {
+          object: {
+            event_id: 'nonEmptyString',
+            position: 'nonNegativeInt',
+            type: 'nonEmptyString',
+            /** SHA-256 of the original payload (data JSON, a newline, the attachment bytes). */
+            payload_digest: 'nonEmptyString',
+            /** SHA-256 of the emptied stored row, hash included: what verify compares. */
+            emptied_digest: 'nonEmptyString',
+          },
+        },
+      },
+      /** Questions whose prompts and answers were emptied because they cited the document. */
+      questions: { arrayOf: 'nonEmptyString' },
+      forgotten_at: 'isoTime',
+    },
+  },
   ChunkEmbedded: {
     version: 3,
     binaryField: 'vector',

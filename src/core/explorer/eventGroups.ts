@@ -10,6 +10,7 @@ const GROUPS: Record<EventType, EventGroup> = {
   DocumentSubmitted: 'document',
   DocumentValidated: 'document',
   DocumentDeleted: 'document',
+  DocumentForgotten: 'document',
   DocumentRejected: 'failure',
   DocumentChunked: 'chunk',
   ChunkEmbedded: 'chunk',

@@ -39,6 +39,7 @@ const NEEDS_DATA = new Set([
   'DocumentRejected',
   'DocumentChunked',
   'DocumentDeleted',
+  'DocumentForgotten',
   'ChunkEmbeddingFailed',
   'QueryReceived',
   'ContextRetrieved',
@@ -87,6 +88,8 @@ function fromData(e: DomainEvent): { words: string | null; label: string | null;
       return { words: words(e.data.chunks.map((c) => c.text)), label: null, cites: [] };
     case 'DocumentDeleted':
       return { words: words([e.data.reason]), label: null, cites: [] };
+    case 'DocumentForgotten':
+      return { words: words([e.data.source, e.data.reason, e.data.actor]), label: null, cites: [] };
     case 'ChunkEmbeddingFailed':
       return { words: words([e.data.embedding_model, e.data.reason]), label: null, cites: [] };
     case 'QueryReceived':

@@ -27,8 +27,13 @@ function duration(ms: number | undefined): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The one-line summary of an event. */
+/** The one-line summary of an event; an event emptied by a forget says so first. */
 export function summarize(e: RecordedEvent): string {
+  const text = summarizeData(e);
+  return typeof e.metadata.forgotten_by === 'string' ? `content forgotten · ${text}` : text;
+}
+
+function summarizeData(e: RecordedEvent): string {
   const pv = typeof e.metadata.pipeline_version === 'string' ? e.metadata.pipeline_version : null;
   switch (e.type) {
     case 'DocumentSubmitted':
@@ -41,6 +46,8 @@ export function summarize(e: RecordedEvent): string {
       return oneLine(`${e.data.chunks.length} chunk${e.data.chunks.length === 1 ? '' : 's'}${pv ? ` for ${pv}` : ''}`);
     case 'DocumentDeleted':
       return oneLine(`deleted: ${e.data.reason}`);
+    case 'DocumentForgotten':
+      return oneLine(`forgotten by ${e.data.actor}: ${e.data.emptied.length} event${e.data.emptied.length === 1 ? '' : 's'} emptied${e.data.questions.length > 0 ? `, ${e.data.questions.length} question${e.data.questions.length === 1 ? '' : 's'}` : ''}${e.data.reason ? ` · ${e.data.reason}` : ''}`);
     case 'ChunkEmbedded':
       return oneLine(`${e.data.embedding_model} · ${e.data.dimensions} dims · chunk ${short(e.data.chunk_id)}`);
     case 'ChunkEmbeddingFailed':

@@ -30,6 +30,8 @@ export interface DocumentStatus {
   readonly submitted_at: string;
   readonly updated_at: string;
   readonly last_error: string | null;
+  /** Set when the document's content was forgotten (DocumentForgotten); its state is then `deleted`. */
+  readonly forgotten_at?: string;
   readonly pipelines: Readonly<Record<string, PipelineCounts>>;
 }
 
@@ -172,9 +174,9 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
 export const documentStatusProjection: Projection = {
   name: 'document-status',
   // 6: secrets_redacted and a rejected file's size in byte_count; only a vector clears an embedding
-  // failure; the latest vector per (embedder, text hash) for reuse.
+  // failure; the latest vector per (embedder, text hash) for reuse; forgotten documents (forgotten_at).
   version: 6,
-  eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
+  eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'DocumentForgotten', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
       case 'PipelineVersionDefined': {
@@ -210,6 +212,13 @@ export const documentStatusProjection: Projection = {
         if (e.type === 'DocumentValidated') putDoc(view, { ...doc, state: 'validated', format: e.data.format, byte_count: e.data.byte_count, secrets_redacted: e.data.secrets_redacted, updated_at: e.recordedAt });
         else if (e.type === 'DocumentRejected') putDoc(view, { ...doc, state: 'rejected', byte_count: e.data.size_bytes, last_error: `${e.data.reason}: ${e.data.detail}`, updated_at: e.recordedAt });
         else putDoc(view, { ...doc, state: 'deleted', updated_at: e.recordedAt });
+        return;
+      }
+      case 'DocumentForgotten': {
+        // Forgotten: out of the index and the live documents, like a deleted one; the path and
+        // content hash stay (ingest skips the file while its content is unchanged).
+        const doc = view.get(docKey(e.data.document_id)) as unknown as DocumentStatus | undefined;
+        if (doc) putDoc(view, { ...doc, state: 'deleted', forgotten_at: e.data.forgotten_at, updated_at: e.recordedAt });
         return;
       }
       case 'DocumentChunked': {

@@ -41,5 +41,7 @@ export interface ProjectionStore {
   truncate(name: string): void;
   /** Persists committed state (no-op for stores without files). */
   flush(): Promise<void>;
+  /** Persists committed state with nothing of deleted documents left in the file's free space (after a forget). */
+  compact?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -16,6 +16,8 @@ export interface QueryRecord {
   readonly tokens_used: number | null;
   readonly error: string | null;
   readonly completed_at: string | null;
+  /** Set when a document it cited was forgotten: its prompt and answer were emptied. */
+  readonly source_forgotten?: boolean;
   /** Global position of the QueryReceived event: orders the history. */
   readonly position: number;
 }
@@ -30,8 +32,8 @@ function update(view: ProjectionView, queryId: string, patch: Partial<QueryRecor
 /** Query history read model: `query:<id>` holds a QueryRecord. */
 export const queryHistoryProjection: Projection = {
   name: 'query-history',
-  version: 1,
-  eventTypes: ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted', 'InferenceFailed'],
+  version: 2,
+  eventTypes: ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted', 'InferenceFailed', 'DocumentForgotten'],
   handle(e, view) {
     switch (e.type) {
       case 'QueryReceived': {
@@ -63,6 +65,10 @@ export const queryHistoryProjection: Projection = {
           tokens_used: e.data.tokens_used,
           completed_at: e.data.completed_at,
         });
+      case 'DocumentForgotten':
+        // The answers of questions that cited a forgotten document were emptied in the log.
+        for (const queryId of e.data.questions) update(view, queryId, { answer_preview: '', source_forgotten: true });
+        return;
       case 'InferenceFailed':
         return update(view, e.data.query_id, { state: 'failed', error: `${e.data.reason}: ${e.data.detail}`, completed_at: e.data.failed_at });
       default:
