@@ -6,7 +6,8 @@
 // The workspace is a copy of test/fixtures/sample-workspace; embeddings come from the generated tiny
 // model; answers from an Ollama-protocol server on 127.0.0.1 started here.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -130,6 +131,11 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
     const browser = await openBrowser({ artifactsDir: shots });
     const { page } = browser;
     const ws = sampleWorkspace();
+    // What must not get in: a note holding a token (rejected by what it contains, never stored), and a
+    // link out of the workspace (not followed, listed as skipped).
+    const token = `ghp_${randomBytes(27).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 36)}`;
+    writeFileSync(join(ws, 'docs', 'config-notes.md'), `# Config notes\n\nThe deploy job reads the registry with\n\n    export GITHUB_TOKEN=${token}\n`);
+    symlinkSync('/etc/hostname', join(ws, 'docs', 'hostname.md'));
     try {
       await captureOnFailure(page, shots, 'workbench', async () => {
         await openWorkbench(page, server.baseUrl, ws);
@@ -140,7 +146,7 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
       // Palette → Ingest Workspace → the Documents view lists the files.
       await captureOnFailure(page, shots, 'ingest', async () => {
         await runCommand(page, 'RAG Ledger: Ingest Workspace');
-        await waitForNotification(page, /9 files scanned: 9 new or changed, 0 unchanged, 2 rejected/, { timeoutMs: 120_000 });
+        await waitForNotification(page, /11 files scanned: 11 new or changed, 0 unchanged, 4 rejected/, { timeoutMs: 120_000 });
         await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
         const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
         const row = (label: string) => documents.locator('.monaco-list-row', { hasText: label }).first();
@@ -150,6 +156,10 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         await row('docs').click();
         await row('threads.md').waitFor();
         assert.match(await row('diagram.png').innerText(), /rejected: binary/);
+        assert.match(await row('config-notes.md').innerText(), /rejected: secret/);
+        assert.match(await row('hostname.md').innerText(), /skipped: link not followed/);
+        const storeDir = findStore(server.userDataDir)!;
+        assert.ok(!JSON.stringify(await storeEvents(storeDir)).includes(token), 'the token is in the log');
         assert.match(await row('threads.md').innerText(), /indexed/);
         await screenshot(page, shots, 'documents-view');
       });
@@ -175,6 +185,18 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         await page.locator('.tabs-container .tab.active', { hasText: 'RAG Ledger: Answer' }).waitFor({ timeout: 5_000 });
         assert.equal(await page.locator('.editor-group-container').count(), 2);
         await screenshot(page, shots, 'citation-opened');
+      });
+
+      // An answer citing a passage the model was not given: [42] is marked text with a warning, never a link.
+      await captureOnFailure(page, shots, 'unmatched-citation', async () => {
+        await ask(page, 'which phantom passage says how threads send messages?');
+        const frame = answerFrame(page);
+        await frame.locator('#answer .unmatched', { hasText: '[42]' }).waitFor({ timeout: 60_000 });
+        await frame.locator('#meta', { hasText: 'answered by good' }).waitFor({ timeout: 30_000 });
+        assert.deepEqual(await frame.locator('#answer a.cite').allInnerTexts(), ['[1]']);
+        assert.match((await frame.locator('#answer .unmatched').getAttribute('title')) ?? '', /no passage|not given|match/i);
+        await frame.locator('.notice', { hasText: /\[42\]/ }).waitFor({ timeout: 10_000 });
+        await screenshot(page, shots, 'unmatched-citation');
       });
 
       // Explorer → right-click a file → Re-embed Document → new events for that document in the log.
@@ -231,8 +253,36 @@ describe('RAG Ledger in a real VS Code (code-server + Chromium)', { timeout: 15 
         assert.ok((await frame.locator('#sources a.cite').count()) > 0);
         await waitForNotification(page, /Ollama is not running/, { timeoutMs: 15_000 });
         await screenshot(page, shots, 'ollama-down');
-        // Three questions and a citation later, still the editor and the answer beside it.
+        // Four questions and a citation later, still the editor and the answer beside it.
         assert.equal(await page.locator('.editor-group-container').count(), 2);
+      });
+
+      // Documents view → right-click → Forget Document…: a confirmation that says what happens, a reason,
+      // then the row says forgotten and the log holds none of the text.
+      await captureOnFailure(page, shots, 'forget', async () => {
+        await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
+        const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
+        const row = (label: string) => documents.locator('.monaco-list-row', { hasText: label }).first();
+        await row('threads.md').click({ button: 'right' });
+        const item = page.locator('.monaco-menu .action-item', { hasText: 'Forget Document' }).first();
+        await item.waitFor({ state: 'visible', timeout: 10_000 });
+        await item.hover();
+        await item.click();
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ timeout: 10_000 });
+        assert.match(await dialog.innerText(), /irreversibl/i);
+        await screenshot(page, shots, 'forget-confirmation');
+        await dialog.locator('.monaco-button', { hasText: 'Forget Document' }).click();
+        const input = page.locator('.quick-input-widget input').first();
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill('shared by mistake');
+        await page.keyboard.press('Enter');
+        await waitForNotification(page, /forgot docs\/threads\.md: \d+ events emptied/, { timeoutMs: 60_000 });
+        await documents.locator('.monaco-list-row', { hasText: /threads\.md.*forgotten/s }).first().waitFor({ timeout: 15_000 });
+        await screenshot(page, shots, 'forgotten');
+        const events = await storeEvents(findStore(server.userDataDir)!);
+        assert.ok(events.some((e) => e.type === 'DocumentForgotten' && JSON.stringify(e.data).includes('shared by mistake')));
+        assert.ok(!JSON.stringify(events).includes('the receiver takes ownership of it'), 'the forgotten text is still in the log');
       });
       console.log(`screenshots: ${readdirSync(shots).filter((f) => f.endsWith('.png')).join(', ')} in ${shots}`);
     } finally {

@@ -3,7 +3,8 @@
 // "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
 // connection mid-answer, "phantom" cites a passage that does not exist ([1] and [42]). A question containing the word "slowly" makes any model wait like "slow"
 // (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer);
-// one containing the word "markup" is answered with HOSTILE_ANSWER (markup that must stay text).
+// one containing the word "markup" is answered with HOSTILE_ANSWER (markup that must stay text), one
+// containing "phantom" like the "phantom" model.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +42,7 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Prom
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   const question = req.messages.at(-1)?.content ?? '';
   if (req.model === 'slow' || /\bslowly\b/.test(question)) await sleep(slowMs);
-  const words = /\bmarkup\b/.test(question) ? HOSTILE_ANSWER : req.model === 'phantom' ? PHANTOM_ANSWER : req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
+  const words = /\bmarkup\b/.test(question) ? HOSTILE_ANSWER : req.model === 'phantom' || /\bphantom\b/.test(question) ? PHANTOM_ANSWER : req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
   for (const w of words) {
     line(res, part(w));
     await sleep(5);

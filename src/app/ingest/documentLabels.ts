@@ -1,7 +1,7 @@
 import type { DocumentStatus, PipelineCounts } from '../../core/projections/documentStatus.js';
 
 /** What a document's row says about it, for the active pipeline version. */
-export type DocumentView = 'indexed' | 'pending' | 'rejected' | 'stale' | 'lexical';
+export type DocumentView = 'indexed' | 'pending' | 'rejected' | 'stale' | 'lexical' | 'forgotten';
 
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
@@ -12,6 +12,7 @@ export const isSkippedLink = (doc: Pick<DocumentStatus, 'state' | 'last_error'>)
 export function documentDescription(doc: DocumentStatus, view: DocumentView, counts: PipelineCounts | undefined): string {
   const redacted = doc.secrets_redacted > 0 ? ` · ${plural(doc.secrets_redacted, 'secret')} redacted` : '';
   const chunks = plural(counts?.chunks ?? 0, 'chunk');
+  if (view === 'forgotten') return 'forgotten · content removed from the ledger';
   if (view === 'rejected') return isSkippedLink(doc) ? 'skipped: link not followed' : `rejected: ${(doc.last_error ?? '').split(':')[0]}`;
   if (view === 'indexed') return `indexed · v${doc.version} · ${chunks}${redacted}`;
   if (view === 'lexical') return `lexical only · ${chunks}${redacted}`;

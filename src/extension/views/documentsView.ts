@@ -10,6 +10,7 @@ export type { DocumentView };
 
 /** `file` is where the document is on disk (undefined when unknown: no folder of the workspace holds it). */
 export function documentView(doc: DocumentStatus, activeVersion: string | undefined, file: string | undefined): DocumentView {
+  if (doc.state === 'deleted' && doc.forgotten_at !== undefined) return 'forgotten';
   if (doc.state === 'rejected') return 'rejected';
   if (file !== undefined) {
     try {
@@ -31,6 +32,7 @@ const ICONS: Record<DocumentView, vscode.ThemeIcon> = {
   rejected: new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground')),
   stale: new vscode.ThemeIcon('history', new vscode.ThemeColor('problemsWarningIcon.foreground')),
   lexical: new vscode.ThemeIcon('symbol-text'),
+  forgotten: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground')),
 };
 
 type Node = { readonly kind: 'folder'; readonly path: string } | { readonly kind: 'document'; readonly doc: DocumentStatus };
@@ -53,7 +55,8 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
   private docs(): DocumentStatus[] {
     const engine = this.host.current;
     if (!engine) return [];
-    return engine.ledger.readModels.documents().filter((d) => d.state !== 'deleted');
+    // A forgotten document stays listed (its file is still there, and ingest leaves it out while unchanged).
+    return engine.ledger.readModels.documents().filter((d) => d.state !== 'deleted' || d.forgotten_at !== undefined);
   }
 
   getChildren(node?: Node): Node[] {
@@ -105,7 +108,7 @@ export class DocumentsView implements vscode.TreeDataProvider<Node> {
     item.contextValue = `document.${view}`;
     if (file !== undefined) {
       item.resourceUri = vscode.Uri.file(file);
-      if (view !== 'rejected') item.command = { command: 'vscode.open', title: 'Open', arguments: [item.resourceUri] };
+      if (view !== 'rejected' && view !== 'forgotten') item.command = { command: 'vscode.open', title: 'Open', arguments: [item.resourceUri] };
     }
     return item;
   }

@@ -16,7 +16,7 @@ export function questionTooltip(q: Pick<QueryRecord, 'query_text' | 'state' | 'm
  * its last error (or why a link was skipped), and its counts per pipeline version.
  */
 export function documentTooltip(
-  doc: Pick<DocumentStatus, 'source' | 'version' | 'format' | 'byte_count' | 'pipelines' | 'state' | 'last_error'> & Partial<Pick<DocumentStatus, 'secrets_redacted'>>,
+  doc: Pick<DocumentStatus, 'source' | 'version' | 'format' | 'byte_count' | 'pipelines' | 'state' | 'last_error'> & Partial<Pick<DocumentStatus, 'secrets_redacted' | 'forgotten_at'>>,
   view: string,
   reason: string,
   active: string | undefined,
@@ -26,6 +26,9 @@ export function documentTooltip(
   let md = `**${escapeMarkdown(doc.source)}**\n\n${escapeMarkdown(`version ${doc.version} · ${doc.format ?? 'unknown format'} · ${size} · ${skipped ? 'skipped' : view}`)}\n\n`;
   const redacted = doc.secrets_redacted ?? 0;
   if (redacted > 0) md += `${escapeMarkdown(`${redacted} secret${redacted === 1 ? '' : 's'} replaced by a [REDACTED:rule] marker before ingest`)}\n\n`;
+  if (doc.forgotten_at !== undefined && view === 'forgotten') {
+    md += `${escapeMarkdown(`Forgotten ${doc.forgotten_at}: its content, chunks and vectors were removed from the ledger. Ingest leaves the file out while it is unchanged; a changed file comes in as a new version.`)}\n\n`;
+  }
   if (reason) md += `${skipped ? 'skipped' : 'last error'}: ${escapeMarkdown(reason)}\n\n`;
   for (const [pv, c] of Object.entries(doc.pipelines)) md += `- ${escapeMarkdown(`${pv}${pv === active ? ' (active)' : ''}: ${c.chunks} chunks, ${c.embedded} embedded, ${c.indexed} indexed${c.failed ? `, ${c.failed} failed` : ''}`)}\n`;
   return md;
