@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { citedNumbers, unmatchedCitations, unmatchedCitationsWarning, unmatchedInRecordedAnswer } from '../../src/core/answer/citations.js';
 import type { ContextChunk } from '../../src/core/answer/prompt.js';
 import { CHARS_PER_TOKEN, DEFAULT_CONTEXT_TOKENS, answerReserveTokens, buildPrompt, promptBudgetChars } from '../../src/core/answer/prompt.js';
-import { escapeMarkdown, fenceFor, fenced } from '../../src/core/text/markdown.js';
+import { escapeMarkdown, fenceFor } from '../../src/core/text/markdown.js';
 
 const chunk = (n: number, text: string, path = `docs/f${n}.md`): ContextChunk => ({ n, chunkId: `ck-${n}`, path, startLine: 1, endLine: text.split('\n').length, text });
 
@@ -150,16 +150,12 @@ describe('citations that match no passage', () => {
 describe('Markdown quoting', () => {
   const hostile = ['```', '</code><img src=x onerror="alert(1)">', '~~~', '<script>alert(1)</script>', '````', '`````` and a run of six'].join('\n');
 
-  test('fenced: hostile text (``` and ~~~ fences, <img onerror>, <script>) stays inside its fence', () => {
-    const block = fenced(hostile, 'text');
-    const lines = block.split('\n');
-    const fence = lines[0]!.replace(/text$/, '');
-    assert.ok(fence.length >= 7);
-    assert.equal(lines.at(-1), fence);
+  test('fenceFor: a fence longer than any backtick run in hostile text (``` and ~~~ fences, <img onerror>, <script>)', () => {
+    const fence = fenceFor(hostile);
+    assert.equal(fence, '`'.repeat(7));
     // No line inside could close it: a closing fence is a backtick run at least as long, alone on its line.
-    for (const l of lines.slice(1, -1)) assert.ok(!(/^ {0,3}`+\s*$/.test(l) && l.trim().length >= fence.length), l);
-    assert.equal(lines.slice(1, -1).join('\n'), hostile);
-    assert.equal(fenced('x', 'a`b c').split('\n')[0], '```abc');
+    for (const l of hostile.split('\n')) assert.ok(!(/^ {0,3}`+\s*$/.test(l) && l.trim().length >= fence.length), l);
+    assert.equal(fenceFor('no ticks'), '```');
   });
 
   test('escapeMarkdown: nothing can become markup, a link, an icon or a new block', () => {

@@ -18,12 +18,6 @@ export function longestRun(text: string, char: string): number {
  */
 export const fenceFor = (text: string): string => '`'.repeat(Math.max(3, longestRun(text, '`') + 1));
 
-/** `text` as a fenced code block that nothing inside can end. The info string is made one plain word. */
-export function fenced(text: string, info = ''): string {
-  const fence = fenceFor(text);
-  return `${fence}${info.replace(/[^\w+.-]/g, '')}\n${text}\n${fence}`;
-}
-
 const PUNCTUATION = /[\\`*_{}[\]()#+\-.!|<>&~$:"'=]/g;
 
 /**
