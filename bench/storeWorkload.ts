@@ -11,6 +11,7 @@ import { EVENT_COLUMNS, INSERT_EVENT_SQL, createSchema, rawToParams, tuneConnect
 import { loadSqlJs } from '../src/adapters/sqljs/sqlJsLoader.js';
 import type { EventMetadata, NewEvent, RawEvent } from '../src/core/eventStore.js';
 import { eventCatalog } from '../src/core/events/eventCatalog.js';
+import { mulberry32 } from '../test/support/prng.js';
 
 /** One append call: a stream and its events. */
 export interface Call {
@@ -35,16 +36,7 @@ const WORDS = (
 ).split(' ');
 
 /** mulberry32: a small deterministic PRNG, so runs see the same text. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 function prose(next: () => number, length: number): string {
   let s = '';

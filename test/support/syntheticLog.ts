@@ -7,6 +7,7 @@
  */
 import { openLedger } from '../../src/adapters/ledger.js';
 import type { NewEvent, StreamWrite } from '../../src/core/eventStore.js';
+import { mulberry32 as prng } from './prng.js';
 
 export interface SyntheticLogOptions {
   readonly documents: number;
@@ -29,17 +30,6 @@ export const PV2 = 'pv-000000000002';
 export const MARKERS = { common: ['borrow', 0.1], uncommon: ['lifetime', 0.01], rare: ['zeppelin', 0.001] } as const;
 
 const HOSTILE = ['<img src=x onerror=alert(1)>', '<script>alert(1)</script>', '\u202eevil.md', `${'x'.repeat(4000)}`];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['ka', 'ro', 'mi', 'tel', 'ser', 'von', 'da', 'lu', 'pex', 'tor', 'an', 'qui', 'bel', 'sto', 'ne', 'fa'];
 

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { sha256 } from '../../src/adapters/node/sha256.js';
 import type { Chunk, ChunkerConfig, DocumentFormat } from '../../src/core/chunking/chunker.js';
 import { DEFAULT_CHUNKER, checkChunkerConfig, chunkDocument, maxChunkChars } from '../../src/core/chunking/chunker.js';
+import { mulberry32 as rng } from '../support/prng.js';
 
 const FORMATS: readonly DocumentFormat[] = ['markdown', 'code', 'text'];
 
@@ -509,18 +510,6 @@ function assertBounded(text: string, format: DocumentFormat, config: ChunkerConf
     covered.fill(1, c.position.start_char, c.position.end_char);
   }
   for (let k = 0; k < text.length; k++) if (!/\s/.test(text[k]!)) assert.equal(covered[k], 1, `${label}: character ${k} (${JSON.stringify(text.slice(k, k + 20))}) is in no chunk`);
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing case can be reproduced from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('every chunk within its bound', () => {
