@@ -1,6 +1,7 @@
 import { ArchiveError, ConcurrencyError, ValidationError } from './errors.js';
 import { eventCatalog } from './events/eventCatalog.js';
-import { decodeEvent, encodeEvent } from './events/eventCodec.js';
+import { checkStoredData, decodeEvent, encodeEvent } from './events/eventCodec.js';
+import { parseIsoTime } from './isoTime.js';
 import { checkReplacements, forgottenBy, rowDigest } from './forget.js';
 import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RawEvent, StreamWrite, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
 
@@ -18,11 +19,11 @@ const BAD_ID_CHARS = /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(
 const STREAM_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,254}$/;
 
 export function assertStreamId(streamId: string): void {
-  if (!STREAM_ID.test(streamId)) {
+  if (typeof streamId !== 'string' || !STREAM_ID.test(streamId) || streamId.split('/').some((part) => part === '.' || part === '..')) {
     throw new ValidationError(
       `invalid stream id ${JSON.stringify(streamId)}`,
       [],
-      'Use 1-255 characters: letters, digits and . _ : @ / + = -, starting with a letter or digit (e.g. document-42).',
+      'Use 1-255 characters: letters, digits and . _ : @ / + = -, starting with a letter or digit, with no "." or ".." between slashes (e.g. document-42).',
     );
   }
 }
@@ -103,11 +104,7 @@ export function planAppend(streamId: string, events: readonly NewEvent[], expect
   if (events.length === 0) throw new ValidationError('append needs at least one event');
   const encoded = events.map((e) => ({ e, enc: encodeEvent(e), id: e.eventId ?? ctx.newId() }));
   const supplied = events.flatMap((e) => (e.eventId === undefined ? [] : [e.eventId]));
-  for (const id of supplied) {
-    if (typeof id !== 'string' || id.length === 0 || id.length > 200 || BAD_ID_CHARS.test(id)) {
-      throw new ValidationError(`invalid event id ${JSON.stringify(id)}`, [], 'Use a non-empty id of at most 200 characters, without control characters or unpaired surrogates.');
-    }
-  }
+  for (const id of supplied) assertEventId(id);
   const stored = supplied.length > 0 ? ctx.existingPositions(supplied) : new Map<string, number>();
   const positions: (number | undefined)[] = [];
   const fresh: typeof encoded = [];
@@ -211,8 +208,71 @@ export function planForgetAppend(
 
 function encodeMetadata(metadata: EventMetadata | undefined): string {
   if (metadata === undefined) return '{}';
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new ValidationError('metadata must be a JSON object');
+  assertMetadata(metadata);
   return JSON.stringify(metadata);
+}
+
+/** An event id: what append accepts from a caller, and what an import accepts from an archive. */
+export function assertEventId(id: unknown): void {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200 || BAD_ID_CHARS.test(id)) {
+    throw new ValidationError(`invalid event id ${JSON.stringify(id)}`, [], 'Use a non-empty id of at most 200 characters, without control characters or unpaired surrogates.');
+  }
+}
+
+/** The metadata fields RAG Ledger itself reads; the rest of the map is open. */
+export const KNOWN_METADATA_FIELDS = ['correlation_id', 'causation_id', 'pipeline_version', 'actor', 'app_version'] as const;
+
+/**
+ * Metadata is an open JSON object, but its known fields (correlation and causation ids, pipeline
+ * version, actor, app version) must be what their readers expect: strings of 1-200 characters
+ * without control characters.
+ */
+export function assertMetadata(metadata: unknown): void {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || ArrayBuffer.isView(metadata)) {
+    throw new ValidationError('metadata must be a JSON object', [], 'Give metadata such as {"actor":"me","correlation_id":"..."}.');
+  }
+  const m = metadata as Record<string, unknown>;
+  for (const field of KNOWN_METADATA_FIELDS) {
+    const v = m[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.length === 0 || v.length > 200 || BAD_ID_CHARS.test(v)) {
+      throw new ValidationError(`metadata.${field} must be a string of 1-200 characters without control characters, got ${JSON.stringify(v)?.slice(0, 80)}`, [], `Fix metadata.${field}, or leave it out.`);
+    }
+  }
+}
+
+/**
+ * A recorded time as the store writes it: the canonical `toISOString()` form of a real instant
+ * (2026-01-02T03:04:05.678Z), never "2026-02-30..." or a path-like string.
+ */
+export function assertRecordedAt(recordedAt: unknown): void {
+  const parsed = typeof recordedAt === 'string' ? parseIsoTime(recordedAt) : undefined;
+  if (!parsed?.ok || parsed.iso !== recordedAt) {
+    throw new ValidationError(`recordedAt ${JSON.stringify(recordedAt)?.slice(0, 80)} is not a time the store records`, [], 'A recorded time is an ISO-8601 UTC time such as 2026-01-02T03:04:05.678Z.');
+  }
+}
+
+/**
+ * Every rule `append` applies to an event, applied to one already-recorded event (an archive line,
+ * a row from elsewhere): stream id, event id, known type and a schema version this build reads,
+ * data valid for it (strictly, when written at the current version), its recorded time and its
+ * metadata. The hash chain, positions and stream versions are checked by `checkImport`.
+ * @throws ValidationError naming the rule broken.
+ */
+export function validateRecorded(raw: RawEvent): void {
+  assertStreamId(raw.streamId);
+  assertEventId(raw.eventId);
+  if (!Number.isSafeInteger(raw.position) || raw.position < 1) throw new ValidationError(`position ${JSON.stringify(raw.position)} is not a positive integer`);
+  if (!Number.isSafeInteger(raw.streamVersion) || raw.streamVersion < 1) throw new ValidationError(`stream version ${JSON.stringify(raw.streamVersion)} is not a positive integer`);
+  assertRecordedAt(raw.recordedAt);
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(raw.metadataJson);
+  } catch (err) {
+    throw new ValidationError(`metadata is not valid JSON (${(err as Error).message})`);
+  }
+  assertMetadata(metadata);
+  checkStoredData(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment);
 }
 
 /** Decodes a stored event into its current shape (upcasting old schema versions). */
@@ -347,6 +407,12 @@ export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<Raw
   const ids = new Set<string>();
   const versions = new Map<string, number>();
   for await (const raw of events) {
+    try {
+      validateRecorded(raw);
+    } catch (err) {
+      if (err instanceof ValidationError) throw new ArchiveError(`position ${raw.position}`, err.message);
+      throw err;
+    }
     if (!verifier.check(raw)) throw importFailure(verifier.report());
     if (ids.has(raw.eventId)) throw new ArchiveError(`position ${raw.position}`, `event id ${raw.eventId} appears twice`);
     ids.add(raw.eventId);

@@ -59,7 +59,7 @@ describe('rag-ledger CLI', () => {
     assert.equal(lines(cli(['log', '--json', '--store', other], { cwd }).stdout).length, 1);
   });
 
-  test('exit codes: 1 for a conflict with a one-line message, 2 for bad usage; --help everywhere', (t) => {
+  test('exit codes: 1 for a conflict with a one-line message, 2 for bad usage or a refused event; --help everywhere', (t) => {
     const cwd = tempDir(t);
     cli(['append', '--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', doc('a')], { cwd });
     const conflict = cli(['append', '--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', doc('a', 'v2'), '--expected-version', '0'], { cwd });
@@ -67,7 +67,8 @@ describe('rag-ledger CLI', () => {
     assert.equal(conflict.stderr.trim().split('\n').length, 1);
     assert.match(conflict.stderr, /stream "document-a" is at version 1, expected 0.*Re-read the stream/);
     const invalid = cli(['append', '--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', '{"document_id":"a"}'], { cwd });
-    assert.equal(invalid.code, 1);
+    assert.equal(invalid.code, 2, 'a refused event is a usage error');
+    assert.equal(invalid.stderr.trim().split('\n').length, 1);
     assert.match(invalid.stderr, /source is required/);
     for (const args of [['frobnicate'], ['log', '--bogus'], ['log', '--limit', 'x'], ['log', '--since', 'yesterday'], ['log', '--type', 'Nope'], ['append', '--stream', 's'], ['append', '--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', '{oops'], ['export'], ['log', 'extra']]) {
       const r = cli(args, { cwd });
@@ -323,10 +324,10 @@ describe('rag-ledger CLI edge cases', () => {
   test('append validates the event before opening the store: a refused append creates nothing', (t) => {
     const cwd = tempDir(t);
     const cases: [string[], number, RegExp][] = [
-      [['--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', '{"document_id":"a"}'], 1, /invalid DocumentSubmitted event: source is required/],
-      [['--stream', 'bad id', '--type', 'DocumentSubmitted', '--data', good], 1, /invalid stream id "bad id"/],
-      [['--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', good, '--event-id', ''], 1, /invalid event id ""/],
-      [['--stream', 'chunk-c', '--type', 'ChunkEmbedded', '--data', '{"chunk_id":"c","embedding_model":"m","vector":[1,"x"],"embedded_at":"2026-01-01T00:00:00Z"}'], 1, /vector\[1\] is not a finite number/],
+      [['--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', '{"document_id":"a"}'], 2, /invalid DocumentSubmitted event: source is required/],
+      [['--stream', 'bad id', '--type', 'DocumentSubmitted', '--data', good], 2, /invalid stream id "bad id"/],
+      [['--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', good, '--event-id', ''], 2, /invalid event id ""/],
+      [['--stream', 'chunk-c', '--type', 'ChunkEmbedded', '--data', '{"chunk_id":"c","embedding_model":"m","vector":[1,"x"],"embedded_at":"2026-01-01T00:00:00Z"}'], 2, /vector\[1\] is not a finite number/],
       [['--stream', 'document-a', '--type', 'Nope', '--data', good], 2, /unknown event type "Nope"/],
       [['--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', '{oops'], 2, /--data is not valid JSON/],
       [['--stream', 'document-a', '--type', 'DocumentSubmitted', '--data', good, '--metadata', '[1]'], 2, /--metadata must be a JSON object/],

@@ -1,6 +1,7 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { ArchiveError, RagLedgerError } from '../../core/errors.js';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { ArchiveError, RagLedgerError, ValidationError } from '../../core/errors.js';
+import { validateRecorded } from '../../core/eventLog.js';
 import type { EventStore, RawEvent } from '../../core/eventStore.js';
 
 /**
@@ -37,9 +38,36 @@ interface Manifest {
   readonly exportedAt: string;
 }
 
-/** Encodes a stream id as one safe path segment (reversible). */
+/**
+ * Encodes a stream id as one safe path segment, reversibly (see `streamIdOfDirName`): every
+ * character but letters, digits and _ = + @ - becomes %XX (UTF-8 bytes), and so does a leading
+ * "." — so no name is "." or "..", none is hidden, and none holds a separator, whatever the log holds.
+ */
 export function streamDirName(streamId: string): string {
-  return streamId.replace(/[^A-Za-z0-9._=+@-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  const encoded = Array.from(Buffer.from(streamId, 'utf8'))
+    .map((b, i) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9_=+@-]/.test(c) || (c === '.' && i > 0) ? c : `%${b.toString(16).padStart(2, '0').toUpperCase()}`;
+    })
+    .join('');
+  return encoded === '' ? '%' : encoded.slice(0, 240) === encoded ? encoded : `${encoded.slice(0, 200)}%~${encoded.length}`;
+}
+
+/** The stream id a directory name stands for (when `streamDirName` did not shorten it). */
+export function streamIdOfDirName(name: string): string {
+  return Buffer.from(name.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+}
+
+/** events/YYYY/MM/DD from a recorded time; anything that is not a plain date goes under "undated". */
+function dayDirs(recordedAt: string): string[] {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T/.exec(recordedAt);
+  return m ? [m[1]!, m[2]!, m[3]!] : ['undated'];
+}
+
+/** Throws unless `file` resolves inside `dir`: an export never writes anywhere else. */
+function assertInside(dir: string, file: string): void {
+  const rel = relative(resolve(dir), resolve(file));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new ArchiveError(file, `this path is outside the export directory ${dir}; nothing is written there`);
 }
 
 /** The export's target directory already holds files; an export never mixes with or overwrites them. */
@@ -75,8 +103,8 @@ export async function exportArchive(store: EventStore, dir: string, onProgress?:
   let count = 0;
   let head = { position: 0, hash: '0'.repeat(64) };
   for await (const raw of store.readRaw(1)) {
-    const day = raw.recordedAt.slice(0, 10).split('-');
-    const file = join(dir, 'events', day[0] ?? '0000', day[1] ?? '00', day[2] ?? '00', streamDirName(raw.streamId), 'events.jsonl');
+    const file = join(dir, 'events', ...dayDirs(raw.recordedAt), streamDirName(raw.streamId), 'events.jsonl');
+    assertInside(dir, file);
     const list = pending.get(file) ?? [];
     list.push(`${JSON.stringify(toLine(raw))}\n`);
     pending.set(file, list);
@@ -141,40 +169,201 @@ function fromLine(line: ArchiveLine, where: string): RawEvent {
   };
 }
 
-/** Reads an archive written by exportArchive into an empty store. Returns the number of events. */
-export async function importArchive(store: EventStore, dir: string): Promise<number> {
+/**
+ * The longest archive line an import reads by default: 64 MiB, far above any event RAG Ledger
+ * writes (a document's text is capped at a few MiB, a vector at a few KiB), far below what would
+ * exhaust memory. `ImportOptions.maxLineBytes` (the CLI's RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES) changes it.
+ */
+export const ARCHIVE_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export interface ImportOptions {
+  readonly maxLineBytes?: number;
+}
+
+/** An archive line longer than the import's limit. */
+export class ArchiveLineTooLongError extends RagLedgerError {
+  readonly code = 'archive_line_too_long';
+  constructor(
+    readonly where: string,
+    readonly limit: number,
+  ) {
+    super(
+      `the archive line ${where} is longer than ${limit} bytes; nothing was imported`,
+      `An export never writes such a line: re-export the archive from its source store, or, if the line is genuine, raise the limit with RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES (now ${limit}).`,
+    );
+  }
+}
+
+const READ_CHUNK = 1024 * 1024;
+
+interface ArchiveLineRef {
+  readonly text: string;
+  readonly lineNo: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** The non-blank lines of a file, read in chunks: memory stays bounded by the chunk and the longest line. */
+function* readLines(file: string, where: string, maxLineBytes: number): Generator<ArchiveLineRef> {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    let parts: Buffer[] = [];
+    let partBytes = 0;
+    let lineStart = 0;
+    let lineNo = 1;
+    let filePos = 0;
+    const emit = (): ArchiveLineRef | undefined => {
+      const text = (parts.length === 1 ? parts[0]! : Buffer.concat(parts, partBytes)).toString('utf8');
+      const ref = text.trim() === '' ? undefined : { text, lineNo, offset: lineStart, length: partBytes };
+      parts = [];
+      partBytes = 0;
+      return ref;
+    };
+    for (;;) {
+      const n = readSync(fd, chunk, 0, READ_CHUNK, filePos);
+      if (n === 0) break;
+      let from = 0;
+      while (from < n) {
+        const nl = chunk.indexOf(10, from);
+        const end = nl === -1 || nl >= n ? n : nl;
+        if (partBytes + (end - from) > maxLineBytes) throw new ArchiveLineTooLongError(`${where}:${lineNo}`, maxLineBytes);
+        if (end > from) {
+          parts.push(Buffer.from(chunk.subarray(from, end)));
+          partBytes += end - from;
+        }
+        if (end === n) break;
+        const ref = emit();
+        if (ref) yield ref;
+        lineNo++;
+        lineStart = filePos + end + 1;
+        from = end + 1;
+      }
+      filePos += n;
+    }
+    const last = emit();
+    if (last) yield last;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseLine(text: string, where: string, check = true): RawEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ArchiveError(where, `not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ArchiveError(where, 'a line must be one JSON object');
+  const raw = fromLine(parsed as ArchiveLine, where);
+  if (!check) return raw;
+  try {
+    validateRecorded(raw);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ArchiveError(where, err.message);
+    throw err;
+  }
+  return raw;
+}
+
+/** A growable column of numbers, far smaller than an array of objects for millions of events. */
+class Column {
+  private data = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  at(i: number): number {
+    return this.data[i]!;
+  }
+}
+
+/**
+ * Reads an archive written by exportArchive into an empty store. Returns the number of events.
+ * An archive is untrusted input: every line gets the checks an append makes (stream and event
+ * ids, type, schema version, data, recorded time, metadata), then the store checks the hash chain,
+ * all before anything is written. Files are read line by line in two passes (check, then write in
+ * position order), keeping only a few numbers per event, never a whole file.
+ */
+export async function importArchive(store: EventStore, dir: string, options: ImportOptions = {}): Promise<number> {
+  const maxLineBytes = options.maxLineBytes ?? ARCHIVE_MAX_LINE_BYTES;
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw new ArchiveError(dir, 'manifest.json is missing; is this a RAG Ledger archive?');
+  if (statSync(manifestPath).size > 1024 * 1024) throw new ArchiveError(manifestPath, 'larger than 1 MiB, so not a manifest an export writes');
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   } catch (err) {
     throw new ArchiveError(manifestPath, `not valid JSON (${(err as Error).message})`);
   }
+  if (typeof manifest !== 'object' || manifest === null) throw new ArchiveError(manifestPath, 'not a JSON object');
   if (manifest.format !== ARCHIVE_FORMAT) throw new ArchiveError(manifestPath, `format is ${JSON.stringify(manifest.format)}, expected ${ARCHIVE_FORMAT}`);
   if (manifest.version > ARCHIVE_VERSION) throw new ArchiveError(manifestPath, `archive version ${manifest.version} is newer than this RAG Ledger understands (${ARCHIVE_VERSION})`);
   const eventsDir = join(dir, 'events');
-  const files = existsSync(eventsDir) ? listFiles(eventsDir).filter((f) => f.endsWith('.jsonl')) : [];
-  const events: RawEvent[] = [];
-  for (const file of files) {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines.forEach((text, i) => {
-      if (text.trim() === '') return;
-      const where = `${relative(dir, file)}:${i + 1}`;
-      let parsed: ArchiveLine;
-      try {
-        parsed = JSON.parse(text) as ArchiveLine;
-      } catch (err) {
-        throw new ArchiveError(where, `not valid JSON (${(err as Error).message})`);
+  const files = existsSync(eventsDir) ? listFiles(eventsDir).filter((f) => f.endsWith('.jsonl')).sort() : [];
+
+  // Pass 1: check every line; remember where each event is.
+  const positions = new Column();
+  const fileOf = new Column();
+  const offsets = new Column();
+  const lengths = new Column();
+  const lineNos = new Column();
+  let lastHash: { position: number; hash: string } | undefined;
+  files.forEach((file, f) => {
+    const rel = relative(dir, file);
+    for (const line of readLines(file, rel, maxLineBytes)) {
+      const raw = parseLine(line.text, `${rel}:${line.lineNo}`);
+      positions.push(raw.position);
+      fileOf.push(f);
+      offsets.push(line.offset);
+      lengths.push(line.length);
+      lineNos.push(line.lineNo);
+      if (!lastHash || raw.position > lastHash.position) lastHash = { position: raw.position, hash: raw.hash };
+    }
+  });
+  const count = positions.length;
+  if (count !== manifest.events) throw new ArchiveError(dir, `the manifest lists ${manifest.events} events but the files hold ${count}`);
+  if (lastHash && (lastHash.position !== manifest.headPosition || lastHash.hash !== manifest.headHash)) {
+    throw new ArchiveError(dir, `the last event (${lastHash.position}) does not match the manifest's head (${manifest.headPosition})`);
+  }
+  const order = Uint32Array.from({ length: count }, (_, i) => i).sort((a, b) => positions.at(a) - positions.at(b));
+  order.forEach((i, k) => {
+    if (positions.at(i) !== k + 1) {
+      const where = `${relative(dir, files[fileOf.at(i)]!)}:${lineNos.at(i)}`;
+      throw new ArchiveError(where, positions.at(i) === k ? `position ${k} appears twice` : `position ${k + 1} is missing (the log has no gaps)`);
+    }
+  });
+
+  // Pass 2: the events in position order, each line read again from where pass 1 found it.
+  function* inOrder(): Generator<RawEvent> {
+    const fds = new Map<number, number>();
+    try {
+      for (const i of order) {
+        const f = fileOf.at(i);
+        let fd = fds.get(f);
+        if (fd === undefined) {
+          if (fds.size >= 32) {
+            const [oldest, oldFd] = fds.entries().next().value as [number, number];
+            closeSync(oldFd);
+            fds.delete(oldest);
+          }
+          fd = openSync(files[f]!, 'r');
+          fds.set(f, fd);
+        }
+        const buf = Buffer.allocUnsafe(lengths.at(i));
+        readSync(fd, buf, 0, buf.length, offsets.at(i));
+        // Checked in pass 1; the store checks each event again (and the chain) before writing.
+        yield parseLine(buf.toString('utf8'), `${relative(dir, files[f]!)}:${lineNos.at(i)}`, false);
       }
-      events.push(fromLine(parsed, where));
-    });
+    } finally {
+      for (const fd of fds.values()) closeSync(fd);
+    }
   }
-  events.sort((a, b) => a.position - b.position);
-  if (events.length !== manifest.events) throw new ArchiveError(dir, `the manifest lists ${manifest.events} events but the files hold ${events.length}`);
-  const last = events[events.length - 1];
-  if (last && (last.position !== manifest.headPosition || last.hash !== manifest.headHash)) {
-    throw new ArchiveError(dir, `the last event (${last.position}) does not match the manifest's head (${manifest.headPosition})`);
-  }
-  return store.importRaw(events);
+  return store.importRaw(inOrder());
 }

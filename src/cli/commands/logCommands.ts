@@ -234,6 +234,16 @@ export const appendCommand: Command = {
  * invalid append fails before the store is opened: nothing is created for an event that is refused.
  */
 function validateAppend(streamId: string, event: NewEvent): void {
+  try {
+    dryRun(streamId, event);
+  } catch (err) {
+    // A refused event is a mistake in how append was called: exit 2, one line, nothing created.
+    if (err instanceof ValidationError) throw new UsageError(`${err.message}. ${err.hint}`);
+    throw err;
+  }
+}
+
+function dryRun(streamId: string, event: NewEvent): void {
   planAppend(streamId, [event], 'any', {
     streamVersion: 0,
     headPosition: 0,

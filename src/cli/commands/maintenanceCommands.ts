@@ -1,4 +1,4 @@
-import { exportArchive, importArchive } from '../../adapters/archive/jsonlArchive.js';
+import { ARCHIVE_MAX_LINE_BYTES, exportArchive, importArchive } from '../../adapters/archive/jsonlArchive.js';
 import type { Ledger } from '../../adapters/ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
@@ -43,7 +43,9 @@ export const importCommand: Command = {
 
   Reads an archive written by \`export\` into an empty store: same positions, ids, times and
   hashes. The whole archive (hash chain, event ids, stream versions) is checked before anything
-  is written, so a bad archive leaves the store empty. A non-empty store is refused.`,
+  is written, so a bad archive leaves the store empty. A non-empty store is refused. An archive is
+  untrusted: every event gets the checks an append makes. Files are read line by line; a line over
+  64 MiB is refused (RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES changes the limit).`,
   options: {},
   allowPositionals: 1,
   async run(args, io) {
@@ -55,15 +57,22 @@ export const importCommand: Command = {
       const what = !existsSync(archive) ? 'does not exist' : !statSync(archive).isDirectory() ? 'is not a directory' : 'has no manifest.json';
       throw new CheckFailed(`${archive} ${what}, so it is not a RAG Ledger archive. Give the directory that \`rag-ledger export\` wrote.`);
     }
+    const maxLineBytes = maxLineBytesFrom(io.env.RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES);
     const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (import)' });
     try {
-      const n = await importArchive(store, archive);
+      const n = await importArchive(store, archive, { maxLineBytes });
       io.out(args.json ? `${JSON.stringify({ imported: n, store: args.store })}\n` : `imported ${plural(n, 'event')} into ${args.store}\n`);
     } finally {
       await store.close();
     }
   },
 };
+
+function maxLineBytesFrom(text: string | undefined): number {
+  if (text === undefined || text === '') return ARCHIVE_MAX_LINE_BYTES;
+  if (!/^\d+$/.test(text) || Number(text) < 1024) throw new UsageError(`RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES must be a number of bytes >= 1024, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
 
 const VECTORS_PROJECTION = 'vectors';
 

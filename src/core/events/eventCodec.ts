@@ -94,6 +94,19 @@ export function decodeEvent(type: string, schemaVersion: number, dataJson: strin
   return { type, data } as DomainEvent;
 }
 
+/**
+ * The checks append makes on an event body, made on a stored one (an archive's line): decoded
+ * through its upcasters, and, when it was written at the current schema version, validated as
+ * strictly as append validates (no unknown fields, real dates).
+ */
+export function checkStoredData(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null): void {
+  const event = decodeEvent(type, schemaVersion, dataJson, attachment);
+  const { def, strict } = definitionOf(type);
+  if (schemaVersion !== def.version) return;
+  const issues = strict(event.data);
+  if (issues.length > 0) throw new ValidationError(`invalid ${type} event`, issues);
+}
+
 function checkInvariants(type: EventType, data: Record<string, unknown>): void {
   switch (type) {
     case 'ChunkEmbedded': {

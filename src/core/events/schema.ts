@@ -24,6 +24,8 @@ export type ObjectSpec = Readonly<Record<string, FieldSpec>>;
 /** Returns an empty array when `value` is valid, else one message per problem, each with its path. */
 export type Validator = (value: unknown) => string[];
 
+import { parseIsoTime } from '../isoTime.js';
+
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -63,13 +65,22 @@ function compileField(spec: FieldSpec, strict: boolean): Check {
   };
 }
 
-function compileScalar(spec: Extract<FieldSpec, string>, _strict: boolean): Check {
+function compileScalar(spec: Extract<FieldSpec, string>, strict: boolean): Check {
   switch (spec) {
     case 'string':
       return (v, p, out) => void (typeof v === 'string' || out.push(`${p} must be a string, got ${describe(v)}`));
     case 'nonEmptyString':
       return (v, p, out) => void ((typeof v === 'string' && v.length > 0) || out.push(`${p} must be a non-empty string, got ${describe(v)}`));
     case 'isoTime':
+      // Appends also refuse impossible dates and times (2026-02-30); reads stay lenient so that
+      // what an older build wrote still reads.
+      if (strict) {
+        return (v, p, out) => {
+          if (typeof v !== 'string' || !ISO_TIME.test(v)) return void out.push(`${p} must be an ISO-8601 timestamp, got ${JSON.stringify(v)}`);
+          const parsed = parseIsoTime(v);
+          if (!parsed.ok) out.push(`${p} ${JSON.stringify(v)} ${parsed.why}`);
+        };
+      }
       return (v, p, out) => void ((typeof v === 'string' && ISO_TIME.test(v)) || out.push(`${p} must be an ISO-8601 timestamp, got ${JSON.stringify(v)}`));
     case 'int':
       return (v, p, out) => void (Number.isSafeInteger(v) || out.push(`${p} must be an integer, got ${JSON.stringify(v)}`));
