@@ -336,6 +336,35 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal(await target.importRaw(rechain(raws)), 3);
     });
 
+    test('importRaw applies every rule append applies (stream id, recorded time, metadata), even with a valid chain, and writes nothing', async (t) => {
+      const source = await make(t, {});
+      await source.append('document-a', [submitted('a')]);
+      await source.append('document-b', [submitted('b')]);
+      const raws = await collect(source.readRaw());
+      const rechain = (events: RawEvent[]): RawEvent[] => {
+        let prevHash = GENESIS_HASH;
+        return events.map((e) => {
+          const base = { ...e, prevHash };
+          prevHash = hashEvent(sha256, base);
+          return { ...base, hash: prevHash };
+        });
+      };
+      const forgeries: [Partial<RawEvent>, RegExp][] = [
+        [{ streamId: '../../../escape' }, /position 2.*invalid stream id/],
+        [{ streamId: '..' }, /position 2.*invalid stream id/],
+        [{ recordedAt: '..-..-..-.' }, /position 2.*recordedAt/],
+        [{ recordedAt: '2026-02-30T00:00:00.000Z' }, /position 2.*recordedAt/],
+        [{ metadataJson: '{"actor":42}' }, /position 2.*metadata\.actor/],
+        [{ eventId: '' }, /position 2.*invalid event id/],
+      ];
+      const target = await make(t, {});
+      for (const [edit, message] of forgeries) {
+        const forged = rechain(raws.map((e) => (e.position === 2 ? { ...e, ...edit } : e)));
+        await assert.rejects(target.importRaw(forged), (err: unknown) => err instanceof ArchiveError && message.test(err.message), JSON.stringify(edit));
+      }
+      assert.equal((await target.head()).position, 0);
+    });
+
     test('stats count events by type and category', async (t) => {
       const store = await make(t, {});
       await store.append('document-a', [submitted('a'), submitted('a', 'x')]);
