@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { exportArchive, importArchive, streamDirName, streamIdOfDirName } from '../../src/adapters/archive/jsonlArchive.js';
@@ -129,6 +129,18 @@ describe('archives are untrusted input', () => {
     assert.ok(files.includes('events/2026/01/02/%2Ehidden/events.jsonl'), files.join(', '));
     for (const id of ['../../../escape', '..', '.', '.hidden', 'a\\b', 'é/ü', 'document-a', 'we/ird:id']) assert.equal(streamIdOfDirName(streamDirName(id)), id);
     for (const f of files) for (const seg of f.split('/')) assert.ok(seg.length <= 255 && seg !== '..' && seg !== '.', seg);
+  });
+
+  test('an archive holding a symbolic link is refused, naming it', (t) => {
+    const archive = tempDir(t);
+    writeArchive(archive, chain([{ streamId: 'document-a' }]));
+    const elsewhere = join(tempDir(t), 'secret.jsonl');
+    writeFileSync(elsewhere, 'not an event\n');
+    symlinkSync(elsewhere, join(archive, 'events/2026/01/02/document-a/more.jsonl'));
+    const r = cli(['import', archive, '--store', join(tempDir(t), 'store')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /the archive is invalid at events\/2026\/01\/02\/document-a\/more\.jsonl: is a symbolic link/);
   });
 
   test('a line longer than the limit is one clear line naming the file, the line and the limit', (t) => {

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ArchiveError, RagLedgerError, ValidationError } from '../../core/errors.js';
 import { validateRecorded } from '../../core/eventLog.js';
@@ -136,10 +136,13 @@ function toLine(raw: RawEvent): ArchiveLine {
   };
 }
 
-function listFiles(dir: string): string[] {
+/** The files under `dir`. An export writes only directories and files: a link (which could lead anywhere) is refused. */
+function listFiles(dir: string, root = dir): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) throw new ArchiveError(relative(root, p), 'is a symbolic link; an export writes none, so the archive was altered');
+    return st.isDirectory() ? listFiles(p, root) : st.isFile() ? [p] : [];
   });
 }
 
@@ -306,7 +309,7 @@ export async function importArchive(store: EventStore, dir: string, options: Imp
   if (manifest.format !== ARCHIVE_FORMAT) throw new ArchiveError(manifestPath, `format is ${JSON.stringify(manifest.format)}, expected ${ARCHIVE_FORMAT}`);
   if (manifest.version > ARCHIVE_VERSION) throw new ArchiveError(manifestPath, `archive version ${manifest.version} is newer than this RAG Ledger understands (${ARCHIVE_VERSION})`);
   const eventsDir = join(dir, 'events');
-  const files = existsSync(eventsDir) ? listFiles(eventsDir).filter((f) => f.endsWith('.jsonl')).sort() : [];
+  const files = existsSync(eventsDir) ? listFiles(eventsDir, dir).filter((f) => f.endsWith('.jsonl')).sort() : [];
 
   // Pass 1: check every line; remember where each event is.
   const positions = new Column();
