@@ -295,6 +295,21 @@ class Column {
  * position order), keeping only a few numbers per event, never a whole file.
  */
 export async function importArchive(store: EventStore, dir: string, options: ImportOptions = {}): Promise<number> {
+  return scanArchive(dir, options).importInto(store);
+}
+
+/** An archive whose every line was checked: what `importInto` writes, in position order. */
+export interface ScannedArchive {
+  readonly events: number;
+  importInto(store: EventStore): Promise<number>;
+}
+
+/**
+ * The first pass of an import, which needs no store: checks the manifest and every line (see
+ * importArchive). The CLI runs it before opening (or creating) the store, so a refused archive
+ * leaves nothing behind.
+ */
+export function scanArchive(dir: string, options: ImportOptions = {}): ScannedArchive {
   const maxLineBytes = options.maxLineBytes ?? ARCHIVE_MAX_LINE_BYTES;
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw new ArchiveError(dir, 'manifest.json is missing; is this a RAG Ledger archive?');
@@ -368,5 +383,5 @@ export async function importArchive(store: EventStore, dir: string, options: Imp
       for (const fd of fds.values()) closeSync(fd);
     }
   }
-  return store.importRaw(inOrder());
+  return { events: count, importInto: (store) => store.importRaw(inOrder()) };
 }

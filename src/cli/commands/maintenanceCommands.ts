@@ -1,4 +1,4 @@
-import { ARCHIVE_MAX_LINE_BYTES, exportArchive, importArchive } from '../../adapters/archive/jsonlArchive.js';
+import { ARCHIVE_MAX_LINE_BYTES, exportArchive, scanArchive } from '../../adapters/archive/jsonlArchive.js';
 import type { Ledger } from '../../adapters/ledger.js';
 import { openExplorer, openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
@@ -58,9 +58,11 @@ export const importCommand: Command = {
       throw new CheckFailed(`${archive} ${what}, so it is not a RAG Ledger archive. Give the directory that \`rag-ledger export\` wrote.`);
     }
     const maxLineBytes = maxLineBytesFrom(io.env.RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES);
+    // Every line is checked before the store is opened (and created): a refused archive leaves nothing behind.
+    const scanned = scanArchive(archive, { maxLineBytes });
     const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (import)' });
     try {
-      const n = await importArchive(store, archive, { maxLineBytes });
+      const n = await scanned.importInto(store);
       io.out(args.json ? `${JSON.stringify({ imported: n, store: args.store })}\n` : `imported ${plural(n, 'event')} into ${args.store}\n`);
     } finally {
       await store.close();
