@@ -164,6 +164,9 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
   }
 }
 
+/** The most bytes of one damaged stretch of the journal copied aside for inspection. */
+const DAMAGED_COPY_LIMIT = 64 << 20;
+
 /**
  * Copies each damaged stretch of the journal into a file of its own beside the store, for
  * inspection (the whole original journal is kept too). Returns the files' paths.
@@ -175,7 +178,8 @@ function keepDamagedRecords(dir: string, ranges: readonly { readonly from: numbe
   try {
     for (const r of ranges) {
       const name = `${JOURNAL_FILE}.damaged-at-${r.from}-${stamp}`;
-      const bytes = Buffer.alloc(Math.max(0, r.to - r.from));
+      // Bounded: the whole original journal is kept as well; this copy only makes the damage easy to find.
+      const bytes = Buffer.alloc(Math.min(Math.max(0, r.to - r.from), DAMAGED_COPY_LIMIT));
       let got = 0;
       while (got < bytes.length) {
         const n = readSync(fd, bytes, got, bytes.length - got, r.from + got);
@@ -184,7 +188,8 @@ function keepDamagedRecords(dir: string, ranges: readonly { readonly from: numbe
       }
       writeDurably(join(dir, name), bytes.subarray(0, got));
       kept.push(join(dir, name));
-      notes.push(`the damaged journal bytes ${r.from}..${r.from + got} were copied to ${name} for inspection`);
+      const cut = r.from + got < r.to ? ` (the first ${got} of ${r.to - r.from})` : '';
+      notes.push(`the damaged journal bytes ${r.from}..${r.from + got}${cut} were copied to ${name} for inspection`);
     }
   } finally {
     closeSync(fd);
