@@ -72,6 +72,11 @@ test('a snapshot whose event data was edited: writers refuse the store, readers 
   assert.equal(warning.length, 1, log.stderr);
   assert.match(warning[0]!, /warning: .*events\.sqlite.*rag-ledger verify.*rag-ledger recover/);
 
+  const search = cli(['search', '--store', dir, '--mode', 'lexical', 'content']);
+  assert.equal(search.stderr.split('\n').filter((l) => /^warning: .*events\.sqlite.*rag-ledger recover/.test(l)).length, 1, search.stderr);
+  const show = cli(['show', '--store', dir, 'no-such-question']);
+  assert.match(show.stderr, /^warning: .*events\.sqlite.*rag-ledger recover/);
+
   // An untouched store has no warning, and recover puts this one right.
   const report = await recoverStore(dir);
   assert.equal(report.events, 5);
@@ -215,6 +220,29 @@ test('a writer whose lock file was deleted refuses to append once another proces
     } finally {
       await store.close();
     }
+  } finally {
+    holder.dispose();
+  }
+});
+
+test('a writer whose journal another process wrote does not replace that process\'s snapshot when it closes', async () => {
+  const dir = tempDir();
+  const holder = startHolder(dir, 2);
+  try {
+    assert.match(await holder.next(), /^ready \d+$/);
+    unlinkSync(join(dir, 'store.lock'));
+    const second = await SqlJsEventStore.open(dir);
+    await second.append('second-1', [submitted('second')]);
+    await second.close();
+    const snapshot = readFileSync(join(dir, SNAPSHOT));
+
+    holder.send('close');
+    assert.equal(await holder.next(), 'closed');
+    assert.deepEqual(readFileSync(join(dir, SNAPSHOT)), snapshot, 'the snapshot is the second process\'s');
+    const store = await SqlJsEventStore.open(dir);
+    assert.equal((await store.head()).position, 3);
+    assert.equal((await store.verify()).ok, true);
+    await store.close();
   } finally {
     holder.dispose();
   }

@@ -319,7 +319,7 @@ export class JournalWriter {
    * last wrote: another process (one that took the store after its lock file was removed, say)
    * must never have its records overwritten. Costs two stat calls per append.
    */
-  private checkUnchanged(): JournalChangedError | null {
+  checkUnchanged(): JournalChangedError | null {
     const size = fstatSync(this.fd).size;
     if (size !== this.size) return new JournalChangedError(this.path, `it is ${size} bytes, but this process last left it at ${this.size}`);
     let ino: number | null;
@@ -350,11 +350,8 @@ export class JournalWriter {
    */
   append(record: Buffer): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const changed = this.checkUnchanged();
-    if (changed) {
-      this.failure = changed;
-      return Promise.reject(changed);
-    }
+    const changed = this.stopIfChanged();
+    if (changed) return Promise.reject(changed);
     const at = this.size;
     try {
       let written = 0;
@@ -382,6 +379,13 @@ export class JournalWriter {
     } catch {
       /* the record is torn at worst, which open() handles */
     }
+  }
+
+  /** Like checkUnchanged, and stops the writer (every later append is refused) if the journal changed. */
+  stopIfChanged(): JournalChangedError | null {
+    const changed = this.checkUnchanged();
+    if (changed) this.failure = changed;
+    return changed;
   }
 
   /** Removes the last record again (used when applying it in memory failed). */

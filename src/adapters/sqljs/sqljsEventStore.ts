@@ -572,7 +572,7 @@ export class SqlJsEventStore implements EventStore {
    */
   private startSnapshot(): void {
     // Another process wrote the journal: its files are not this process's to replace any more.
-    if (this.journal?.failure instanceof JournalChangedError) return;
+    if (this.journal?.failure instanceof JournalChangedError || this.journal?.stopIfChanged()) return;
     const covered = this.journalEnd;
     this.exportedOffset = covered;
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
