@@ -205,3 +205,8 @@ export function progressReporter(io: Io, label: string): { update: (done: number
   };
 }
 
+
+/** Prints, as one line on stderr, a reader's warning that the store's files disagree (see SqlJsEventStore.integrityWarning). */
+export function warnIfDamaged(io: Io, store: { readonly integrityWarning: string | null }): void {
+  if (store.integrityWarning) io.err(`${store.integrityWarning}\n`);
+}

@@ -77,6 +77,23 @@ export class CorruptStoreError extends RagLedgerError {
   }
 }
 
+/**
+ * The journal changed under a writer (another process wrote to the store, e.g. after its lock
+ * file was removed): the writer stops before writing anything, so no acknowledged append is lost.
+ */
+export class JournalChangedError extends RagLedgerError {
+  readonly code = 'journal_changed';
+  constructor(
+    readonly filePath: string,
+    detail: string,
+  ) {
+    super(
+      `the journal ${filePath} was changed by another process while this one was writing (${detail}); nothing more was written`,
+      'Only one process may write a store at a time: stop the other writer, then run `rag-ledger verify` (or `rag-ledger recover`) before writing again.',
+    );
+  }
+}
+
 /** A forget was installing the store's rewritten files when the process stopped; a writer completes it on open. */
 export class ForgetInProgressError extends RagLedgerError {
   readonly code = 'forget_in_progress';

@@ -5,6 +5,7 @@
 // Opens the store for writing (taking its lock), appends <initialEvents> events to stream
 // `held-1`, prints `ready <pid>`, then obeys commands on stdin, one per line:
 //   append <n>   appends n events to `held-1`, then prints `appended <headPosition>`
+//                (or `refused <ErrorClass>: <message>` if the store refuses the append)
 //   close        closes the store (releasing the lock), prints `closed` and exits
 // It holds the lock until told to close, until it is killed, or until its stdin ends.
 import { createInterface } from 'node:readline';
@@ -34,7 +35,13 @@ async function main(dir: string): Promise<void> {
   for await (const line of lines) {
     const [cmd, arg] = line.trim().split(/\s+/);
     if (cmd === 'append') {
-      await store.append('held-1', events(Number(arg)));
+      try {
+        await store.append('held-1', events(Number(arg)));
+      } catch (err) {
+        // A refused append is an answer, not a crash: report its error class and message.
+        process.stdout.write(`refused ${(err as Error).name}: ${(err as Error).message}\n`);
+        continue;
+      }
       process.stdout.write(`appended ${(await store.head()).position}\n`);
     } else if (cmd === 'close') {
       await store.close();

@@ -1,6 +1,7 @@
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, linkSync, unlinkSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, linkSync, statSync, unlinkSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { JournalChangedError } from '../../core/errors.js';
 import type { RawEvent } from '../../core/eventStore.js';
 
 /**
@@ -102,8 +103,12 @@ export type ScanEnd =
   | { readonly kind: 'clean'; readonly offset: number }
   /** The last record is incomplete: a write interrupted by a crash (never acknowledged). */
   | { readonly kind: 'torn'; readonly offset: number; readonly size: number }
-  /** A damaged record with data after it. */
-  | { readonly kind: 'corrupt'; readonly offset: number; readonly detail: string };
+  /**
+   * A damaged record: one with data after it, or a complete last record (its whole length is
+   * on disk) that fails its checksum, which no interrupted append leaves behind. `end`: where
+   * the damage ends (the next intact record, or the end of the file).
+   */
+  | { readonly kind: 'corrupt'; readonly offset: number; readonly detail: string; readonly end?: number };
 
 /** Reads a file sequentially through a large buffer. */
 class BlockReader {
@@ -175,10 +180,13 @@ export function scanJournal(path: string, offset: number, onRecord: (events: Raw
   try {
     const size = Math.min(fstatSync(fd).size, limit);
     const reader = new BlockReader(fd, size);
-    const tornOrCorrupt = (at: number, problem: string): ScanEnd => {
+    const tornOrCorrupt = (at: number, problem: string, complete = false): ScanEnd => {
       const next = findNextIntactRecord(path, at);
-      if (next === undefined || next >= size) return { kind: 'torn', offset: at, size };
-      return { kind: 'corrupt', offset: at, detail: `record at byte ${at} ${problem}, and an intact record follows at byte ${next}` };
+      if (next === undefined || next >= size) {
+        if (complete) return { kind: 'corrupt', offset: at, detail: `the last record, at byte ${at}, is complete but ${problem} (damaged after it was written)`, end: size };
+        return { kind: 'torn', offset: at, size };
+      }
+      return { kind: 'corrupt', offset: at, detail: `record at byte ${at} ${problem}, and an intact record follows at byte ${next}`, end: next };
     };
     let at = offset;
     while (at < size) {
@@ -192,7 +200,10 @@ export function scanJournal(path: string, offset: number, onRecord: (events: Raw
       if (length < 4 || length > MAX_RECORD) return { kind: 'corrupt', offset: at, detail: `record at byte ${at} has an impossible length ${length}` };
       const payload = reader.read(at + RECORD_HEADER, length);
       if (!payload) return tornOrCorrupt(at, 'is cut short');
-      if (crc32(payload) !== header.readUInt32LE(8)) return tornOrCorrupt(at, 'fails its checksum');
+      // A complete record that fails its checksum is damage, not a torn append: the append that
+      // wrote it was acknowledged. Only a record whose end never reached the disk (its last
+      // bytes still zero, as when the file grew before its data was written) counts as torn.
+      if (crc32(payload) !== header.readUInt32LE(8)) return tornOrCorrupt(at, 'fails its checksum', !endsInZeros(payload));
       let events: RawEvent[];
       try {
         events = decodePayload(payload);
@@ -206,6 +217,12 @@ export function scanJournal(path: string, offset: number, onRecord: (events: Raw
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether the last bytes of a record's payload (up to 512) are all zero. */
+function endsInZeros(payload: Buffer): boolean {
+  for (let i = Math.max(0, payload.length - 512); i < payload.length; i++) if (payload[i] !== 0) return false;
+  return true;
 }
 
 function restIsZero(fd: number, from: number, size: number): boolean {
@@ -286,12 +303,33 @@ export function cutTornTail(path: string, offset: number): string {
  */
 export class JournalWriter {
   private constructor(
+    private readonly path: string,
     private readonly fd: number,
     private size: number,
+    private readonly ino: number,
   ) {}
 
   static open(path: string, size: number): Promise<JournalWriter> {
-    return Promise.resolve(new JournalWriter(openSync(path, 'r+'), size));
+    const fd = openSync(path, 'r+');
+    return Promise.resolve(new JournalWriter(path, fd, size, fstatSync(fd).ino));
+  }
+
+  /**
+   * Checks that the journal is still the file this writer opened and ends where this writer
+   * last wrote: another process (one that took the store after its lock file was removed, say)
+   * must never have its records overwritten. Costs two stat calls per append.
+   */
+  checkUnchanged(): JournalChangedError | null {
+    const size = fstatSync(this.fd).size;
+    if (size !== this.size) return new JournalChangedError(this.path, `it is ${size} bytes, but this process last left it at ${this.size}`);
+    let ino: number | null;
+    try {
+      ino = statSync(this.path).ino;
+    } catch {
+      ino = null;
+    }
+    if (ino !== this.ino) return new JournalChangedError(this.path, ino === null ? 'the file is gone' : 'the file was replaced');
+    return null;
   }
 
   get bytes(): number {
@@ -312,6 +350,8 @@ export class JournalWriter {
    */
   append(record: Buffer): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    const changed = this.stopIfChanged();
+    if (changed) return Promise.reject(changed);
     const at = this.size;
     try {
       let written = 0;
@@ -339,6 +379,13 @@ export class JournalWriter {
     } catch {
       /* the record is torn at worst, which open() handles */
     }
+  }
+
+  /** Like checkUnchanged, and stops the writer (every later append is refused) if the journal changed. */
+  stopIfChanged(): JournalChangedError | null {
+    const changed = this.checkUnchanged();
+    if (changed) this.failure = changed;
+    return changed;
   }
 
   /** Removes the last record again (used when applying it in memory failed). */

@@ -113,6 +113,7 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
     const SQL = await loadSqlJs();
     const plan = planRecovery(dir, SQL, hasher, notes);
     const stamp = uniqueStamp(dir);
+    const inspection = keepDamagedRecords(dir, plan.damagedJournal, stamp, notes);
     const newJournal = join(dir, JOURNAL_FILE + RECOVERING);
     const newSnapshot = join(dir, SNAPSHOT_FILE + RECOVERING);
     let marker: RecoveryMarker;
@@ -134,7 +135,7 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
           { from: SNAPSHOT_FILE + RECOVERING, to: SNAPSHOT_FILE, size: statSync(newSnapshot).size, sha256: fileSha256(newSnapshot) },
         ],
         moved,
-        report: { ...plan.report, keptFiles: [...kept, ...moved].map((k) => join(dir, k.as)), notes: [...notes] },
+        report: { ...plan.report, keptFiles: [...kept, ...moved].map((k) => join(dir, k.as)).concat(inspection), notes: [...notes] },
       };
       writeMarker(markerPath, marker);
     } catch (err) {
@@ -161,6 +162,40 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
   } finally {
     lock.release();
   }
+}
+
+/** The most bytes of one damaged stretch of the journal copied aside for inspection. */
+const DAMAGED_COPY_LIMIT = 64 << 20;
+
+/**
+ * Copies each damaged stretch of the journal into a file of its own beside the store, for
+ * inspection (the whole original journal is kept too). Returns the files' paths.
+ */
+function keepDamagedRecords(dir: string, ranges: readonly { readonly from: number; readonly to: number }[], stamp: string, notes: string[]): string[] {
+  const kept: string[] = [];
+  if (ranges.length === 0) return kept;
+  const fd = openSync(join(dir, JOURNAL_FILE), 'r');
+  try {
+    for (const r of ranges) {
+      const name = `${JOURNAL_FILE}.damaged-at-${r.from}-${stamp}`;
+      // Bounded: the whole original journal is kept as well; this copy only makes the damage easy to find.
+      const bytes = Buffer.alloc(Math.min(Math.max(0, r.to - r.from), DAMAGED_COPY_LIMIT));
+      let got = 0;
+      while (got < bytes.length) {
+        const n = readSync(fd, bytes, got, bytes.length - got, r.from + got);
+        if (n === 0) break;
+        got += n;
+      }
+      writeDurably(join(dir, name), bytes.subarray(0, got));
+      kept.push(join(dir, name));
+      const cut = r.from + got < r.to ? ` (the first ${got} of ${r.to - r.from})` : '';
+      notes.push(`the damaged journal bytes ${r.from}..${r.from + got}${cut} were copied to ${name} for inspection`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(dir);
+  return kept;
 }
 
 function isStore(dir: string): boolean {

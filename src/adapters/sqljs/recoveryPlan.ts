@@ -28,6 +28,8 @@ interface Candidate {
 
 export interface Plan {
   readonly chain: readonly RawEvent[];
+  /** Byte ranges of the journal (start included, end excluded) that hold damaged records. */
+  readonly damagedJournal: readonly { readonly from: number; readonly to: number }[];
   readonly report: Omit<RecoveryReport, 'keptFiles' | 'notes'>;
 }
 
@@ -141,7 +143,8 @@ export function planRecovery(dir: string, SQL: SqlJsStatic, hasher: Hasher, note
   const journalPath = join(dir, JOURNAL_FILE);
   if (existsSync(snapshotPath)) readSnapshot(snapshotPath, SQL, (e) => pool.add(e, 'snapshot'), notes);
   else notes.push('there was no snapshot');
-  if (existsSync(journalPath)) readJournal(journalPath, (e) => pool.add(e, 'journal'), notes);
+  const damagedJournal: { from: number; to: number }[] = [];
+  if (existsSync(journalPath)) readJournal(journalPath, (e) => pool.add(e, 'journal'), notes, damagedJournal);
   else notes.push('there was no journal');
   pool.settleEmptied();
   if (pool.damaged > 0) notes.push(`${plural(pool.damaged, 'copy', 'copies')} of events failed their hash check (damaged or altered) and were ignored`);
@@ -171,6 +174,7 @@ export function planRecovery(dir: string, SQL: SqlJsStatic, hasher: Hasher, note
   const last = chain[chain.length - 1];
   return {
     chain: chain.map((c) => c.event),
+    damagedJournal,
     report: {
       events,
       headHash: last?.event.hash ?? GENESIS_HASH,
@@ -282,7 +286,7 @@ function readSnapshot(path: string, SQL: SqlJsStatic, take: (e: RawEvent) => voi
  * an intact record starts: scanJournal reports corruption only when an intact record follows
  * (and names its offset, which is tried first), a torn end when nothing intact follows.
  */
-function readJournal(path: string, take: (e: RawEvent) => void, notes: string[]): void {
+function readJournal(path: string, take: (e: RawEvent) => void, notes: string[], damaged: { from: number; to: number }[]): void {
   if (!hasJournalHeader(path)) notes.push('the journal does not start with a valid header; its records were read anyway');
   let offset = JOURNAL_HEADER.length;
   let damagedAt: { offset: number; detail: string } | null = null;
@@ -295,14 +299,16 @@ function readJournal(path: string, take: (e: RawEvent) => void, notes: string[])
     if (damagedAt) {
       if (records === 0) {
         // `offset` does not start an intact record: try the next candidate.
-        if (end.kind === 'corrupt') {
-          offset = nextIntactRecord(path, offset, end.detail);
+        if (end.kind === 'corrupt' && (end.end === undefined || end.end < statSync(path).size)) {
+          offset = end.end !== undefined && end.end > offset ? end.end : nextIntactRecord(path, offset, end.detail);
           continue;
         }
+        damaged.push({ from: damagedAt.offset, to: statSync(path).size });
         notes.push(`the journal is damaged at byte ${damagedAt.offset} (${damagedAt.detail}); no intact record follows`);
         return;
       }
       notes.push(`the journal is damaged at byte ${damagedAt.offset} (${damagedAt.detail}); reading resumed at byte ${offset}`);
+      damaged.push({ from: damagedAt.offset, to: offset });
       damagedAt = null;
     }
     if (end.kind === 'clean') return;
@@ -310,8 +316,14 @@ function readJournal(path: string, take: (e: RawEvent) => void, notes: string[])
       notes.push(`the journal ended in an incomplete record at byte ${end.offset} (an append interrupted by a crash)`);
       return;
     }
+    if (end.end !== undefined && end.end >= statSync(path).size) {
+      // The damaged record is the last one: nothing intact follows it.
+      notes.push(`the journal's last record is damaged (${end.detail}); its events were taken from the snapshot where it holds them`);
+      damaged.push({ from: end.offset, to: end.end });
+      return;
+    }
     damagedAt = { offset: end.offset, detail: end.detail };
-    offset = nextIntactRecord(path, end.offset, end.detail);
+    offset = end.end !== undefined && end.end > end.offset ? end.end : nextIntactRecord(path, end.offset, end.detail);
   }
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlValue, Statement } from 'sql.js';
-import { CorruptStoreError, ForgetInProgressError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
+import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { ChainVerifier, checkImport, decodeRaw, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
@@ -23,7 +23,7 @@ import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader } from './journal.js';
 import { EVENT_COLUMNS, INSERT_EVENT_SQL, JOURNAL_FILE, PACKED_COLUMNS, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, packedRowToRaw, rawToParams, rowToRaw, tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
-import { crossCheckJournal, openSnapshot, readHead, readSnapshotBytes, replayJournal } from './storeFiles.js';
+import { SNAPSHOT_CHECK_FILE, checkImage, checkedDigestsFile, crossCheckJournal, imageDigest, isDamagedImage, openSnapshot, readCheckedDigests, readHead, readSnapshotBytes, replayJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import type { ForgetStep } from './forgetFiles.js';
 import { forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
@@ -65,6 +65,13 @@ export class SqlJsEventStore implements EventStore {
   private snapshotError: Error | undefined;
   /** Journal offset covered by the newest exported image (written or still being written). */
   private exportedOffset: number;
+  /** SHA-256 of the snapshot image on disk, when it is known to agree with the journal. */
+  private checkedDigest: string | null = null;
+  /**
+   * Set when a reader found that the snapshot disagrees with the journal (a writer refuses such
+   * a store): one line for the user, naming the file and what to run.
+   */
+  integrityWarning: string | null = null;
 
   private constructor(
     readonly location: string,
@@ -100,8 +107,11 @@ export class SqlJsEventStore implements EventStore {
       else if (forgetPending(dir)) throw new ForgetInProgressError(dir);
       const SQL = await loadSqlJs();
       let offset = JOURNAL_HEADER.length;
+      let digest: string | null = null;
       if (existsSync(snapshotPath)) {
-        ({ db, offset } = openSnapshot(new SQL.Database(readSnapshotBytes(snapshotPath)), snapshotPath));
+        const bytes = readSnapshotBytes(snapshotPath);
+        ({ db, offset } = openSnapshot(new SQL.Database(bytes), snapshotPath));
+        digest = imageDigest(bytes);
       } else {
         db = new SQL.Database();
         createSchema(db);
@@ -116,6 +126,24 @@ export class SqlJsEventStore implements EventStore {
         throw new CorruptStoreError(journalPath, 'the file does not start with a RAG Ledger journal header');
       } else if (statSync(journalPath).size < offset) {
         throw new CorruptStoreError(journalPath, `the journal is ${statSync(journalPath).size} bytes but the snapshot covers ${offset}`);
+      }
+      const hasher = options.hasher ?? sha256;
+      // The image must agree with the journal it claims to cover (see storeFiles.ts, SNAPSHOT_CHECK_FILE).
+      let warning: string | null = null;
+      let checkedDigest: string | null = null;
+      if (digest !== null && readCheckedDigests(dir).includes(digest)) checkedDigest = digest;
+      else if (digest !== null) {
+        const failure = checkImage(db, journalPath, offset, hasher);
+        if (failure) {
+          const inJournal = failure.detail.startsWith('journal: ');
+          const file = inJournal ? journalPath : snapshotPath;
+          const detail = inJournal ? failure.detail.slice('journal: '.length) : `the snapshot disagrees with the journal at position ${failure.position} (${failure.detail})`;
+          if (mode === 'write') throw new CorruptStoreError(file, detail);
+          warning = `warning: the event store file ${file} is damaged: ${detail}; what is shown may not match the journal. Run \`rag-ledger verify\` or \`rag-ledger recover --store ${dir}\`.`;
+        } else if (mode === 'write') {
+          checkedDigest = digest;
+          await replaceFileAtomically(dir, SNAPSHOT_CHECK_FILE, checkedDigestsFile([digest])).catch(() => undefined); // only a shortcut for the next open
+        }
       }
       tuneConnection(db);
       let head = readHead(db);
@@ -132,14 +160,17 @@ export class SqlJsEventStore implements EventStore {
         snapshotEveryBytes: options.snapshotEveryBytes ?? 64 * 1024 * 1024,
         clock: options.clock ?? systemClock,
         newId: options.newId ?? newUuid,
-        hasher: options.hasher ?? sha256,
+        hasher,
         ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
       });
+      store.checkedDigest = checkedDigest;
+      store.integrityWarning = warning;
       store.maybeScheduleSnapshot();
       return store;
     } catch (err) {
       db?.close();
       lock?.release();
+      if (isDamagedImage(err)) throw new CorruptStoreError(snapshotPath, `the snapshot cannot be read (${(err as Error).message})`);
       throw err;
     }
   }
@@ -280,6 +311,7 @@ export class SqlJsEventStore implements EventStore {
       this.freeStatements();
       this.db.close();
       this.db = new SQL.Database(image);
+      this.checkedDigest = imageDigest(image);
       tuneConnection(this.db);
       this.journal = await JournalWriter.open(join(this.location, JOURNAL_FILE), journalSize);
       const last = records[records.length - 1]!;
@@ -539,14 +571,23 @@ export class SqlJsEventStore implements EventStore {
    * the snapshot covers the journal up to the offset recorded at export time.
    */
   private startSnapshot(): void {
+    // Another process wrote the journal: its files are not this process's to replace any more.
+    if (this.journal?.failure instanceof JournalChangedError || this.journal?.stopIfChanged()) return;
     const covered = this.journalEnd;
     this.exportedOffset = covered;
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
     this.freeStatements();
     const image = this.db.export();
     tuneConnection(this.db);
-    this.snapshotWrite = replaceFileAtomically(this.location, SNAPSHOT_FILE, image).then(
+    // The new image's digest is listed (with the current one, in case the rename never happens)
+    // before the image replaces the snapshot, so the next open need not check it in full.
+    const digest = imageDigest(image);
+    const listed = checkedDigestsFile(this.checkedDigest ? [digest, this.checkedDigest] : [digest]);
+    this.snapshotWrite = replaceFileAtomically(this.location, SNAPSHOT_CHECK_FILE, listed)
+      .then(() => replaceFileAtomically(this.location, SNAPSHOT_FILE, image))
+      .then(
       () => {
+        this.checkedDigest = digest;
         this.snapshotOffset = covered;
         this.snapshotError = undefined;
       },
@@ -567,6 +608,7 @@ export class SqlJsEventStore implements EventStore {
   private assertWritable(): JournalWriter {
     if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
     if (!this.journal) throw new StoreReadOnlyError(this.location, 'it was opened read-only');
+    if (this.journal.failure instanceof JournalChangedError) throw this.journal.failure;
     if (this.journal.failure) {
       throw new StoreReadOnlyError(this.location, `an earlier append could not be made durable (${this.journal.failure.message}); close and reopen the store to see what reached the disk`);
     }
@@ -616,6 +658,8 @@ export class SqlJsEventStore implements EventStore {
         const row = s.get();
         out.push(packedRowToRaw(row) ?? this.selectOne(row[0] as number));
       }
+    } catch (err) {
+      throw this.damaged(err);
     } finally {
       s.reset();
     }
@@ -635,6 +679,15 @@ export class SqlJsEventStore implements EventStore {
   }
 
   private rows(sql: string): SqlValue[][] {
-    return this.db.exec(sql)[0]?.values ?? [];
+    try {
+      return this.db.exec(sql)[0]?.values ?? [];
+    } catch (err) {
+      throw this.damaged(err);
+    }
+  }
+
+  /** An SQLite error that means the image loaded from the snapshot is damaged, as one clear error. */
+  private damaged(err: unknown): unknown {
+    return isDamagedImage(err) ? new CorruptStoreError(join(this.location, SNAPSHOT_FILE), `the snapshot cannot be read (${(err as Error).message})`) : err;
   }
 }

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js';
-import { GENESIS_HASH } from '../../core/eventLog.js';
+import type { Hasher } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH } from '../../core/eventLog.js';
 import type { LogHead, VerifyReport } from '../../core/eventStore.js';
 import { JOURNAL_HEADER, scanJournal } from './journal.js';
-import { INSERT_EVENT_SQL, STORE_FORMAT, rawToParams } from './schema.js';
+import { EVENT_COLUMNS, INSERT_EVENT_SQL, SNAPSHOT_FILE, STORE_FORMAT, rawToParams, rowToRaw } from './schema.js';
 
 /**
  * Loading a store from disk: the snapshot image, then the journal records after the offset
@@ -99,4 +102,60 @@ export function crossCheckJournal(journalPath: string, hashes: readonly string[]
     mismatch = { position: seen + 1, kind: 'inserted', detail: `events ${seen + 1}..${hashes.length} are in the database but not in the journal` };
   }
   return mismatch;
+}
+
+/**
+ * The digests of the snapshot images this store's writers wrote or checked, kept beside the
+ * snapshot (`events.sqlite.check`). An image whose digest is listed was checked against the
+ * journal (or written from a checked log), so opening it costs one SHA-256 pass over bytes
+ * already read. Any other image (edited, damaged, or written by a forget or a recovery) is
+ * checked in full: every event re-hashed and compared with the journal. The list is only a
+ * shortcut: a missing or stale one costs time, never a false refusal.
+ */
+export const SNAPSHOT_CHECK_FILE = `${SNAPSHOT_FILE}.check`;
+
+export function imageDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function readCheckedDigests(dir: string): string[] {
+  try {
+    const parsed = JSON.parse(readFileSync(join(dir, SNAPSHOT_CHECK_FILE), 'utf8')) as { version?: unknown; images?: unknown };
+    if (parsed.version !== 1 || !Array.isArray(parsed.images)) return [];
+    return parsed.images.filter((d): d is string => typeof d === 'string');
+  } catch {
+    return [];
+  }
+}
+
+export function checkedDigestsFile(digests: readonly string[]): Uint8Array {
+  return Buffer.from(JSON.stringify({ version: 1, images: [...new Set(digests)].slice(0, 2) }));
+}
+
+/**
+ * Checks a snapshot image in full: the hash chain of every event it holds, and that the journal
+ * up to `offset` (the part the image covers) holds exactly the same events. Returns the first
+ * difference. Cost: one pass over the image's events and one over that part of the journal.
+ */
+export function checkImage(db: Database, journalPath: string, offset: number, hasher: Hasher): VerifyReport['firstFailure'] {
+  const verifier = new ChainVerifier(hasher);
+  const hashes: string[] = [];
+  const stmt = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`);
+  try {
+    while (stmt.step()) {
+      const raw = rowToRaw(stmt.get());
+      if (!verifier.check(raw)) break;
+      hashes.push(raw.hash);
+    }
+  } finally {
+    stmt.free();
+  }
+  const report = verifier.report();
+  if (!report.ok) return report.firstFailure;
+  return existsSync(journalPath) ? crossCheckJournal(journalPath, hashes, offset) : undefined;
+}
+
+/** Whether an error from sql.js means the database image itself is damaged. */
+export function isDamagedImage(err: unknown): boolean {
+  return err instanceof Error && /malformed|not a database|SQLITE_CORRUPT|SQLITE_NOTADB|file is encrypted/i.test(err.message);
 }

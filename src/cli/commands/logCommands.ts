@@ -12,7 +12,7 @@ import { GENESIS_HASH, parseExpectedVersion, planAppend } from '../../core/event
 import type { NewEvent } from '../../core/eventStore.js';
 import type { Command } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
-import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions, warnIfDamaged } from '../cliSupport.js';
 import { logLine } from '../explorerRender.js';
 import { envelopeJson } from '../render.js';
 import type { Io, ParsedArgs } from '../cliSupport.js';
@@ -74,6 +74,7 @@ export const logCommand: Command = {
       ...(v.limit !== undefined ? { limit: intOption(v.limit, 'limit', 1)! } : {}),
     };
     const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    warnIfDamaged(io, store);
     try {
       // Writes in batches and waits while stdout is backed up, so a slow reader (a pager, a
       // network pipe) holds the log back instead of it piling up in memory.
@@ -122,6 +123,7 @@ async function logTimeline(args: ParsedArgs, io: Io): Promise<void> {
   const from = intOption(v.from, 'from', 1) ?? 1;
   const limit = intOption(v.limit, 'limit', 1) ?? Number.MAX_SAFE_INTEGER;
   const ledger = await openLedger(args.store, { mode: 'read' });
+  warnIfDamaged(io, ledger.events);
   try {
     await ledger.runner.catchUp();
     const explorer = await openExplorer(args.store, ledger);

@@ -1,7 +1,7 @@
 import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { Command } from '../cliSupport.js';
-import { UsageError, intOption } from '../cliSupport.js';
+import { UsageError, intOption, warnIfDamaged } from '../cliSupport.js';
 import type { Embedder } from '../../app/embedding/embedder.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
@@ -23,6 +23,7 @@ export const searchCommand: Command = {
     const requestedMode = retrievalModeOption(args.values.mode);
     const requestedK = intOption(args.values.k, 'k', 1);
     const ledger = await openLedger(args.store, { mode: 'read' });
+    warnIfDamaged(io, ledger.events);
     let embedder: Embedder | null = null;
     try {
       const { version, config } = await pipelineToQuery(ledger, args.values.pipeline as string | undefined);

@@ -2,7 +2,7 @@ import { openLedger } from '../../adapters/ledger.js';
 import { ProvenanceService } from '../../app/provenance/provenanceService.js';
 import { unmatchedCitationsWarning } from '../../core/answer/citations.js';
 import type { Command } from '../cliSupport.js';
-import { UsageError } from '../cliSupport.js';
+import { UsageError, warnIfDamaged } from '../cliSupport.js';
 
 export const showCommand: Command = {
   name: 'show',
@@ -20,6 +20,7 @@ export const showCommand: Command = {
     const queryId = args.positionals[0];
     if (queryId === undefined) throw new UsageError('show needs the question id (ask prints it)');
     const ledger = await openLedger(args.store, { mode: 'read' });
+    warnIfDamaged(io, ledger.events);
     try {
       const p = await new ProvenanceService({ events: ledger.events, runner: ledger.runner, readModels: ledger.readModels }).show(queryId);
       if (args.json) {
