@@ -72,6 +72,15 @@ test('a model trickling one token at a time forever is stopped by the total dead
   assert.match(failed.data.partial_text ?? '', /^word0 word1 /);
 });
 
+test('a streamed line that never ends is refused before the client gathers it whole', async (t) => {
+  const { ask, options, server, h } = await setUp(t);
+  const result = await ask.ask(QUESTION, options(new OllamaGenerator({ model: 'longline', host: server.host, maxAnswerChars: 1000 })));
+  assert.equal(result.failure?.limit, 'max_answer_chars');
+  const [failed] = await inferenceFailures(h.ledger.events.readAll({ types: ['InferenceFailed'] }));
+  assert.equal(failed?.data.reason, 'other');
+  assert.match(failed.data.detail, /grew past 1000 characters/);
+});
+
 function engineSettings(t: TestContext, host: string): EngineSettings {
   const workspace = tempDir(t);
   writeFiles(workspace, SAMPLE_FILES);

@@ -2,7 +2,8 @@
 // The model name picks the behaviour: "good" streams an answer, "missing" is not pulled,
 // "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
 // connection mid-answer, "endless" streams tokens as fast as it can forever without done, "trickle"
-// sends one token every `trickleMs` forever (never idle long enough for a per-token timeout), "phantom" cites a passage that does not exist ([1] and [42]). A question containing the word "slowly" makes any model wait like "slow"
+// sends one token every `trickleMs` forever (never idle long enough for a per-token timeout), "longline"
+// streams one JSON line that never ends (a client that gathers whole lines would fill memory), "phantom" cites a passage that does not exist ([1] and [42]). A question containing the word "slowly" makes any model wait like "slow"
 // (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer);
 // one containing the word "markup" is answered with HOSTILE_ANSWER (markup that must stay text), one
 // containing "phantom" like the "phantom" model.
@@ -41,6 +42,16 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number, trick
     return;
   }
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  if (req.model === 'longline') {
+    let gone = false;
+    res.on('close', () => (gone = true));
+    res.write(`{"model":"longline","message":{"role":"assistant","content":"`);
+    const chunk = 'x'.repeat(65_536);
+    while (!gone) {
+      if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+    }
+    return;
+  }
   if (req.model === 'endless' || req.model === 'trickle') {
     // Until the client hangs up: a model that never says done.
     let gone = false;

@@ -1,6 +1,6 @@
 import { Ollama } from 'ollama';
 import type { Generation, GenerateOptions, Generator } from '../../app/ask/generator.js';
-import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS, GenerationError, NotOllamaError, clipRecordedText } from '../../app/ask/generator.js';
+import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS, GenerationError, MAX_ANSWER_CHARS_LIMIT, NotOllamaError, clipRecordedText } from '../../app/ask/generator.js';
 import type { Prompt } from '../../core/answer/prompt.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { ValidationError } from '../../core/errors.js';
@@ -69,8 +69,8 @@ export class OllamaGenerator implements Generator {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
     this.maxAnswerChars = options.maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS;
-    if (!(this.answerTimeoutMs > 0) || !Number.isSafeInteger(this.maxAnswerChars) || this.maxAnswerChars < 1) {
-      throw new ValidationError(`the answer limits (${String(options.answerTimeoutMs)} ms, ${String(options.maxAnswerChars)} characters) must be positive whole numbers`, [], 'Set ragLedger.ollama.answerTimeoutSeconds and ragLedger.ollama.maxAnswerChars (CLI: --answer-timeout, --max-answer-chars) to positive numbers.');
+    if (!(this.answerTimeoutMs > 0) || !Number.isSafeInteger(this.maxAnswerChars) || this.maxAnswerChars < 100 || this.maxAnswerChars > MAX_ANSWER_CHARS_LIMIT) {
+      throw new ValidationError(`the answer limits (${String(options.answerTimeoutMs)} ms, ${String(options.maxAnswerChars)} characters) are out of range`, [], `Set ragLedger.ollama.answerTimeoutSeconds (CLI: --answer-timeout) to a positive number and ragLedger.ollama.maxAnswerChars (CLI: --max-answer-chars) between 100 and ${MAX_ANSWER_CHARS_LIMIT}.`);
     }
   }
 

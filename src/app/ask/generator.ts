@@ -4,6 +4,8 @@ import type { Prompt } from '../../core/answer/prompt.js';
 export const DEFAULT_ANSWER_TIMEOUT_MS = 300_000;
 /** The longest answer kept (ragLedger.ollama.maxAnswerChars, CLI --max-answer-chars). */
 export const DEFAULT_MAX_ANSWER_CHARS = 20_000;
+/** The highest maxAnswerChars may be set (the log refuses longer model texts). */
+export const MAX_ANSWER_CHARS_LIMIT = 1_000_000;
 /** Appended to a recorded text that was cut to its limit, so the log says it is not whole. */
 export const TRUNCATED_MARKER = '\n[truncated]';
 

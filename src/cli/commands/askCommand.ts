@@ -4,6 +4,7 @@ import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
 import { OllamaGenerator } from '../../adapters/ollama/ollamaGenerator.js';
 import { AskService } from '../../app/ask/askService.js';
+import { MAX_ANSWER_CHARS_LIMIT } from '../../app/ask/generator.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError, intOption } from '../cliSupport.js';
@@ -57,7 +58,8 @@ export const askCommand: Command = {
     const mode = retrievalModeOption(v.mode);
     const timeout = intOption(v.timeout, 'timeout', 1);
     const answerTimeout = intOption(v['answer-timeout'], 'answer-timeout', 1);
-    const maxAnswerChars = intOption(v['max-answer-chars'], 'max-answer-chars', 1);
+    const maxAnswerChars = intOption(v['max-answer-chars'], 'max-answer-chars', 100);
+    if (maxAnswerChars !== undefined && maxAnswerChars > MAX_ANSWER_CHARS_LIMIT) throw new UsageError(`--max-answer-chars must be at most ${MAX_ANSWER_CHARS_LIMIT}, got ${maxAnswerChars}`);
     const contextTokens = intOption(v['context-tokens'], 'context-tokens', 512) ?? DEFAULT_CONTEXT_TOKENS;
     const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (ask)' });
     const controller = new AbortController();
