@@ -60,7 +60,7 @@ export interface EngineSettings {
   readonly documents: DocumentRules;
   /** A folder holding local model copies (<model id>/...), or undefined to download once. */
   readonly modelDir?: string;
-  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly contextTokens?: number };
+  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly answerTimeoutMs?: number; readonly maxAnswerChars?: number; readonly contextTokens?: number };
   /** Deadline for one batch of texts in the embedding model (default 120 s). */
   readonly embedBatchTimeoutMs?: number;
   /** Deadline for building or optimising a LanceDB index (default 600 s). */
@@ -109,6 +109,8 @@ export class WorkspaceEngine {
   private explorerOpening: Promise<Explorer> | null = null;
   private explorerOpened: Explorer | null = null;
   private closed = false;
+  /** Aborted by close(): answers in progress stop (and record their cancellation) instead of running on. */
+  private readonly closing = new AbortController();
   /** Checks every ingested document's content for credentials (loaded on first use). */
   private readonly secretScanner = new SecretlintScanner();
 
@@ -325,7 +327,27 @@ export class WorkspaceEngine {
     });
   }
 
-  /** Asks a question against the active version; the answer streams through `onText`. */
+  private generator(model: string): OllamaGenerator {
+    const o = this.settings.ollama;
+    return new OllamaGenerator({
+      model,
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.idleTimeoutMs ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      ...(o.answerTimeoutMs ? { answerTimeoutMs: o.answerTimeoutMs } : {}),
+      ...(o.maxAnswerChars ? { maxAnswerChars: o.maxAnswerChars } : {}),
+      ...(o.contextTokens ? { contextTokens: o.contextTokens } : {}),
+    });
+  }
+
+  /** The caller's signal, also aborted when the engine closes (a window closed mid-answer). */
+  private answerSignal(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  }
+
+  /**
+   * Asks a question against the active version; the answer streams through `onText`. Closing the
+   * engine meanwhile cancels the answer, and the cancellation is recorded before the store closes.
+   */
   ask(
     question: string,
     options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: NonNullable<AskResult['failure']>) => void; readonly onRetrievalUnavailable?: (message: string) => void; readonly userId: string; readonly k?: number; readonly mode?: 'vector' | 'lexical' | 'hybrid'; readonly model?: string },
@@ -334,7 +356,7 @@ export class WorkspaceEngine {
       const { version, config } = await this.activeVersion();
       const mode = options.mode ?? config.retrieval.mode;
       const embedder = await this.retrievalEmbedder(config, mode, options.onRetrievalUnavailable);
-      const generator = new OllamaGenerator({ model: options.model ?? config.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}), ...(this.settings.ollama.contextTokens ? { contextTokens: this.settings.ollama.contextTokens } : {}) });
+      const generator = this.generator(options.model ?? config.generator.model);
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
         pipelineVersion: version,
@@ -344,7 +366,7 @@ export class WorkspaceEngine {
         embedder,
         generator,
         userId: options.userId,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: this.answerSignal(options.signal),
         ...(options.onText ? { onText: options.onText } : {}),
         ...(options.onFailure ? { onFailure: options.onFailure } : {}),
       });
@@ -496,10 +518,10 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const replayed = await this.replayVersion(queryId, replayId);
       const config = this.ledger.readModels.pipeline(replayed)?.config as unknown as PipelineConfig | undefined;
-      const generator = new OllamaGenerator({ model: config?.generator.model ?? this.settings.pipeline.generator.model, ...(this.settings.ollama.host ? { host: this.settings.ollama.host } : {}), ...(this.settings.ollama.idleTimeoutMs ? { idleTimeoutMs: this.settings.ollama.idleTimeoutMs } : {}), ...(this.settings.ollama.contextTokens ? { contextTokens: this.settings.ollama.contextTokens } : {}) });
+      const generator = this.generator(config?.generator.model ?? this.settings.pipeline.generator.model);
       const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).reanswer(queryId, replayId, {
         generator,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: this.answerSignal(options.signal),
         ...(options.onText ? { onText: options.onText } : {}),
         ...(options.onFailure ? { onFailure: options.onFailure } : {}),
       });
@@ -549,8 +571,9 @@ export class WorkspaceEngine {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    // Refuse new operations at once, then let the queued ones finish.
+    // Refuse new operations at once, cancel answers in progress, then let the queued work finish.
     this.closed = true;
+    this.closing.abort();
     await this.queue;
     const embedder = this.embedder;
     this.embedder = null;

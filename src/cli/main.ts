@@ -1,4 +1,4 @@
-import { RagLedgerError } from '../core/errors.js';
+import { CancelledError, RagLedgerError } from '../core/errors.js';
 import type { Command, Io } from './cliSupport.js';
 import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
@@ -86,6 +86,11 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
   if (err instanceof CheckFailed) {
     io.err(`rag-ledger ${cmd?.name ?? ''}: ${oneLine(err.message)}\n`);
     return 1;
+  }
+  if (err instanceof CancelledError) {
+    // Ctrl+C: the shell's convention for a command ended by SIGINT (128 + 2).
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${sentence(err.message)} ${oneLine(err.hint)}\n`);
+    return 130;
   }
   if (err instanceof RagLedgerError) {
     io.err(`rag-ledger ${cmd?.name ?? ''}: ${sentence(err.message)} ${oneLine(err.hint)}\n`);

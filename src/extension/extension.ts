@@ -416,9 +416,17 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
 
 let activeHost: EngineHost | undefined;
 
-/** Lets queued work finish, closes the store and releases its lock before the extension host stops. */
+/** How long deactivation waits for the store to close (VS Code stops waiting after about 5 s). */
+const DEACTIVATE_DEADLINE_MS = 4_000;
+
+/**
+ * Cancels an answer in progress (recording the cancellation), lets queued work finish, closes the
+ * store and releases its lock before the extension host stops, within a short deadline.
+ */
 export async function deactivate(): Promise<void> {
   const host = activeHost;
   activeHost = undefined;
-  await host?.close();
+  if (!host) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([host.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, DEACTIVATE_DEADLINE_MS)))]).finally(() => clearTimeout(timer));
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { EngineSettings } from '../adapters/workspaceEngine.js';
 import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../core/answer/prompt.js';
+import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS } from '../app/ask/generator.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 
 /** Settings that change what the pipeline produces: a change defines a new pipeline version. */
@@ -66,7 +67,7 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
     walk: { include: c.get<string[]>('files.include', []), exclude: c.get<string[]>('files.exclude', []), respectGitignore: c.get<boolean>('files.respectGitignore', true) },
     documents: { maxBytes: c.get<number>('files.maxFileSize', 1_048_576), allowSecrets: c.get<boolean>('files.allowSecrets', false), secrets: c.get<string>('ingest.secrets', 'reject') === 'redact' ? 'redact' : 'reject' },
     ...(modelDir ? { modelDir: modelDir.startsWith('~') ? join(homedir(), modelDir.slice(1)) : modelDir } : process.env.RAG_LEDGER_MODEL_DIR ? { modelDir: process.env.RAG_LEDGER_MODEL_DIR } : {}),
-    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000, contextTokens: c.get<number>('ollama.contextTokens', DEFAULT_CONTEXT_TOKENS) },
+    ollama: { ...(host ? { host } : {}), idleTimeoutMs: c.get<number>('ollama.timeoutSeconds', 120) * 1000, answerTimeoutMs: c.get<number>('ollama.answerTimeoutSeconds', DEFAULT_ANSWER_TIMEOUT_MS / 1000) * 1000, maxAnswerChars: c.get<number>('ollama.maxAnswerChars', DEFAULT_MAX_ANSWER_CHARS), contextTokens: c.get<number>('ollama.contextTokens', DEFAULT_CONTEXT_TOKENS) },
     embedBatchTimeoutMs: c.get<number>('embedding.batchTimeoutSeconds', 120) * 1000,
     indexBuildTimeoutMs: c.get<number>('index.buildTimeoutSeconds', 600) * 1000,
     actor: `vscode:${user}`,

@@ -1,7 +1,9 @@
 // An Ollama-protocol HTTP server on 127.0.0.1 for tests: the real `ollama` client talks to it.
 // The model name picks the behaviour: "good" streams an answer, "missing" is not pulled,
 // "cutoff" ends the stream before done, "slow" waits before the first token, "crash" drops the
-// connection mid-answer, "phantom" cites a passage that does not exist ([1] and [42]). A question containing the word "slowly" makes any model wait like "slow"
+// connection mid-answer, "endless" streams tokens as fast as it can forever without done, "trickle"
+// sends one token every `trickleMs` forever (never idle long enough for a per-token timeout), "longline"
+// streams one JSON line that never ends (a client that gathers whole lines would fill memory), "phantom" cites a passage that does not exist ([1] and [42]). A question containing the word "slowly" makes any model wait like "slow"
 // (tests that cannot change the model, such as the ones driving VS Code, use it to cancel an answer);
 // one containing the word "markup" is answered with HOSTILE_ANSWER (markup that must stay text), one
 // containing "phantom" like the "phantom" model.
@@ -32,7 +34,7 @@ export const HOSTILE_ANSWER = ['Beware ', '<img src=x onerror="document.title=\'
 const line = (res: ServerResponse, o: unknown): boolean => res.write(`${JSON.stringify(o)}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Promise<void> {
+async function chat(req: ChatRequest, res: ServerResponse, slowMs: number, trickleMs: number): Promise<void> {
   const part = (content: string, done = false, extra = {}): unknown => ({ model: req.model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, done, ...extra });
   if (req.model === 'missing') {
     res.writeHead(404, { 'content-type': 'application/json' });
@@ -40,6 +42,28 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Prom
     return;
   }
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  if (req.model === 'longline') {
+    let gone = false;
+    res.on('close', () => (gone = true));
+    res.write(`{"model":"longline","message":{"role":"assistant","content":"`);
+    const chunk = 'x'.repeat(65_536);
+    while (!gone) {
+      if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+    }
+    return;
+  }
+  if (req.model === 'endless' || req.model === 'trickle') {
+    // Until the client hangs up: a model that never says done.
+    let gone = false;
+    res.on('close', () => (gone = true));
+    for (let i = 0; !gone; i++) {
+      const more = line(res, part(`word${i} `));
+      if (req.model === 'trickle') await sleep(trickleMs);
+      else if (!more) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+      else if (i % 64 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    return;
+  }
   const question = req.messages.at(-1)?.content ?? '';
   if (req.model === 'slow' || /\bslowly\b/.test(question)) await sleep(slowMs);
   const words = /\bmarkup\b/.test(question) ? HOSTILE_ANSWER : req.model === 'phantom' || /\bphantom\b/.test(question) ? PHANTOM_ANSWER : req.model === 'good' || req.model === 'slow' ? GOOD_ANSWER : GOOD_ANSWER.slice(0, 2);
@@ -53,7 +77,7 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number): Prom
   res.end();
 }
 
-export async function startOllamaServer(options: { slowMs?: number } = {}): Promise<OllamaTestServer> {
+export async function startOllamaServer(options: { slowMs?: number; trickleMs?: number } = {}): Promise<OllamaTestServer> {
   const chats: ChatRequest[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
@@ -62,7 +86,7 @@ export async function startOllamaServer(options: { slowMs?: number } = {}): Prom
       const json = (body ? JSON.parse(body) : {}) as ChatRequest;
       if (req.url === '/api/chat') {
         chats.push(json);
-        void chat(json, res, options.slowMs ?? 2000);
+        void chat(json, res, options.slowMs ?? 2000, options.trickleMs ?? 200);
         return;
       }
       if (req.url === '/api/tags') {

@@ -1,6 +1,6 @@
 import { Ollama } from 'ollama';
 import type { Generation, GenerateOptions, Generator } from '../../app/ask/generator.js';
-import { GenerationError, NotOllamaError } from '../../app/ask/generator.js';
+import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS, GenerationError, MAX_ANSWER_CHARS_LIMIT, NotOllamaError, clipRecordedText } from '../../app/ask/generator.js';
 import type { Prompt } from '../../core/answer/prompt.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { ValidationError } from '../../core/errors.js';
@@ -15,6 +15,10 @@ export interface OllamaGeneratorOptions {
   readonly idleTimeoutMs?: number;
   /** The model's context size in tokens (Ollama's num_ctx), prompt and answer together. Default DEFAULT_CONTEXT_TOKENS. */
   readonly contextTokens?: number;
+  /** Give up when the whole answer has taken this long, however steadily it streams. Default DEFAULT_ANSWER_TIMEOUT_MS. */
+  readonly answerTimeoutMs?: number;
+  /** Give up when the answer grows past this many characters (a model that never stops). Default DEFAULT_MAX_ANSWER_CHARS. */
+  readonly maxAnswerChars?: number;
 }
 
 /**
@@ -52,6 +56,8 @@ export class OllamaGenerator implements Generator {
   readonly model: string;
   readonly contextTokens: number;
   private readonly idleTimeoutMs: number;
+  private readonly answerTimeoutMs: number;
+  readonly maxAnswerChars: number;
 
   constructor(options: OllamaGeneratorOptions) {
     this.model = options.model;
@@ -61,12 +67,22 @@ export class OllamaGenerator implements Generator {
     }
     this.host = ollamaHost(options.host ?? process.env.OLLAMA_HOST);
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+    this.maxAnswerChars = options.maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS;
+    if (!(this.answerTimeoutMs > 0) || !Number.isSafeInteger(this.maxAnswerChars) || this.maxAnswerChars < 100 || this.maxAnswerChars > MAX_ANSWER_CHARS_LIMIT) {
+      throw new ValidationError(`the answer limits (${String(options.answerTimeoutMs)} ms, ${String(options.maxAnswerChars)} characters) are out of range`, [], `Set ragLedger.ollama.answerTimeoutSeconds (CLI: --answer-timeout) to a positive number and ragLedger.ollama.maxAnswerChars (CLI: --max-answer-chars) between 100 and ${MAX_ANSWER_CHARS_LIMIT}.`);
+    }
   }
 
   async generate(prompt: Prompt, options: GenerateOptions = {}): Promise<Generation> {
     const started = Date.now();
     let text = '';
     let timedOut = false;
+    let overDeadline = false;
+    let tooLong = false;
+    let lineTooLong = false;
+    // One streamed part is a small JSON object; its text is at most the whole answer (4 bytes a character in UTF-8).
+    const maxLineBytes = 65_536 + 4 * this.maxAnswerChars;
     let timer: NodeJS.Timeout | undefined;
     // One controller per answer covers the whole request: the client's own abort() only reaches
     // streams whose headers have arrived, and a busy server may send none for a long time.
@@ -81,7 +97,25 @@ export class OllamaGenerator implements Generator {
           await response.body?.cancel().catch(() => undefined);
           throw new NotOllamaError(this.host, `HTTP ${response.status}${type ? `, ${type.split(';')[0]!.trim()}` : ', no content type'}`);
         }
-        return response;
+        // The client gathers a JSON line whole before parsing it: a line that never ends would fill memory.
+        if (!response.body) return response;
+        let sinceNewline = 0;
+        const bounded = response.body.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform: (chunk, out) => {
+              const last = chunk.lastIndexOf(10);
+              sinceNewline = last === -1 ? sinceNewline + chunk.length : chunk.length - last - 1;
+              if (sinceNewline > maxLineBytes) {
+                lineTooLong = true;
+                controller.abort();
+                out.error(new Error('line too long'));
+                return;
+              }
+              out.enqueue(chunk);
+            },
+          }),
+        );
+        return new Response(bounded, { status: response.status, statusText: response.statusText, headers: response.headers });
       },
     });
     const arm = (): void => {
@@ -94,6 +128,12 @@ export class OllamaGenerator implements Generator {
     const onAbort = (): void => controller.abort();
     if (options.signal?.aborted) controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // The idle timer restarts with every token; this one does not: a model trickling a token now and
+    // then, forever, still ends here.
+    const deadline = setTimeout(() => {
+      overDeadline = true;
+      controller.abort();
+    }, this.answerTimeoutMs);
     try {
       arm();
       const stream = await client.chat({
@@ -113,6 +153,13 @@ export class OllamaGenerator implements Generator {
         arm();
         const piece = part.message?.content ?? '';
         if (piece) {
+          if (text.length + piece.length > this.maxAnswerChars) {
+            // Keep what fits and stop the server: a model that never stops must not fill memory or the log.
+            text = clipRecordedText(text + piece.slice(0, this.maxAnswerChars - text.length + 1), this.maxAnswerChars);
+            tooLong = true;
+            controller.abort();
+            break;
+          }
           text += piece;
           try {
             options.onText?.(piece);
@@ -127,25 +174,33 @@ export class OllamaGenerator implements Generator {
         }
       }
       // An aborted stream ends quietly: a timeout or a cancel explains an unfinished answer first.
-      if (!done && (timedOut || options.signal?.aborted)) throw new Error('aborted');
+      if (!done && (timedOut || overDeadline || tooLong || lineTooLong || options.signal?.aborted)) throw new Error('aborted');
       if (!done) throw new GenerationError('cut_off', `the answer from ${this.model} stopped before it was complete`, 'Ask again; if it keeps happening, check the Ollama server log.', text);
       return { text, promptTokens, completionTokens, durationMs: Date.now() - started };
     } catch (err) {
       if (err instanceof CallbackError) throw err.cause; // the caller's own failure (e.g. stdout closed)
-      throw this.classify(err, text, timedOut, options.signal?.aborted === true);
+      throw this.classify(err, text, timedOut, options.signal?.aborted === true, overDeadline, tooLong || lineTooLong);
     } finally {
       clearTimeout(timer);
+      clearTimeout(deadline);
       options.signal?.removeEventListener('abort', onAbort);
       controller.abort(); // whatever ended the answer, the server must stop generating it
     }
   }
 
-  private classify(err: unknown, partial: string, timedOut: boolean, cancelled: boolean): GenerationError {
+  private classify(err: unknown, partial: string, timedOut: boolean, cancelled: boolean, overDeadline: boolean, tooLong: boolean): GenerationError {
     if (err instanceof GenerationError) return err;
     const e = err as { name?: string; message?: string; status_code?: number; cause?: { code?: string } };
     if (cancelled) return new GenerationError('cancelled', 'the answer was cancelled', 'Ask again when you are ready.', partial);
+    if (tooLong) {
+      // Recorded as "other": old readers of InferenceFailed know no other reason; the detail says which limit.
+      return new GenerationError('other', `the answer from ${this.model} grew past ${this.maxAnswerChars} characters and was stopped`, 'The model may be looping; try again, or raise ragLedger.ollama.maxAnswerChars (CLI: --max-answer-chars).', partial, 'max_answer_chars');
+    }
+    if (overDeadline) {
+      return new GenerationError('timeout', `the answer from ${this.model} at ${this.host} took longer than ${seconds(this.answerTimeoutMs)} s in all and was stopped`, 'The model may be looping or the machine is busy; try again, or raise ragLedger.ollama.answerTimeoutSeconds (CLI: --answer-timeout).', partial, 'answer_timeout');
+    }
     if (timedOut) {
-      return new GenerationError('timeout', `${this.model} at ${this.host} sent nothing for ${(this.idleTimeoutMs / 1000).toFixed(this.idleTimeoutMs < 10_000 ? 1 : 0)} s`, 'The model may still be loading or the machine is busy; try again, or raise the timeout.', partial);
+      return new GenerationError('timeout', `${this.model} at ${this.host} sent nothing for ${seconds(this.idleTimeoutMs)} s`, 'The model may still be loading or the machine is busy; try again, or raise the timeout.', partial);
     }
     if (e.status_code === 404) {
       return new GenerationError('model_missing', `the model "${this.model}" is not available on the Ollama server at ${this.host}`, `Run \`ollama pull ${this.model}\`, or choose a model you have (\`ollama list\`).`, partial);
@@ -159,4 +214,8 @@ export class OllamaGenerator implements Generator {
     }
     return new GenerationError('other', `Ollama at ${this.host} failed: ${e.message ?? String(err)}`, 'Check the Ollama server log.', partial);
   }
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(ms < 10_000 ? 1 : 0);
 }

@@ -9,7 +9,7 @@ import type { RetrievalMode } from '../../core/retrieval/fusion.js';
 import type { Embedder } from '../embedding/embedder.js';
 import type { RetrievalService } from '../retrieval/retrievalService.js';
 import type { GenerationFailure, Generator } from './generator.js';
-import { GenerationError } from './generator.js';
+import { DEFAULT_MAX_ANSWER_CHARS, GenerationError, clipRecordedText } from './generator.js';
 
 export interface AskDeps {
   readonly events: EventStore;
@@ -51,7 +51,7 @@ export interface AskResult {
   /** Citation numbers in the answer that match no passage of the prompt (e.g. [42] with 8 passages). */
   readonly unmatchedCitations: readonly number[];
   /** Set when the language model failed (the answer is then extractive or partial). */
-  readonly failure?: { readonly reason: GenerationFailure; readonly message: string; readonly hint: string };
+  readonly failure?: { readonly reason: GenerationFailure; readonly message: string; readonly hint: string; readonly limit?: 'answer_timeout' | 'max_answer_chars' };
 }
 
 /**
@@ -99,7 +99,7 @@ export class AskService {
         const out = await g.generate(prompt, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) });
         const sources = `\n\n${sourcesBlock(context)}`;
         options.onText?.(sources);
-        const answer = `${out.text.trim()}${sources}`;
+        const answer = `${clipRecordedText(out.text.trim(), g.maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS)}${sources}`;
         const unmatched = unmatchedCitations(out.text, context);
         await append([
           {
@@ -123,11 +123,11 @@ export class AskService {
         await append([
           {
             type: 'InferenceFailed',
-            data: { query_id: queryId, model_id: g.model, reason: err.reason, detail: err.message, ...(err.partialText ? { partial_text: err.partialText } : {}), failed_at: this.deps.clock() },
+            data: { query_id: queryId, model_id: g.model, reason: err.reason, detail: clipRecordedText(err.message, 2000), ...(err.partialText ? { partial_text: clipRecordedText(err.partialText, g.maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS) } : {}), failed_at: this.deps.clock() },
           },
         ]);
         if (err.reason === 'cancelled') throw new CancelledError('the question');
-        const failure = { reason: err.reason, message: err.message, hint: err.hint };
+        const failure = { reason: err.reason, message: err.message, hint: err.hint, ...(err.limit ? { limit: err.limit } : {}) };
         options.onFailure?.(failure);
         return { ...(await this.extractive(queryId, question, prompt, promptHash, fitted, context, append, options)), ...base, failure, unmatchedCitations: [] };
       }

@@ -12,7 +12,7 @@ import { diffContexts, diffText, rankingSimilarity } from '../../core/retrieval/
 import type { RetrievalMode } from '../../core/retrieval/fusion.js';
 import type { AlignedPair, ContextChunkView, RankingMetrics, ReanswerReport, ReplayReport } from '../../shared/explorerModel.js';
 import type { GenerationFailure, Generator } from '../ask/generator.js';
-import { GenerationError } from '../ask/generator.js';
+import { DEFAULT_MAX_ANSWER_CHARS, GenerationError, clipRecordedText } from '../ask/generator.js';
 import type { Embedder } from '../embedding/embedder.js';
 import type { EngineDeps } from '../engineDeps.js';
 import { ChunkLocator } from '../explorer/chunkLocator.js';
@@ -194,12 +194,12 @@ export class ReplayService {
         const out = await options.generator.generate(prompt, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onText ? { onText: options.onText } : {}) });
         const sources = `\n\n${sourcesBlock(context)}`;
         options.onText?.(sources);
-        text = `${out.text.trim()}${sources}`;
+        text = `${clipRecordedText(out.text.trim(), options.generator.maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS)}${sources}`;
         modelId = options.generator.model;
       } catch (err) {
         if (!(err instanceof GenerationError)) throw err;
         if (err.reason === 'cancelled') throw new CancelledError('the answer');
-        failure = `${options.generator.model}: ${err.reason}: ${err.message}`;
+        failure = clipRecordedText(`${options.generator.model}: ${err.reason}: ${err.message}`, 2000);
         options.onFailure?.({ reason: err.reason, message: err.message, hint: err.hint });
       }
     }

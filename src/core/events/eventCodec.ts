@@ -129,7 +129,22 @@ function checkInvariants(type: EventType, data: Record<string, unknown>): void {
       }
       return;
     }
+    case 'InferenceCompleted':
+    case 'InferenceFailed':
+    case 'ReplayAnswered':
+      // A model's text is bounded where it is produced (ragLedger.ollama.maxAnswerChars); this is the
+      // backstop, so no runaway answer can make an event too large to read back.
+      for (const field of ['response_text', 'partial_text', 'detail', 'generation_failure']) {
+        const text = data[field];
+        if (typeof text === 'string' && text.length > MAX_MODEL_TEXT_CHARS) {
+          throw new ValidationError(`${type} ${field} has ${text.length} characters, more than the ${MAX_MODEL_TEXT_CHARS} a model's text may have in the log`, [], 'Cap the text before recording it (ragLedger.ollama.maxAnswerChars, at most 1000000).');
+        }
+      }
+      return;
     default:
       return;
   }
 }
+
+/** The most characters one model text field (an answer, a partial answer, a failure) may hold in the log. */
+export const MAX_MODEL_TEXT_CHARS = 1_100_000;
