@@ -1,4 +1,5 @@
 import { RagLedgerError } from '../core/errors.js';
+import { terminalSafe } from '../core/text/terminalText.js';
 import type { Command, Io } from './cliSupport.js';
 import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
@@ -37,8 +38,27 @@ exit codes: 0 success, 1 a failed check or operation, 2 bad usage
 `;
 }
 
+/**
+ * The Io every command writes through: text on stdout and everything on stderr has its control
+ * characters shown as visible escapes (terminalSafe), so nothing a file or the log holds can drive
+ * the terminal; `--json` output goes out exactly as the command wrote it. The one sequence kept is
+ * the progress line's own redraw on a terminal (`\r` … `\x1b[K`, written by progressReporter).
+ */
+function terminalIo(io: Io, json: () => boolean): Io {
+  return {
+    ...io,
+    out: (text) => io.out(json() ? text : terminalSafe(text)),
+    err: (text) => {
+      const redraw = io.tty ? /^\r([^]*)\x1b\[K$/.exec(text) : null;
+      io.err(redraw ? `\r${terminalSafe(redraw[1]!)}\x1b[K` : terminalSafe(text));
+    },
+  };
+}
+
 /** Runs the CLI and returns its exit code. Exported for tests; `dist/cli.js` calls it. */
-export async function runCli(argv: string[], io: Io): Promise<number> {
+export async function runCli(argv: string[], rawIo: Io): Promise<number> {
+  let json = false;
+  const io = terminalIo(rawIo, () => json);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainUsage());
@@ -52,6 +72,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)}; run rag-ledger --help for the list`);
     const args = parseCommandArgs(cmd, rest, io);
+    if (args !== 'help') json = args.json;
     if (args === 'help') {
       io.out(`${cmd.usage}\n\n  --store DIR   the store directory (default: $RAG_LEDGER_STORE, else ./.rag-ledger)\n`);
       return 0;
@@ -96,7 +117,13 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
     io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} on ${e.path}: ${oneLine(e.message)}. Check the path and its permissions.\n`);
     return 1;
   }
-  io.err(`rag-ledger ${cmd?.name ?? ''}: unexpected error: ${oneLine(String((err as Error)?.stack ?? err))}. Please report this with the command you ran.\n`);
+  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} during ${e.syscall}: ${oneLine(e.message)}. Check the disk and the store folder's permissions.\n`);
+    return 1;
+  }
+  // A bug: one line with where it happened, never the whole stack.
+  const frame = /\n\s+at (.*)/.exec(String((err as Error)?.stack ?? ''))?.[1];
+  io.err(`rag-ledger ${cmd?.name ?? ''}: unexpected error: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))}${frame ? ` (at ${frame})` : ''}. Please report this with the command you ran.\n`);
   return 1;
 }
 
@@ -107,7 +134,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      io.err(`rag-ledger: ${String(err)}\n`);
+      io.err(`rag-ledger: ${terminalSafe(String(err).split('\n')[0]!)}\n`);
       process.exitCode = 1;
     },
   );
