@@ -21,6 +21,9 @@ const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'd
 
 const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, replayCommand, compareCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand, forgetCommand];
 
+/** The command names, in the order --help lists them (tests run every one). */
+export const commandNames: readonly string[] = commands.map((c) => c.name);
+
 function mainUsage(): string {
   return `rag-ledger ${VERSION}: the RAG Ledger event log from the command line
 
@@ -38,6 +41,8 @@ exit codes: 0 success, 1 a failed check or operation, 2 bad usage
 `;
 }
 
+const CLEAR_LINE = '\x1b[K';
+
 /**
  * The Io every command writes through: text on stdout and everything on stderr has its control
  * characters shown as visible escapes (terminalSafe), so nothing a file or the log holds can drive
@@ -49,8 +54,8 @@ function terminalIo(io: Io, json: () => boolean): Io {
     ...io,
     out: (text) => io.out(json() ? text : terminalSafe(text)),
     err: (text) => {
-      const redraw = io.tty ? /^\r([^]*)\x1b\[K$/.exec(text) : null;
-      io.err(redraw ? `\r${terminalSafe(redraw[1]!)}\x1b[K` : terminalSafe(text));
+      const redraw = io.tty && text.startsWith('\r') && text.endsWith(CLEAR_LINE);
+      io.err(redraw ? `\r${terminalSafe(text.slice(1, -CLEAR_LINE.length))}${CLEAR_LINE}` : terminalSafe(text));
     },
   };
 }
@@ -84,14 +89,26 @@ export async function runCli(argv: string[], rawIo: Io): Promise<number> {
   }
 }
 
+/** The longest error message printed; a library's error can quote pages of its own context. */
+const MAX_MESSAGE = 400;
+
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
 /** Ends a message with a full stop unless it already ends a sentence ("...an archive?"). */
 function sentence(text: string): string {
   const line = oneLine(text).trimEnd();
   return /[.?!]$/.test(line) ? line : `${line}.`;
+}
+
+/** What to do about a system error the commands did not turn into a RagLedgerError. */
+function systemErrorHint(code: string, otherwise: string): string {
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'The disk is full: free some space and run the command again.';
+  if (code === 'EROFS') return 'The file system is read-only: use a writable store folder (--store DIR).';
+  if (code === 'EACCES' || code === 'EPERM') return 'Permission denied: check the owner and the permissions of that path.';
+  return otherwise;
 }
 
 function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
@@ -114,11 +131,11 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.path === 'string') {
-    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} on ${e.path}: ${oneLine(e.message)}. Check the path and its permissions.\n`);
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} on ${e.path}: ${oneLine(e.message)}. ${systemErrorHint(e.code, 'Check the path and its permissions.')}\n`);
     return 1;
   }
   if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
-    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} during ${e.syscall}: ${oneLine(e.message)}. Check the disk and the store folder's permissions.\n`);
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} during ${e.syscall}: ${oneLine(e.message)}. ${systemErrorHint(e.code, "Check the disk and the store folder's permissions.")}\n`);
     return 1;
   }
   // A bug: one line with where it happened, never the whole stack.

@@ -33,6 +33,12 @@ test('CLI: search, ask, log and show print a hostile file name and text escaped;
     assert.equal(hasUnsafeControl(r.err), false, `${name} stderr holds a raw control character: ${JSON.stringify(r.err)}`);
   };
 
+  // On a terminal, progress lines keep their own redraw (\r … erase to end of line), and only that.
+  const ttyIo = { ...recordingIo(tempDir(t)), tty: true };
+  assert.equal(await runCli(['ingest', ws, '--no-embed', '--store', store], ttyIo), 0, ttyIo.stderr());
+  const progress = ttyIo.stderr();
+  assert.ok(progress.includes('\rread (files): 2/2 ') && progress.includes('/s)\x1b[K'), JSON.stringify(progress));
+  assert.equal(hasUnsafeControl(progress.replaceAll('\r', '').replaceAll('\x1b[K', '')), false, JSON.stringify(progress));
   const ingest = await run('ingest', ws, '--no-embed');
   assert.equal(ingest.code, 0, ingest.err);
   clean('ingest', ingest);
