@@ -1,4 +1,5 @@
 import { CancelledError, RagLedgerError } from '../core/errors.js';
+import { terminalSafe } from '../core/text/terminalText.js';
 import type { Command, Io } from './cliSupport.js';
 import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
@@ -20,6 +21,9 @@ const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'd
 
 const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, replayCommand, compareCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand, forgetCommand];
 
+/** The command names, in the order --help lists them (tests run every one). */
+export const commandNames: readonly string[] = commands.map((c) => c.name);
+
 function mainUsage(): string {
   return `rag-ledger ${VERSION}: the RAG Ledger event log from the command line
 
@@ -37,8 +41,29 @@ exit codes: 0 success, 1 a failed check or operation, 2 bad usage
 `;
 }
 
+const CLEAR_LINE = '\x1b[K';
+
+/**
+ * The Io every command writes through: text on stdout and everything on stderr has its control
+ * characters shown as visible escapes (terminalSafe), so nothing a file or the log holds can drive
+ * the terminal; `--json` output goes out exactly as the command wrote it. The one sequence kept is
+ * the progress line's own redraw on a terminal (`\r` … `\x1b[K`, written by progressReporter).
+ */
+function terminalIo(io: Io, json: () => boolean): Io {
+  return {
+    ...io,
+    out: (text) => io.out(json() ? text : terminalSafe(text)),
+    err: (text) => {
+      const redraw = io.tty && text.startsWith('\r') && text.endsWith(CLEAR_LINE);
+      io.err(redraw ? `\r${terminalSafe(text.slice(1, -CLEAR_LINE.length))}${CLEAR_LINE}` : terminalSafe(text));
+    },
+  };
+}
+
 /** Runs the CLI and returns its exit code. Exported for tests; `dist/cli.js` calls it. */
-export async function runCli(argv: string[], io: Io): Promise<number> {
+export async function runCli(argv: string[], rawIo: Io): Promise<number> {
+  let json = false;
+  const io = terminalIo(rawIo, () => json);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainUsage());
@@ -52,6 +77,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)}; run rag-ledger --help for the list`);
     const args = parseCommandArgs(cmd, rest, io);
+    if (args !== 'help') json = args.json;
     if (args === 'help') {
       io.out(`${cmd.usage}\n\n  --store DIR   the store directory (default: $RAG_LEDGER_STORE, else ./.rag-ledger)\n`);
       return 0;
@@ -63,14 +89,26 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/** The longest error message printed; a library's error can quote pages of its own context. */
+const MAX_MESSAGE = 400;
+
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
+  const line = text.replace(/\s*\n\s*/g, ' ');
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 
 /** Ends a message with a full stop unless it already ends a sentence ("...an archive?"). */
 function sentence(text: string): string {
   const line = oneLine(text).trimEnd();
   return /[.?!]$/.test(line) ? line : `${line}.`;
+}
+
+/** What to do about a system error the commands did not turn into a RagLedgerError. */
+function systemErrorHint(code: string, otherwise: string): string {
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'The disk is full: free some space and run the command again.';
+  if (code === 'EROFS') return 'The file system is read-only: use a writable store folder (--store DIR).';
+  if (code === 'EACCES' || code === 'EPERM') return 'Permission denied: check the owner and the permissions of that path.';
+  return otherwise;
 }
 
 function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
@@ -98,10 +136,16 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.path === 'string') {
-    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} on ${e.path}: ${oneLine(e.message)}. Check the path and its permissions.\n`);
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} on ${e.path}: ${oneLine(e.message)}. ${systemErrorHint(e.code, 'Check the path and its permissions.')}\n`);
     return 1;
   }
-  io.err(`rag-ledger ${cmd?.name ?? ''}: unexpected error: ${oneLine(String((err as Error)?.stack ?? err))}. Please report this with the command you ran.\n`);
+  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} during ${e.syscall}: ${oneLine(e.message)}. ${systemErrorHint(e.code, "Check the disk and the store folder's permissions.")}\n`);
+    return 1;
+  }
+  // A bug: one line with where it happened, never the whole stack.
+  const frame = /\n\s+at (.*)/.exec(String((err as Error)?.stack ?? ''))?.[1];
+  io.err(`rag-ledger ${cmd?.name ?? ''}: unexpected error: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))}${frame ? ` (at ${frame})` : ''}. Please report this with the command you ran.\n`);
   return 1;
 }
 
@@ -112,7 +156,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      io.err(`rag-ledger: ${String(err)}\n`);
+      io.err(`rag-ledger: ${terminalSafe(String(err).split('\n')[0]!)}\n`);
       process.exitCode = 1;
     },
   );
