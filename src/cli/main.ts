@@ -143,6 +143,11 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
     io.err(`rag-ledger ${cmd?.name ?? ''}: ${e.code} during ${e.syscall}: ${oneLine(e.message)}. ${systemErrorHint(e.code, "Check the disk and the store folder's permissions.")}\n`);
     return 1;
   }
+  // SQLite saying a database image is damaged where the store did not name the file itself.
+  if (err instanceof Error && /database disk image is malformed|file is not a database/i.test(err.message)) {
+    io.err(`rag-ledger ${cmd?.name ?? ''}: a store file is damaged (SQLite: ${oneLine(err.message)}). Run \`rag-ledger verify\` to see which, then \`rag-ledger recover\`: it keeps the damaged file beside the store and rebuilds from what is intact.\n`);
+    return 1;
+  }
   // A bug: one line with where it happened, never the whole stack.
   const frame = /\n\s+at (.*)/.exec(String((err as Error)?.stack ?? ''))?.[1];
   io.err(`rag-ledger ${cmd?.name ?? ''}: unexpected error: ${oneLine(err instanceof Error ? `${err.name}: ${err.message}` : String(err))}${frame ? ` (at ${frame})` : ''}. Please report this with the command you ran.\n`);

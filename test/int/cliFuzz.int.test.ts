@@ -370,8 +370,6 @@ function badFlagCases(name: string): { what: string; args: string[]; expect?: nu
   return cases;
 }
 
-const SQLITE_PAGE =
-  'fixed by issue 13 §3 (store integrity): a damaged page of a store SQLite file reaches the command as sql.js "database disk image is malformed" and is printed as an unexpected error, not as one line naming the file and `rag-ledger recover`';
 const PROJECTION_PAGE =
   'fixed by issue 13 §3 (missing or damaged projections): a damaged projections.sqlite page is an unexpected "database disk image is malformed" (even for rebuild), not detected, rebuilt from the log or reported in one line';
 const VECTORS_FILE =
@@ -379,11 +377,6 @@ const VECTORS_FILE =
 
 /** Cases known to fail until a fix made elsewhere lands: situation → the commands that fail in it, and the bug. */
 const knownBySituation: Record<string, { commands: string; bug: string }> = {
-  'page 2 of the snapshot damaged': { commands: 'append ask forget ingest replay', bug: SQLITE_PAGE },
-  'page 3 of the snapshot damaged': { commands: 'append ask forget ingest replay show stats', bug: SQLITE_PAGE },
-  'page 4 of the snapshot damaged': { commands: 'append ask compare eval forget ingest pipelines rebuild replay search show stats', bug: SQLITE_PAGE },
-  'page 5 of the snapshot damaged': { commands: 'append ask replay', bug: SQLITE_PAGE },
-  'page 7 of the snapshot damaged': { commands: 'append ask replay', bug: SQLITE_PAGE },
   'page 1 of the projections damaged': { commands: 'ask compare eval forget ingest pipelines rebuild replay search show stats', bug: PROJECTION_PAGE },
   'page 2 of the projections damaged': { commands: 'ask compare eval forget ingest pipelines rebuild replay search show stats', bug: PROJECTION_PAGE },
   'vectors folder is a file': { commands: 'forget ingest', bug: VECTORS_FILE },
@@ -391,8 +384,6 @@ const knownBySituation: Record<string, { commands: string; bug: string }> = {
 
 const knownElsewhere: Record<string, string> = {
   ...Object.fromEntries(Object.entries(knownBySituation).flatMap(([situation, k]) => k.commands.split(' ').map((command) => [`${command} / ${situation}`, k.bug]))),
-  'append / --data with an impossible time':
-    'fixed by issue 13 §2 (archives are untrusted input): append refuses an impossible time with exit 1, where a refused event is bad usage, exit 2, and no store is created for it',
 };
 
 function allCases(): Case[] {

@@ -243,14 +243,14 @@ export class SqlJsEventStore implements EventStore {
       }
       if (insertError !== undefined) {
         await journal.undo(before);
-        throw insertError as Error;
+        throw this.damaged(insertError) as Error;
       }
       try {
         this.db.exec('COMMIT');
       } catch (err) {
         this.rollbackQuietly();
         await journal.undo(before);
-        throw err;
+        throw this.damaged(err);
       }
     } finally {
       this.inflight = null;
