@@ -1,0 +1,96 @@
+/**
+ * Disk faults under a real full file system: a store on a small tmpfs that is filled up. A command that
+ * fails never exits 0, says one line (what, where, what to do), releases its lock, and the store opens,
+ * verifies and takes writes again once space is freed.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildDist, cli } from '../support/cli.js';
+import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
+import { tempDir } from '../support/tmp.js';
+
+buildDist();
+
+/** A small tmpfs mounted on a fresh folder (unmounted after the test), or the reason it cannot be. */
+function smallDisk(t: TestContext, size: string): string | { whyNot: string } {
+  const dir = tempDir(t);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (mounted.status !== 0) return { whyNot: `cannot mount a small tmpfs here (needs root): ${(mounted.stderr || mounted.error?.message || '').trim()}` };
+  t.after(() => void spawnSync('umount', ['-l', dir]));
+  return dir;
+}
+
+/** Fills the file system holding `dir` until a write fails with ENOSPC, then frees `leaveKiB`; returns the filler's path. */
+function fill(dir: string, leaveKiB = 0): string {
+  const filler = join(dir, 'filler');
+  spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { encoding: 'utf8' });
+  if (leaveKiB > 0) truncateSync(filler, Math.max(0, statSync(filler).size - leaveKiB * 1024));
+  return filler;
+}
+
+function assertOneLine(stderr: string, what: string): void {
+  // Progress lines ("embed (chunks): 32/40 (278/s)") are not part of the error.
+  const lines = stderr.trimEnd().split('\n').filter((l) => !/^[a-z]+ \([a-z]+\): \d+/.test(l));
+  assert.equal(lines.length, 1, `${what}: one line on stderr, got:\n${stderr}`);
+  assert.doesNotMatch(stderr, /\n\s+at |unexpected error/, `${what}: no stack, no "unexpected error"`);
+}
+
+test('disk full during the embedding phase of an ingest: exit 1, one line, lock released; after freeing space the store verifies and a rerun indexes everything', (t) => {
+  const disk = smallDisk(t, '8m');
+  if (typeof disk !== 'string') return t.skip(disk.whyNot);
+  const ws = tempDir(t);
+  mkdirSync(join(ws, 'docs'));
+  for (let i = 0; i < 40; i++) writeFileSync(join(ws, 'docs', `note-${i}.md`), `# Note ${i}\n\n${`channel thread message number ${i} `.repeat(30)}\n`);
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const store = join(disk, 'store');
+  const flags = ['--store', store, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models];
+  // Documents and chunks recorded; then the disk fills but for a little room (the lock, the ingest's
+  // start), so writes fail in the embedding phase.
+  const chunked = cli(['ingest', ws, ...flags, '--no-embed']);
+  assert.equal(chunked.code, 0, chunked.stderr);
+  const filler = fill(disk, 64);
+
+  const full = cli(['ingest', ws, ...flags]);
+  assert.notEqual(full.code, 0, `a failed ingest never exits 0 (stdout: ${full.stdout})`);
+  assertOneLine(full.stderr, 'ingest on a full disk');
+  assert.match(full.stderr, /full|ENOSPC|space/i);
+  assert.equal(existsSync(join(store, 'store.lock')), false, 'the lock is released');
+
+  rmSync(filler);
+  const verified = cli(['verify', '--store', store]);
+  assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+  const rerun = cli(['ingest', ws, ...flags, '--json']);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  const report = JSON.parse(rerun.stdout) as { embedding: { pending: number; failed: number }; indexing: { upserted: number } };
+  // What the full disk stopped (the vectors' LanceDB writes) is done by the rerun; nothing is pending.
+  assert.equal(report.embedding.failed, 0);
+  assert.equal(report.indexing.upserted, 40, 'the rerun indexes every chunk');
+  const hits = cli(['search', 'channel thread message number 7', '--store', store, '--model-dir', models, '--k', '40', '--mode', 'vector', '--json']);
+  assert.equal(hits.code, 0, hits.stderr);
+  assert.equal((JSON.parse(hits.stdout) as { chunks: unknown[] }).chunks.length, 40, 'every chunk is searchable by vector after the rerun');
+});
+
+test('disk full during append: exit 1, one line naming the disk, nothing written; after freeing space append works and the store verifies', (t) => {
+  const disk = smallDisk(t, '2m');
+  if (typeof disk !== 'string') return t.skip(disk.whyNot);
+  const store = join(disk, 'store');
+  const q = (id: string, text: string): string[] => ['append', '--store', store, '--stream', `query-${id}`, '--type', 'QueryReceived', '--data', JSON.stringify({ query_id: id, query_text: text, user_id: 'me', received_at: '2026-01-02T03:04:06Z' })];
+  const first = cli(q('a', 'first'));
+  assert.equal(first.code, 0, first.stderr);
+  const filler = fill(disk);
+  const full = cli(q('b', 'x'.repeat(100_000)));
+  assert.notEqual(full.code, 0);
+  assertOneLine(full.stderr, 'append on a full disk');
+  assert.match(full.stderr, /full|ENOSPC|space/i);
+  assert.equal(existsSync(join(store, 'store.lock')), false, 'the lock is released');
+  rmSync(filler);
+  const verified = cli(['verify', '--store', store]);
+  assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+  const again = cli(q('c', 'second'));
+  assert.equal(again.code, 0, again.stderr);
+  const log = cli(['log', '--store', store, '--json']);
+  assert.deepEqual(log.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { data: { query_text: string } }).data.query_text), ['first', 'second'], 'nothing from the failed append, both acknowledged ones');
+});
