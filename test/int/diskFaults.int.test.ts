@@ -94,3 +94,30 @@ test('disk full during append: exit 1, one line naming the disk, nothing written
   const log = cli(['log', '--store', store, '--json']);
   assert.deepEqual(log.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { data: { query_text: string } }).data.query_text), ['first', 'second'], 'nothing from the failed append, both acknowledged ones');
 });
+
+test('a deleted vectors/ folder is never an empty result: search and ask fail with one line naming the rebuild; after it they find the chunks', (t) => {
+  const ws = tempDir(t);
+  mkdirSync(join(ws, 'docs'));
+  for (let i = 0; i < 5; i++) writeFileSync(join(ws, 'docs', `note-${i}.md`), `# Note ${i}\n\nchannel thread message number ${i}\n`);
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const store = join(tempDir(t), 'store');
+  const ingest = cli(['ingest', ws, '--store', store, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models]);
+  assert.equal(ingest.code, 0, ingest.stderr);
+  rmSync(join(store, 'vectors'), { recursive: true, force: true });
+
+  const search = cli(['search', 'channel thread message', '--store', store, '--model-dir', models]);
+  assert.equal(search.code, 1, search.stdout);
+  assert.doesNotMatch(search.stdout, /no matching chunks/);
+  assertOneLine(search.stderr, 'search without its index');
+  assert.match(search.stderr, /vector index .* is missing or empty, though the log has 5 indexed chunks.*rag-ledger rebuild --projection vectors/);
+  const ask = cli(['ask', 'channel thread message', '--extractive', '--store', store, '--model-dir', models]);
+  assert.equal(ask.code, 1, ask.stdout);
+  assertOneLine(ask.stderr, 'ask without its index');
+  const log = cli(['log', '--store', store, '--json']);
+  assert.equal(log.stdout.split('\n').filter((l) => l.includes('"ContextRetrieved"')).length, 0, 'no context of zero chunks is recorded');
+
+  assert.equal(cli(['rebuild', '--projection', 'vectors', '--store', store]).code, 0);
+  const found = cli(['search', 'channel thread message number 3', '--store', store, '--model-dir', models, '--json']);
+  assert.equal(found.code, 0, found.stderr);
+  assert.equal((JSON.parse(found.stdout) as { chunks: unknown[] }).chunks.length, 5);
+});
