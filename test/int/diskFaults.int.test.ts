@@ -6,9 +6,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildDist, cli } from '../support/cli.js';
+import { buildDist, cli, cliPath } from '../support/cli.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -120,4 +120,35 @@ test('a deleted vectors/ folder is never an empty result: search and ask fail wi
   const found = cli(['search', 'channel thread message number 3', '--store', store, '--model-dir', models, '--json']);
   assert.equal(found.code, 0, found.stderr);
   assert.equal((JSON.parse(found.stdout) as { chunks: unknown[] }).chunks.length, 5);
+});
+
+test('a folder ingest cannot read (permissions) is reported and its documents are kept; readable again, nothing is submitted anew', (t) => {
+  // Root reads through any permission bits: the CLI runs as nobody on a workspace and a store nobody owns.
+  const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
+  if (probe.status !== 0) return t.skip('cannot run a process as nobody here (setpriv needs root)');
+  const base = tempDir(t);
+  chmodSync(base, 0o755);
+  mkdirSync(join(base, 'ws', 'private'), { recursive: true });
+  mkdirSync(join(base, 'stores'));
+  writeFileSync(join(base, 'ws', 'a.md'), '# A\n\nalpha text\n');
+  writeFileSync(join(base, 'ws', 'private', 'b.md'), '# B\n\nbeta text\n');
+  spawnSync('chown', ['-R', '65534:65534', base]);
+  const store = join(base, 'stores', 'store');
+  const asNobody = (args: string[]): { code: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, ...args], { encoding: 'utf8', env: { ...process.env, RAG_LEDGER_STORE: '' } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const ingest = (): { code: number | null; stdout: string; stderr: string } => asNobody(['ingest', join(base, 'ws'), '--store', store, '--no-embed', '--json']);
+  assert.equal(ingest().code, 0);
+  chmodSync(join(base, 'ws', 'private'), 0o000);
+  t.after(() => chmodSync(join(base, 'ws', 'private'), 0o755));
+  const blocked = ingest();
+  assert.equal(blocked.code, 0, blocked.stderr);
+  const report = JSON.parse(blocked.stdout) as { deleted: number; unreadable: string[] };
+  assert.equal(report.deleted, 0, 'the unreadable folder\'s document is not deleted');
+  assert.deepEqual(report.unreadable, ['private']);
+  assert.match(asNobody(['ingest', join(base, 'ws'), '--store', store, '--no-embed']).stderr, /warning: cannot read the folder private \(permission denied\): its documents are kept/);
+  chmodSync(join(base, 'ws', 'private'), 0o755);
+  const again = JSON.parse(ingest().stdout) as { submitted: number; deleted: number; unreadable: string[] };
+  assert.deepEqual([again.submitted, again.deleted, again.unreadable], [0, 0, []], 'readable again: nothing submitted anew');
 });
