@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { VectorIndex } from '../app/indexing/vectorIndex.js';
+import { IndexMissingError } from '../core/errors.js';
 import { Explorer } from '../app/explorer/explorer.js';
 import { ProjectionRunner } from '../app/projectionRunner.js';
 import { LanceTextIndex } from './lancedb/lanceTextIndex.js';
@@ -86,4 +88,14 @@ export async function openExplorer(storeDir: string, ledger: Ledger, options: { 
     text = null;
   }
   return new Explorer({ events: ledger.events, readModels: ledger.readModels, index, text });
+}
+
+/**
+ * Refuses to answer from an index that has lost what the log says it holds (its folder deleted or its
+ * table gone): an empty result there would be mistaken for "nothing matches".
+ */
+export async function assertIndexPresent(ledger: Ledger, index: VectorIndex, pipelineVersion: string): Promise<void> {
+  const indexed = ledger.readModels.pipelineProgress(pipelineVersion).indexed;
+  if (indexed === 0) return;
+  if ((await index.stats(pipelineVersion)).rows === 0) throw new IndexMissingError(pipelineVersion, index.location, indexed);
 }

@@ -156,11 +156,16 @@ function reportError(err: unknown, io: Io, cmd: Command | undefined): number {
 
 if (require.main === module) {
   const io: Io = streamIo(process.stdout, process.stderr, process.env, process.cwd(), process.stderr.isTTY === true);
+  // Nothing left to wait on (an unref'd worker or handle still closing) must never end the process with
+  // code 0 before the command has settled: this timer keeps it alive until then.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   runCli(process.argv.slice(2), io).then(
     (code) => {
+      clearInterval(keepAlive);
       process.exitCode = code;
     },
     (err: unknown) => {
+      clearInterval(keepAlive);
       io.err(`rag-ledger: ${terminalSafe(String(err).split('\n')[0]!)}\n`);
       process.exitCode = 1;
     },

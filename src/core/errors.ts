@@ -235,3 +235,18 @@ export class IndexBuildTimeoutError extends RagLedgerError {
     );
   }
 }
+
+/** The log has indexed chunks for a pipeline version, but its index table is gone or empty (a deleted or damaged vectors/ folder). */
+export class IndexMissingError extends RagLedgerError {
+  readonly code = 'index-missing';
+  constructor(
+    readonly pipelineVersion: string,
+    readonly location: string,
+    readonly indexed: number,
+  ) {
+    super(
+      `the vector index of pipeline ${pipelineVersion} in ${location} is missing or empty, though the log has ${indexed} indexed chunks`,
+      `The log is intact: run \`rag-ledger rebuild --projection vectors --pipeline ${pipelineVersion}\` to rebuild it from the log, then run the command again.`,
+    );
+  }
+}

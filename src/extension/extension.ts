@@ -107,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       const summary = `RAG Ledger: ${r.scanned} files scanned: ${r.submitted} new or changed, ${r.unchanged} unchanged, ${r.rejected.length} rejected, ${r.deleted} deleted; ${report.indexing.upserted} chunks indexed.`;
       log.info(summary);
       for (const x of r.rejected) log.info(`rejected ${x.path}: ${x.reason}: ${x.detail}`);
+      if (r.unreadable.length > 0) void vscode.window.showWarningMessage(`RAG Ledger: cannot read ${r.unreadable.map((d) => d || '.').join(', ')} (permission denied): the documents there are kept as they were. Fix the permissions and ingest again.`);
       if (report.embeddingUnavailable) {
         void vscode.window
           .showWarningMessage(`RAG Ledger: the embedding model cannot be loaded (${report.embeddingUnavailable.message.replace(/\.$/, '')}). Retrieval is full-text only until it can. ${report.embeddingUnavailable.hint}`, 'Set a Local Model Folder', 'Show Log')

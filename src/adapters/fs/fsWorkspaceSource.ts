@@ -42,6 +42,8 @@ interface Scope {
  */
 export class FsWorkspaceSource implements WorkspaceSource {
   private realRoot: string | undefined;
+  /** Folders the last walk could not read (EACCES, EPERM): their documents are kept. */
+  readonly unreadable: string[] = [];
   /** `dev:ino` of every file the walk saw whose name looks like a secret (ignored ones too) -> its path. */
   private readonly secretInodes = new Map<string, string>();
 
@@ -68,6 +70,7 @@ export class FsWorkspaceSource implements WorkspaceSource {
     const include = rules.include.length > 0 ? ignore().add([...rules.include]) : null;
     const visited = new Set<string>();
     this.secretInodes.clear();
+    this.unreadable.length = 0;
     this.realRoot = await fs.realpath(this.root);
     yield* this.walkDir('', [], hard, include, rules, visited, signal);
   }
@@ -90,8 +93,11 @@ export class FsWorkspaceSource implements WorkspaceSource {
       if (visited.has(real)) return;
       visited.add(real);
       entries = await fs.readdir(abs, { withFileTypes: true });
-    } catch {
-      return; // vanished or unreadable directory: nothing to ingest from it
+    } catch (err) {
+      // A vanished folder has nothing to ingest; an unreadable one is reported and its documents kept.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') this.unreadable.push(dir);
+      return;
     }
     const here = await this.scopesFor(dir, entries, rules);
     const all = here ? [...scopes, here] : scopes;

@@ -28,6 +28,11 @@ export class MultiRootWorkspaceSource implements WorkspaceSource {
     return this.folders.length === 1 ? this.folders[0]!.path : `the workspace folders ${this.folders.map((f) => f.path).join(', ')}`;
   }
 
+  /** Folders the last walk could not read, as document paths (a folder's label, then its path in it). */
+  get unreadable(): readonly string[] {
+    return this.folders.flatMap((f) => this.sources.get(f.label)!.unreadable.map((d) => documentPathIn(f.label, d)));
+  }
+
   async *walk(rules: WalkRules, signal?: AbortSignal): AsyncIterable<SourceFile> {
     // By label, so the order does not depend on how the folders are ordered in the workspace.
     for (const folder of [...this.folders].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))) {

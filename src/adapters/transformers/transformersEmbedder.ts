@@ -269,6 +269,9 @@ export class TransformersEmbedder implements Embedder {
     this.endInFlight();
     const worker = this.worker;
     this.worker = null;
+    // An unref'd worker would let the process exit while this awaits it (a CLI command that failed
+    // mid-ingest would end with code 0 and its lock left behind): hold the process until it is gone.
+    worker?.ref();
     await worker?.terminate();
   }
 

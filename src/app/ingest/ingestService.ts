@@ -65,6 +65,8 @@ export interface IngestReport {
   readonly chunked: number;
   readonly chunks: number;
   readonly deleted: number;
+  /** Folders the walk could not read (permissions): their documents are kept, not deleted. */
+  readonly unreadable: readonly string[];
 }
 
 /** The stable id of the document at a workspace-relative path. */
@@ -125,7 +127,7 @@ export class IngestService {
     const scanned = files.length;
     const deleted = await this.deleteMissing(source, known, seen, options);
     const { documents: chunked, chunks } = await this.chunkPending(options);
-    return { scanned, submitted, unchanged: scanned - submitted, rejected, chunked, chunks, deleted };
+    return { scanned, submitted, unchanged: scanned - submitted, rejected, chunked, chunks, deleted, unreadable: [...(source.unreadable ?? [])] };
   }
 
   /** Appends the submission of one file unless its content is what the log already holds. */
@@ -203,6 +205,8 @@ export class IngestService {
     let deleted = 0;
     for (const [path, doc] of known) {
       if (seen.has(path) || doc.state === 'deleted' || !inScope(path, options.scope)) continue;
+      // Under a folder the walk could not read: unknown, not gone. Kept (and reported).
+      if (source.unreadable?.some((d) => d === '' || path === d || path.startsWith(`${d}/`))) continue;
       throwIfAborted(options.signal);
       const gone = await source.whyGone?.(path);
       const reason = gone?.reason ?? ((await source.exists(path)) ? 'the file is now excluded by the ignore rules or settings' : 'the file no longer exists');

@@ -52,6 +52,8 @@ export interface ReadLimits {
 export interface WorkspaceSource {
   /** Where the workspace is (for messages). */
   readonly root: string;
+  /** Folders (workspace-relative, '' for the root) the last walk could not read (permissions). */
+  readonly unreadable?: readonly string[];
   /** Every file to consider, in a stable order, honouring the ignore rules; symlink loops are skipped. */
   walk(rules: WalkRules, signal?: AbortSignal): AsyncIterable<SourceFile>;
   /**

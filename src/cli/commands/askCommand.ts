@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
+import { assertIndexPresent, openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
 import { OllamaGenerator } from '../../adapters/ollama/ollamaGenerator.js';
 import { AskService } from '../../app/ask/askService.js';
@@ -73,6 +73,7 @@ export const askCommand: Command = {
       embedder = retrievalMode === 'lexical' ? null : await loadEmbedder(args, io, 'ask', config.embedder);
       const index = await openVectorIndex(args.store);
       try {
+        await assertIndexPresent(ledger, index, version);
         const generator =
           v.extractive === true
             ? null

@@ -153,6 +153,7 @@ export const ingestCommand: Command = {
           `chunked ${report.chunked} documents into ${report.chunks} chunks\n`,
       );
       for (const r of report.rejected) io.out(`rejected ${r.path}: ${r.reason}: ${r.detail}\n`);
+      for (const d of report.unreadable) io.err(`rag-ledger ingest: warning: cannot read the folder ${d || '.'} (permission denied): its documents are kept as they were; fix its permissions and ingest again\n`);
       if (embedded === null) io.out('embedding skipped (--no-embed)\n');
       else if ('unavailable' in embedded) io.out('embedding model unavailable: retrieval is lexical only until the chunks are embedded\n');
       else io.out(`embedded ${embedded.embedded} chunks (${embedded.copied} copied from identical text, ${embedded.reused} reused, ${embedded.failed} failed) for pipeline ${pipelineVersion}\n`);

@@ -1,4 +1,4 @@
-import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
+import { assertIndexPresent, openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError, intOption, warnIfDamaged } from '../cliSupport.js';
@@ -32,6 +32,7 @@ export const searchCommand: Command = {
       embedder = mode === 'lexical' ? null : await loadEmbedder(args, io, 'search', config.embedder);
       const index = await openVectorIndex(args.store);
       try {
+        await assertIndexPresent(ledger, index, version);
         const result = await new RetrievalService(index).retrieve(version, query, { k, mode, embedder });
         if (args.json) {
           io.out(`${JSON.stringify({ pipelineVersion: version, ...result })}\n`);
