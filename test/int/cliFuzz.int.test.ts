@@ -370,15 +370,11 @@ function badFlagCases(name: string): { what: string; args: string[]; expect?: nu
   return cases;
 }
 
-const PROJECTION_PAGE =
-  'fixed by issue 13 §3 (missing or damaged projections): a damaged projections.sqlite page is an unexpected "database disk image is malformed" (even for rebuild), not detected, rebuilt from the log or reported in one line';
 const VECTORS_FILE =
   'fixed by issue 13 §3 (missing or damaged projections): a vectors/ that is not a folder is an unexpected LanceError (and a Lance WARN on stderr), not detected and rebuilt or reported in one line';
 
 /** Cases known to fail until a fix made elsewhere lands: situation → the commands that fail in it, and the bug. */
 const knownBySituation: Record<string, { commands: string; bug: string }> = {
-  'page 1 of the projections damaged': { commands: 'ask compare eval forget ingest pipelines rebuild replay search show stats', bug: PROJECTION_PAGE },
-  'page 2 of the projections damaged': { commands: 'ask compare eval forget ingest pipelines rebuild replay search show stats', bug: PROJECTION_PAGE },
   'vectors folder is a file': { commands: 'forget ingest', bug: VECTORS_FILE },
 };
 

@@ -42,6 +42,10 @@ export class SqlJsProjectionStore implements ProjectionStore {
       try {
         db = new SQL.Database(readFileSync(path));
         db.exec('SELECT COUNT(*) FROM checkpoints');
+        // Every page, not only the ones that query touched: read models are rebuilt from the log, so
+        // a damaged file is set aside (writers) rather than met half-way through a command.
+        const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+        if (check !== 'ok') throw new Error(`integrity check: ${String(check)}`);
       } catch (err) {
         db?.close();
         db = undefined;
