@@ -267,6 +267,30 @@ describe('signed heads (store)', () => {
     }
   });
 
+  test('a long-lived writer seals after each operation (sealHead), once per new head', async () => {
+    const dir = tempDir();
+    const store = await SqlJsEventStore.open(dir, { headSigner: a });
+    try {
+      await store.sealHead();
+      assert.equal((await store.head()).position, 0, 'nothing to seal in an empty log');
+      await store.append('document-1', submitted('1'));
+      await store.sealHead();
+      await store.sealHead();
+      assert.equal((await store.head()).position, 2);
+      const report = await store.verify();
+      assert.deepEqual([report.ok, report.signed?.count, report.signed?.last?.position, report.signed?.keyId], [true, 1, 1, a.keyId]);
+    } finally {
+      await store.close();
+    }
+    const reopened = await SqlJsEventStore.open(dir, { mode: 'read' });
+    try {
+      assert.equal((await reopened.head()).position, 2, 'close added no second seal');
+      assert.equal(ed25519Check(a.publicKey, headMessage(1, (await reopened.verify()).signed!.last!.hash), a.sign(headMessage(1, (await reopened.verify()).signed!.last!.hash))), true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   test('forgetting a document keeps every seal valid: seals sign chain hashes, not payloads', async (t) => {
     const root = tempDir(t);
     const store = join(root, 'store');

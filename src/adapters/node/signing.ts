@@ -80,7 +80,8 @@ export interface SecretKeyStore {
   store(key: string, value: string): PromiseLike<void>;
 }
 
-export const SECRET_KEY_NAME = 'ragLedger.signingKey';
+/** The secret's name (not a contributed setting: it lives in VS Code's secret storage). */
+export const SECRET_KEY_NAME = 'rag-ledger-signing-key';
 
 /** The extension's signer: the key kept in secret storage, created there on first use. */
 export async function secretStoreSigner(secrets: SecretKeyStore): Promise<HeadSigner> {

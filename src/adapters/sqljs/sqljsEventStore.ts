@@ -87,11 +87,11 @@ export class SqlJsEventStore implements EventStore {
     private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>> & Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped'> & { readonly headSigner: HeadSigner | null },
   ) {
     this.exportedOffset = snapshotOffset;
-    this.openedAt = headState.position;
+    this.sealedAt = headState.position;
   }
 
-  /** The head position when opened: a writer that moved it seals the new head on close. */
-  private readonly openedAt: number;
+  /** The head when opened or last sealed: a writer that moved it seals the new head (sealHead, close). */
+  private sealedAt: number;
 
   /** Opens (or creates) the store in `dir`. */
   static async open(dir: string, options: SqlJsEventStoreOptions = {}): Promise<SqlJsEventStore> {
@@ -522,7 +522,7 @@ export class SqlJsEventStore implements EventStore {
     return this.exclusive(async () => {
       if (this.closed) return;
       try {
-        if (this.journal && this.options.headSigner && this.headState.position > this.openedAt) await this.sealNow(this.journal, this.options.headSigner);
+        if (this.journal && this.options.headSigner && this.headState.position > this.sealedAt) await this.sealNow(this.journal, this.options.headSigner);
         await this.snapshotWrite;
         if (this.journal && this.journalEnd > this.snapshotOffset) {
           this.startSnapshot();
@@ -535,6 +535,17 @@ export class SqlJsEventStore implements EventStore {
         this.db.close();
         this.lock?.release();
       }
+    });
+  }
+
+  /**
+   * Seals the head now if this writer moved it since it opened or last sealed (a long-lived writer
+   * such as the extension's engine calls it after each operation; close does it too).
+   */
+  sealHead(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed || !this.journal || !this.options.headSigner || this.headState.position <= this.sealedAt) return;
+      await this.sealNow(this.journal, this.options.headSigner);
     });
   }
 
@@ -557,6 +568,7 @@ export class SqlJsEventStore implements EventStore {
   /** Appends a HeadSigned for the current head, unless the head is one or the log is signed with another key. */
   private async sealNow(journal: JournalWriter, signer: HeadSigner): Promise<void> {
     const last = this.readPositionsNow([this.headState.position])[0];
+    this.sealedAt = this.headState.position;
     if (last?.type === 'HeadSigned') return;
     const logKey = this.firstSealKey();
     if (logKey && logKey.publicKey !== signer.publicKey) {
@@ -574,6 +586,7 @@ export class SqlJsEventStore implements EventStore {
       existingPositions: (ids) => this.positionsOf(ids),
     });
     await this.persist(journal, plan.records);
+    this.sealedAt = this.headState.position;
   }
 
   private maybeScheduleSnapshot(): void {
