@@ -58,7 +58,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     // Writers seal the head they leave with this key (see core/signing.ts); resolved when a writer opens.
-    setDefaultHeadSigner(() => cliSigner(io.env));
+    setDefaultHeadSigner(() => cliSigner(io.env), (reason) => io.err(`rag-ledger ${cmd.name}: warning: ${reason}\n`));
     await cmd.run(args, io);
     return 0;
   } catch (err) {

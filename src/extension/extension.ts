@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
 
   // The key that seals the log's head, kept in VS Code's secret storage (created on first use).
   let signer: HeadSigner | null = null;
-  setDefaultHeadSigner(() => signer);
+  setDefaultHeadSigner(() => signer, (reason) => log.warn(reason));
   const signerReady = secretStoreSigner(context.secrets).then(
     (s) => void (signer = s, log.info(`the log's head is signed with key ${s.keyId}`)),
     (err: unknown) => log.warn(`no signing key, the head is not signed: ${(err as Error).message}`),

@@ -94,13 +94,20 @@ export async function secretStoreSigner(secrets: SecretKeyStore): Promise<HeadSi
 }
 
 let defaultSigner: (() => HeadSigner | null) | null = null;
+let defaultSkipped: ((reason: string) => void) | undefined;
 
 /**
  * Sets how stores opened for writing without a `headSigner` option find their signer (the CLI
  * and the extension set it once at start-up). Called when a writer opens, so a bad key fails first.
  */
-export function setDefaultHeadSigner(provider: (() => HeadSigner | null) | null): void {
+export function setDefaultHeadSigner(provider: (() => HeadSigner | null) | null, onSealSkipped?: (reason: string) => void): void {
   defaultSigner = provider;
+  defaultSkipped = onSealSkipped;
+}
+
+/** Told when a store using the default signer could not seal (the log is signed with another key). */
+export function defaultSealSkipped(reason: string): void {
+  defaultSkipped?.(reason);
 }
 
 export function defaultHeadSigner(): HeadSigner | null {

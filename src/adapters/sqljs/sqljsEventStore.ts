@@ -30,7 +30,7 @@ import { forgetPending, installRewrittenLog, settleForget } from './forgetFiles.
 import { StoreLock } from './storeLock.js';
 import type { HeadSigner } from '../../core/signing.js';
 import { SEAL_STREAM, headMessage } from '../../core/signing.js';
-import { defaultHeadSigner, ed25519Check } from '../node/signing.js';
+import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
 
 export interface SqlJsEventStoreOptions {
   /** `write` takes the store's single-writer lock; `read` never blocks and never writes. Default `write`. */
@@ -150,7 +150,7 @@ export class SqlJsEventStore implements EventStore {
         newId: options.newId ?? newUuid,
         hasher: options.hasher ?? sha256,
         ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
-        ...(options.onSealSkipped ? { onSealSkipped: options.onSealSkipped } : {}),
+        onSealSkipped: options.onSealSkipped ?? defaultSealSkipped,
         headSigner,
       });
       store.maybeScheduleSnapshot();
