@@ -202,6 +202,8 @@ export class WorkspaceEngine {
         return await fn();
       } finally {
         await this.ledger.runner.catchUp().catch(() => undefined);
+        // Seal the head this operation left (when a signing key is set): see core/signing.ts.
+        await this.ledger.events.sealHead().catch((err: unknown) => this.trace?.(`${name}: the head was not signed: ${(err as Error).message}`));
         this.trace?.(`${name}: ended after ${Date.now() - started} ms`);
       }
     };

@@ -1,5 +1,6 @@
 import { CancelledError, RagLedgerError } from '../core/errors.js';
 import { terminalSafe } from '../core/text/terminalText.js';
+import { cliSigner, setDefaultHeadSigner } from '../adapters/node/signing.js';
 import type { Command, Io } from './cliSupport.js';
 import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
@@ -82,6 +83,8 @@ export async function runCli(argv: string[], rawIo: Io): Promise<number> {
       io.out(`${cmd.usage}\n\n  --store DIR   the store directory (default: $RAG_LEDGER_STORE, else ./.rag-ledger)\n`);
       return 0;
     }
+    // Writers seal the head they leave with this key (see core/signing.ts); resolved when a writer opens.
+    setDefaultHeadSigner(() => cliSigner(io.env), (reason) => io.err(`rag-ledger ${cmd.name}: warning: ${reason}\n`));
     await cmd.run(args, io);
     return 0;
   } catch (err) {

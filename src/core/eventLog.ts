@@ -3,6 +3,8 @@ import { eventCatalog } from './events/eventCatalog.js';
 import { checkStoredData, decodeEvent, encodeEvent } from './events/eventCodec.js';
 import { parseIsoTime } from './isoTime.js';
 import { checkReplacements, forgottenBy, rowDigest } from './forget.js';
+import type { SealState, SignatureCheck } from './signing.js';
+import { headMessage } from './signing.js';
 import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent, RawEvent, StreamWrite, RecordedEvent, TamperKind, VerifyReport } from './eventStore.js';
 
 /** SHA-256 (hex) over the concatenation of the parts. Injected: core does no I/O or crypto itself. */
@@ -334,7 +336,16 @@ export class ChainVerifier {
    */
   private readonly unattested = new Map<string, { readonly position: number; readonly digest: string; readonly by: string }>();
 
-  constructor(private readonly hasher: Hasher) {}
+  /** The log's signing key: the one its first HeadSigned carries. Every later seal must use it. */
+  private logKey: { readonly publicKey: string; readonly keyId: string } | undefined;
+  private lastSeal: SealState | null = null;
+  private seals = 0;
+
+  /** Without `signatureCheck`, seals are checked for place and key but their signatures are not. */
+  constructor(
+    private readonly hasher: Hasher,
+    private readonly signatureCheck?: SignatureCheck,
+  ) {}
 
   /** Returns false once a failure has been found. */
   check(raw: RawEvent): boolean {
@@ -367,8 +378,26 @@ export class ChainVerifier {
         if (seen && seen.position === entry.position && seen.digest === entry.emptied_digest && seen.by === raw.eventId) this.unattested.delete(entry.event_id);
       }
     }
+    if (decoded.type === 'HeadSigned' && !this.checkSeal(raw, decoded.data)) return false;
     this.prevHash = raw.hash;
     this.expectedPosition++;
+    return true;
+  }
+
+  private checkSeal(raw: RawEvent, d: Extract<RecordedEvent, { type: 'HeadSigned' }>['data']): boolean {
+    if (d.position !== raw.position - 1 || d.hash !== raw.prevHash) {
+      return this.fail(raw.position, 'invalid', `the seal signs head ${d.position}, not the head just before it (${raw.position - 1})`);
+    }
+    if (d.key_id !== keyIdOf(this.hasher, d.public_key)) return this.fail(raw.position, 'invalid', `the seal's key id ${d.key_id} is not the fingerprint of its public key`);
+    this.logKey ??= { publicKey: d.public_key, keyId: d.key_id };
+    if (d.public_key !== this.logKey.publicKey) {
+      return this.fail(raw.position, 'invalid', `the head is signed by key ${d.key_id}, not by the log's signing key ${this.logKey.keyId}`);
+    }
+    if (this.signatureCheck && !this.signatureCheck(d.public_key, headMessage(d.position, d.hash), d.signature)) {
+      return this.fail(raw.position, 'modified', `the signature of head ${d.position} does not verify with key ${d.key_id} (the events up to it were altered, or the seal was forged)`);
+    }
+    this.seals++;
+    this.lastSeal = { position: d.position, hash: d.hash, keyId: d.key_id };
     return true;
   }
 
@@ -391,6 +420,7 @@ export class ChainVerifier {
       checked: this.count,
       headPosition: this.expectedPosition - 1,
       headHash: this.prevHash,
+      signed: { count: this.seals, last: this.lastSeal, keyId: this.logKey?.keyId ?? null },
       ...(failure ? { firstFailure: failure } : {}),
     };
   }
@@ -401,9 +431,9 @@ export class ChainVerifier {
  * from position 1, unique event ids, and gapless stream versions. Returns them in order.
  * @throws ArchiveError naming the first offending position.
  */
-export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<RawEvent>, hasher: Hasher): Promise<RawEvent[]> {
+export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<RawEvent>, hasher: Hasher, signatureCheck?: SignatureCheck): Promise<RawEvent[]> {
   const all: RawEvent[] = [];
-  const verifier = new ChainVerifier(hasher);
+  const verifier = new ChainVerifier(hasher, signatureCheck);
   const ids = new Set<string>();
   const versions = new Map<string, number>();
   for await (const raw of events) {
@@ -424,6 +454,11 @@ export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<Raw
   const report = verifier.report();
   if (!report.ok) throw importFailure(report);
   return all;
+}
+
+/** The fingerprint of a public key (SPKI DER, base64): the first 16 hex digits of the SHA-256 of that text. */
+export function keyIdOf(hasher: Hasher, publicKey: string): string {
+  return hasher([publicKey]).slice(0, 16);
 }
 
 /** The error an import raises when the incoming hash chain is broken. */

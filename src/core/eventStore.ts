@@ -1,3 +1,4 @@
+import type { SealState } from './signing.js';
 import { ValidationError } from './errors.js';
 import type { DomainEvent, EventData, EventType, JsonValue } from './events/eventCatalog.js';
 
@@ -215,6 +216,8 @@ export interface VerifyReport {
   readonly checked: number;
   readonly headPosition: number;
   readonly headHash: string;
+  /** The seals (HeadSigned events) checked: how many, the last one, and the log's signing key. */
+  readonly signed?: { readonly count: number; readonly last: SealState | null; readonly keyId: string | null };
   /** The first problem found, by position. */
   readonly firstFailure?: { readonly position: number; readonly kind: TamperKind; readonly detail: string };
 }

@@ -19,6 +19,8 @@ export class EngineHost implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
+    /** Settles once the signing key is loaded from secret storage: a store opened before would not seal. */
+    private readonly signerReady: Promise<void> = Promise.resolve(),
   ) {}
 
   get folder(): vscode.WorkspaceFolder | undefined {
@@ -56,7 +58,8 @@ export class EngineHost implements vscode.Disposable {
     if (this.engine) return this.engine;
     const folder = this.folder;
     if (!folder) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.', 'Open Folder…', 'workbench.action.files.openFolder');
-    this.opening ??= WorkspaceEngine.open(engineSettings(this.context, folder))
+    this.opening ??= this.signerReady
+      .then(() => WorkspaceEngine.open(engineSettings(this.context, folder)))
       .then((engine) => {
         engine.trace = (line) => this.log.debug(`engine ${line}`);
         this.engine = engine;

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { forgetConfirmation } from '../app/forget/forgetConfirmation.js';
+import { secretStoreSigner, setDefaultHeadSigner } from '../adapters/node/signing.js';
+import type { HeadSigner } from '../core/signing.js';
 import * as vscode from 'vscode';
 import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
 import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
@@ -35,7 +37,14 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   context.subscriptions.push(log);
   log.info(`RAG Ledger ${(context.extension.packageJSON as { version?: string }).version ?? 'dev'} activated`);
 
-  const host = new EngineHost(context, log);
+  // The key that seals the log's head, kept in VS Code's secret storage (created on first use).
+  let signer: HeadSigner | null = null;
+  setDefaultHeadSigner(() => signer, (reason) => log.warn(reason));
+  const signerReady = secretStoreSigner(context.secrets).then(
+    (s) => void (signer = s, log.info(`the log's head is signed with key ${s.keyId}`)),
+    (err: unknown) => log.warn(`no signing key, the head is not signed: ${(err as Error).message}`),
+  );
+  const host = new EngineHost(context, log, signerReady);
   const documents = new DocumentsView(host);
   const questions = new QuestionsView(host);
   const pipelines = new PipelinesView(host);

@@ -97,6 +97,7 @@ describe('event codec', () => {
       ReplayAnswered: { replay_id: 'r', query_id: 'q', model_id: 'extractive', prompt_hash: 'h', prompt: { system: 's', user: 'u' }, response_text: 'a', similarity: 0.5, answered_at: '2026-01-01T00:00:00Z' },
       PipelineVersionDefined: { pipeline_version: 'p1', label: 'baseline', config: { chunker: { size: 800 } }, defined_at: '2026-01-01T00:00:00Z' },
       PipelineVersionActivated: { pipeline_version: 'p1', activated_at: '2026-01-01T00:00:00Z' },
+      HeadSigned: { position: 1, hash: 'h', key_id: 'k', public_key: 'p', signature: 's', signed_at: '2026-01-01T00:00:00Z' },
     };
     for (const type of eventTypes) {
       const data = samples[type];

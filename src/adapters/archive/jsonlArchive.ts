@@ -3,6 +3,11 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ArchiveError, RagLedgerError, ValidationError } from '../../core/errors.js';
 import { validateRecorded } from '../../core/eventLog.js';
 import type { EventStore, RawEvent } from '../../core/eventStore.js';
+import { keyIdOf } from '../../core/eventLog.js';
+import type { HeadSigner } from '../../core/signing.js';
+import { headMessage } from '../../core/signing.js';
+import { SigningKeyError, ed25519Check } from '../node/signing.js';
+import { sha256 } from '../node/sha256.js';
 
 /**
  * Archive layout (what an object-store archive uses):
@@ -36,6 +41,14 @@ interface Manifest {
   readonly headPosition: number;
   readonly headHash: string;
   readonly exportedAt: string;
+  /** The head's seal (core/signing.ts): who exported it, with which key. Absent when nothing was signed. */
+  readonly signature?: { readonly keyId: string; readonly publicKey: string; readonly signature: string };
+}
+
+/** How an export seals its manifest: the signer, and the log's key that it must match. */
+export interface ExportSealing {
+  readonly signer: HeadSigner | null;
+  readonly logKey: { readonly publicKey: string; readonly keyId: string } | null;
 }
 
 /**
@@ -84,10 +97,14 @@ export interface ArchiveProgress {
 }
 
 /** Writes the whole log to `dir` (which must be empty or absent). Returns the number of events. */
-export async function exportArchive(store: EventStore, dir: string, onProgress?: (p: ArchiveProgress) => void): Promise<number> {
+export async function exportArchive(store: EventStore, dir: string, onProgress?: (p: ArchiveProgress) => void, sealing: ExportSealing = { signer: null, logKey: null }): Promise<number> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new ExportTargetNotEmptyError(dir);
   }
+  // An archive of a signed log needs a signed manifest to be imported: checked before writing.
+  const { signer, logKey } = sealing;
+  if (logKey && !signer) throw new SigningKeyError(`this log is signed with key ${logKey.keyId}, and its export must be signed with it; no signing key is configured`, 'Set RAG_LEDGER_SIGNING_KEY or RAG_LEDGER_SIGNING_KEY_FILE to that key (see the README, "Signed heads").');
+  if (logKey && signer && logKey.publicKey !== signer.publicKey) throw new SigningKeyError(`this log is signed with key ${logKey.keyId}, not with the configured key ${signer.keyId}`, 'Configure the key the log is signed with.');
   mkdirSync(dir, { recursive: true });
   const total = (await store.head()).position;
   const pending = new Map<string, string[]>();
@@ -113,7 +130,8 @@ export async function exportArchive(store: EventStore, dir: string, onProgress?:
     if (++count % 10_000 === 0) onProgress?.({ done: count, total });
   }
   flush();
-  const manifest: Manifest = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, events: count, headPosition: head.position, headHash: head.hash, exportedAt: new Date().toISOString() };
+  const signature = signer && head.position > 0 ? { keyId: signer.keyId, publicKey: signer.publicKey, signature: signer.sign(headMessage(head.position, head.hash)) } : undefined;
+  const manifest: Manifest = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, events: count, headPosition: head.position, headHash: head.hash, exportedAt: new Date().toISOString(), ...(signature ? { signature } : {}) };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   onProgress?.({ done: count, total });
   return count;
@@ -333,6 +351,7 @@ export function scanArchive(dir: string, options: ImportOptions = {}): ScannedAr
   const lengths = new Column();
   const lineNos = new Column();
   let lastHash: { position: number; hash: string } | undefined;
+  let firstSeal: RawEvent | undefined;
   files.forEach((file, f) => {
     const rel = relative(dir, file);
     for (const line of readLines(file, rel, maxLineBytes)) {
@@ -343,6 +362,7 @@ export function scanArchive(dir: string, options: ImportOptions = {}): ScannedAr
       lengths.push(line.length);
       lineNos.push(line.lineNo);
       if (!lastHash || raw.position > lastHash.position) lastHash = { position: raw.position, hash: raw.hash };
+      if (raw.type === 'HeadSigned' && (!firstSeal || raw.position < firstSeal.position)) firstSeal = raw;
     }
   });
   const count = positions.length;
@@ -350,6 +370,7 @@ export function scanArchive(dir: string, options: ImportOptions = {}): ScannedAr
   if (lastHash && (lastHash.position !== manifest.headPosition || lastHash.hash !== manifest.headHash)) {
     throw new ArchiveError(dir, `the last event (${lastHash.position}) does not match the manifest's head (${manifest.headPosition})`);
   }
+  checkManifestSeal(manifest, manifestPath, firstSeal);
   const order = Uint32Array.from({ length: count }, (_, i) => i).sort((a, b) => positions.at(a) - positions.at(b));
   order.forEach((i, k) => {
     if (positions.at(i) !== k + 1) {
@@ -384,4 +405,22 @@ export function scanArchive(dir: string, options: ImportOptions = {}): ScannedAr
     }
   }
   return { events: count, importInto: (store) => store.importRaw(inOrder()) };
+}
+
+/**
+ * A signed log's archive must carry a manifest signed by the log's key over its head: without it,
+ * events after the last seal could have been dropped. (The seals inside are checked by importRaw.)
+ */
+function checkManifestSeal(manifest: Manifest, where: string, firstSeal: RawEvent | undefined): void {
+  const logKey = firstSeal ? (JSON.parse(firstSeal.dataJson) as { public_key?: unknown; key_id?: unknown }) : undefined;
+  const sig = manifest.signature;
+  if (sig === undefined) {
+    if (logKey) throw new ArchiveError(where, `the log is signed with key ${String(logKey.key_id)} but the manifest carries no signature of its head: events may have been dropped`);
+    return;
+  }
+  if (typeof sig !== 'object' || sig === null || typeof sig.publicKey !== 'string' || typeof sig.signature !== 'string' || typeof sig.keyId !== 'string') throw new ArchiveError(where, 'the manifest\'s signature is malformed');
+  if (sig.keyId !== keyIdOf(sha256, sig.publicKey) || !ed25519Check(sig.publicKey, headMessage(manifest.headPosition, manifest.headHash), sig.signature)) {
+    throw new ArchiveError(where, `the manifest's signature of head ${manifest.headPosition} does not verify with key ${sig.keyId}: the archive was altered`);
+  }
+  if (logKey && logKey.public_key !== sig.publicKey) throw new ArchiveError(where, `the manifest is signed with key ${sig.keyId}, not with the log's key ${String(logKey.key_id)}`);
 }

@@ -17,6 +17,7 @@ import type {
 } from '../../core/eventStore.js';
 import { checkedPositions } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
+import { ed25519Check } from '../node/signing.js';
 import { matchesFilter, summarize } from './rawFilters.js';
 
 export interface InMemoryEventStoreOptions {
@@ -138,7 +139,7 @@ export class InMemoryEventStore implements EventStore {
 
   async importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {
     if (this.events.length > 0) throw new StoreNotEmptyError(this.location, this.events.length);
-    const accepted = await checkImport(events, this.hasher);
+    const accepted = await checkImport(events, this.hasher, ed25519Check);
     for (const r of accepted) this.add(r);
     return accepted.length;
   }
@@ -157,7 +158,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   verify(): Promise<VerifyReport> {
-    const verifier = new ChainVerifier(this.hasher);
+    const verifier = new ChainVerifier(this.hasher, ed25519Check);
     for (const raw of this.events) if (!verifier.check(raw)) break;
     return Promise.resolve(verifier.report());
   }

@@ -28,6 +28,9 @@ import { loadSqlJs } from './sqlJsLoader.js';
 import type { ForgetStep } from './forgetFiles.js';
 import { forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
 import { StoreLock } from './storeLock.js';
+import type { HeadSigner } from '../../core/signing.js';
+import { SEAL_STREAM, headMessage } from '../../core/signing.js';
+import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
 
 export interface SqlJsEventStoreOptions {
   /** `write` takes the store's single-writer lock; `read` never blocks and never writes. Default `write`. */
@@ -43,6 +46,13 @@ export interface SqlJsEventStoreOptions {
   readonly hasher?: Hasher;
   /** Told after each step of a forget's file replacement (crash tests stop the process there). */
   readonly onForgetStep?: (step: ForgetStep) => void;
+  /**
+   * Seals the head (a HeadSigned event) on close when this writer appended. Default: the
+   * process's signer (setDefaultHeadSigner); null signs nothing.
+   */
+  readonly headSigner?: HeadSigner | null;
+  /** Told when the head could not be sealed (the log is signed with another key). */
+  readonly onSealSkipped?: (reason: string) => void;
 }
 
 const PAGE = 2000;
@@ -81,14 +91,20 @@ export class SqlJsEventStore implements EventStore {
     private headState: LogHead,
     private snapshotOffset: number,
     private journalEnd: number,
-    private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>> & Pick<SqlJsEventStoreOptions, 'onForgetStep'>,
+    private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>> & Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped'> & { readonly headSigner: HeadSigner | null },
   ) {
     this.exportedOffset = snapshotOffset;
+    this.sealedAt = headState.position;
   }
+
+  /** The head when opened or last sealed: a writer that moved it seals the new head (sealHead, close). */
+  private sealedAt: number;
 
   /** Opens (or creates) the store in `dir`. */
   static async open(dir: string, options: SqlJsEventStoreOptions = {}): Promise<SqlJsEventStore> {
     const mode = options.mode ?? 'write';
+    // Before anything is created or locked, so a bad signing key fails first.
+    const headSigner = mode === 'write' ? (options.headSigner === undefined ? defaultHeadSigner() : options.headSigner) : null;
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     const journalPath = join(dir, JOURNAL_FILE);
     if (mode === 'read' || options.create === false) {
@@ -162,6 +178,8 @@ export class SqlJsEventStore implements EventStore {
         newId: options.newId ?? newUuid,
         hasher,
         ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
+        onSealSkipped: options.onSealSkipped ?? defaultSealSkipped,
+        headSigner,
       });
       store.checkedDigest = checkedDigest;
       store.integrityWarning = warning;
@@ -287,7 +305,7 @@ export class SqlJsEventStore implements EventStore {
       if (records.length === 0) return result;
       const byPosition = new Map(replacements.map((r) => [r.position, r]));
       const all: RawEvent[] = [];
-      const verifier = new ChainVerifier(this.options.hasher);
+      const verifier = new ChainVerifier(this.options.hasher, ed25519Check);
       const take = (raw: RawEvent): void => {
         if (!verifier.check(raw)) return;
         all.push(raw);
@@ -425,7 +443,7 @@ export class SqlJsEventStore implements EventStore {
       const journal = this.assertWritable();
       if (this.headState.position > 0) throw new StoreNotEmptyError(this.location, this.headState.position);
       // Check everything before writing anything, so a bad archive leaves the store empty.
-      const all = await checkImport(events, this.options.hasher);
+      const all = await checkImport(events, this.options.hasher, ed25519Check);
       let batch: RawEvent[] = [];
       let bytes = 0;
       for (const raw of all) {
@@ -486,7 +504,7 @@ export class SqlJsEventStore implements EventStore {
    */
   verify(): Promise<VerifyReport> {
     return this.exclusive(async () => {
-      const verifier = new ChainVerifier(this.options.hasher);
+      const verifier = new ChainVerifier(this.options.hasher, ed25519Check);
       const hashes: string[] = [];
       for await (const raw of this.readRaw(1)) {
         if (!verifier.check(raw)) break;
@@ -536,6 +554,7 @@ export class SqlJsEventStore implements EventStore {
     return this.exclusive(async () => {
       if (this.closed) return;
       try {
+        if (this.journal && this.options.headSigner && this.headState.position > this.sealedAt) await this.sealNow(this.journal, this.options.headSigner);
         await this.snapshotWrite;
         if (this.journal && this.journalEnd > this.snapshotOffset) {
           this.startSnapshot();
@@ -549,6 +568,57 @@ export class SqlJsEventStore implements EventStore {
         this.lock?.release();
       }
     });
+  }
+
+  /**
+   * Seals the head now if this writer moved it since it opened or last sealed (a long-lived writer
+   * such as the extension's engine calls it after each operation; close does it too).
+   */
+  sealHead(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed || !this.journal || !this.options.headSigner || this.headState.position <= this.sealedAt) return;
+      await this.sealNow(this.journal, this.options.headSigner);
+    });
+  }
+
+  /** The log's signing key: the public key of its first HeadSigned, if any. */
+  signingKey(): Promise<{ readonly publicKey: string; readonly keyId: string } | null> {
+    return this.settled(() => this.firstSealKey());
+  }
+
+  private firstSealKey(): { readonly publicKey: string; readonly keyId: string } | null {
+    const stmt = this.statement(`SELECT data FROM events WHERE type = 'HeadSigned' ORDER BY position LIMIT 1`);
+    try {
+      if (!stmt.step()) return null;
+      const data = JSON.parse(stmt.get()[0] as string) as { public_key: string; key_id: string };
+      return { publicKey: data.public_key, keyId: data.key_id };
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  /** Appends a HeadSigned for the current head, unless the head is one or the log is signed with another key. */
+  private async sealNow(journal: JournalWriter, signer: HeadSigner): Promise<void> {
+    const last = this.readPositionsNow([this.headState.position])[0];
+    this.sealedAt = this.headState.position;
+    if (last?.type === 'HeadSigned') return;
+    const logKey = this.firstSealKey();
+    if (logKey && logKey.publicKey !== signer.publicKey) {
+      this.options.onSealSkipped?.(`this log is signed with key ${logKey.keyId}, not with the configured key ${signer.keyId}: the head ${this.headState.position} was not signed`);
+      return;
+    }
+    const { position, hash } = this.headState;
+    const plan = planAppendMany([{ streamId: SEAL_STREAM, events: [{ type: 'HeadSigned', data: { position, hash, key_id: signer.keyId, public_key: signer.publicKey, signature: signer.sign(headMessage(position, hash)), signed_at: this.options.clock() } }] }], {
+      streamVersion: (streamId) => this.currentStreamVersion(streamId),
+      headPosition: position,
+      headHash: hash,
+      now: this.options.clock(),
+      newId: this.options.newId,
+      hasher: this.options.hasher,
+      existingPositions: (ids) => this.positionsOf(ids),
+    });
+    await this.persist(journal, plan.records);
+    this.sealedAt = this.headState.position;
   }
 
   private maybeScheduleSnapshot(): void {

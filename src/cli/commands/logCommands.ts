@@ -12,6 +12,8 @@ import { GENESIS_HASH, parseExpectedVersion, planAppend } from '../../core/event
 import type { NewEvent } from '../../core/eventStore.js';
 import type { Command } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
+import type { ExpectedHead } from '../../core/signing.js';
+import { parseExpectedHead } from '../../core/signing.js';
 import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions, warnIfDamaged } from '../cliSupport.js';
 import { logLine } from '../explorerRender.js';
 import { envelopeJson } from '../render.js';
@@ -317,26 +319,57 @@ export const statsCommand: Command = {
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'check the hash chain; exit 1 at the first altered, removed or reordered event',
-  usage: `rag-ledger verify [--json]
+  summary: 'check the hash chain and the signed heads; exit 1 at the first altered, removed or reordered event',
+  usage: `rag-ledger verify [--expect-head POSITION:HASH] [--json]
 
-  Recomputes every event's hash, checks the chain and positions, decodes every event, and
-  cross-checks the journal against the database. Exit code 1 names the first bad position.`,
-  options: {},
+  Recomputes every event's hash, checks the chain and positions, decodes every event, checks
+  every signed head (HeadSigned) against the log's signing key, and cross-checks the journal
+  against the database. Exit code 1 names the first bad position. Prints the head as
+  POSITION:HASH: keep it elsewhere (a ticket, a commit) and check it later with
+  --expect-head, which fails when the log no longer holds that hash at that position.`,
+  options: { 'expect-head': { type: 'string' } },
   allowPositionals: 0,
   async run(args, io) {
+    const expectText = textOption(args.values['expect-head'], 'expect-head');
+    let expected: ExpectedHead | undefined;
+    try {
+      expected = expectText === undefined ? undefined : parseExpectedHead(expectText);
+    } catch (err) {
+      throw new UsageError(`--expect-head: ${(err as Error).message}; give POSITION:HASH as \`rag-ledger verify\` prints it`);
+    }
     const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
     try {
       const report = await store.verify();
-      if (args.json) io.out(`${JSON.stringify(report)}\n`);
-      else if (report.ok) io.out(`ok: ${plural(report.checked, 'event')} verified, head ${report.headPosition} ${report.headHash}\n`);
+      let expectation: { ok: boolean; detail: string } | undefined;
+      if (report.ok && expected) {
+        let found: string | undefined;
+        if (expected.position <= report.headPosition) for await (const raw of store.readRaw(expected.position)) {
+          found = raw.hash;
+          break;
+        }
+        expectation =
+          expected.position > report.headPosition ? { ok: false, detail: `the log ends at position ${report.headPosition}, before the expected head ${expected.position}: events were dropped` }
+          : found !== expected.hash ? { ok: false, detail: `the hash at position ${expected.position} is ${found ?? '(none)'}, not the expected ${expected.hash}: the log was rewritten` }
+          : { ok: true, detail: `head ${expected.position}:${expected.hash} is in the log` };
+      }
+      const signed = report.signed;
+      // A seal is the event just after the head it signs.
+      const after = signed?.last ? report.headPosition - signed.last.position - 1 : report.headPosition;
+      if (args.json) io.out(`${JSON.stringify({ ...report, ...(expectation ? { expectedHead: expectation } : {}) })}\n`);
+      else if (report.ok) {
+        const lines = [`ok: ${plural(report.checked, 'event')} verified, head ${report.headPosition}:${report.headHash}`];
+        if (signed?.last) lines.push(`signed: ${plural(signed.count, 'seal')} by key ${signed.keyId}, last signed head ${signed.last.position}:${signed.last.hash}${after > 0 ? `; warning: ${plural(after, 'event')} after the last signed head` : ''}`);
+        else lines.push('unsigned: no signed head in this log');
+        if (expectation?.ok) lines.push(`expected: ${expectation.detail}`);
+        io.out(`${lines.join('\n')}\n`);
+      }
       if (!report.ok) {
         const f = report.firstFailure!;
         throw new CheckFailed(`verify failed at position ${f.position} (${f.kind}): ${f.detail} (store ${args.store}). Restore from an export, or run \`rag-ledger recover\` to keep the intact part.`);
       }
+      if (expectation && !expectation.ok) throw new CheckFailed(`verify --expect-head failed: ${expectation.detail} (store ${args.store}). Restore the log from an export taken at or after that head.`);
     } finally {
       await store.close();
     }
   },
 };
-

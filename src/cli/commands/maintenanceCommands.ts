@@ -5,6 +5,7 @@ import { sha256 } from '../../adapters/node/sha256.js';
 import { IndexService } from '../../app/indexing/indexService.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
 import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
+import { defaultHeadSigner } from '../../adapters/node/signing.js';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
@@ -27,7 +28,7 @@ export const exportCommand: Command = {
     const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
     try {
       const progress = progressReporter(io, 'exporting');
-      const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total));
+      const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total), { signer: defaultHeadSigner(), logKey: await store.signingKey() });
       progress.done();
       io.out(args.json ? `${JSON.stringify({ exported: n, dir })}\n` : `exported ${plural(n, 'event')} to ${dir}\n`);
     } finally {

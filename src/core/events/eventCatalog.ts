@@ -226,6 +226,22 @@ export const eventCatalog = {
     version: 1,
     schema: { pipeline_version: 'nonEmptyString', activated_at: 'isoTime' },
   },
+  /**
+   * A seal: an Ed25519 signature of the head just before this event (its position and chain
+   * hash, never payload bytes, so forgetting keeps it valid). `public_key` is the SPKI DER in
+   * base64; `key_id` its fingerprint. See signing.ts.
+   */
+  HeadSigned: {
+    version: 1,
+    schema: {
+      position: 'nonNegativeInt',
+      hash: 'nonEmptyString',
+      key_id: 'nonEmptyString',
+      public_key: 'nonEmptyString',
+      signature: 'nonEmptyString',
+      signed_at: 'isoTime',
+    },
+  },
 } as const satisfies Record<string, EventDefinition>;
 
 /** How one event type is defined in the catalog. */

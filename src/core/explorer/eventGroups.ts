@@ -25,6 +25,7 @@ const GROUPS: Record<EventType, EventGroup> = {
   ReplayAnswered: 'replay',
   PipelineVersionDefined: 'pipeline',
   PipelineVersionActivated: 'pipeline',
+  HeadSigned: 'pipeline',
 };
 
 /** The group of an event type; types this version does not know are "other". */

@@ -84,6 +84,8 @@ function summarizeData(e: RecordedEvent): string {
       return oneLine(`defined ${e.data.pipeline_version} “${e.data.label}”`);
     case 'PipelineVersionActivated':
       return oneLine(`activated ${e.data.pipeline_version}`);
+    case 'HeadSigned':
+      return oneLine(`signed head #${e.data.position} with key ${e.data.key_id}`);
     default: {
       const unreachable: never = e;
       return String((unreachable as { type: string }).type);
