@@ -32,6 +32,16 @@ export const PHANTOM_ANSWER = ['Threads ', 'send messages ', '[1]', ' and keep s
 export const HOSTILE_ANSWER = ['Beware ', '<img src=x onerror="document.title=\'pwned\'">', ' and ', '<script>document.title="pwned"</script>', ' [1].'];
 
 const line = (res: ServerResponse, o: unknown): boolean => res.write(`${JSON.stringify(o)}\n`);
+/** Waits until `res` can take more or the client hung up, leaving no listener behind either way. */
+function drainedOrGone(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function chat(req: ChatRequest, res: ServerResponse, slowMs: number, trickleMs: number): Promise<void> {
@@ -48,7 +58,7 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number, trick
     res.write(`{"model":"longline","message":{"role":"assistant","content":"`);
     const chunk = 'x'.repeat(65_536);
     while (!gone) {
-      if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+      if (!res.write(chunk)) await drainedOrGone(res);
     }
     return;
   }
@@ -59,7 +69,7 @@ async function chat(req: ChatRequest, res: ServerResponse, slowMs: number, trick
     for (let i = 0; !gone; i++) {
       const more = line(res, part(`word${i} `));
       if (req.model === 'trickle') await sleep(trickleMs);
-      else if (!more) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+      else if (!more) await drainedOrGone(res);
       else if (i % 64 === 0) await new Promise<void>((r) => setImmediate(r));
     }
     return;
