@@ -17,11 +17,10 @@ import { TRUNCATED_MARKER } from '../../src/app/ask/generator.js';
 import { runCli } from '../../src/cli/main.js';
 import { CancelledError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
-import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
 import { buildDist, cliPath, recordingIo } from '../support/cli.js';
 import { writeFiles } from '../support/ingestHarness.js';
 import { startOllamaServer } from '../support/ollamaServer.js';
-import { SAMPLE_FILES, TINY_PIPELINE, openPipelineHarness } from '../support/pipelineHarness.js';
+import { SAMPLE_FILES, TINY_PIPELINE, engineTestSettings, openPipelineHarness } from '../support/pipelineHarness.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -81,21 +80,7 @@ test('a streamed line that never ends is refused before the client gathers it wh
   assert.match(failed.data.detail, /grew past 1000 characters/);
 });
 
-function engineSettings(t: TestContext, host: string): EngineSettings {
-  const workspace = tempDir(t);
-  writeFiles(workspace, SAMPLE_FILES);
-  return {
-    storeDir: join(tempDir(t), 'store'),
-    workspaceRoot: workspace,
-    pipeline: TINY_PIPELINE,
-    walk: { include: [], exclude: [], respectGitignore: true },
-    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
-    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
-    ollama: { host, idleTimeoutMs: 60_000 },
-    actor: 'test',
-    owner: 'a test window',
-  };
-}
+const engineSettings = (t: TestContext, host: string): EngineSettings => engineTestSettings(t, { ollama: { host, idleTimeoutMs: 60_000 } });
 
 test('closing the engine (the window) while a model is answering cancels the answer and records InferenceFailed(cancelled) before the store closes', async (t) => {
   const server = await startOllamaServer({ trickleMs: 50 });

@@ -7,12 +7,11 @@ import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { CancelledError, EmbeddingTimeoutError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
-import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
 import { openLedger } from '../../src/adapters/ledger.js';
 import { runCli } from '../../src/cli/main.js';
 import { recordingIo } from '../support/cli.js';
 import { writeFiles } from '../support/ingestHarness.js';
-import { SAMPLE_FILES, TINY_PIPELINE } from '../support/pipelineHarness.js';
+import { SAMPLE_FILES, engineTestSettings } from '../support/pipelineHarness.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -49,22 +48,7 @@ test('a batch the model never answers is rejected with EmbeddingTimeoutError, th
   assert.equal(v!.length, TINY_MODEL_DIMS);
 });
 
-function settings(t: TestContext, overrides: Partial<EngineSettings> = {}): EngineSettings {
-  const workspace = tempDir(t);
-  writeFiles(workspace, SAMPLE_FILES);
-  return {
-    storeDir: join(tempDir(t), 'store'),
-    workspaceRoot: workspace,
-    pipeline: TINY_PIPELINE,
-    walk: { include: [], exclude: [], respectGitignore: true },
-    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
-    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
-    ollama: {},
-    actor: 'test',
-    owner: 'a test window',
-    ...overrides,
-  };
-}
+const settings = (t: TestContext, overrides: Partial<EngineSettings> = {}): EngineSettings => engineTestSettings(t, overrides);
 
 test('a stuck embedding model does not hang ingest: the chunks are recorded as failed with the timeout, and the next ingest embeds them', async (t) => {
   const engine = await WorkspaceEngine.open(settings(t, { embedBatchTimeoutMs: 1_000 }));

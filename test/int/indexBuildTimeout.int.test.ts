@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { openVectorIndex } from '../../src/adapters/ledger.js';
@@ -7,10 +6,7 @@ import { LanceTextIndex } from '../../src/adapters/lancedb/lanceTextIndex.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { IndexBuildTimeoutError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
-import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
-import { writeFiles } from '../support/ingestHarness.js';
-import { SAMPLE_FILES, TINY_PIPELINE } from '../support/pipelineHarness.js';
-import { ensureTinyModel } from '../support/tinyModel.js';
+import { engineTestSettings } from '../support/pipelineHarness.js';
 import { tempDir } from '../support/tmp.js';
 
 /** While set, every LanceDB index build stalls (the adapter's test hook), like the full-text build that hung on 2-core machines. */
@@ -26,20 +22,7 @@ function stallIndexBuilds(t: TestContext): () => void {
 const isTimeout = (err: unknown): boolean => err instanceof IndexBuildTimeoutError && err.hint.includes('LANCE_CPU_THREADS') && err.hint.includes('ragLedger.index.buildTimeoutSeconds');
 
 test('an index build that never finishes fails ingest with IndexBuildTimeoutError; the log stays consistent and the next ingest builds the index', async (t) => {
-  const workspace = tempDir(t);
-  writeFiles(workspace, SAMPLE_FILES);
-  const engine = await WorkspaceEngine.open({
-    storeDir: join(tempDir(t), 'store'),
-    workspaceRoot: workspace,
-    pipeline: TINY_PIPELINE,
-    walk: { include: [], exclude: [], respectGitignore: true },
-    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
-    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
-    ollama: {},
-    actor: 'test',
-    owner: 'a test window',
-    indexBuildTimeoutMs: 500,
-  });
+  const engine = await WorkspaceEngine.open(engineTestSettings(t, { indexBuildTimeoutMs: 500 }));
   t.after(() => engine.close());
   const stop = stallIndexBuilds(t);
   await assert.rejects(engine.ingest(), isTimeout);

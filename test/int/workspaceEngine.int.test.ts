@@ -7,11 +7,9 @@ import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { StoreLockedError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
-import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
-import { streamOf, writeFiles } from '../support/ingestHarness.js';
+import { streamOf } from '../support/ingestHarness.js';
 import { startOllamaServer } from '../support/ollamaServer.js';
-import { SAMPLE_FILES, TINY_PIPELINE } from '../support/pipelineHarness.js';
-import { ensureTinyModel } from '../support/tinyModel.js';
+import { TINY_PIPELINE, engineTestSettings } from '../support/pipelineHarness.js';
 import { tempDir } from '../support/tmp.js';
 
 async function all(engine: WorkspaceEngine, from = 0): Promise<RecordedEvent[]> {
@@ -20,22 +18,7 @@ async function all(engine: WorkspaceEngine, from = 0): Promise<RecordedEvent[]> 
   return out;
 }
 
-function settings(t: TestContext, overrides: Partial<EngineSettings> = {}): EngineSettings {
-  const workspace = tempDir(t);
-  writeFiles(workspace, SAMPLE_FILES);
-  return {
-    storeDir: join(tempDir(t), 'store'),
-    workspaceRoot: workspace,
-    pipeline: TINY_PIPELINE,
-    walk: { include: [], exclude: [], respectGitignore: true },
-    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
-    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
-    ollama: {},
-    actor: 'test',
-    owner: 'a test window',
-    ...overrides,
-  };
-}
+const settings = (t: TestContext, overrides: Partial<EngineSettings> = {}): EngineSettings => engineTestSettings(t, overrides);
 
 test('the workspace engine: ingest, re-embed one file (events for that document only), ask with the full chain, a second window is refused', async (t) => {
   const ollama = await startOllamaServer();

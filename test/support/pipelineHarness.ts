@@ -8,6 +8,8 @@ import { EmbedService } from '../../src/app/embedding/embedService.js';
 import { IndexService } from '../../src/app/indexing/indexService.js';
 import { PipelineService } from '../../src/app/pipelines/pipelineService.js';
 import { RetrievalService } from '../../src/app/retrieval/retrievalService.js';
+import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../src/core/pipeline/pipelineConfig.js';
 import { ingestOptions, openHarness, writeFiles } from './ingestHarness.js';
@@ -48,4 +50,22 @@ export async function openPipelineHarness(t: TestContext, files: Record<string, 
     return indexer.sync(pv);
   };
   return { h, deps, index, embedder, pv, indexer, run, workspace, retrieval: new RetrievalService(index) };
+}
+
+/** WorkspaceEngine settings over a temp workspace holding `files`, with the tiny model and pipeline, then `overrides`. */
+export function engineTestSettings(t: TestContext, overrides: Partial<EngineSettings> = {}, files: Record<string, string> = SAMPLE_FILES): EngineSettings {
+  const workspace = tempDir(t);
+  writeFiles(workspace, files);
+  return {
+    storeDir: join(tempDir(t), 'store'),
+    workspaceRoot: workspace,
+    pipeline: TINY_PIPELINE,
+    walk: { include: [], exclude: [], respectGitignore: true },
+    documents: { maxBytes: DEFAULT_MAX_BYTES, allowSecrets: false },
+    modelDir: ensureTinyModel(join(tempDir(t), 'models')),
+    ollama: {},
+    actor: 'test',
+    owner: 'a test window',
+    ...overrides,
+  };
 }
