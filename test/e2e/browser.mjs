@@ -5,7 +5,7 @@
 // notification toasts; messages are still announced through the screen-reader alert element
 // (.monaco-alert) and listed in the notification centre, and notifications() reads both.
 
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -377,4 +377,41 @@ function escapeRegExp(s) {
 
 function cssString(s) {
   return s.replace(/["\\]/g, '\\$&');
+}
+
+/**
+ * Palette → "RAG Ledger: Ask a Question" → the question typed into the input box the command opens.
+ * @param {Page} page
+ * @param {string} question
+ * @returns {Promise<void>}
+ */
+export async function askQuestion(page, question) {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input').first();
+  await page.keyboard.press('F1');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>RAG Ledger: Ask a Question');
+  await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  // The command's own input box replaces the palette: its title says so.
+  await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
+  await input.fill(question);
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * The store the extension created under a code-server's data folder (a `store` folder holding an
+ * events.journal), or null. Read-only: readers never wait for the window's lock.
+ * @param {string} dir
+ * @returns {string | null}
+ */
+export function findStore(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (!entry.isDirectory()) continue;
+    if (entry.name === 'store' && existsSync(join(p, 'events.journal'))) return p;
+    const found = findStore(p);
+    if (found) return found;
+  }
+  return null;
 }

@@ -16,7 +16,7 @@ import { startOllamaServer } from '../support/ollamaServer.js';
 import { buildSyntheticStore } from '../support/syntheticLog.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
-import { captureOnFailure, openBrowser, openWorkbench, runCommand, screenshot, waitForActivityBarItem, waitForNotification } from './browser.mjs';
+import { captureOnFailure, openBrowser, openWorkbench, runCommand, screenshot, waitForActivityBarItem, waitForNotification, askQuestion as ask } from './browser.mjs';
 import { startCodeServer } from './codeServer.mjs';
 import { ensureTools, newArtifactsDir, packagedVsix, repoRoot } from './tools.mjs';
 
@@ -121,19 +121,6 @@ async function commandThenPick(page: Page, command: string, item: string): Promi
       if (attempt === 3) throw err;
     }
   }
-}
-
-async function ask(page: Page, question: string): Promise<void> {
-  const widget = page.locator('.quick-input-widget');
-  const input = widget.locator('input').first();
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>RAG Ledger: Ask a Question');
-  await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
-  await input.fill(question);
-  await page.keyboard.press('Enter');
 }
 
 /** The rows the timeline grid has in the DOM, with their texts. */

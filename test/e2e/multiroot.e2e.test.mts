@@ -6,7 +6,7 @@
 // the second folder from the workspace retires its documents. One code-server, the development
 // build. Screenshots and logs land in .test-artifacts/e2e/<run>/.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -15,7 +15,7 @@ import { startOllamaServer } from '../support/ollamaServer.js';
 import { storeEvents } from '../support/storeEvents.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
-import { captureOnFailure, clearNotifications, openBrowser, remoteUri, runCommand, screenshot, waitForActivityBarItem, waitForNotification } from './browser.mjs';
+import { captureOnFailure, clearNotifications, openBrowser, remoteUri, runCommand, screenshot, waitForActivityBarItem, waitForNotification, askQuestion as ask, findStore } from './browser.mjs';
 import { startCodeServer } from './codeServer.mjs';
 import { ensureTools, newArtifactsDir, repoRoot } from './tools.mjs';
 
@@ -46,32 +46,6 @@ function atlasFolder(base: string): string {
   writeFileSync(join(atlas, 'maps', 'coast.md'), '# Coast\n\nThe lighthouse stands on the northern cape.\n');
   writeFileSync(join(atlas, 'index.md'), '# Atlas\n\nMaps of the coast.\n');
   return atlas;
-}
-
-/** The store the extension created under the server's workspace storage (read-only). */
-function findStore(dir: string): string | null {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const p = join(dir, entry.name);
-    if (entry.name === 'store' && existsSync(join(p, 'events.journal'))) return p;
-    const found = findStore(p);
-    if (found) return found;
-  }
-  return null;
-}
-
-/** Palette → Ask a Question → the question typed into the command's input box. */
-async function ask(page: Page, question: string): Promise<void> {
-  const widget = page.locator('.quick-input-widget');
-  const input = widget.locator('input').first();
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>RAG Ledger: Ask a Question');
-  await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
-  await input.fill(question);
-  await page.keyboard.press('Enter');
 }
 
 /** The RAG Ledger side bar, opened unless it is showing already (its activity-bar item toggles it). */
@@ -209,9 +183,19 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
     await runCommand(page, 'View: Show Explorer');
     const root = page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: 'harbor' }).first();
     await root.waitFor({ timeout: 15_000 });
-    await root.click({ button: 'right' });
     const item = page.locator('.monaco-menu .action-item', { hasText: 'Remove Folder from Workspace' }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    // The tree re-renders while the folder just added settles: a right-click can land on a row being
+    // replaced (no menu, or a menu for another row). Close whatever opened and click again.
+    for (let attempt = 1; ; attempt++) {
+      await root.click({ button: 'right' });
+      try {
+        await item.waitFor({ state: 'visible', timeout: 5_000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await page.keyboard.press('Escape');
+      }
+    }
     await item.hover();
     await item.click();
     await waitForNotification(page, /the folder harbor was removed from the workspace: 10 documents retired/, { timeoutMs: 60_000 });

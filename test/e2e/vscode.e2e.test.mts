@@ -17,7 +17,7 @@ import { storeEvents } from '../support/storeEvents.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
 // The harness is plain JavaScript (ESM), shared with the smoke test.
-import { openBrowser, openWorkbench, runCommand, screenshot, waitForActivityBarItem, waitForNotification, captureOnFailure } from './browser.mjs';
+import { openBrowser, openWorkbench, runCommand, screenshot, waitForActivityBarItem, waitForNotification, captureOnFailure, askQuestion as ask, findStore } from './browser.mjs';
 import { startCodeServer } from './codeServer.mjs';
 import { runExtensionHostTests } from './extensionHost.mjs';
 import { ensureTools, newArtifactsDir, packagedVsix, repoRoot } from './tools.mjs';
@@ -47,33 +47,6 @@ function settingsFor(modelDir: string, ollama: OllamaTestServer): Record<string,
     'ragLedger.ollama.model': 'good',
     'ragLedger.ollama.timeoutSeconds': 20,
   };
-}
-
-/** The store the extension created under the server's workspace storage (read-only; readers never wait). */
-function findStore(dir: string): string | null {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (!entry.isDirectory()) continue;
-    if (entry.name === 'store' && existsSync(join(p, 'events.journal'))) return p;
-    const found = findStore(p);
-    if (found) return found;
-  }
-  return null;
-}
-
-/** Palette → Ask a Question → types the question into the input box the command opens. */
-async function ask(page: Page, question: string): Promise<void> {
-  const widget = page.locator('.quick-input-widget');
-  const input = widget.locator('input').first();
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>RAG Ledger: Ask a Question');
-  await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  // The command's own input box replaces the palette: its title says so.
-  await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
-  await input.fill(question);
-  await page.keyboard.press('Enter');
 }
 
 const answerFrame = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
