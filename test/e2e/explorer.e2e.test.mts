@@ -67,7 +67,13 @@ function settingsFor(modelDir: string, ollama: OllamaTestServer): Record<string,
  */
 async function changeSetting(page: Page, userDataDir: string, id: string, title: RegExp, value: number): Promise<void> {
   const file = join(userDataDir, 'User', 'settings.json');
-  const written = (): boolean => (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[id] === value;
+  const written = (): boolean => {
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[id] === value;
+    } catch {
+      return false; // caught while the editor rewrites it (empty or half-written): not yet
+    }
+  };
   await runCommand(page, 'Preferences: Open User Settings');
   const editor = page.locator('.settings-editor');
   await editor.locator('.settings-header').waitFor({ timeout: 15_000 });
