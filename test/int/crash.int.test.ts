@@ -8,7 +8,7 @@
 // the middle of writing an unacknowledged record would leave it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
@@ -218,12 +218,24 @@ async function checkLog(
   return { position: last.position, hash: head.hash, batches: batches.size };
 }
 
+/** Whether the lock file exists and names a process that is gone (a live writer warming up for the next trial may hold it). */
+function lockOfDeadProcess(path: string): boolean {
+  if (!existsSync(path)) return false;
+  try {
+    process.kill((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 test('SIGKILL at random moments never loses an acknowledged append nor leaves a partial one', { timeout: 90_000 }, async (t) => {
   const storeDir = join(tempDir(t, 'rag-ledger-crash-'), 'store');
   const acked = new Map<string, number>();
   let prevHead: { position: number; hash: string } | null = null;
   let tornTails = 0;
   let writerSnapshots = 0; // trials in which the killed writer replaced the snapshot itself
+  let locksLeft = 0; // trials in which the writer was killed holding the lock (mid-append)
   let snapshotId = '';
   let stats = { batches: 0, position: 0 };
 
@@ -240,7 +252,8 @@ test('SIGKILL at random moments never loses an acknowledged append nor leaves a 
     for (const [id, n] of run.acks) acked.set(id, n);
     if (existsSync(join(storeDir, SNAPSHOT)) && fileId(join(storeDir, SNAPSHOT)) !== snapshotId) writerSnapshots++;
 
-    assert.ok(existsSync(join(storeDir, LOCK)), `${context}: the killed writer should have left its lock behind`);
+    // The lock is held for one append: a writer killed in the middle of one leaves it behind, and it is taken over.
+    if (existsSync(join(storeDir, LOCK))) locksLeft++;
     if (trial % 3 === 1) {
       tearJournal(storeDir, Math.floor(trial / 3) % 3);
       tornTails++;
@@ -270,7 +283,7 @@ test('SIGKILL at random moments never loses an acknowledged append nor leaves a 
     if (trial % 3 === 1) {
       assert.ok(statSync(join(storeDir, JOURNAL)).size < journalBefore, `${context}: the torn tail should have been cut`);
     }
-    assert.ok(!existsSync(join(storeDir, LOCK)), `${context}: close() should release the lock`);
+    assert.ok(!lockOfDeadProcess(join(storeDir, LOCK)), `${context}: a killed writer's lock is taken over by the next append`);
     snapshotId = fileId(join(storeDir, SNAPSHOT));
   }
 
@@ -281,5 +294,5 @@ test('SIGKILL at random moments never loses an acknowledged append nor leaves a 
   assert.ok(writerSnapshots > 0, 'the writer should have taken snapshots while appending');
   const aside = readdirSync(storeDir).filter((f) => f.startsWith(`${JOURNAL}.torn-at-`));
   assert.ok(aside.length >= tornTails, `torn tails should be kept aside (found ${aside.length}, made ${tornTails})`);
-  t.diagnostic(`${TRIALS} kills, ${acked.size} acknowledged batches, ${stats.batches} batches / ${stats.position} events stored, ${tornTails} torn tails, writer snapshotted in ${writerSnapshots} trials`);
+  t.diagnostic(`${TRIALS} kills, ${acked.size} acknowledged batches, ${stats.batches} batches / ${stats.position} events stored, ${tornTails} torn tails, writer snapshotted in ${writerSnapshots} trials, killed holding the lock in ${locksLeft}`);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import nodeFs, { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import nodeFs, { rmSync, appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,6 +16,7 @@ import { hashEvent } from '../../src/core/eventLog.js';
 import type { RawEvent } from '../../src/core/eventStore.js';
 import { submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
+import { writeLegacySnapshot } from '../support/legacyStore.js';
 
 const root = join(__dirname, '../..');
 const JOURNAL = 'events.journal';
@@ -23,16 +24,17 @@ const SNAPSHOT = 'events.sqlite';
 const PROJECTIONS = 'projections.sqlite';
 
 /**
- * A store of `total` events, one append (one journal record) each, whose snapshot covers the
- * first `snapshotAfter` of them; left as a crashed writer leaves it (no close, lock released).
+ * A store of `total` events, one append (one journal record) each, left as a crashed writer leaves
+ * it (no close). With `snapshotAfter`, it is a store of format 1 (before the index format), whose
+ * `events.sqlite` holds a second copy of the first `snapshotAfter` events: `recover` uses that copy
+ * where the journal's is damaged. A format-2 store has one copy of each event, in the journal.
  */
 async function makeStore(dir: string, total: number, snapshotAfter?: number): Promise<void> {
-  const store = await SqlJsEventStore.open(dir);
-  for (let i = 1; i <= total; i++) {
-    await store.append(`document-${i}`, [submitted(`${i}`)]);
-    if (i === snapshotAfter) await store.snapshot();
-  }
-  (store as unknown as { lock: { release(): void } }).lock.release();
+  const store = await SqlJsEventStore.open(dir, { headSigner: null });
+  for (let i = 1; i <= total; i++) await store.append(`document-${i}`, [submitted(`${i}`)]);
+  await store.close();
+  rmSync(join(dir, SNAPSHOT), { force: true });
+  if (snapshotAfter !== undefined) await writeLegacySnapshot(dir, snapshotAfter);
 }
 
 /** Start and end offsets of each journal record, in order. */
@@ -397,7 +399,9 @@ test('recover of a healthy store keeps every event and the originals', async (t)
   const originals = originalsOf(dir);
   const report = await recoverStore(dir);
   assert.equal(report.events, 4);
-  assert.equal(report.source, 'both agree');
+  // A format-2 store keeps one copy of each event, in the journal; its index is rebuilt from it.
+  assert.equal(report.source, 'journal');
+  assert.ok(report.notes.some((n) => n.includes('the journal is the only copy')), report.notes.join('; '));
   assert.equal(report.dropped, 0);
   assertKept(dir, report, originals);
   assert.deepEqual(await contents(dir), { documents: ids(4), positions: [1, 2, 3, 4], ok: true });

@@ -4,7 +4,7 @@ import type { SqlJsStatic } from 'sql.js';
 import { CorruptStoreError } from '../../core/errors.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { fsyncDir } from './journal.js';
-import { checkJournal, fileSha256, snapshotImage, writeDurably, writeJournal } from './recoverStore.js';
+import { checkJournal, fileSha256, indexImage, writeDurably, writeJournal } from './recoverStore.js';
 import { FORGET_MARKER_FILE, JOURNAL_FILE, SNAPSHOT_FILE } from './schema.js';
 
 /**
@@ -30,7 +30,7 @@ interface ForgetMarker {
 export type ForgetStep = 'written' | 'marked' | 'installed-journal' | 'installed';
 
 /** Writes and installs the rewritten log. Returns the new journal's size and the snapshot image. */
-export function installRewrittenLog(dir: string, SQL: SqlJsStatic, events: readonly RawEvent[], onStep?: (step: ForgetStep) => void): { readonly journalSize: number; readonly image: Uint8Array } {
+export function installRewrittenLog(dir: string, SQL: SqlJsStatic, events: Iterable<RawEvent>, onStep?: (step: ForgetStep) => void): { readonly journalSize: number; readonly image: Uint8Array } {
   discardUnfinished(dir);
   const newJournal = join(dir, JOURNAL_FILE + NEW);
   const newSnapshot = join(dir, SNAPSHOT_FILE + NEW);
@@ -39,10 +39,9 @@ export function installRewrittenLog(dir: string, SQL: SqlJsStatic, events: reado
   let image: Uint8Array;
   let journalSize: number;
   try {
-    writeJournal(newJournal, events);
-    checkJournal(newJournal, events);
+    checkJournal(newJournal, writeJournal(newJournal, events));
     journalSize = statSync(newJournal).size;
-    image = snapshotImage(SQL, events, journalSize);
+    image = indexImage(SQL, newJournal);
     writeDurably(newSnapshot, image);
     fsyncDir(dir);
     onStep?.('written');
@@ -68,6 +67,11 @@ export function installRewrittenLog(dir: string, SQL: SqlJsStatic, events: reado
 /** Whether a forget's marker is present (its files are being installed). */
 export function forgetPending(dir: string): boolean {
   return existsSync(join(dir, FORGET_MARKER_FILE));
+}
+
+/** Whether an unfinished forget's new files lie beside the store (a forget in progress, or one that crashed before its commit point). */
+export function forgetLeftovers(dir: string): boolean {
+  return [JOURNAL_FILE + NEW, SNAPSHOT_FILE + NEW, `${FORGET_MARKER_FILE}.tmp`].some((f) => existsSync(join(dir, f)));
 }
 
 /**

@@ -18,7 +18,7 @@ export const JOURNAL_HEADER = Buffer.from('RAG-LEDGER-JRN1\n', 'ascii');
 /** Marks the start of every record, so a scan can find intact records after damage. */
 const RECORD_MAGIC = 0x314c5252; // "RRL1" little-endian
 /** magic, payload length, crc32(payload), crc32(the first 12 header bytes). */
-const RECORD_HEADER = 16;
+export const RECORD_HEADER = 16;
 /** The largest record (one append call) the journal accepts. */
 export const MAX_RECORD = 1 << 30;
 
@@ -30,7 +30,18 @@ export const MAX_RECORD = 1 << 30;
  */
 type Header = [number, string, string, number, string, number, string, string, string];
 
+/** Where one event's bytes lie: file (or record) offset of its first length prefix, and their length. */
+export interface Span {
+  readonly at: number;
+  readonly len: number;
+}
+
 export function encodeRecord(events: readonly RawEvent[]): Buffer {
+  return encodeRecordSpans(events).record;
+}
+
+/** Encodes a record and says where each event's bytes lie inside it (offsets from the record's start). */
+export function encodeRecordSpans(events: readonly RawEvent[]): { readonly record: Buffer; readonly spans: Span[] } {
   const headers = events.map((e) => JSON.stringify([e.position, e.eventId, e.streamId, e.streamVersion, e.type, e.schemaVersion, e.recordedAt, e.prevHash, e.hash] satisfies Header));
   let payloadLength = 4;
   for (let i = 0; i < events.length; i++) {
@@ -39,6 +50,7 @@ export function encodeRecord(events: readonly RawEvent[]): Buffer {
   }
   if (payloadLength > MAX_RECORD) throw new RangeError(`a journal record of ${payloadLength} bytes exceeds the limit of ${MAX_RECORD} bytes`);
   const buf = Buffer.allocUnsafe(RECORD_HEADER + payloadLength);
+  const spans: Span[] = [];
   buf.writeUInt32LE(RECORD_MAGIC, 0);
   buf.writeUInt32LE(payloadLength, 4);
   let at = RECORD_HEADER;
@@ -51,6 +63,7 @@ export function encodeRecord(events: readonly RawEvent[]): Buffer {
   };
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
+    const start = at;
     text(headers[i]!);
     text(e.metadataJson);
     text(e.dataJson);
@@ -62,40 +75,66 @@ export function encodeRecord(events: readonly RawEvent[]): Buffer {
       buf.writeInt32LE(-1, at);
       at += 4;
     }
+    spans.push({ at: start, len: at - start });
   }
   buf.writeUInt32LE(crc32(buf.subarray(RECORD_HEADER)), 8);
   buf.writeUInt32LE(crc32(buf.subarray(0, 12)), 12);
-  return buf;
+  return { record: buf, spans };
 }
 
-function decodePayload(payload: Buffer): RawEvent[] {
-  let at = 0;
-  const count = payload.readUInt32LE(at);
-  at += 4;
-  const text = (): string => {
-    const n = payload.readUInt32LE(at);
-    if (at + 4 + n > payload.length) throw new Error('field runs past the end of the record');
-    const value = payload.toString('utf8', at + 4, at + 4 + n);
+/**
+ * Decodes one event's bytes starting at `at` in `buf`. With `headersOnly`, the metadata and data
+ * are skipped (returned empty) and the attachment is not copied: what building the index needs.
+ */
+export function decodeEventAt(buf: Buffer, at: number, headersOnly = false): { readonly raw: RawEvent; readonly end: number } {
+  const start = at;
+  const field = (): [number, number] => {
+    if (at + 4 > buf.length) throw new Error('field runs past the end of the record');
+    const n = buf.readUInt32LE(at);
+    if (at + 4 + n > buf.length) throw new Error('field runs past the end of the record');
+    const range: [number, number] = [at + 4, at + 4 + n];
     at += 4 + n;
-    return value;
+    return range;
   };
+  const [hs, he] = field();
+  const h = JSON.parse(buf.toString('utf8', hs, he)) as Header;
+  if (!Array.isArray(h) || h.length !== 9) throw new Error(`malformed event header at byte ${start}`);
+  const [ms, me] = field();
+  const [ds, de] = field();
+  if (at + 4 > buf.length) throw new Error('attachment length runs past the end of the record');
+  const len = buf.readInt32LE(at);
+  at += 4;
+  let attachment: Uint8Array | null = null;
+  if (len >= 0) {
+    if (at + len > buf.length) throw new Error('attachment runs past the end of the record');
+    attachment = headersOnly ? EMPTY : new Uint8Array(buf.subarray(at, at + len));
+    at += len;
+  }
+  const metadataJson = headersOnly ? '' : buf.toString('utf8', ms, me);
+  const dataJson = headersOnly ? '' : buf.toString('utf8', ds, de);
+  return {
+    raw: { position: h[0], eventId: h[1], streamId: h[2], streamVersion: h[3], type: h[4], schemaVersion: h[5], recordedAt: h[6], prevHash: h[7], hash: h[8], metadataJson, dataJson, attachment },
+    end: at,
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Decodes a record's payload; `base` is the payload's file offset, for the spans. */
+function decodePayload(payload: Buffer, base = 0, headersOnly = false): { events: RawEvent[]; spans: Span[] } {
+  if (payload.length < 4) throw new Error('the record is too short');
+  const count = payload.readUInt32LE(0);
+  let at = 4;
   const events: RawEvent[] = [];
+  const spans: Span[] = [];
   for (let i = 0; i < count; i++) {
-    const h = JSON.parse(text()) as Header;
-    const metadataJson = text();
-    const dataJson = text();
-    const len = payload.readInt32LE(at);
-    at += 4;
-    let attachment: Uint8Array | null = null;
-    if (len >= 0) {
-      if (at + len > payload.length) throw new Error('attachment runs past the end of the record');
-      attachment = new Uint8Array(payload.subarray(at, at + len));
-      at += len;
-    }
-    events.push({ position: h[0], eventId: h[1], streamId: h[2], streamVersion: h[3], type: h[4], schemaVersion: h[5], recordedAt: h[6], prevHash: h[7], hash: h[8], metadataJson, dataJson, attachment });
+    const { raw, end } = decodeEventAt(payload, at, headersOnly);
+    events.push(raw);
+    spans.push({ at: base + at, len: end - at });
+    at = end;
   }
   if (at !== payload.length) throw new Error(`${payload.length - at} unexpected bytes after the last event`);
-  return events;
+  return { events, spans };
 }
 
 /** How a scan of the journal ended. */
@@ -175,7 +214,13 @@ export function findNextIntactRecord(path: string, from: number): number | undef
  * torn tail (an append interrupted by a crash, never acknowledged) only when nothing intact
  * follows it; otherwise it is corruption.
  */
-export function scanJournal(path: string, offset: number, onRecord: (events: RawEvent[], end: number) => void, limit = Number.POSITIVE_INFINITY): ScanEnd {
+export function scanJournal(
+  path: string,
+  offset: number,
+  onRecord: (events: RawEvent[], end: number, spans: Span[]) => void,
+  limit = Number.POSITIVE_INFINITY,
+  options: { readonly headersOnly?: boolean } = {},
+): ScanEnd {
   const fd = openSync(path, 'r');
   try {
     const size = Math.min(fstatSync(fd).size, limit);
@@ -204,13 +249,13 @@ export function scanJournal(path: string, offset: number, onRecord: (events: Raw
       // wrote it was acknowledged. Only a record whose end never reached the disk (its last
       // bytes still zero, as when the file grew before its data was written) counts as torn.
       if (crc32(payload) !== header.readUInt32LE(8)) return tornOrCorrupt(at, 'fails its checksum', !endsInZeros(payload));
-      let events: RawEvent[];
+      let decoded: { events: RawEvent[]; spans: Span[] };
       try {
-        events = decodePayload(payload);
+        decoded = decodePayload(payload, at + RECORD_HEADER, options.headersOnly);
       } catch (err) {
         return { kind: 'corrupt', offset: at, detail: `record at byte ${at} passes its checksum but cannot be decoded (${(err as Error).message})` };
       }
-      onRecord(events, at + RECORD_HEADER + length);
+      onRecord(decoded.events, at + RECORD_HEADER + length, decoded.spans);
       at += RECORD_HEADER + length;
     }
     return { kind: 'clean', offset: at };
@@ -334,6 +379,11 @@ export class JournalWriter {
 
   get bytes(): number {
     return this.size;
+  }
+
+  /** Takes the journal's size as read by the store after catching up with other processes' appends (holding the lock). */
+  adopt(size: number): void {
+    this.size = size;
   }
 
   /**

@@ -8,7 +8,9 @@ import { GENESIS_HASH } from '../../core/eventLog.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { sha256 } from '../node/sha256.js';
 import { JOURNAL_HEADER, createJournal, encodeRecord, fsyncDir, scanJournal } from './journal.js';
-import { INSERT_EVENT_SQL, JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, rawToParams } from './schema.js';
+import { JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, tuneConnection } from './schema.js';
+import { LogIndex } from './logIndex.js';
+import { catchUpIndex, emptyIndex, EMPTY_HEAD } from './storeFiles.js';
 import { planRecovery } from './recoveryPlan.js';
 import { settleForget } from './forgetFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
@@ -118,10 +120,9 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
     const newSnapshot = join(dir, SNAPSHOT_FILE + RECOVERING);
     let marker: RecoveryMarker;
     try {
-      writeJournal(newJournal, plan.chain);
-      checkJournal(newJournal, plan.chain);
+      checkJournal(newJournal, writeJournal(newJournal, plan.chain));
       const journalSize = statSync(newJournal).size;
-      writeDurably(newSnapshot, snapshotImage(SQL, plan.chain, journalSize));
+      writeDurably(newSnapshot, indexImage(SQL, newJournal));
       fsyncDir(dir);
       const present = (f: string): boolean => existsSync(join(dir, f));
       const kept = [JOURNAL_FILE, SNAPSHOT_FILE].filter(present).map((file) => ({ file, as: `${file}.before-recover-${stamp}` }));
@@ -210,58 +211,68 @@ function isStore(dir: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // Writing the new files.
 
-export function writeJournal(path: string, events: readonly RawEvent[]): void {
+/** Writes a new journal holding the events, in records of at most 1000 events or about 32 MiB. Returns what it wrote. */
+export function writeJournal(path: string, events: Iterable<RawEvent>): { readonly count: number; readonly lastHash: string } {
   createJournal(path);
   const fd = openSync(path, 'a');
+  let count = 0;
+  let lastHash = GENESIS_HASH;
   try {
-    for (let i = 0; i < events.length; ) {
-      // One record per batch of at most 1000 events or about 32 MiB.
-      let j = i;
-      let bytes = 0;
-      while (j < events.length && j - i < 1000 && (j === i || bytes < 32 << 20)) {
-        const e = events[j]!;
-        bytes += e.dataJson.length + e.metadataJson.length + (e.attachment?.byteLength ?? 0) + 256;
-        j++;
-      }
-      writeAll(fd, encodeRecord(events.slice(i, j)));
-      i = j;
+    let batch: RawEvent[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      writeAll(fd, encodeRecord(batch));
+      batch = [];
+      bytes = 0;
+    };
+    for (const e of events) {
+      batch.push(e);
+      count++;
+      lastHash = e.hash;
+      bytes += e.dataJson.length + e.metadataJson.length + (e.attachment?.byteLength ?? 0) + 256;
+      if (batch.length >= 1000 || bytes >= 32 << 20) flush();
     }
+    flush();
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  return { count, lastHash };
 }
 
-/** Reads the new journal back: it must hold exactly the recovered chain. */
-export function checkJournal(path: string, events: readonly RawEvent[]): void {
+/** Reads the new journal back: it must hold exactly what was written. */
+export function checkJournal(path: string, written: { readonly count: number; readonly lastHash: string }): void {
   let count = 0;
   let lastHash = GENESIS_HASH;
-  const end = scanJournal(path, JOURNAL_HEADER.length, (batch) => {
-    count += batch.length;
-    lastHash = batch[batch.length - 1]?.hash ?? lastHash;
-  });
-  const expected = events[events.length - 1]?.hash ?? GENESIS_HASH;
-  if (end.kind !== 'clean' || count !== events.length || lastHash !== expected) {
-    throw new Error(`the new journal ${path} did not read back as written (${end.kind}, ${count} of ${events.length} events)`);
+  const end = scanJournal(
+    path,
+    JOURNAL_HEADER.length,
+    (batch) => {
+      count += batch.length;
+      lastHash = batch[batch.length - 1]?.hash ?? lastHash;
+    },
+    Number.POSITIVE_INFINITY,
+    { headersOnly: true },
+  );
+  if (end.kind !== 'clean' || count !== written.count || lastHash !== written.lastHash) {
+    throw new Error(`the new journal ${path} did not read back as written (${end.kind}, ${count} of ${written.count} events)`);
   }
 }
 
-export function snapshotImage(SQL: SqlJsStatic, events: readonly RawEvent[], journalSize: number): Uint8Array {
-  const db = new SQL.Database();
+/** The index image (format 2) of a journal, built by reading it. */
+export function indexImage(SQL: SqlJsStatic, journalPath: string): Uint8Array {
+  const index = new LogIndex(emptyIndex(SQL));
   try {
-    createSchema(db);
-    const insert = db.prepare(INSERT_EVENT_SQL);
-    try {
-      db.exec('BEGIN');
-      for (const e of events) insert.run(rawToParams(e));
-      db.exec('COMMIT');
-    } finally {
-      insert.free();
-    }
-    db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(journalSize)]);
-    return db.export();
+    const caught = catchUpIndex(index, journalPath, JOURNAL_HEADER.length, EMPTY_HEAD);
+    if (caught.end.kind !== 'clean') throw new Error(`the new journal ${journalPath} did not read back cleanly (${caught.end.kind})`);
+    index.setMeta('journal_offset', String(caught.end.offset));
+    index.freeStatements();
+    const image = index.db.export();
+    tuneConnection(index.db);
+    return image;
   } finally {
-    db.close();
+    index.close();
   }
 }
 

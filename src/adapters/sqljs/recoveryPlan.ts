@@ -8,7 +8,8 @@ import { GENESIS_HASH, decodeRaw, hashEvent } from '../../core/eventLog.js';
 import { forgottenBy, rowDigest } from '../../core/forget.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { JOURNAL_HEADER, hasJournalHeader, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, JOURNAL_FILE, SNAPSHOT_FILE, rowToRaw } from './schema.js';
+import { JOURNAL_FILE, SNAPSHOT_FILE } from './schema.js';
+import { EVENT_COLUMNS, rowToRaw } from './legacySchema.js';
 import type { PositionRange, RecoveryReport } from './recoverStore.js';
 
 /**
@@ -264,6 +265,11 @@ function readSnapshot(path: string, SQL: SqlJsStatic, take: (e: RawEvent) => voi
   let db: Database | undefined;
   try {
     db = new SQL.Database(bytes);
+    const format = db.exec("SELECT value FROM meta WHERE key = 'format'")[0]?.values[0]?.[0];
+    if (Number(format) >= 2) {
+      notes.push('the index (events.sqlite) holds no events of its own: the journal is the only copy of the log');
+      return;
+    }
     const stmt = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`);
     try {
       while (stmt.step()) {

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database, SqlValue, Statement } from 'sql.js';
-import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
+import type { SqlJsStatic, SqlValue } from 'sql.js';
+import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreLockedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { ChainVerifier, checkImport, decodeRaw, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
@@ -20,27 +20,34 @@ import type {
 } from '../../core/eventStore.js';
 import { checkedPositions } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
-import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecord, fsyncDir, hasJournalHeader } from './journal.js';
-import { EVENT_COLUMNS, INSERT_EVENT_SQL, JOURNAL_FILE, PACKED_COLUMNS, RECOVER_MARKER_FILE, SNAPSHOT_FILE, createSchema, packedRowToRaw, rawToParams, rowToRaw, tuneConnection } from './schema.js';
+import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecordSpans, fsyncDir, hasJournalHeader } from './journal.js';
+import { JournalReader } from './journalReader.js';
+import type { Located } from './logIndex.js';
+import { LogIndex } from './logIndex.js';
+import { JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
-import { SNAPSHOT_CHECK_FILE, checkImage, checkedDigestsFile, crossCheckJournal, imageDigest, isDamagedImage, openSnapshot, readCheckedDigests, readHead, readSnapshotBytes, replayJournal } from './storeFiles.js';
+import { EMPTY_HEAD, SNAPSHOT_CHECK_FILE, checkedDigestsFile, catchUpIndex, emptyIndex, imageDigest, isDamagedImage, loadIndexImage, readCheckedDigests, readSnapshotBytes, saveIndexImage, verifyJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import type { ForgetStep } from './forgetFiles.js';
-import { forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
+import { forgetLeftovers, forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
 import { StoreLock } from './storeLock.js';
 import type { HeadSigner } from '../../core/signing.js';
 import { SEAL_STREAM, headMessage } from '../../core/signing.js';
 import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
 
 export interface SqlJsEventStoreOptions {
-  /** `write` takes the store's single-writer lock; `read` never blocks and never writes. Default `write`. */
+  /** `write` may append (taking the store's lock for each append only); `read` never writes. Default `write`. */
   readonly mode?: 'write' | 'read';
   /** Create the store when missing (write mode only). Default true. */
   readonly create?: boolean;
-  /** Who holds the lock, for the message another writer sees (e.g. "the rag-ledger CLI"). */
+  /** Who appends, for the message another process sees while waiting (e.g. "the rag-ledger CLI"). */
   readonly owner?: string;
-  /** Snapshot the database once the journal has grown this much since the last snapshot. Default 64 MiB. */
+  /** How long an append waits for another process's append to finish before StoreLockedError. Default 15 s. */
+  readonly lockWaitMs?: number;
+  /** Save the index once the journal has grown this much since it was saved. Default 256 MiB. */
   readonly snapshotEveryBytes?: number;
+  /** …or once this many events were appended since (default: the larger of 20,000 and an eighth of the log). */
+  readonly snapshotEveryEvents?: number;
   readonly clock?: () => string;
   readonly newId?: () => string;
   readonly hasher?: Hasher;
@@ -53,57 +60,60 @@ export interface SqlJsEventStoreOptions {
   readonly headSigner?: HeadSigner | null;
   /** Told when the head could not be sealed (the log is signed with another key). */
   readonly onSealSkipped?: (reason: string) => void;
+  /** Told, as one line each, about slow one-off work on open (upgrading an old store, rebuilding a damaged index). */
+  readonly onNotice?: (message: string) => void;
 }
 
 const PAGE = 2000;
 /** Import writes journal records of about this size. */
 const IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
 
+type Settings = Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher' | 'lockWaitMs' | 'owner'>> &
+  Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped' | 'onNotice' | 'snapshotEveryEvents'> & { readonly headSigner: HeadSigner | null };
+
 /**
- * The event store on disk: sql.js holds the log in memory and answers queries; durability
- * comes from an fdatasync'd append-only journal (one record per append call) plus periodic
- * snapshots of the SQLite image that record which journal offset they cover.
- * See docs/architecture.md, "Persistence".
+ * The event store on disk. The journal (`events.journal`, append-only, fdatasync'd per append)
+ * holds every event once and is the truth; sql.js holds only the log's index (positions, streams,
+ * types, id keys and where each event lies in the journal), saved now and then as `events.sqlite`.
+ * Events are read from the journal by offset, so memory follows what is read, not the log.
+ * Many processes share one store: each append takes the store's lock for that append only, first
+ * catches up with what the others appended, and every read first picks up their new events.
+ * See docs/architecture.md, "Persistence" and "Many processes, one store".
  */
 export class SqlJsEventStore implements EventStore {
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly statements = new Map<string, Statement>();
   private closed = false;
-  private snapshotScheduled = false;
   private inflight: Promise<void> | null = null;
-  private snapshotWrite: Promise<void> = Promise.resolve();
-  private snapshotError: Error | undefined;
-  /** Journal offset covered by the newest exported image (written or still being written). */
-  private exportedOffset: number;
-  /** SHA-256 of the snapshot image on disk, when it is known to agree with the journal. */
-  private checkedDigest: string | null = null;
-  /**
-   * Set when a reader found that the snapshot disagrees with the journal (a writer refuses such
-   * a store): one line for the user, naming the file and what to run.
-   */
+  /** Set when a reader found something worth one line to the user (kept for the CLI's warnIfDamaged). */
   integrityWarning: string | null = null;
+  /** The head when opened or last sealed: a writer that moved it seals the new head (sealHead, close). */
+  private sealedAt: number;
+  /** Events in the index when the saved image was written. */
+  private snapshotEvents: number;
+  private indexedEvents: number;
+  /** Digest of the saved index image, when this process loaded or wrote it. */
+  private savedDigest: string | null = null;
 
   private constructor(
     readonly location: string,
-    private db: Database,
+    private index: LogIndex,
+    private reader: JournalReader,
     private journal: JournalWriter | null,
-    private readonly lock: StoreLock | null,
     private headState: LogHead,
     private snapshotOffset: number,
     private journalEnd: number,
-    private readonly options: Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher'>> & Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped'> & { readonly headSigner: HeadSigner | null },
+    private readonly SQL: SqlJsStatic,
+    private readonly options: Settings,
   ) {
-    this.exportedOffset = snapshotOffset;
     this.sealedAt = headState.position;
+    this.indexedEvents = index.count();
+    this.snapshotEvents = this.indexedEvents;
   }
-
-  /** The head when opened or last sealed: a writer that moved it seals the new head (sealHead, close). */
-  private sealedAt: number;
 
   /** Opens (or creates) the store in `dir`. */
   static async open(dir: string, options: SqlJsEventStoreOptions = {}): Promise<SqlJsEventStore> {
     const mode = options.mode ?? 'write';
-    // Before anything is created or locked, so a bad signing key fails first.
+    // Before anything is created, so a bad signing key fails first.
     const headSigner = mode === 'write' ? (options.headSigner === undefined ? defaultHeadSigner() : options.headSigner) : null;
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     const journalPath = join(dir, JOURNAL_FILE);
@@ -115,80 +125,61 @@ export class SqlJsEventStore implements EventStore {
     if (existsSync(join(dir, RECOVER_MARKER_FILE))) {
       throw new CorruptStoreError(join(dir, RECOVER_MARKER_FILE), 'a recovery of this store was interrupted');
     }
-    const lock = mode === 'write' ? StoreLock.acquire(dir, options.owner ?? `rag-ledger (pid ${process.pid})`) : null;
-    let db: Database | undefined;
-    try {
+    const settings: Settings = {
+      snapshotEveryBytes: options.snapshotEveryBytes ?? 256 * 1024 * 1024,
+      ...(options.snapshotEveryEvents !== undefined ? { snapshotEveryEvents: options.snapshotEveryEvents } : {}),
+      lockWaitMs: options.lockWaitMs ?? 15_000,
+      owner: options.owner ?? `rag-ledger (pid ${process.pid})`,
+      clock: options.clock ?? systemClock,
+      newId: options.newId ?? newUuid,
+      hasher: options.hasher ?? sha256,
+      ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
+      onSealSkipped: options.onSealSkipped ?? defaultSealSkipped,
+      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+      headSigner,
+    };
+    if (forgetPending(dir)) {
       // A forget interrupted while it replaced the files: a writer completes it, a reader waits for that.
-      if (lock) settleForget(dir);
-      else if (forgetPending(dir)) throw new ForgetInProgressError(dir);
-      const SQL = await loadSqlJs();
-      let offset = JOURNAL_HEADER.length;
-      let digest: string | null = null;
-      if (existsSync(snapshotPath)) {
-        const bytes = readSnapshotBytes(snapshotPath);
-        ({ db, offset } = openSnapshot(new SQL.Database(bytes), snapshotPath));
-        digest = imageDigest(bytes);
-      } else {
-        db = new SQL.Database();
-        createSchema(db);
+      if (mode !== 'write') throw new ForgetInProgressError(dir);
+      await withLock(dir, settings, () => Promise.resolve(settleForget(dir)));
+    } else if (mode === 'write' && forgetLeftovers(dir)) {
+      // Files of a forget that never reached its commit point: removed holding the lock (a forget in progress holds it).
+      await withLock(dir, settings, () => Promise.resolve(forgetPending(dir) || settleForget(dir)));
+    }
+    if (!existsSync(journalPath)) {
+      if (mode !== 'write') throw new CorruptStoreError(journalPath, 'the journal is missing');
+      if (existsSync(snapshotPath)) throw new CorruptStoreError(journalPath, 'the journal is missing but the index (events.sqlite) is present');
+      try {
+        createJournal(journalPath);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process created it first
       }
-      if (!existsSync(journalPath)) {
-        if (offset > JOURNAL_HEADER.length) throw new CorruptStoreError(journalPath, `the journal is missing but the snapshot covers ${offset} bytes of it`);
-        if (mode === 'write') {
-          createJournal(journalPath);
-          fsyncDir(dir);
-        }
-      } else if (!hasJournalHeader(journalPath)) {
-        throw new CorruptStoreError(journalPath, 'the file does not start with a RAG Ledger journal header');
-      } else if (statSync(journalPath).size < offset) {
-        throw new CorruptStoreError(journalPath, `the journal is ${statSync(journalPath).size} bytes but the snapshot covers ${offset}`);
-      }
-      const hasher = options.hasher ?? sha256;
-      // The image must agree with the journal it claims to cover (see storeFiles.ts, SNAPSHOT_CHECK_FILE).
-      let warning: string | null = null;
-      let checkedDigest: string | null = null;
-      if (digest !== null && readCheckedDigests(dir).includes(digest)) checkedDigest = digest;
-      else if (digest !== null) {
-        const failure = checkImage(db, journalPath, offset, hasher);
-        if (failure) {
-          const inJournal = failure.detail.startsWith('journal: ');
-          const file = inJournal ? journalPath : snapshotPath;
-          const detail = inJournal ? failure.detail.slice('journal: '.length) : `the snapshot disagrees with the journal at position ${failure.position} (${failure.detail})`;
-          if (mode === 'write') throw new CorruptStoreError(file, detail);
-          warning = `warning: the event store file ${file} is damaged: ${detail}; what is shown may not match the journal. Run \`rag-ledger verify\` or \`rag-ledger recover --store ${dir}\`.`;
-        } else if (mode === 'write') {
-          checkedDigest = digest;
-          await replaceFileAtomically(dir, SNAPSHOT_CHECK_FILE, checkedDigestsFile([digest])).catch(() => undefined); // only a shortcut for the next open
+      fsyncDir(dir);
+    } else if (!hasJournalHeader(journalPath)) {
+      throw new CorruptStoreError(journalPath, 'the file does not start with a RAG Ledger journal header');
+    }
+    const SQL = await loadSqlJs();
+    const reader = new JournalReader(journalPath);
+    try {
+      const loaded = await loadOrBuildIndex(dir, SQL, reader, mode, settings);
+      const journal = mode === 'write' ? await JournalWriter.open(journalPath, loaded.end) : null;
+      const store = new SqlJsEventStore(dir, loaded.index, reader, journal, loaded.head, loaded.savedOffset, loaded.end, SQL, settings);
+      store.integrityWarning = loaded.warning;
+      store.savedDigest = loaded.digest;
+      // A writer takes the lock once on open: a crashed writer's lock is taken over, and a partial last
+      // record (a crashed append, now that nobody else can be writing it) is cut off and kept aside.
+      if (journal) {
+        try {
+          await store.exclusive(() => store.locked(() => Promise.resolve()));
+        } catch (err) {
+          await store.close().catch(() => undefined);
+          throw err;
         }
       }
-      tuneConnection(db);
-      let head = readHead(db);
-      let end = offset;
-      if (existsSync(journalPath)) {
-        const replay = replayJournal(db, journalPath, offset, head);
-        head = replay.head;
-        end = replay.end.offset;
-        if (replay.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, replay.end.detail);
-        if (replay.end.kind === 'torn' && mode === 'write') cutTornTail(journalPath, replay.end.offset);
-      }
-      const journal = mode === 'write' ? await JournalWriter.open(journalPath, end) : null;
-      const store = new SqlJsEventStore(dir, db, journal, lock, head, offset, end, {
-        snapshotEveryBytes: options.snapshotEveryBytes ?? 64 * 1024 * 1024,
-        clock: options.clock ?? systemClock,
-        newId: options.newId ?? newUuid,
-        hasher,
-        ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
-        onSealSkipped: options.onSealSkipped ?? defaultSealSkipped,
-        headSigner,
-      });
-      store.checkedDigest = checkedDigest;
-      store.integrityWarning = warning;
-      store.maybeScheduleSnapshot();
       return store;
     } catch (err) {
-      db?.close();
-      lock?.release();
-      if (isDamagedImage(err)) throw new CorruptStoreError(snapshotPath, `the snapshot cannot be read (${(err as Error).message})`);
+      reader.close();
+      if (isDamagedImage(err)) throw new CorruptStoreError(snapshotPath, `the index cannot be read (${(err as Error).message})`);
       throw err;
     }
   }
@@ -197,7 +188,7 @@ export class SqlJsEventStore implements EventStore {
     return this.journal !== null && !this.closed;
   }
 
-  /** Bytes of journal not yet covered by a snapshot. */
+  /** Bytes of journal not covered by the saved index. */
   get unsnapshottedBytes(): number {
     return this.journalEnd - this.snapshotOffset;
   }
@@ -209,43 +200,62 @@ export class SqlJsEventStore implements EventStore {
   }
 
   appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]> {
-    return this.exclusive(async () => {
+    return this.exclusive(() =>
+      this.locked(async (journal) => {
+        const plan = planAppendMany(writes, this.planContext());
+        if (plan.records.length > 0) await this.persist(journal, plan.records);
+        return plan.results;
+      }),
+    );
+  }
+
+  private planContext(): Parameters<typeof planAppendMany>[1] {
+    return {
+      streamVersion: (streamId) => this.index.streamVersion(streamId),
+      headPosition: this.headState.position,
+      headHash: this.headState.hash,
+      now: this.options.clock(),
+      newId: this.options.newId,
+      hasher: this.options.hasher,
+      existingPositions: (ids) => this.positionsOf(ids),
+    };
+  }
+
+  /**
+   * Runs `fn` holding the store's lock, after catching up with every event another process
+   * appended, and saves the index afterwards if it is due. The lock is held for this call only.
+   */
+  private async locked<T>(fn: (journal: JournalWriter) => Promise<T>): Promise<T> {
+    this.assertWritable();
+    return withLock(this.location, this.options, async () => {
+      await this.catchUp(true);
       const journal = this.assertWritable();
-      const plan = planAppendMany(writes, {
-        streamVersion: (streamId) => this.currentStreamVersion(streamId),
-        headPosition: this.headState.position,
-        headHash: this.headState.hash,
-        now: this.options.clock(),
-        newId: this.options.newId,
-        hasher: this.options.hasher,
-        existingPositions: (ids) => this.positionsOf(ids),
-      });
-      if (plan.records.length > 0) await this.persist(journal, plan.records);
-      return plan.results;
+      const result = await fn(journal);
+      await this.maybeSaveIndex();
+      return result;
     });
   }
 
   /**
    * Makes records durable and visible. The journal write and its fdatasync run in the
-   * background while the rows are inserted inside an open transaction; the transaction commits
-   * only once the journal is durable. Readers wait for `inflight`, so they never see rows
-   * that are not yet durable. If either step fails, both are undone.
+   * background while the index rows are inserted inside an open transaction; the transaction
+   * commits only once the journal is durable. Readers wait for `inflight`, so they never see
+   * events that are not yet durable. If either step fails, both are undone.
    */
   private async persist(journal: JournalWriter, records: readonly RawEvent[]): Promise<void> {
     const before = journal.bytes;
-    let record: Buffer;
+    let encoded: ReturnType<typeof encodeRecordSpans>;
     try {
-      record = encodeRecord(records);
+      encoded = encodeRecordSpans(records);
     } catch (err) {
       if (err instanceof RangeError) throw new ValidationError(`this append is too large for one journal record: ${err.message}`, [], 'Append fewer or smaller events per call.');
       throw err;
     }
-    const durable = journal.append(record);
+    const durable = journal.append(encoded.record);
     let insertError: unknown;
     try {
-      this.db.exec('BEGIN');
-      const insert = this.statement(INSERT_EVENT_SQL);
-      for (const r of records) insert.run(rawToParams(r));
+      this.index.db.exec('BEGIN');
+      for (let i = 0; i < records.length; i++) this.index.add(records[i]!, { at: before + encoded.spans[i]!.at, len: encoded.spans[i]!.len });
     } catch (err) {
       insertError = err;
       this.rollbackQuietly();
@@ -264,7 +274,7 @@ export class SqlJsEventStore implements EventStore {
         throw this.damaged(insertError) as Error;
       }
       try {
-        this.db.exec('COMMIT');
+        this.index.db.exec('COMMIT');
       } catch (err) {
         this.rollbackQuietly();
         await journal.undo(before);
@@ -277,92 +287,90 @@ export class SqlJsEventStore implements EventStore {
     const last = records[records.length - 1]!;
     this.headState = { position: last.position, hash: last.hash };
     this.journalEnd = journal.bytes;
-    this.maybeScheduleSnapshot();
+    this.indexedEvents += records.length;
   }
 
   /**
-   * Rewrites the whole store with the emptied rows and the DocumentForgotten appended: the new
-   * chain is verified in full first, then written as a new journal and a new snapshot built from
-   * scratch and installed under a marker (see forgetFiles.ts), then loaded in place of the old
-   * database. Appends wait meanwhile. Cost: one pass over the log and one write of it.
+   * Rewrites the whole store with the emptied rows and the DocumentForgotten appended, holding the
+   * lock throughout: the log is streamed, checked event by event, into a new journal; its index is
+   * built from that journal; both are installed under a marker (see forgetFiles.ts). Other
+   * processes see the journal replaced and reload. Cost: one pass over the log and one write of it.
    */
   forget(attestation: StreamWrite, replacements: readonly RawEvent[]): Promise<AppendResult> {
-    return this.exclusive(async () => {
-      this.assertWritable();
-      await this.snapshotWrite;
-      const positions = replacements.map((r) => r.position);
-      const current = new Map<number, RawEvent>();
-      for (let i = 0; i < positions.length; i += 500) for (const r of this.readPositionsNow(positions.slice(i, i + 500))) current.set(r.position, r);
-      const { records, result } = planForgetAppend(attestation, replacements, current, {
-        streamVersion: (streamId) => this.currentStreamVersion(streamId),
-        headPosition: this.headState.position,
-        headHash: this.headState.hash,
-        now: this.options.clock(),
-        newId: this.options.newId,
-        hasher: this.options.hasher,
-        existingPositions: (ids) => this.positionsOf(ids),
-      });
-      if (records.length === 0) return result;
-      const byPosition = new Map(replacements.map((r) => [r.position, r]));
-      const all: RawEvent[] = [];
-      const verifier = new ChainVerifier(this.options.hasher, ed25519Check);
-      const take = (raw: RawEvent): void => {
-        if (!verifier.check(raw)) return;
-        all.push(raw);
-      };
-      for (let from = 1; ; ) {
-        const page = this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]);
-        for (const raw of page) take(byPosition.get(raw.position) ?? raw);
-        if (page.length < PAGE) break;
-        from = page[page.length - 1]!.position + 1;
-      }
-      for (const r of records) take(r);
-      const report = verifier.report();
-      if (!report.ok) {
-        throw new ValidationError(`the log after this forget would not verify at position ${report.firstFailure?.position}: ${report.firstFailure?.detail}`, [], 'Run `rag-ledger verify`; nothing was changed.');
-      }
-      const SQL = await loadSqlJs();
-      const { journalSize, image } = installRewrittenLog(this.location, SQL, all, this.options.onForgetStep);
-      // The files are replaced: load the new image, and append to the new journal from now on.
-      await this.journal?.close();
-      this.journal = null;
-      this.freeStatements();
-      this.db.close();
-      this.db = new SQL.Database(image);
-      this.checkedDigest = imageDigest(image);
-      tuneConnection(this.db);
-      this.journal = await JournalWriter.open(join(this.location, JOURNAL_FILE), journalSize);
-      const last = records[records.length - 1]!;
-      this.headState = { position: last.position, hash: last.hash };
-      this.journalEnd = journalSize;
-      this.snapshotOffset = journalSize;
-      this.exportedOffset = journalSize;
-      return result;
-    });
+    return this.exclusive(() =>
+      this.locked(async () => {
+        const positions = replacements.map((r) => r.position);
+        const current = new Map<number, RawEvent>();
+        for (let i = 0; i < positions.length; i += 500) for (const r of this.readLocated(this.locatePositions(positions.slice(i, i + 500)))) current.set(r.position, r);
+        const { records, result } = planForgetAppend(attestation, replacements, current, this.planContext());
+        if (records.length === 0) return result;
+        const byPosition = new Map(replacements.map((r) => [r.position, r]));
+        const verifier = new ChainVerifier(this.options.hasher, ed25519Check);
+        const { journalSize, image } = installRewrittenLog(this.location, this.SQL, this.rewrittenLog(byPosition, records, verifier), this.options.onForgetStep);
+        // The files are replaced: load the new index, and read and append the new journal from now on.
+        await this.journal?.close();
+        this.journal = null;
+        this.index.close();
+        this.index = new LogIndex(new this.SQL.Database(image));
+        tuneConnection(this.index.db);
+        this.savedDigest = imageDigest(image);
+        await replaceFileAtomically(this.location, SNAPSHOT_CHECK_FILE, checkedDigestsFile([this.savedDigest]));
+        this.reader.reopen();
+        this.journal = await JournalWriter.open(join(this.location, JOURNAL_FILE), journalSize);
+        const last = records[records.length - 1]!;
+        this.headState = { position: last.position, hash: last.hash };
+        this.journalEnd = journalSize;
+        this.snapshotOffset = journalSize;
+        this.indexedEvents = this.index.count();
+        this.snapshotEvents = this.indexedEvents;
+        return result;
+      }),
+    );
   }
 
-  private readPositionsNow(positions: readonly number[]): RawEvent[] {
-    const sorted = checkedPositions(positions);
-    if (sorted.length === 0) return [];
-    return this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position IN (${sorted.map(() => '?').join(',')}) ORDER BY position`, sorted);
+  /** The whole log with the replacements and the new records, checked event by event as it is streamed. */
+  private *rewrittenLog(byPosition: ReadonlyMap<number, RawEvent>, records: readonly RawEvent[], verifier: ChainVerifier): Generator<RawEvent> {
+    for (let from = 1; ; ) {
+      const page = this.readLocated(this.index.locate('SELECT position, at, len FROM events WHERE position >= ? ORDER BY position LIMIT ?', [from, PAGE]));
+      for (const raw of page) {
+        const out = byPosition.get(raw.position) ?? raw;
+        if (!verifier.check(out)) throw chainBroken(verifier);
+        yield out;
+      }
+      if (page.length < PAGE) break;
+      from = page[page.length - 1]!.position + 1;
+    }
+    for (const r of records) {
+      if (!verifier.check(r)) throw chainBroken(verifier);
+      yield r;
+    }
   }
 
   /** SQLite may already have rolled back by itself (after NOMEM, FULL, IOERR). */
   private rollbackQuietly(): void {
     try {
-      this.db.exec('ROLLBACK');
+      this.index.db.exec('ROLLBACK');
     } catch {
       /* no transaction was open */
     }
+    this.index.resetCaches();
   }
 
   /**
-   * Runs a synchronous read once no append is between its insert and its commit. The check and
-   * the read happen in the same synchronous step, so no append can start in between.
+   * Runs a synchronous read once no append is between its insert and its commit, after picking
+   * up what other processes appended. The check and the read happen in the same synchronous step.
    */
   private async settled<T>(read: () => T): Promise<T> {
-    while (this.inflight) await this.inflight;
+    await this.idle();
+    // After a failed fdatasync the journal may hold a record this process never acknowledged: stay as we are.
+    if (!this.closed && !this.journal?.failure) await this.catchUp(false);
+    await this.idle();
     return read();
+  }
+
+  /** Waits until no append is between its insert and its commit. */
+  private async idle(): Promise<void> {
+    while (this.inflight) await this.inflight;
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -370,7 +378,10 @@ export class SqlJsEventStore implements EventStore {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const n = Math.min(PAGE, remaining);
-      const page = await this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`, [streamId, from, n]));
+      const page = await this.settled(() => {
+        const id = this.index.streamId(streamId);
+        return id === undefined ? [] : this.readLocated(this.index.locate('SELECT position, at, len FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?', [id, from, n]));
+      });
       for (const raw of page) yield decodeRaw(raw);
       if (page.length < n) return;
       remaining -= page.length;
@@ -379,93 +390,124 @@ export class SqlJsEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-    const where: string[] = ['position >= ?'];
-    const params: SqlValue[] = [];
-    if (options.types && options.types.length > 0) {
-      where.push(`type IN (${options.types.map(() => '?').join(',')})`);
-      params.push(...options.types);
-    }
-    if (options.streamId !== undefined) {
-      where.push('stream_id = ?');
-      params.push(options.streamId);
-    }
-    if (options.category !== undefined) {
-      where.push('stream_id >= ? AND stream_id < ?');
-      params.push(`${options.category}-`, `${options.category}.`);
-    }
-    if (options.since !== undefined) {
-      where.push('recorded_at >= ?');
-      params.push(options.since);
-    }
-    if (options.until !== undefined) {
-      where.push('recorded_at < ?');
-      params.push(options.until);
-    }
-    const sql = `SELECT ${PACKED_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`;
+    for await (const page of this.pages(options)) for (const raw of page) yield decodeRaw(raw);
+  }
+
+  /** Pages of raw events matching the filter, in log order. */
+  private async *pages(options: ReadAllOptions): AsyncIterable<RawEvent[]> {
     let from = Math.max(1, options.fromPosition ?? 1);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const n = Math.min(PAGE, remaining);
-      const page = await this.settled(() => this.select(sql, [from, ...params, n]));
-      for (const raw of page) yield decodeRaw(raw);
+      const page = await this.settled(() => {
+        const filter = this.filter(options);
+        if (filter === null) return [];
+        return this.readLocated(this.index.locate(`SELECT position, at, len FROM events WHERE ${filter.where.join(' AND ')} ORDER BY position LIMIT ?`, [from, ...filter.params, n]));
+      });
+      if (page.length > 0) yield page;
       if (page.length < n) return;
       remaining -= page.length;
       from = page[page.length - 1]!.position + 1;
     }
   }
 
-  async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
-    let from = Math.max(1, fromPosition);
-    for (;;) {
-      const page = await this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`, [from, PAGE]));
-      yield* page;
-      if (page.length < PAGE) return;
-      from = page[page.length - 1]!.position + 1;
+  /** The WHERE clause of a readAll filter (`position >= ?` first), or null when nothing can match. */
+  private filter(options: ReadAllOptions): { where: string[]; params: SqlValue[] } | null {
+    const where: string[] = ['position >= ?'];
+    const params: SqlValue[] = [];
+    if (options.types && options.types.length > 0) {
+      const ids = this.index.typeIdsOf(options.types);
+      if (ids.length === 0) return null;
+      where.push(`type IN (${ids.map(() => '?').join(',')})`);
+      params.push(...ids);
     }
+    if (options.streamId !== undefined) {
+      const id = this.index.streamId(options.streamId);
+      if (id === undefined) return null;
+      where.push('stream = ?');
+      params.push(id);
+    }
+    if (options.category !== undefined) {
+      where.push('stream IN (SELECT id FROM streams WHERE name >= ? AND name < ?)');
+      params.push(`${options.category}-`, `${options.category}.`);
+    }
+    if (options.since !== undefined) {
+      where.push('recorded_ms >= ?');
+      params.push(Date.parse(options.since));
+    }
+    if (options.until !== undefined) {
+      where.push('recorded_ms < ?');
+      params.push(Date.parse(options.until));
+    }
+    return { where, params };
+  }
+
+  async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {
+    for await (const page of this.pages({ fromPosition })) yield* page;
   }
 
   async readPositions(positions: readonly number[]): Promise<RawEvent[]> {
     const sorted = checkedPositions(positions);
     if (sorted.length === 0) return [];
+    return this.settled(() => this.readLocated(this.locatePositions(sorted)));
+  }
+
+  private locatePositions(positions: readonly number[]): Located[] {
+    const sorted = checkedPositions(positions);
+    if (sorted.length === 0) return [];
     const first = sorted[0]!;
     const last = sorted[sorted.length - 1]!;
     // A contiguous page (the unfiltered timeline) is one range scan; anything else a list of positions.
-    if (last - first + 1 === sorted.length) return this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`, [first, last]));
-    return this.settled(() => this.select(`SELECT ${PACKED_COLUMNS} FROM events WHERE position IN (${sorted.map(() => '?').join(',')}) ORDER BY position`, sorted));
+    if (last - first + 1 === sorted.length) return this.index.locate('SELECT position, at, len FROM events WHERE position BETWEEN ? AND ? ORDER BY position', [first, last]);
+    return this.index.locate(`SELECT position, at, len FROM events WHERE position IN (${sorted.map(() => '?').join(',')}) ORDER BY position`, sorted);
+  }
+
+  private readLocated(located: readonly Located[]): RawEvent[] {
+    return this.reader.read(located);
   }
 
   positionOf(eventId: string): Promise<number | null> {
     return this.settled(() => this.positionsOf([eventId]).get(eventId) ?? null);
   }
 
+  /** Positions of the event ids present in the log (id keys confirmed against the journal). */
+  private positionsOf(eventIds: readonly string[]): Map<string, number> {
+    const found = new Map<string, number>();
+    for (const [id, candidates] of this.index.candidates(eventIds)) {
+      for (const raw of this.readLocated(candidates)) if (raw.eventId === id) found.set(id, raw.position);
+    }
+    return found;
+  }
+
   importRaw(events: AsyncIterable<RawEvent> | Iterable<RawEvent>): Promise<number> {
-    return this.exclusive(async () => {
-      const journal = this.assertWritable();
-      if (this.headState.position > 0) throw new StoreNotEmptyError(this.location, this.headState.position);
-      // Check everything before writing anything, so a bad archive leaves the store empty.
-      const all = await checkImport(events, this.options.hasher, ed25519Check);
-      let batch: RawEvent[] = [];
-      let bytes = 0;
-      for (const raw of all) {
-        batch.push(raw);
-        bytes += raw.dataJson.length + raw.metadataJson.length + (raw.attachment?.byteLength ?? 0) + 256;
-        if (bytes >= IMPORT_BATCH_BYTES) {
-          await this.persist(journal, batch);
-          batch = [];
-          bytes = 0;
+    return this.exclusive(() =>
+      this.locked(async (journal) => {
+        if (this.headState.position > 0) throw new StoreNotEmptyError(this.location, this.headState.position);
+        // Check everything before writing anything, so a bad archive leaves the store empty.
+        const all = await checkImport(events, this.options.hasher, ed25519Check);
+        let batch: RawEvent[] = [];
+        let bytes = 0;
+        for (const raw of all) {
+          batch.push(raw);
+          bytes += raw.dataJson.length + raw.metadataJson.length + (raw.attachment?.byteLength ?? 0) + 256;
+          if (bytes >= IMPORT_BATCH_BYTES) {
+            await this.persist(journal, batch);
+            batch = [];
+            bytes = 0;
+          }
         }
-      }
-      if (batch.length > 0) await this.persist(journal, batch);
-      return all.length;
-    });
+        if (batch.length > 0) await this.persist(journal, batch);
+        return all.length;
+      }),
+    );
   }
 
   streamVersion(streamId: string): Promise<number> {
-    return this.settled(() => this.currentStreamVersion(streamId));
+    return this.settled(() => this.index.streamVersion(streamId));
   }
 
   head(): Promise<LogHead> {
-    return Promise.resolve(this.headState);
+    return this.settled(() => this.headState);
   }
 
   stats(): Promise<StoreStats> {
@@ -474,11 +516,16 @@ export class SqlJsEventStore implements EventStore {
 
   private readStats(): StoreStats {
     const byType: Record<string, number> = {};
-    for (const [type, n] of this.rows('SELECT type, COUNT(*) FROM events GROUP BY type ORDER BY type')) byType[type as string] = n as number;
+    for (const [type, n] of this.index.rows('SELECT type, COUNT(*) FROM events GROUP BY type')) byType[this.index.typeName(type as number)] = n as number;
+    const sortedTypes = Object.fromEntries(Object.entries(byType).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const byCategory: Record<string, number> = {};
-    const catSql = "SELECT CASE WHEN instr(stream_id, '-') > 0 THEN substr(stream_id, 1, instr(stream_id, '-') - 1) ELSE stream_id END AS c, COUNT(*) FROM events GROUP BY c ORDER BY c";
-    for (const [c, n] of this.rows(catSql)) byCategory[c as string] = n as number;
-    const [summary] = this.rows('SELECT COUNT(*), COUNT(DISTINCT stream_id), MIN(recorded_at), MAX(recorded_at) FROM events');
+    const catSql =
+      "SELECT CASE WHEN instr(s.name, '-') > 0 THEN substr(s.name, 1, instr(s.name, '-') - 1) ELSE s.name END AS c, SUM(n) FROM (SELECT stream, COUNT(*) AS n FROM events GROUP BY stream) e JOIN streams s ON s.id = e.stream GROUP BY c ORDER BY c";
+    for (const [c, n] of this.index.rows(catSql)) byCategory[c as string] = n as number;
+    const [summary] = this.index.rows('SELECT COUNT(*), COUNT(DISTINCT stream) FROM events');
+    const first = this.readLocated(this.index.locate('SELECT position, at, len FROM events ORDER BY position LIMIT 1', []))[0];
+    const last = this.readLocated(this.index.locate('SELECT position, at, len FROM events ORDER BY recorded_ms DESC, position DESC LIMIT 1', []))[0];
+    const earliest = this.readLocated(this.index.locate('SELECT position, at, len FROM events ORDER BY recorded_ms, position LIMIT 1', []))[0];
     const files: Record<string, number> = {};
     for (const f of [SNAPSHOT_FILE, JOURNAL_FILE]) {
       const p = join(this.location, f);
@@ -490,82 +537,57 @@ export class SqlJsEventStore implements EventStore {
       streams: (summary?.[1] as number) ?? 0,
       headPosition: this.headState.position,
       headHash: this.headState.hash,
-      firstRecordedAt: (summary?.[2] as string | null) ?? null,
-      lastRecordedAt: (summary?.[3] as string | null) ?? null,
-      byType,
+      firstRecordedAt: (earliest ?? first)?.recordedAt ?? null,
+      lastRecordedAt: last?.recordedAt ?? null,
+      byType: sortedTypes,
       byCategory,
       files,
     };
   }
 
   /**
-   * Checks the hash chain of the database, then cross-checks every journal record against
-   * it, so that events removed from the end of either copy are found too.
+   * Checks every record of the journal (checksums), the hash chain and seals of every event, and
+   * that the index places each event where the journal holds it. Streams the journal: memory is
+   * bounded by its largest record.
    */
   verify(): Promise<VerifyReport> {
     return this.exclusive(async () => {
-      const verifier = new ChainVerifier(this.options.hasher, ed25519Check);
-      const hashes: string[] = [];
-      for await (const raw of this.readRaw(1)) {
-        if (!verifier.check(raw)) break;
-        hashes.push(raw.hash);
-      }
-      const report = verifier.report();
-      if (!report.ok) return report;
-      // Only the part of the journal this store has loaded: a reader must not mistake a
-      // writer's newer appends for events missing from its database.
-      const mismatch = crossCheckJournal(join(this.location, JOURNAL_FILE), hashes, this.journalEnd);
-      return mismatch ? { ...report, ok: false, firstFailure: mismatch } : report;
+      await this.settled(() => undefined);
+      // Only the part of the journal this store has indexed: a concurrent append is not yet part of it.
+      return verifyJournal(join(this.location, JOURNAL_FILE), this.index, this.journalEnd, this.options.hasher, ed25519Check);
     });
   }
 
-  /**
-   * Picks up events another process appended since this (read-only) store was opened.
-   * Returns how many were added.
-   */
+  /** Picks up events other processes appended since this store last looked. Returns how many were added. */
   refresh(): Promise<number> {
-    return this.exclusive(() => {
-      if (this.journal) return Promise.resolve(0);
-      const journalPath = join(this.location, JOURNAL_FILE);
-      if (statSync(journalPath).size < this.journalEnd) {
-        throw new CorruptStoreError(journalPath, `the journal is now shorter than the ${this.journalEnd} bytes this reader loaded (the writer undid an append)`);
-      }
+    return this.exclusive(async () => {
       const before = this.headState.position;
-      const replay = replayJournal(this.db, journalPath, this.journalEnd, this.headState);
-      this.headState = replay.head;
-      this.journalEnd = replay.end.kind === 'clean' ? replay.end.offset : replay.lastGoodOffset;
-      if (replay.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, replay.end.detail);
-      return Promise.resolve(this.headState.position - before);
+      await this.settled(() => undefined);
+      return this.headState.position - before;
     });
   }
 
-  /** Writes a snapshot now (normally done in the background and on close). */
+  /** Saves the index now (normally done when due, after an append). */
   async snapshot(): Promise<void> {
-    await this.exclusive(async () => {
-      this.assertWritable();
-      await this.snapshotWrite;
-      this.startSnapshot();
-    });
-    await this.snapshotWrite;
-    if (this.snapshotError) throw this.snapshotError;
+    await this.exclusive(() => this.locked(() => this.saveIndex()));
   }
 
   close(): Promise<void> {
     return this.exclusive(async () => {
       if (this.closed) return;
       try {
-        if (this.journal && this.options.headSigner && this.headState.position > this.sealedAt) await this.sealNow(this.journal, this.options.headSigner);
-        await this.snapshotWrite;
-        if (this.journal && this.journalEnd > this.snapshotOffset) {
-          this.startSnapshot();
-          await this.snapshotWrite;
+        if (this.journal && this.options.headSigner && this.headState.position > this.sealedAt) {
+          const signer = this.options.headSigner;
+          await this.locked((journal) => this.sealNow(journal, signer)).catch((err: unknown) => {
+            if (!(err instanceof StoreLockedError)) throw err;
+            this.options.onSealSkipped?.(`the store stayed busy, so the head ${this.headState.position} was not signed on close; the next writer signs it`);
+          });
         }
       } finally {
         this.closed = true;
         await this.journal?.close();
-        this.freeStatements();
-        this.db.close();
-        this.lock?.release();
+        this.reader.close();
+        this.index.close();
       }
     });
   }
@@ -577,7 +599,8 @@ export class SqlJsEventStore implements EventStore {
   sealHead(): Promise<void> {
     return this.exclusive(async () => {
       if (this.closed || !this.journal || !this.options.headSigner || this.headState.position <= this.sealedAt) return;
-      await this.sealNow(this.journal, this.options.headSigner);
+      const signer = this.options.headSigner;
+      await this.locked((journal) => this.sealNow(journal, signer));
     });
   }
 
@@ -587,86 +610,93 @@ export class SqlJsEventStore implements EventStore {
   }
 
   private firstSealKey(): { readonly publicKey: string; readonly keyId: string } | null {
-    const stmt = this.statement(`SELECT data FROM events WHERE type = 'HeadSigned' ORDER BY position LIMIT 1`);
-    try {
-      if (!stmt.step()) return null;
-      const data = JSON.parse(stmt.get()[0] as string) as { public_key: string; key_id: string };
-      return { publicKey: data.public_key, keyId: data.key_id };
-    } finally {
-      stmt.reset();
-    }
+    const [type] = this.index.typeIdsOf(['HeadSigned']);
+    if (type === undefined) return null;
+    const [first] = this.readLocated(this.index.locate('SELECT position, at, len FROM events WHERE type = ? ORDER BY position LIMIT 1', [type]));
+    if (!first) return null;
+    const data = JSON.parse(first.dataJson) as { public_key: string; key_id: string };
+    return { publicKey: data.public_key, keyId: data.key_id };
   }
 
   /** Appends a HeadSigned for the current head, unless the head is one or the log is signed with another key. */
   private async sealNow(journal: JournalWriter, signer: HeadSigner): Promise<void> {
-    const last = this.readPositionsNow([this.headState.position])[0];
+    const last = this.readLocated(this.locatePositions([this.headState.position]))[0];
     this.sealedAt = this.headState.position;
-    if (last?.type === 'HeadSigned') return;
+    if (!last || last.type === 'HeadSigned') return;
     const logKey = this.firstSealKey();
     if (logKey && logKey.publicKey !== signer.publicKey) {
       this.options.onSealSkipped?.(`this log is signed with key ${logKey.keyId}, not with the configured key ${signer.keyId}: the head ${this.headState.position} was not signed`);
       return;
     }
     const { position, hash } = this.headState;
-    const plan = planAppendMany([{ streamId: SEAL_STREAM, events: [{ type: 'HeadSigned', data: { position, hash, key_id: signer.keyId, public_key: signer.publicKey, signature: signer.sign(headMessage(position, hash)), signed_at: this.options.clock() } }] }], {
-      streamVersion: (streamId) => this.currentStreamVersion(streamId),
-      headPosition: position,
-      headHash: hash,
-      now: this.options.clock(),
-      newId: this.options.newId,
-      hasher: this.options.hasher,
-      existingPositions: (ids) => this.positionsOf(ids),
-    });
+    const plan = planAppendMany(
+      [{ streamId: SEAL_STREAM, events: [{ type: 'HeadSigned', data: { position, hash, key_id: signer.keyId, public_key: signer.publicKey, signature: signer.sign(headMessage(position, hash)), signed_at: this.options.clock() } }] }],
+      this.planContext(),
+    );
     await this.persist(journal, plan.records);
     this.sealedAt = this.headState.position;
   }
 
-  private maybeScheduleSnapshot(): void {
-    if (!this.journal || this.snapshotScheduled || this.journalEnd - this.exportedOffset < this.options.snapshotEveryBytes) return;
-    this.snapshotScheduled = true;
-    setImmediate(() => {
-      this.exclusive(async () => {
-        await this.snapshotWrite;
-        this.snapshotScheduled = false;
-        if (!this.closed) this.startSnapshot();
-      }).catch(() => {
-        /* The journal still holds everything; the next snapshot will retry. */
-      });
-    });
+  /**
+   * Picks up journal records other processes appended (and reloads everything if a forget or a
+   * recovery replaced the journal). A writer holding the lock also cuts off a torn tail (a crashed
+   * append: nobody else can be writing it); anyone else leaves it for the writer.
+   */
+  private async catchUp(holdingLock: boolean): Promise<void> {
+    if (this.reader.replaced()) await this.reloadReplaced();
+    const size = this.reader.size();
+    if (size < this.journalEnd) throw new CorruptStoreError(join(this.location, JOURNAL_FILE), `the journal is now ${size} bytes, shorter than the ${this.journalEnd} bytes already read`);
+    if (size > this.journalEnd) {
+      const journalPath = join(this.location, JOURNAL_FILE);
+      const result = catchUpIndex(this.index, journalPath, this.journalEnd, this.headState);
+      this.headState = result.head;
+      this.indexedEvents += result.added;
+      if (result.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, result.end.detail);
+      this.journalEnd = result.end.kind === 'clean' ? result.end.offset : result.lastGoodOffset;
+      if (result.end.kind === 'torn' && holdingLock && this.journal) cutTornTail(journalPath, result.end.offset);
+    }
+    if (holdingLock) this.journal?.adopt(this.journalEnd);
   }
 
-  /**
-   * Exports the image (synchronous, inside the store's queue so no append is half done), then
-   * writes it to disk in the background: temp file, fsync, rename. Appends continue meanwhile;
-   * the snapshot covers the journal up to the offset recorded at export time.
-   */
-  private startSnapshot(): void {
-    // Another process wrote the journal: its files are not this process's to replace any more.
-    if (this.journal?.failure instanceof JournalChangedError || this.journal?.stopIfChanged()) return;
+  /** The journal was replaced (a forget or a recovery in another process): load it and its index afresh. */
+  private async reloadReplaced(): Promise<void> {
+    this.reader.reopen();
+    const loaded = await loadOrBuildIndex(this.location, this.SQL, this.reader, 'read', this.options);
+    this.index.close();
+    this.index = loaded.index;
+    this.headState = loaded.head;
+    this.journalEnd = loaded.end;
+    this.snapshotOffset = loaded.savedOffset;
+    this.indexedEvents = this.index.count();
+    this.snapshotEvents = this.indexedEvents;
+    this.sealedAt = Math.min(this.sealedAt, this.headState.position);
+    if (this.journal) {
+      await this.journal.close();
+      this.journal = await JournalWriter.open(join(this.location, JOURNAL_FILE), this.journalEnd);
+    }
+  }
+
+  /** Saves the index when enough was appended since it was last saved. Called holding the lock. */
+  private async maybeSaveIndex(): Promise<void> {
+    const events = this.indexedEvents - this.snapshotEvents;
+    const everyEvents = this.options.snapshotEveryEvents ?? Math.max(20_000, Math.floor(this.indexedEvents / 8));
+    if (this.journalEnd - this.snapshotOffset >= this.options.snapshotEveryBytes || events >= everyEvents) {
+      await this.saveIndex().catch(() => {
+        /* The journal holds everything; the index is saved again later. */
+      });
+    }
+  }
+
+  /** Writes the index image atomically (temporary file, fsync, rename). Called holding the lock. */
+  private async saveIndex(): Promise<void> {
     const covered = this.journalEnd;
-    this.exportedOffset = covered;
-    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_offset', ?)", [String(covered)]);
-    this.freeStatements();
-    const image = this.db.export();
-    tuneConnection(this.db);
-    // The new image's digest is listed (with the current one, in case the rename never happens)
-    // before the image replaces the snapshot, so the next open need not check it in full.
-    const digest = imageDigest(image);
-    const listed = checkedDigestsFile(this.checkedDigest ? [digest, this.checkedDigest] : [digest]);
-    this.snapshotWrite = replaceFileAtomically(this.location, SNAPSHOT_CHECK_FILE, listed)
-      .then(() => replaceFileAtomically(this.location, SNAPSHOT_FILE, image))
-      .then(
-      () => {
-        this.checkedDigest = digest;
-        this.snapshotOffset = covered;
-        this.snapshotError = undefined;
-      },
-      (err: unknown) => {
-        // Try again only after the journal has grown by another threshold.
-        // Nothing is lost: the journal still holds everything, and the next snapshot retries.
-        this.snapshotError = err instanceof Error ? err : new Error(String(err));
-      },
-    );
+    this.index.setMeta('journal_offset', String(covered));
+    this.index.freeStatements();
+    const image = this.index.db.export();
+    tuneConnection(this.index.db);
+    this.savedDigest = await saveIndexImage(this.location, image, this.savedDigest);
+    this.snapshotOffset = covered;
+    this.snapshotEvents = this.indexedEvents;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -685,79 +715,156 @@ export class SqlJsEventStore implements EventStore {
     return this.journal;
   }
 
-  private currentStreamVersion(streamId: string): number {
-    const s = this.statement('SELECT MAX(stream_version) FROM events WHERE stream_id = ?');
-    s.bind([streamId]);
-    const v = s.step() ? (s.get()[0] as number | null) : null;
-    s.reset();
-    return v ?? 0;
+  /** An SQLite error that means the index image is damaged, as one clear error. */
+  private damaged(err: unknown): unknown {
+    return isDamagedImage(err) ? new CorruptStoreError(join(this.location, SNAPSHOT_FILE), `the index cannot be read (${(err as Error).message})`) : err;
   }
+}
 
-  private positionsOf(eventIds: readonly string[]): Map<string, number> {
-    const found = new Map<string, number>();
-    for (let i = 0; i < eventIds.length; i += 500) {
-      const chunk = eventIds.slice(i, i + 500);
-      const rows = this.db.exec(`SELECT event_id, position FROM events WHERE event_id IN (${chunk.map(() => '?').join(',')})`, chunk)[0]?.values ?? [];
-      for (const [id, position] of rows) found.set(id as string, position as number);
-    }
-    return found;
-  }
+function chainBroken(verifier: ChainVerifier): ValidationError {
+  const report = verifier.report();
+  return new ValidationError(`the log after this forget would not verify at position ${report.firstFailure?.position}: ${report.firstFailure?.detail}`, [], 'Run `rag-ledger verify`; nothing was changed.');
+}
 
-  private statement(sql: string): Statement {
-    if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
-
-  private freeStatements(): void {
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
-  }
-
-  /** Runs a PACKED_COLUMNS query. */
-  private select(sql: string, params: SqlValue[]): RawEvent[] {
-    const s = this.statement(sql);
-    s.bind(params);
-    const out: RawEvent[] = [];
+/** Runs `fn` holding the store's lock, waiting up to `lockWaitMs` for another process's append. */
+async function withLock<T>(dir: string, settings: Pick<Settings, 'lockWaitMs' | 'owner'>, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + settings.lockWaitMs;
+  let pause = 1;
+  let lock: StoreLock;
+  for (;;) {
     try {
-      while (s.step()) {
-        const row = s.get();
-        out.push(packedRowToRaw(row) ?? this.selectOne(row[0] as number));
+      lock = StoreLock.acquire(dir, settings.owner);
+      break;
+    } catch (err) {
+      if (!(err instanceof StoreLockedError) || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(25, pause * 2);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+interface LoadedIndex {
+  readonly index: LogIndex;
+  readonly head: LogHead;
+  readonly end: number;
+  /** Journal offset the saved image covers. */
+  readonly savedOffset: number;
+  readonly warning: string | null;
+  readonly digest: string | null;
+}
+
+/**
+ * Loads the saved index and catches it up with the journal. An index that is missing, of the old
+ * format, stale (it covers more journal than there is) or disagrees with the journal at its last
+ * event is rebuilt from the journal: by a writer (under the lock, saved, the old file kept beside
+ * the store once), or by a reader in memory only.
+ */
+async function loadOrBuildIndex(dir: string, SQL: SqlJsStatic, reader: JournalReader, mode: 'write' | 'read', settings: Settings): Promise<LoadedIndex> {
+  const snapshotPath = join(dir, SNAPSHOT_FILE);
+  const journalPath = join(dir, JOURNAL_FILE);
+  let reason: string | null = null;
+  let legacy = false;
+  if (existsSync(snapshotPath)) {
+    let loaded: ReturnType<typeof loadIndexImage> | null = null;
+    let digest: string | null = null;
+    try {
+      const bytes = readSnapshotBytes(snapshotPath);
+      digest = imageDigest(bytes);
+      loaded = loadIndexImage(SQL, snapshotPath, bytes);
+      if (loaded.kind === 'index' && !readCheckedDigests(dir).includes(digest)) {
+        loaded.db.close();
+        loaded = null;
+        reason = 'it is not an image this store wrote (edited, damaged or copied in)';
       }
     } catch (err) {
-      throw this.damaged(err);
-    } finally {
-      s.reset();
+      if (!(err instanceof CorruptStoreError)) throw err;
+      reason = err.detail;
     }
-    return out;
-  }
-
-  /** One event read column by column (for a row whose packed text does not split cleanly). */
-  private selectOne(position: number): RawEvent {
-    const s = this.statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE position = ?`);
-    try {
-      s.bind([position]);
-      s.step();
-      return rowToRaw(s.get());
-    } finally {
-      s.reset();
+    if (loaded?.kind === 'legacy') legacy = true;
+    else if (loaded?.kind === 'index') {
+      const index = new LogIndex(loaded.db);
+      const problem = checkIndexAgainstJournal(index, reader, loaded.offset);
+      if (problem === null) {
+        const head = headOf(index, reader);
+        const caught = catchUpIndex(index, journalPath, loaded.offset, head);
+        if (caught.end.kind === 'corrupt') {
+          index.close();
+          throw new CorruptStoreError(journalPath, caught.end.detail);
+        }
+        const end = caught.end.kind === 'clean' ? caught.end.offset : caught.lastGoodOffset;
+        return { index, head: caught.head, end, savedOffset: loaded.offset, warning: null, digest };
+      }
+      index.close();
+      reason = problem;
     }
   }
-
-  private rows(sql: string): SqlValue[][] {
+  const hadImage = existsSync(snapshotPath);
+  const why = legacy ? 'upgrading the event store to format 2 (the index of the log in events.sqlite, the events in the journal)' : reason ? `the index events.sqlite does not match the journal (${reason}); rebuilding it from the journal` : null;
+  const size = reader.size();
+  if (why && size > 1 << 20) settings.onNotice?.(`RAG Ledger: ${why}: reading ${(size / (1 << 20)).toFixed(0)} MiB of journal once…`);
+  const build = (): LoadedIndex => {
+    const index = new LogIndex(emptyIndex(SQL));
     try {
-      return this.db.exec(sql)[0]?.values ?? [];
+      const caught = catchUpIndex(index, journalPath, JOURNAL_HEADER.length, EMPTY_HEAD);
+      if (caught.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, caught.end.detail);
+      const end = caught.end.kind === 'clean' ? caught.end.offset : caught.lastGoodOffset;
+      return { index, head: caught.head, end, savedOffset: JOURNAL_HEADER.length, warning: null, digest: null };
     } catch (err) {
-      throw this.damaged(err);
+      index.close();
+      throw err;
     }
+  };
+  if (mode !== 'write') {
+    const built = build();
+    return {
+      ...built,
+      warning:
+        reason && !legacy
+          ? `warning: the index ${snapshotPath} does not match the journal (${reason}); it was rebuilt in memory from the journal for this command, and the next command that writes saves it (if this recurs, run \`rag-ledger recover --store ${dir}\`)`
+          : null,
+    };
   }
+  return withLock(dir, settings, async () => {
+    const built = build();
+    // Holding the lock, a partial last record is a crashed append, not one being written.
+    if (reader.size() > built.end) cutTornTail(journalPath, built.end);
+    if (hadImage) {
+      const kept = `${snapshotPath}.${legacy ? 'format1' : 'damaged'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(snapshotPath, kept);
+      settings.onNotice?.(`RAG Ledger: ${legacy ? 'the store was upgraded; the old file is kept as' : 'the index was rebuilt; the old one is kept as'} ${kept}`);
+    }
+    built.index.setMeta('journal_offset', String(built.end));
+    built.index.freeStatements();
+    const image = built.index.db.export();
+    tuneConnection(built.index.db);
+    const digest = await saveIndexImage(dir, image, null);
+    return { ...built, savedOffset: built.end, digest };
+  });
+}
 
-  /** An SQLite error that means the image loaded from the snapshot is damaged, as one clear error. */
-  private damaged(err: unknown): unknown {
-    return isDamagedImage(err) ? new CorruptStoreError(join(this.location, SNAPSHOT_FILE), `the snapshot cannot be read (${(err as Error).message})`) : err;
+/** Why the index cannot be trusted against this journal, or null. */
+function checkIndexAgainstJournal(index: LogIndex, reader: JournalReader, offset: number): string | null {
+  const size = reader.size();
+  if (offset > size) return `it covers ${offset} bytes of journal, the journal has ${size}`;
+  const last = index.last();
+  if (!last) return offset === JOURNAL_HEADER.length ? null : `it holds no event but covers ${offset} bytes of journal`;
+  if (last.at + last.len !== offset) return `its last event ends at byte ${last.at + last.len}, not at the ${offset} bytes it covers`;
+  try {
+    reader.read([last]);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
   }
+}
+
+function headOf(index: LogIndex, reader: JournalReader): LogHead {
+  const last = index.last();
+  if (!last) return EMPTY_HEAD;
+  const [raw] = reader.read([last]);
+  return { position: raw!.position, hash: raw!.hash };
 }

@@ -1,17 +1,22 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database } from 'sql.js';
+import { replaceFileAtomically } from './atomicFile.js';
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
+import type { SignatureCheck } from '../../core/signing.js';
 import { ChainVerifier, GENESIS_HASH } from '../../core/eventLog.js';
 import type { LogHead, VerifyReport } from '../../core/eventStore.js';
+import type { ScanEnd } from './journal.js';
 import { JOURNAL_HEADER, scanJournal } from './journal.js';
-import { EVENT_COLUMNS, INSERT_EVENT_SQL, SNAPSHOT_FILE, STORE_FORMAT, rawToParams, rowToRaw } from './schema.js';
+import type { LogIndex } from './logIndex.js';
+import { SNAPSHOT_FILE, STORE_FORMAT, createSchema, tuneConnection } from './schema.js';
 
 /**
- * Loading a store from disk: the snapshot image, then the journal records after the offset
- * the snapshot covers; and checking the journal against the loaded database.
+ * The store's SQLite file (format 2) is the log's index: rebuilt from the journal whenever it is
+ * missing, stale or damaged, so it is a cache that makes opening fast, never a second copy of the
+ * log. Loading it, catching it up with the journal, and checking the journal against it.
  */
 
 export function readSnapshotBytes(path: string): Uint8Array {
@@ -22,15 +27,24 @@ export function readSnapshotBytes(path: string): Uint8Array {
   return bytes;
 }
 
-export function openSnapshot(db: Database, path: string): { db: Database; offset: number } {
+export type LoadedImage = { readonly kind: 'index'; readonly db: Database; readonly offset: number } | { readonly kind: 'legacy' };
+
+/** Opens an index image. Format 1 (payloads in SQLite) is reported as `legacy`, to be migrated. */
+export function loadIndexImage(SQL: SqlJsStatic, path: string, bytes: Uint8Array): LoadedImage {
+  const db = new SQL.Database(bytes);
   try {
     const meta = new Map((db.exec('SELECT key, value FROM meta')[0]?.values ?? []).map(([k, v]) => [String(k), String(v)]));
     const format = Number(meta.get('format'));
     if (format > STORE_FORMAT) throw new UnsupportedFormatError(`the store at ${path} has format ${format}; this RAG Ledger reads format ${STORE_FORMAT}`);
+    if (format < STORE_FORMAT) {
+      db.close();
+      return { kind: 'legacy' };
+    }
     const offset = Number(meta.get('journal_offset') ?? JOURNAL_HEADER.length);
     if (!Number.isSafeInteger(offset) || offset < JOURNAL_HEADER.length) throw new Error(`invalid journal_offset ${meta.get('journal_offset')}`);
-    db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
-    return { db, offset };
+    db.exec('SELECT position, at, len FROM events ORDER BY position DESC LIMIT 1');
+    tuneConnection(db);
+    return { kind: 'index', db, offset };
   } catch (err) {
     db.close();
     if (err instanceof UnsupportedFormatError) throw err;
@@ -38,79 +52,108 @@ export function openSnapshot(db: Database, path: string): { db: Database; offset
   }
 }
 
-export function readHead(db: Database): LogHead {
-  const row = db.exec('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1')[0]?.values[0];
-  return row ? { position: row[0] as number, hash: row[1] as string } : { position: 0, hash: GENESIS_HASH };
+/** A new, empty index. */
+export function emptyIndex(SQL: SqlJsStatic): Database {
+  const db = new SQL.Database();
+  createSchema(db);
+  tuneConnection(db);
+  return db;
 }
 
-/** Applies journal records after `offset` to the database; each must continue the chain. */
-export function replayJournal(db: Database, journalPath: string, offset: number, head: LogHead): { head: LogHead; end: ReturnType<typeof scanJournal>; lastGoodOffset: number } {
+export interface CatchUp {
+  readonly head: LogHead;
+  readonly end: ScanEnd;
+  /** Just past the last record added. */
+  readonly lastGoodOffset: number;
+  readonly added: number;
+}
+
+/**
+ * Adds the journal's records after `offset` to the index (reading only their headers); each must
+ * continue the chain. One transaction: on an error nothing is added.
+ */
+export function catchUpIndex(index: LogIndex, journalPath: string, offset: number, head: LogHead, onProgress?: (offset: number) => void): CatchUp {
   let current = head;
   let lastGoodOffset = offset;
-  const insert = db.prepare(INSERT_EVENT_SQL);
-  db.exec('BEGIN');
+  let added = 0;
+  index.db.exec('BEGIN');
   try {
-    const end = scanJournal(journalPath, offset, (events, at) => {
-      const first = events[0];
-      if (!first) return;
-      if (first.position !== current.position + 1 || first.prevHash !== current.hash) {
-        throw new CorruptStoreError(journalPath, `the journal record ending at byte ${at} does not continue the log at position ${current.position}`);
-      }
-      for (const e of events) insert.run(rawToParams(e));
-      const last = events[events.length - 1]!;
-      current = { position: last.position, hash: last.hash };
-      lastGoodOffset = at;
-    });
-    db.exec('COMMIT');
-    return { head: current, end, lastGoodOffset };
+    const end = scanJournal(
+      journalPath,
+      offset,
+      (events, at, spans) => {
+        const first = events[0];
+        if (!first) return;
+        if (first.position !== current.position + 1 || first.prevHash !== current.hash) {
+          throw new CorruptStoreError(journalPath, `the journal record ending at byte ${at} does not continue the log at position ${current.position}`);
+        }
+        for (let i = 0; i < events.length; i++) index.add(events[i]!, spans[i]!);
+        added += events.length;
+        const last = events[events.length - 1]!;
+        current = { position: last.position, hash: last.hash };
+        lastGoodOffset = at;
+        onProgress?.(at);
+      },
+      Number.POSITIVE_INFINITY,
+      { headersOnly: true },
+    );
+    index.db.exec('COMMIT');
+    return { head: current, end, lastGoodOffset, added };
   } catch (err) {
-    db.exec('ROLLBACK');
+    index.db.exec('ROLLBACK');
+    index.resetCaches();
     throw err;
-  } finally {
-    insert.free();
   }
 }
 
 /**
- * Compares the journal (up to `limit` bytes) with the database's hashes by position: every
- * journal event must be in the database with the same hash, in order, and vice versa.
- * Returns the first difference, if any.
+ * Checks the whole journal up to `limit`: every record's checksum, every event's hash chain and
+ * seals, and that the index holds exactly these events at these places. Memory is bounded by the
+ * largest record. Returns the verifier's report with the first difference, if any.
  */
-export function crossCheckJournal(journalPath: string, hashes: readonly string[], limit: number): VerifyReport['firstFailure'] {
+export function verifyJournal(journalPath: string, index: LogIndex, limit: number, hasher: Hasher, signatureCheck?: SignatureCheck): VerifyReport {
+  const verifier = new ChainVerifier(hasher, signatureCheck);
   let mismatch: VerifyReport['firstFailure'];
   let seen = 0;
-  const end = scanJournal(
-    journalPath,
-    JOURNAL_HEADER.length,
-    (events) => {
-      for (const e of events) {
-        if (mismatch) return;
-        seen++;
-        if (e.position !== seen) {
-          mismatch = { position: seen, kind: e.position > seen ? 'removed' : 'reordered', detail: `the journal holds event ${e.position} where event ${seen} belongs` };
-          return;
-        }
-        const stored = hashes[e.position - 1];
-        if (stored === undefined) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the database` };
-        else if (stored !== e.hash) mismatch = { position: e.position, kind: 'journal_mismatch', detail: `event ${e.position} differs between the journal and the database` };
-      }
-    },
-    limit,
-  );
-  if (!mismatch && end.kind === 'corrupt') mismatch = { position: seen + 1, kind: 'journal_mismatch', detail: `journal: ${end.detail}` };
-  if (!mismatch && seen < hashes.length) {
-    mismatch = { position: seen + 1, kind: 'inserted', detail: `events ${seen + 1}..${hashes.length} are in the database but not in the journal` };
+  const rows: Statement = index.db.prepare('SELECT position, at, len FROM events ORDER BY position');
+  try {
+    const end = existsSync(journalPath)
+      ? scanJournal(
+          journalPath,
+          JOURNAL_HEADER.length,
+          (events, _end, spans) => {
+            for (let i = 0; i < events.length; i++) {
+              if (mismatch) return;
+              const e = events[i]!;
+              if (!verifier.check(e)) return;
+              seen++;
+              const row = rows.step() ? rows.get() : null;
+              if (!row) mismatch = { position: e.position, kind: 'removed', detail: `event ${e.position} is in the journal but missing from the index (events.sqlite)` };
+              else if (row[0] !== e.position || row[1] !== spans[i]!.at || row[2] !== spans[i]!.len) {
+                mismatch = { position: e.position, kind: 'journal_mismatch', detail: `the index (events.sqlite) places event ${row[0] as number} at byte ${row[1] as number}, the journal holds event ${e.position} at byte ${spans[i]!.at}` };
+              }
+            }
+          },
+          limit,
+        )
+      : ({ kind: 'clean', offset: 0 } as ScanEnd);
+    const report = verifier.report();
+    if (!report.ok) return report;
+    if (!mismatch && end.kind === 'corrupt') mismatch = { position: seen + 1, kind: 'journal_mismatch', detail: `journal: ${end.detail}` };
+    if (!mismatch && rows.step()) {
+      mismatch = { position: rows.get()[0] as number, kind: 'inserted', detail: `event ${rows.get()[0] as number} is in the index (events.sqlite) but not in the journal` };
+    }
+    return mismatch ? { ...report, ok: false, firstFailure: mismatch } : report;
+  } finally {
+    rows.free();
   }
-  return mismatch;
 }
 
 /**
- * The digests of the snapshot images this store's writers wrote or checked, kept beside the
- * snapshot (`events.sqlite.check`). An image whose digest is listed was checked against the
- * journal (or written from a checked log), so opening it costs one SHA-256 pass over bytes
- * already read. Any other image (edited, damaged, or written by a forget or a recovery) is
- * checked in full: every event re-hashed and compared with the journal. The list is only a
- * shortcut: a missing or stale one costs time, never a false refusal.
+ * The digests of the index images this store's writers wrote (`events.sqlite.check`, written before
+ * each image is renamed into place, listing the new one and the current one). An image whose digest
+ * is not listed was edited, damaged or copied in from elsewhere: it is rebuilt from the journal
+ * instead of being trusted. Cost on open: one SHA-256 pass over bytes read anyway.
  */
 export const SNAPSHOT_CHECK_FILE = `${SNAPSHOT_FILE}.check`;
 
@@ -121,7 +164,7 @@ export function imageDigest(bytes: Uint8Array): string {
 export function readCheckedDigests(dir: string): string[] {
   try {
     const parsed = JSON.parse(readFileSync(join(dir, SNAPSHOT_CHECK_FILE), 'utf8')) as { version?: unknown; images?: unknown };
-    if (parsed.version !== 1 || !Array.isArray(parsed.images)) return [];
+    if (parsed.version !== 2 || !Array.isArray(parsed.images)) return [];
     return parsed.images.filter((d): d is string => typeof d === 'string');
   } catch {
     return [];
@@ -129,31 +172,18 @@ export function readCheckedDigests(dir: string): string[] {
 }
 
 export function checkedDigestsFile(digests: readonly string[]): Uint8Array {
-  return Buffer.from(JSON.stringify({ version: 1, images: [...new Set(digests)].slice(0, 2) }));
+  return Buffer.from(JSON.stringify({ version: 2, images: [...new Set(digests)].slice(0, 2) }));
 }
 
-/**
- * Checks a snapshot image in full: the hash chain of every event it holds, and that the journal
- * up to `offset` (the part the image covers) holds exactly the same events. Returns the first
- * difference. Cost: one pass over the image's events and one over that part of the journal.
- */
-export function checkImage(db: Database, journalPath: string, offset: number, hasher: Hasher): VerifyReport['firstFailure'] {
-  const verifier = new ChainVerifier(hasher);
-  const hashes: string[] = [];
-  const stmt = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY position`);
-  try {
-    while (stmt.step()) {
-      const raw = rowToRaw(stmt.get());
-      if (!verifier.check(raw)) break;
-      hashes.push(raw.hash);
-    }
-  } finally {
-    stmt.free();
-  }
-  const report = verifier.report();
-  if (!report.ok) return report.firstFailure;
-  return existsSync(journalPath) ? crossCheckJournal(journalPath, hashes, offset) : undefined;
+/** Saves an index image: its digest listed first, then the image replaces the old one atomically. */
+export async function saveIndexImage(dir: string, image: Uint8Array, previousDigest: string | null): Promise<string> {
+  const digest = imageDigest(image);
+  await replaceFileAtomically(dir, SNAPSHOT_CHECK_FILE, checkedDigestsFile(previousDigest ? [digest, previousDigest] : [digest]));
+  await replaceFileAtomically(dir, SNAPSHOT_FILE, image);
+  return digest;
 }
+
+export const EMPTY_HEAD: LogHead = { position: 0, hash: GENESIS_HASH };
 
 /** Whether an error from sql.js means the database image itself is damaged. */
 export function isDamagedImage(err: unknown): boolean {
