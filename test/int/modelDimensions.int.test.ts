@@ -28,7 +28,7 @@ test("a model's vector size comes from config.json (hidden_size, d_model, dim, n
   for (const [files, dims, source] of cases) {
     const found = readModelDimensions(modelFolder(tempDir(t), files));
     assert.equal(found?.dimensions, dims, JSON.stringify(files));
-    assert.match(found!.source, source);
+    assert.match(found.source, source);
   }
   assert.equal(readModelDimensions(tempDir(t)), null, 'no config at all');
   assert.throws(() => readModelDimensions(modelFolder(tempDir(t), { 'config.json': { model_type: 'odd', hidden_size: 'big' } })), /config\.json names no vector size/);
