@@ -88,4 +88,8 @@ test('CLI: the default model needs no flag, no file and no network (its known si
   const r = run('ingest', ws, '--model-dir', models, '--no-embed', '--json');
   assert.equal(r.code, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { pipelineVersion: string }).pipelineVersion, pipelineVersionOf(DEFAULT_PIPELINE, sha256));
+  // No model folder at all (only transformers.js's cache is looked at, nothing is downloaded).
+  const bare = cli(['ingest', ws, '--no-embed', '--json', '--store', join(tempDir(t), 'other')], { env: { RAG_LEDGER_MODEL_DIR: '' } });
+  assert.equal(bare.code, 0, bare.stderr);
+  assert.equal((JSON.parse(bare.stdout) as { pipelineVersion: string }).pipelineVersion, pipelineVersionOf(DEFAULT_PIPELINE, sha256));
 });
