@@ -28,7 +28,7 @@ import type { DocumentRules } from '../core/ingest/documentCheck.js';
 import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
-import { embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE, embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
 import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
 import { exportArchive } from './archive/jsonlArchive.js';
@@ -42,6 +42,14 @@ import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
 import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
+import type { EmbedderChoice } from './transformers/modelDimensions.js';
+import { settleEmbedderDimensions } from './transformers/modelDimensions.js';
+
+/**
+ * The pipeline the settings describe. The embedding dimensions may be left out: they are then read
+ * from the model's config.json (see settleEmbedderDimensions) each time the version is needed.
+ */
+export type PipelineSettings = Omit<PipelineConfig, 'embedder'> & { readonly embedder: EmbedderChoice };
 
 /** Everything the engine needs from the editor's settings. */
 export interface EngineSettings {
@@ -55,7 +63,7 @@ export interface EngineSettings {
    */
   readonly folders?: readonly NamedFolder[];
   /** The pipeline the settings describe (chunking, embedder, retrieval, prompt, generator). */
-  readonly pipeline: PipelineConfig;
+  readonly pipeline: PipelineSettings;
   readonly walk: WalkRules;
   readonly documents: DocumentRules;
   /** A folder holding local model copies (<model id>/...), or undefined to download once. */
@@ -149,9 +157,19 @@ export class WorkspaceEngine {
     this.settings = { ...settings, storeDir: this.settings.storeDir, owner: this.settings.owner };
   }
 
+  /**
+   * The pipeline configuration the settings describe, the embedding dimensions settled against the
+   * model's config.json. Throws EmbeddingDimensionsMismatchError or EmbeddingDimensionsUnknownError
+   * (nothing is written).
+   */
+  configuredPipeline(): PipelineConfig {
+    const { pipeline, modelDir } = this.settings;
+    return { ...pipeline, embedder: settleEmbedderDimensions(pipeline.embedder, { modelDir: modelDir ?? null, known: DEFAULT_PIPELINE.embedder }) };
+  }
+
   /** The version the current settings describe, and whether the store knows it yet. */
   configuredVersion(): { readonly version: string; readonly defined: boolean; readonly active: boolean } {
-    const version = pipelineVersionOf(this.settings.pipeline, sha256);
+    const version = pipelineVersionOf(this.configuredPipeline(), sha256);
     return { version, defined: this.ledger.readModels.pipeline(version) !== undefined, active: this.ledger.readModels.activePipeline() === version };
   }
 
@@ -250,9 +268,10 @@ export class WorkspaceEngine {
 
   /** The active version and its configuration; the first use defines and activates the settings' version. */
   private async activeVersion(): Promise<{ version: string; config: PipelineConfig }> {
-    const version = await new PipelineService(this.deps()).defineAndActivateIfNone(this.settings.pipeline, this.settings.pipeline.embedder.model);
+    const configured = this.configuredPipeline();
+    const version = await new PipelineService(this.deps()).defineAndActivateIfNone(configured, configured.embedder.model);
     const record = this.ledger.readModels.pipeline(version);
-    return { version, config: (record?.config as unknown as PipelineConfig | undefined) ?? this.settings.pipeline };
+    return { version, config: (record?.config as unknown as PipelineConfig | undefined) ?? configured };
   }
 
   /**
@@ -405,7 +424,7 @@ export class WorkspaceEngine {
 
   /** Defines the version the settings describe (idempotent). */
   defineConfigured(label: string): Promise<string> {
-    return this.exclusive(() => new PipelineService(this.deps()).define(this.settings.pipeline, label));
+    return this.exclusive(() => new PipelineService(this.deps()).define(this.configuredPipeline(), label));
   }
 
   activate(version: string, options: { readonly force?: boolean } = {}): Promise<void> {
@@ -541,7 +560,13 @@ export class WorkspaceEngine {
   compare(from: string, to: string, options: WorkOptions & { readonly k?: number; readonly golden?: readonly CompareQuestion[] } = {}): Promise<CompareReport> {
     return this.exclusive(async () => {
       const extra: TransformersEmbedder[] = [];
-      const activeKey = embedderKey(this.settings.pipeline.embedder);
+      // The settings' embedder, when its dimensions are known (else no version shares the window's model).
+      let activeKey: string | undefined;
+      try {
+        activeKey = embedderKey(this.configuredPipeline().embedder);
+      } catch {
+        activeKey = undefined;
+      }
       try {
         return await comparePipelines({ events: this.ledger.events, readModels: this.ledger.readModels, index: this.index }, from, to, {
           // The window's model serves the versions that share it; another is loaded for this comparison only.

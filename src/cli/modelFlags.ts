@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TransformersEmbedder } from '../adapters/transformers/transformersEmbedder.js';
+import { settleEmbedderDimensions } from '../adapters/transformers/modelDimensions.js';
 import { EmbeddingModelUnavailableError } from '../core/errors.js';
 import type { Ledger } from '../adapters/ledger.js';
 import type { EmbedderInfo, PipelineConfig } from '../core/pipeline/pipelineConfig.js';
@@ -108,23 +109,24 @@ export const PIPELINE_FLAGS_HELP = `  --markdown-max-chars N   Markdown sections
   --code-window-lines N    code is cut into windows of N lines…
   --code-overlap-lines N   …overlapping by N lines
   --text-max-chars N       other text: paragraphs packed up to N characters
-  --embedding-model ID     the embedding model (with --embedding-dims N unless it is the default)
+  --embedding-model ID     the embedding model
+  --embedding-dims N       its vector size (default: read from the model's config.json)
   --embedding-dtype D      ${EMBEDDING_DTYPES.join(', ')}
   --k N, --mode M          retrieval depth and mode (hybrid, vector, lexical)
   --prompt-template ID     ${Object.keys(PROMPT_TEMPLATES).join(', ')}
   --generator-model NAME   the Ollama model that answers`;
 
 /**
- * The pipeline configuration `base` becomes with the given flags applied. Changing the embedding
- * model needs its vector size (--embedding-dims): it is part of the pipeline version.
+ * The pipeline configuration `base` becomes with the given flags applied. The embedding model's
+ * vector size is part of the pipeline version: --embedding-dims, else read from the model's
+ * config.json (in the model folder of loadEmbedder, else transformers.js's cache), else `base`'s
+ * when the model is the same; a size the model's config.json contradicts is refused. Nothing is
+ * written before this returns.
+ * @throws EmbeddingDimensionsMismatchError, EmbeddingDimensionsUnknownError
  */
 export function pipelineConfigFromFlags(args: ParsedArgs, base: PipelineConfig): PipelineConfig {
   const v = args.values;
   const model = (v['embedding-model'] as string | undefined) ?? base.embedder.model;
-  const sameModel = model === base.embedder.model;
-  if (!sameModel && v['embedding-dims'] === undefined) {
-    throw new UsageError(`--embedding-dims is needed with --embedding-model ${model}: the vector size is part of the pipeline version`);
-  }
   const dtype = v['embedding-dtype'] ?? base.embedder.dtype;
   if (typeof dtype !== 'string' || !(EMBEDDING_DTYPES as readonly string[]).includes(dtype)) {
     throw new UsageError(`--embedding-dtype must be one of ${EMBEDDING_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
@@ -135,6 +137,10 @@ export function pipelineConfigFromFlags(args: ParsedArgs, base: PipelineConfig):
   }
   const generator = (v['generator-model'] as string | undefined) ?? base.generator.model;
   if (generator.trim() === '') throw new UsageError('--generator-model needs a model name');
+  const dims = intOption(v['embedding-dims'], 'embedding-dims', 1);
+  const modelDir = modelDirFrom(args) ?? rememberedModelDir(args.store);
+  const { dimensions: _unsettled, ...choice } = { ...base.embedder, model, dtype };
+  const embedder = settleEmbedderDimensions({ ...choice, ...(dims !== undefined ? { dimensions: dims } : {}) }, { modelDir, known: base.embedder });
   return {
     chunker: {
       markdownMaxChars: intOption(v['markdown-max-chars'], 'markdown-max-chars', 1) ?? base.chunker.markdownMaxChars,
@@ -142,7 +148,7 @@ export function pipelineConfigFromFlags(args: ParsedArgs, base: PipelineConfig):
       codeOverlapLines: intOption(v['code-overlap-lines'], 'code-overlap-lines', 0) ?? base.chunker.codeOverlapLines,
       textMaxChars: intOption(v['text-max-chars'], 'text-max-chars', 1) ?? base.chunker.textMaxChars,
     },
-    embedder: { ...base.embedder, model, dtype, dimensions: intOption(v['embedding-dims'], 'embedding-dims', 1) ?? base.embedder.dimensions },
+    embedder,
     retrieval: { k: intOption(v.k, 'k', 1) ?? base.retrieval.k, mode: retrievalModeOption(v.mode) ?? base.retrieval.mode },
     prompt: { template },
     generator: { model: generator },

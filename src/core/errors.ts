@@ -219,6 +219,44 @@ export class EmbeddingTimeoutError extends RagLedgerError {
 }
 
 /**
+ * The embedding dimensions configured for a pipeline are not the size of the vectors its model
+ * produces: found in the model's config.json before anything is written, or in the first batch of
+ * vectors. Nothing is recorded for the batch.
+ */
+export class EmbeddingDimensionsMismatchError extends RagLedgerError {
+  readonly code = 'embedding-dimensions-mismatch';
+  constructor(
+    readonly model: string,
+    readonly configured: number,
+    readonly actual: number,
+    /** What says the model produces `actual` (a config.json and its key, or the vectors of a batch). */
+    readonly source: string,
+  ) {
+    super(
+      `the embedding model "${model}" produces ${actual}-dimensional vectors (${source}) but ${configured} dimensions are configured`,
+      `Leave out --embedding-dims (or clear the ragLedger.embedding.dimensions setting) to use the model's own size, or set it to ${actual}.`,
+    );
+  }
+}
+
+/**
+ * No embedding dimensions were given and the model's config.json could not be found or read, so
+ * the vector size (part of the pipeline version) is unknown. Nothing is written.
+ */
+export class EmbeddingDimensionsUnknownError extends RagLedgerError {
+  readonly code = 'embedding-dimensions-unknown';
+  constructor(
+    readonly model: string,
+    detail: string,
+  ) {
+    super(
+      `the vector size of the embedding model "${model}" is unknown: ${detail}`,
+      'Give it with --embedding-dims N (or the ragLedger.embedding.dimensions setting), or point --model-dir (RAG_LEDGER_MODEL_DIR, ragLedger.embedding.modelDirectory) at a folder holding <model id>/config.json.',
+    );
+  }
+}
+
+/**
  * Building or optimising a LanceDB index did not finish within the deadline. The native build cannot
  * be cancelled; the index is a projection of the log and can be rebuilt later.
  */

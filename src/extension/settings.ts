@@ -1,11 +1,10 @@
 import { dirname, join } from 'node:path';
 import { homedir, userInfo } from 'node:os';
 import * as vscode from 'vscode';
-import type { EngineSettings } from '../adapters/workspaceEngine.js';
-import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
+import type { EngineSettings, PipelineSettings } from '../adapters/workspaceEngine.js';
+import { pipelineFromConfiguration } from './pipelineSettings.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../core/answer/prompt.js';
 import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS } from '../app/ask/generator.js';
-import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 
 /** Settings that change what the pipeline produces: a change defines a new pipeline version. */
 export const PIPELINE_SETTINGS = ['embedding.model', 'embedding.dimensions', 'embedding.dtype', 'chunking', 'retrieval', 'ollama.model'].map((s) => `ragLedger.${s}`);
@@ -25,27 +24,10 @@ export function storeDirFor(context: vscode.ExtensionContext, folder: vscode.Wor
   return join(context.storageUri.fsPath, 'store');
 }
 
-/** The pipeline configuration the settings describe. */
-export function pipelineFromSettings(folder: vscode.WorkspaceFolder): PipelineConfig {
+/** The pipeline configuration the settings describe (the embedding dimensions only when set). */
+export function pipelineFromSettings(folder: vscode.WorkspaceFolder): PipelineSettings {
   const c = vscode.workspace.getConfiguration('ragLedger', folder.uri);
-  const d = DEFAULT_PIPELINE;
-  return {
-    chunker: {
-      markdownMaxChars: c.get<number>('chunking.markdownMaxChars', d.chunker.markdownMaxChars),
-      codeWindowLines: c.get<number>('chunking.codeWindowLines', d.chunker.codeWindowLines),
-      codeOverlapLines: c.get<number>('chunking.codeOverlapLines', d.chunker.codeOverlapLines),
-      textMaxChars: c.get<number>('chunking.textMaxChars', d.chunker.textMaxChars),
-    },
-    embedder: {
-      ...d.embedder,
-      model: c.get<string>('embedding.model', d.embedder.model),
-      dimensions: c.get<number>('embedding.dimensions', d.embedder.dimensions),
-      dtype: c.get<string>('embedding.dtype', d.embedder.dtype),
-    },
-    retrieval: { k: c.get<number>('retrieval.k', d.retrieval.k), mode: c.get<'hybrid' | 'vector' | 'lexical'>('retrieval.mode', d.retrieval.mode) },
-    prompt: d.prompt,
-    generator: { model: c.get<string>('ollama.model', d.generator.model) },
-  };
+  return pipelineFromConfiguration((key, fallback) => c.get(key, fallback));
 }
 
 /** Everything the engine needs, from the settings of the workspace folder. */

@@ -6,7 +6,7 @@ import { sha256 } from '../../src/adapters/node/sha256.js';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformersEmbedder.js';
 import { EmbedService } from '../../src/app/embedding/embedService.js';
 import { PipelineService } from '../../src/app/pipelines/pipelineService.js';
-import { CancelledError, EmbeddingModelUnavailableError } from '../../src/core/errors.js';
+import { CancelledError, EmbeddingDimensionsMismatchError, EmbeddingModelUnavailableError } from '../../src/core/errors.js';
 import type { PipelineConfig } from '../../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE, embedderKey } from '../../src/core/pipeline/pipelineConfig.js';
 import type { IngestHarness } from '../support/ingestHarness.js';
@@ -87,4 +87,22 @@ test('cancelling throws CancelledError and appends nothing; a stopped embedder s
   await embedder.close(); // the real worker is gone
   await assert.rejects(service.embedPending({ pipelineVersion: pv, embedder }), EmbeddingModelUnavailableError);
   assert.equal(await h.head(), head, 'no ChunkEmbeddingFailed per chunk for a model that is gone');
+});
+
+test('vectors of another size than the pipeline version was defined with stop the phase at the first batch: no ChunkEmbedded, no ChunkEmbeddingFailed', async (t) => {
+  const { h, embedder, service, pipelines, workspace } = await setUp(t);
+  // A version defined with a size the model does not produce (its config.json was not there to check).
+  const wrong: PipelineConfig = { ...TINY, embedder: { ...TINY.embedder, dimensions: 32 } };
+  const pv = await pipelines.defineAndActivateIfNone(wrong, 'wrong size');
+  await h.service.ingest(new FsWorkspaceSource(workspace), ingestOptions({ pipelineVersion: pv }));
+  const head = await h.head();
+  const textsBefore = embedder.textsEmbedded;
+  await assert.rejects(service.embedPending({ pipelineVersion: pv, embedder, batchSize: 2 }), (err: unknown) => {
+    assert.ok(err instanceof EmbeddingDimensionsMismatchError);
+    assert.equal(err.message, `the embedding model "${TINY_MODEL_ID}" produces ${TINY_MODEL_DIMS}-dimensional vectors (the length of the vectors it returned) but 32 dimensions are configured`);
+    assert.match(err.hint, /--embedding-dims/);
+    return true;
+  });
+  assert.equal(await h.head(), head, 'nothing recorded');
+  assert.equal(embedder.textsEmbedded - textsBefore, 2, 'no batch after the first one');
 });

@@ -1,6 +1,7 @@
 import { embeddingText } from '../../core/chunking/chunker.js';
-import { CancelledError, EmbeddingModelUnavailableError } from '../../core/errors.js';
+import { CancelledError, EmbeddingDimensionsMismatchError, EmbeddingModelUnavailableError } from '../../core/errors.js';
 import type { NewEvent } from '../../core/eventStore.js';
+import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
 import type { Embedder } from './embedder.js';
 import { digestOf } from '../../core/ids.js';
@@ -153,6 +154,9 @@ export class EmbedService {
         },
       );
     };
+    // The vector size the pipeline version was defined with: a model producing another size is the
+    // wrong model (or a wrong setting), and nothing of it is recorded.
+    const configured = (this.deps.readModels.pipeline(options.pipelineVersion)?.config as unknown as PipelineConfig | undefined)?.embedder.dimensions ?? options.embedder.info.dimensions;
     let embedded = 0;
     let copied = 0;
     let failed = 0;
@@ -161,6 +165,8 @@ export class EmbedService {
     for (let i = 0; i < batches.length; i++) {
       const batch = batches[i]!;
       const { vectors, reason } = await ahead!;
+      const wrong = vectors?.find((v) => v.length !== configured);
+      if (wrong) throw new EmbeddingDimensionsMismatchError(options.embedder.info.model, configured, wrong.length, 'the length of the vectors it returned');
       ahead = i + 1 < batches.length ? compute(batches[i + 1]!) : null;
       // If recording fails, the batch computing ahead is abandoned: its outcome must not go unhandled.
       ahead?.catch(() => undefined);

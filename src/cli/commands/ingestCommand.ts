@@ -71,9 +71,13 @@ export const ingestCommand: Command = {
   Chunks and vectors are made for the active pipeline version (the first ingest defines and
   activates it). Embedding flags that differ from it define another version and build it here,
   without activating it (see rag-ledger pipelines). The embedding model (default
-  ${DEFAULT_PIPELINE.embedder.model}, ${DEFAULT_PIPELINE.embedder.dimensions} dimensions; give --embedding-dims with
-  another --embedding-model) is read from --model-dir or $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
-  onnx/model*.onnx; the store remembers that folder for later commands), else downloaded once. If the model cannot be loaded, ingest still completes,
+  ${DEFAULT_PIPELINE.embedder.model}, ${DEFAULT_PIPELINE.embedder.dimensions} dimensions) is read from --model-dir or
+  $RAG_LEDGER_MODEL_DIR when set (a folder holding <model id>/tokenizer.json, config.json,
+  onnx/model*.onnx; the store remembers that folder for later commands), else downloaded once.
+  Its vector size is read from its config.json (hidden_size, d_model, dim or n_embd, else
+  1_Pooling/config.json) unless --embedding-dims N is given; a size the config.json contradicts,
+  or an unknown one (another model, not downloaded yet, no --embedding-dims), stops ingest before
+  anything is written, and so do vectors of another size. If the model cannot be loaded, ingest still completes,
   says why, and retrieval stays lexical until a later ingest embeds the chunks. A batch of chunks the
   model has not embedded within --embed-timeout seconds (default $RAG_LEDGER_EMBED_TIMEOUT, else 120)
   is recorded as failed and retried by the next ingest; the model is restarted for the next batch.`,
