@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -353,4 +353,52 @@ test('while held, the lock is the only file it adds; after release, none', () =>
   assert.deepEqual(readdirSync(dir), [LOCK_FILE], 'only the lock itself: its private file is gone');
   lock.release();
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('debris: private files of publishes that never finished are removed once old; nothing else is', async () => {
+  // A copy of a store: a directory whose lock this process has not held yet (it sweeps once per lock).
+  const dir = join(tempDir(undefined, 'rag-ledger-storelock-'), 'copy');
+  cpSync(await storeWithEvents(), dir, { recursive: true });
+  const before = contents(dir);
+  const old = ['store.lock.0f6bf3a6-2a5c-4a43-9d0c-4c1c5bfa0a11.tmp', 'store.lock.9b2e3c1d-7f4a-4b8e-a1c2-3d4e5f6a7b8c.tmp'];
+  const kept = [
+    'store.lock.5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d.tmp', // fresh: a publish may be in progress
+    'pipeline.lock.1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d.tmp', // another lock's, swept when that one is taken
+    'store.lock.stale-123-3f2e1d0c-4b5a-4c6d-9e8f-7a6b5c4d3e2f', // a lock kept aside on purpose
+  ];
+  for (const name of [...old, ...kept]) writeFileSync(join(dir, name), lockRecord({ nonce: name }));
+  for (const name of [...old, ...kept.slice(1)]) makeOld(join(dir, name), FOREIGN_LOCK_LEASE_MS + 5_000);
+  const withDebris = contents(dir);
+  acquireAndRelease(dir, 'the test, private files');
+  for (const name of old) assert.ok(!existsSync(join(dir, name)), `${name} removed`);
+  for (const name of old) withDebris.delete(name);
+  assert.deepEqual(contents(dir), withDebris, 'everything else is untouched');
+  for (const name of kept) rmSync(join(dir, name));
+  await assertNothingLost(dir, before);
+});
+
+test('debris: an unreadable lock that keeps changing is waited on for a bounded time, then refused without a pid', async () => {
+  const dir = await storeWithEvents();
+  const lockPath = join(dir, LOCK_FILE);
+  let n = 0;
+  const rewrite = (): void => writeFileSync(lockPath, 'x'.repeat(1 + (n++ % 7)));
+  rewrite();
+  const timer = setInterval(rewrite, 200);
+  try {
+    await assert.rejects(StoreLock.acquireAsync(dir, 'the test'), (err: unknown) => {
+      assert.ok(err instanceof StoreLockedError);
+      assert.equal(err.holder.owner, 'an unknown writer (the lock file is unreadable and keeps changing)');
+      assert.doesNotMatch(err.message, /pid/);
+      assert.match(err.message, /waited \d+ ms/);
+      assert.match(err.hint, new RegExp(`remove ${lockPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.$`));
+      return true;
+    });
+  } finally {
+    clearInterval(timer);
+  }
+  // Once it stops changing, it is debris like any other.
+  const before = contents(dir);
+  makeOld(lockPath, LOCK_DEBRIS_GRACE_MS + 5_000);
+  acquireAndRelease(dir, 'the test, settled debris');
+  await assertNothingLost(dir, before);
 });

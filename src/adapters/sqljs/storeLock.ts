@@ -1,6 +1,6 @@
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { LockHolder } from '../../core/errors.js';
 import { StoreLockedError } from '../../core/errors.js';
 import { newUuid } from '../node/sha256.js';
@@ -190,7 +190,7 @@ class Acquisition {
     if (busy.kind === 'churn' && this.lastHolder) return new StoreLockedError(this.dir, this.lastHolder, { lockPath, waitedMs });
     const holder: LockHolder =
       busy.kind === 'debris'
-        ? { pid: 0, hostname: this.record.hostname, owner: `an unreadable lock file ${lockPath} that keeps being rewritten`, acquiredAt: new Date(busy.mtimeMs).toISOString() }
+        ? { pid: 0, hostname: this.record.hostname, owner: 'an unknown writer (the lock file is unreadable and keeps changing)', acquiredAt: new Date(busy.mtimeMs).toISOString() }
         : { pid: 0, hostname: this.record.hostname, owner: 'other writers (the lock kept changing hands)', acquiredAt: new Date(now).toISOString() };
     return new StoreLockedError(this.dir, holder, { lockPath, waitedMs });
   }
@@ -215,7 +215,7 @@ export class StoreLock {
     const acquisition = new Acquisition(dir, owner, options);
     for (;;) {
       const got = acquisition.attempt();
-      if (got === 'acquired') return new StoreLock(acquisition.path, acquisition.record);
+      if (got === 'acquired') return StoreLock.held(acquisition);
       sleepSync(acquisition.pause(got));
     }
   }
@@ -225,10 +225,15 @@ export class StoreLock {
     const acquisition = new Acquisition(dir, owner, options);
     for (;;) {
       const got = acquisition.attempt();
-      if (got === 'acquired') return new StoreLock(acquisition.path, acquisition.record);
+      if (got === 'acquired') return StoreLock.held(acquisition);
       const ms = acquisition.pause(got);
       await new Promise<void>((resolve) => setTimeout(resolve, ms));
     }
+  }
+
+  private static held(acquisition: Acquisition): StoreLock {
+    sweepPrivateFiles(acquisition.path);
+    return new StoreLock(acquisition.path, acquisition.record);
   }
 
   get holder(): LockHolder {
@@ -267,6 +272,35 @@ function publish(path: string, record: LockRecord): boolean {
     return false;
   } finally {
     unlinkSync(tmp);
+  }
+}
+
+const swept = new Set<string>();
+
+/**
+ * Removes private files of publishes that never finished (a writer killed between writing its
+ * record and linking it), once per process and lock, when it first holds the lock. Only files
+ * older than FOREIGN_LOCK_LEASE_MS: a publish in progress lasts microseconds.
+ */
+function sweepPrivateFiles(path: string): void {
+  if (swept.has(path)) return;
+  swept.add(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - FOREIGN_LOCK_LEASE_MS;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f-]{36}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const file = join(dirname(path), name);
+    try {
+      if (statSync(file).mtimeMs < cutoff) unlinkSync(file);
+    } catch {
+      /* gone already */
+    }
   }
 }
 
