@@ -166,9 +166,11 @@ test('acquireAsync waits for a holder in the same process to release', async () 
   const second = StoreLock.acquireAsync(dir, 'the second appender', { waitMs: 20_000 }).finally(() => (settled = true));
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(settled, false);
+  const releasedAt = new Date().toISOString();
   first.release();
   const lock = await second;
   assert.equal(lock.holder.owner, 'the second appender');
+  assert.ok(lock.holder.acquiredAt >= releasedAt, 'the lock records when it was taken, not when the wait began');
   assert.equal((JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { owner: string }).owner, 'the second appender');
   lock.release();
   assert.deepEqual(readdirSync(dir), [], 'no lock, private or aside file is left behind');

@@ -114,7 +114,7 @@ type Busy =
 /** One acquisition: the record to publish, and what was seen of the lock while waiting. */
 class Acquisition {
   readonly path: string;
-  readonly record: LockRecord;
+  record: LockRecord;
   private readonly startedAt = Date.now();
   private readonly deadline: number;
   private backoff = 1;
@@ -142,6 +142,7 @@ class Acquisition {
 
   /** Takes the lock if it is free or stale ('acquired'), else says who or what holds it. */
   attempt(): 'acquired' | Busy {
+    this.record = { ...this.record, acquiredAt: new Date().toISOString() }; // The time it is taken, not when the wait began.
     for (let i = 0; i < IMMEDIATE_ATTEMPTS; i++) {
       if (publish(this.path, this.record)) return 'acquired';
       const judged = fileIdentity(this.path);
