@@ -338,11 +338,11 @@ test('debris: a lock of a dead local process is taken over', async () => {
 test('debris: a lock of a zombie (exited, not yet reaped) is taken over', async (t) => {
   const dir = await storeWithEvents();
   const before = contents(dir);
-  // `true` exits at once; its parent then becomes `sleep`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The shell becomes `sleep 60` (exec) before its background child exits, and `sleep` never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => parent.kill('SIGKILL'));
   const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()))));
-  for (let i = 0; i < 500 && procState(pid) !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 1000 && procState(pid) !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(procState(pid), 'Z', 'the holder is a zombie');
   writeFileSync(join(dir, LOCK_FILE), lockRecord({ pid, nonce: 'zombie' }));
   acquireAndRelease(dir, 'the test, zombie holder');
