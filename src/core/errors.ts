@@ -49,16 +49,33 @@ export interface LockHolder {
   readonly acquiredAt: string;
 }
 
+/** Details of a refused lock: which file, how long the caller waited, the lease of a lock from another host. */
+export interface StoreLockedDetails {
+  /** The lock file, named in the hint as what to remove if the holder is gone. */
+  readonly lockPath?: string;
+  /** How long the caller waited for the holder to release (0 or absent: it did not wait). */
+  readonly waitedMs?: number;
+  /** Set when the holder is on another host: its lock lapses this long after it was taken. */
+  readonly foreignLeaseMs?: number;
+}
+
 /** Another live process holds the store's write lock. */
 export class StoreLockedError extends RagLedgerError {
   readonly code = 'store_locked';
   constructor(
     readonly storePath: string,
     readonly holder: LockHolder,
+    readonly details: StoreLockedDetails = {},
   ) {
+    const who = holder.pid > 0 ? `${holder.owner} (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt})` : `${holder.owner} (since ${holder.acquiredAt})`;
+    const waited = details.waitedMs ? `; waited ${details.waitedMs} ms for it` : '';
+    const whoShort = holder.pid > 0 ? `${holder.owner} (pid ${holder.pid} on ${holder.hostname})` : holder.owner;
+    const lapse = details.foreignLeaseMs ? ` A lock taken on another host lapses ${Math.round(details.foreignLeaseMs / 1000)} s after it was taken.` : '';
     super(
-      `the event store at ${storePath} is locked by ${holder.owner} (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt})`,
-      'Close the other window or process that uses this store, or open this store read-only.',
+      `the event store at ${storePath} is locked by ${who}${waited}`,
+      details.lockPath
+        ? `Another process is writing to this store: try again, or if ${whoShort} is gone, remove ${details.lockPath}.${lapse}`
+        : 'Close the other window or process that uses this store, or open this store read-only.',
     );
   }
 }
