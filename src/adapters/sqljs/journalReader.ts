@@ -87,7 +87,12 @@ export class JournalReader {
     return buf;
   }
 
+  private closed = false;
+
+  /** Closes the file (once; later calls do nothing). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

@@ -728,19 +728,7 @@ function chainBroken(verifier: ChainVerifier): ValidationError {
 
 /** Runs `fn` holding the store's lock, waiting up to `lockWaitMs` for another process's append. */
 async function withLock<T>(dir: string, settings: Pick<Settings, 'lockWaitMs' | 'owner'>, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + settings.lockWaitMs;
-  let pause = 1;
-  let lock: StoreLock;
-  for (;;) {
-    try {
-      lock = StoreLock.acquire(dir, settings.owner);
-      break;
-    } catch (err) {
-      if (!(err instanceof StoreLockedError) || Date.now() >= deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      pause = Math.min(25, pause * 2);
-    }
-  }
+  const lock = await StoreLock.acquireAsync(dir, settings.owner, { waitMs: settings.lockWaitMs });
   try {
     return await fn();
   } finally {
