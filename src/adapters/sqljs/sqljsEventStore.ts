@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlJsStatic, SqlValue } from 'sql.js';
 import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreLockedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
@@ -20,17 +20,17 @@ import type {
 } from '../../core/eventStore.js';
 import { checkedPositions } from '../../core/eventStore.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
-import { JOURNAL_HEADER, JournalWriter, createJournal, cutTornTail, encodeRecordSpans, fsyncDir, hasJournalHeader } from './journal.js';
+import { JournalWriter, createJournal, cutTornTail, encodeRecordSpans, fsyncDir, hasJournalHeader } from './journal.js';
 import { JournalReader } from './journalReader.js';
 import type { Located } from './logIndex.js';
 import { LogIndex } from './logIndex.js';
 import { JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
-import { EMPTY_HEAD, SNAPSHOT_CHECK_FILE, checkedDigestsFile, catchUpIndex, emptyIndex, imageDigest, isDamagedImage, loadIndexImage, readCheckedDigests, readSnapshotBytes, saveIndexImage, verifyJournal } from './storeFiles.js';
+import { SNAPSHOT_CHECK_FILE, checkedDigestsFile, catchUpIndex, imageDigest, isDamagedImage, saveIndexImage, verifyJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import type { ForgetStep } from './forgetFiles.js';
 import { forgetLeftovers, forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
-import { StoreLock } from './storeLock.js';
+import { loadOrBuildIndex, withLock } from './storeOpen.js';
 import type { HeadSigner } from '../../core/signing.js';
 import { SEAL_STREAM, headMessage } from '../../core/signing.js';
 import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
@@ -68,7 +68,7 @@ const PAGE = 2000;
 /** Import writes journal records of about this size. */
 const IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
 
-type Settings = Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher' | 'lockWaitMs' | 'owner'>> &
+export type Settings = Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher' | 'lockWaitMs' | 'owner'>> &
   Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped' | 'onNotice' | 'snapshotEveryEvents'> & { readonly headSigner: HeadSigner | null };
 
 /**
@@ -331,13 +331,14 @@ export class SqlJsEventStore implements EventStore {
   /** The whole log with the replacements and the new records, checked event by event as it is streamed. */
   private *rewrittenLog(byPosition: ReadonlyMap<number, RawEvent>, records: readonly RawEvent[], verifier: ChainVerifier): Generator<RawEvent> {
     for (let from = 1; ; ) {
-      const page = this.readLocated(this.index.locate('SELECT position, at, len FROM events WHERE position >= ? ORDER BY position LIMIT ?', [from, PAGE]));
+      const located = this.index.locate('SELECT position, at, len FROM events WHERE position >= ? ORDER BY position LIMIT ?', [from, PAGE]);
+      const page = this.readLocated(byteBounded(located));
       for (const raw of page) {
         const out = byPosition.get(raw.position) ?? raw;
         if (!verifier.check(out)) throw chainBroken(verifier);
         yield out;
       }
-      if (page.length < PAGE) break;
+      if (located.length < PAGE && page.length === located.length) break;
       from = page[page.length - 1]!.position + 1;
     }
     for (const r of records) {
@@ -378,12 +379,13 @@ export class SqlJsEventStore implements EventStore {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const n = Math.min(PAGE, remaining);
-      const page = await this.settled(() => {
+      const { located, page } = await this.settled(() => {
         const id = this.index.streamId(streamId);
-        return id === undefined ? [] : this.readLocated(this.index.locate('SELECT position, at, len FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?', [id, from, n]));
+        const rows = id === undefined ? [] : this.index.locate('SELECT position, at, len FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?', [id, from, n]);
+        return { located: rows, page: this.readLocated(byteBounded(rows)) };
       });
       for (const raw of page) yield decodeRaw(raw);
-      if (page.length < n) return;
+      if (located.length < n && page.length === located.length) return;
       remaining -= page.length;
       from = page[page.length - 1]!.streamVersion + 1;
     }
@@ -401,13 +403,14 @@ export class SqlJsEventStore implements EventStore {
       const n = Math.min(PAGE, remaining);
       const page = await this.settled(() => {
         const filter = this.filter(options);
-        if (filter === null) return [];
-        return this.readLocated(this.index.locate(`SELECT position, at, len FROM events WHERE ${filter.where.join(' AND ')} ORDER BY position LIMIT ?`, [from, ...filter.params, n]));
+        if (filter === null) return { located: [], events: [] };
+        const located = this.index.locate(`SELECT position, at, len FROM events WHERE ${filter.where.join(' AND ')} ORDER BY position LIMIT ?`, [from, ...filter.params, n]);
+        return { located, events: this.readLocated(byteBounded(located)) };
       });
-      if (page.length > 0) yield page;
-      if (page.length < n) return;
-      remaining -= page.length;
-      from = page[page.length - 1]!.position + 1;
+      if (page.events.length > 0) yield page.events;
+      if (page.located.length < n && page.events.length === page.located.length) return;
+      remaining -= page.events.length;
+      from = page.events[page.events.length - 1]!.position + 1;
     }
   }
 
@@ -721,138 +724,21 @@ export class SqlJsEventStore implements EventStore {
   }
 }
 
+/** A page holds at most this many bytes of events (and at least one event), whatever their sizes. */
+const PAGE_BYTES = 16 << 20;
+
+/** The first rows of a page whose events add up to at most PAGE_BYTES (at least one). */
+function byteBounded(located: readonly Located[]): readonly Located[] {
+  let bytes = 0;
+  for (let i = 0; i < located.length; i++) {
+    bytes += located[i]!.len;
+    if (bytes > PAGE_BYTES && i > 0) return located.slice(0, i);
+  }
+  return located;
+}
+
 function chainBroken(verifier: ChainVerifier): ValidationError {
   const report = verifier.report();
   return new ValidationError(`the log after this forget would not verify at position ${report.firstFailure?.position}: ${report.firstFailure?.detail}`, [], 'Run `rag-ledger verify`; nothing was changed.');
 }
 
-/** Runs `fn` holding the store's lock, waiting up to `lockWaitMs` for another process's append. */
-async function withLock<T>(dir: string, settings: Pick<Settings, 'lockWaitMs' | 'owner'>, fn: () => Promise<T>): Promise<T> {
-  const lock = await StoreLock.acquireAsync(dir, settings.owner, { waitMs: settings.lockWaitMs });
-  try {
-    return await fn();
-  } finally {
-    lock.release();
-  }
-}
-
-interface LoadedIndex {
-  readonly index: LogIndex;
-  readonly head: LogHead;
-  readonly end: number;
-  /** Journal offset the saved image covers. */
-  readonly savedOffset: number;
-  readonly warning: string | null;
-  readonly digest: string | null;
-}
-
-/**
- * Loads the saved index and catches it up with the journal. An index that is missing, of the old
- * format, stale (it covers more journal than there is) or disagrees with the journal at its last
- * event is rebuilt from the journal: by a writer (under the lock, saved, the old file kept beside
- * the store once), or by a reader in memory only.
- */
-async function loadOrBuildIndex(dir: string, SQL: SqlJsStatic, reader: JournalReader, mode: 'write' | 'read', settings: Settings): Promise<LoadedIndex> {
-  const snapshotPath = join(dir, SNAPSHOT_FILE);
-  const journalPath = join(dir, JOURNAL_FILE);
-  let reason: string | null = null;
-  let legacy = false;
-  if (existsSync(snapshotPath)) {
-    let loaded: ReturnType<typeof loadIndexImage> | null = null;
-    let digest: string | null = null;
-    try {
-      const bytes = readSnapshotBytes(snapshotPath);
-      digest = imageDigest(bytes);
-      loaded = loadIndexImage(SQL, snapshotPath, bytes);
-      if (loaded.kind === 'index' && !readCheckedDigests(dir).includes(digest)) {
-        loaded.db.close();
-        loaded = null;
-        reason = 'it is not an image this store wrote (edited, damaged or copied in)';
-      }
-    } catch (err) {
-      if (!(err instanceof CorruptStoreError)) throw err;
-      reason = err.detail;
-    }
-    if (loaded?.kind === 'legacy') legacy = true;
-    else if (loaded?.kind === 'index') {
-      const index = new LogIndex(loaded.db);
-      const problem = checkIndexAgainstJournal(index, reader, loaded.offset);
-      if (problem === null) {
-        const head = headOf(index, reader);
-        const caught = catchUpIndex(index, journalPath, loaded.offset, head);
-        if (caught.end.kind === 'corrupt') {
-          index.close();
-          throw new CorruptStoreError(journalPath, caught.end.detail);
-        }
-        const end = caught.end.kind === 'clean' ? caught.end.offset : caught.lastGoodOffset;
-        return { index, head: caught.head, end, savedOffset: loaded.offset, warning: null, digest };
-      }
-      index.close();
-      reason = problem;
-    }
-  }
-  const hadImage = existsSync(snapshotPath);
-  const why = legacy ? 'upgrading the event store to format 2 (the index of the log in events.sqlite, the events in the journal)' : reason ? `the index events.sqlite does not match the journal (${reason}); rebuilding it from the journal` : null;
-  const size = reader.size();
-  if (why && size > 1 << 20) settings.onNotice?.(`RAG Ledger: ${why}: reading ${(size / (1 << 20)).toFixed(0)} MiB of journal once…`);
-  const build = (): LoadedIndex => {
-    const index = new LogIndex(emptyIndex(SQL));
-    try {
-      const caught = catchUpIndex(index, journalPath, JOURNAL_HEADER.length, EMPTY_HEAD);
-      if (caught.end.kind === 'corrupt') throw new CorruptStoreError(journalPath, caught.end.detail);
-      const end = caught.end.kind === 'clean' ? caught.end.offset : caught.lastGoodOffset;
-      return { index, head: caught.head, end, savedOffset: JOURNAL_HEADER.length, warning: null, digest: null };
-    } catch (err) {
-      index.close();
-      throw err;
-    }
-  };
-  if (mode !== 'write') {
-    const built = build();
-    return {
-      ...built,
-      warning:
-        reason && !legacy
-          ? `warning: the index ${snapshotPath} does not match the journal (${reason}); it was rebuilt in memory from the journal for this command, and the next command that writes saves it (if this recurs, run \`rag-ledger recover --store ${dir}\`)`
-          : null,
-    };
-  }
-  return withLock(dir, settings, async () => {
-    const built = build();
-    // Holding the lock, a partial last record is a crashed append, not one being written.
-    if (reader.size() > built.end) cutTornTail(journalPath, built.end);
-    if (hadImage) {
-      const kept = `${snapshotPath}.${legacy ? 'format1' : 'damaged'}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      renameSync(snapshotPath, kept);
-      settings.onNotice?.(`RAG Ledger: ${legacy ? 'the store was upgraded; the old file is kept as' : 'the index was rebuilt; the old one is kept as'} ${kept}`);
-    }
-    built.index.setMeta('journal_offset', String(built.end));
-    built.index.freeStatements();
-    const image = built.index.db.export();
-    tuneConnection(built.index.db);
-    const digest = await saveIndexImage(dir, image, null);
-    return { ...built, savedOffset: built.end, digest };
-  });
-}
-
-/** Why the index cannot be trusted against this journal, or null. */
-function checkIndexAgainstJournal(index: LogIndex, reader: JournalReader, offset: number): string | null {
-  const size = reader.size();
-  if (offset > size) return `it covers ${offset} bytes of journal, the journal has ${size}`;
-  const last = index.last();
-  if (!last) return offset === JOURNAL_HEADER.length ? null : `it holds no event but covers ${offset} bytes of journal`;
-  if (last.at + last.len !== offset) return `its last event ends at byte ${last.at + last.len}, not at the ${offset} bytes it covers`;
-  try {
-    reader.read([last]);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
-function headOf(index: LogIndex, reader: JournalReader): LogHead {
-  const last = index.last();
-  if (!last) return EMPTY_HEAD;
-  const [raw] = reader.read([last]);
-  return { position: raw!.position, hash: raw!.hash };
-}
