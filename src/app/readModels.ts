@@ -95,9 +95,19 @@ export class ReadModels {
   }
 
   /** Most recent first. */
+  /** The latest questions, newest first (only `limit` of them are read). */
   queries(limit = 50): QueryRecord[] {
-    const all = [...this.store.list(queryHistoryProjection.name, 'query:')].map(([, q]) => q as unknown as QueryRecord);
-    return all.sort((a, b) => b.position - a.position).slice(0, limit);
+    return this.store.topBy(queryHistoryProjection.name, 'query:', 'position', limit).map(([, q]) => q as unknown as QueryRecord);
+  }
+
+  /** How many questions were asked. */
+  queryCount(): number {
+    return this.store.countBy(queryHistoryProjection.name, 'query:').get('') ?? 0;
+  }
+
+  /** Documents by state (without loading them). */
+  documentCountsByState(): Record<string, number> {
+    return Object.fromEntries([...this.store.countBy(documentStatusProjection.name, 'doc:', 'state')].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   query(queryId: string): QueryRecord | undefined {
@@ -117,7 +127,6 @@ export class ReadModels {
   }
 
   private top(prefix: string, limit: number): RetrievalCount[] {
-    const all = [...this.store.list(retrievalStatsProjection.name, prefix)].map(([, c]) => c as unknown as RetrievalCount);
-    return all.sort((a, b) => b.retrievals - a.retrievals || a.id.localeCompare(b.id)).slice(0, limit);
+    return this.store.topBy(retrievalStatsProjection.name, prefix, 'retrievals', limit).map(([, c]) => c as unknown as RetrievalCount);
   }
 }

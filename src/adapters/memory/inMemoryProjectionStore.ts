@@ -20,6 +20,20 @@ export class InMemoryProjectionStore implements ProjectionStore {
     for (const k of keys) yield [k, this.get(name, k)!] as const;
   }
 
+  topBy(name: string, prefix: string, field: string, limit: number): (readonly [string, JsonValue])[] {
+    const value = (d: JsonValue): number => Number((d as Record<string, unknown>)[field] ?? 0);
+    return [...this.list(name, prefix)].sort((a, b) => value(b[1]) - value(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, limit);
+  }
+
+  countBy(name: string, prefix: string, field?: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [, d] of this.list(name, prefix)) {
+      const k = field === undefined ? '' : String((d as Record<string, unknown>)[field] ?? '');
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
+  }
+
   commit(name: string, changes: ReadonlyMap<string, JsonValue | null>, checkpoint: Checkpoint): void {
     const docs = this.docs.get(name) ?? new Map<string, string>();
     const encoded = [...changes].map(([k, v]) => [k, v === null ? null : JSON.stringify(v)] as const);

@@ -522,13 +522,13 @@ export class SqlJsEventStore implements EventStore {
     for (const [type, n] of this.index.rows('SELECT type, COUNT(*) FROM events GROUP BY type')) byType[this.index.typeName(type as number)] = n as number;
     const sortedTypes = Object.fromEntries(Object.entries(byType).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     const byCategory: Record<string, number> = {};
+    // A stream's last version is its number of events.
     const catSql =
-      "SELECT CASE WHEN instr(s.name, '-') > 0 THEN substr(s.name, 1, instr(s.name, '-') - 1) ELSE s.name END AS c, SUM(n) FROM (SELECT stream, COUNT(*) AS n FROM events GROUP BY stream) e JOIN streams s ON s.id = e.stream GROUP BY c ORDER BY c";
+      "SELECT CASE WHEN instr(s.name, '-') > 0 THEN substr(s.name, 1, instr(s.name, '-') - 1) ELSE s.name END AS c, SUM((SELECT MAX(stream_version) FROM events WHERE stream = s.id)) FROM streams s GROUP BY c ORDER BY c";
     for (const [c, n] of this.index.rows(catSql)) byCategory[c as string] = n as number;
-    const [summary] = this.index.rows('SELECT COUNT(*), COUNT(DISTINCT stream) FROM events');
-    const first = this.readLocated(this.index.locate('SELECT position, at, len FROM events ORDER BY position LIMIT 1', []))[0];
-    const last = this.readLocated(this.index.locate('SELECT position, at, len FROM events ORDER BY recorded_ms DESC, position DESC LIMIT 1', []))[0];
-    const earliest = this.readLocated(this.index.locate('SELECT position, at, len FROM events ORDER BY recorded_ms, position LIMIT 1', []))[0];
+    const [summary] = this.index.rows('SELECT COUNT(*), MIN(recorded_ms), MAX(recorded_ms) FROM events');
+    const [streams] = this.index.rows('SELECT COUNT(*) FROM streams');
+    const iso = (ms: unknown): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
     const files: Record<string, number> = {};
     for (const f of [SNAPSHOT_FILE, JOURNAL_FILE]) {
       const p = join(this.location, f);
@@ -537,11 +537,11 @@ export class SqlJsEventStore implements EventStore {
     return {
       location: this.location,
       events: (summary?.[0] as number) ?? 0,
-      streams: (summary?.[1] as number) ?? 0,
+      streams: (streams?.[0] as number) ?? 0,
       headPosition: this.headState.position,
       headHash: this.headState.hash,
-      firstRecordedAt: (earliest ?? first)?.recordedAt ?? null,
-      lastRecordedAt: last?.recordedAt ?? null,
+      firstRecordedAt: iso(summary?.[1]),
+      lastRecordedAt: iso(summary?.[2]),
       byType: sortedTypes,
       byCategory,
       files,

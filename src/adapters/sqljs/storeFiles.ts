@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileAtomically } from './atomicFile.js';
+import { readDatabaseFile } from './sqlJsLoader.js';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
@@ -20,7 +21,7 @@ import { SNAPSHOT_FILE, STORE_FORMAT, createSchema, tuneConnection } from './sch
  */
 
 export function readSnapshotBytes(path: string): Uint8Array {
-  const bytes = readFileSync(path);
+  const bytes = readDatabaseFile(path);
   if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== 'SQLite format 3\0') {
     throw new CorruptStoreError(path, 'the file is not an SQLite database (bad header)');
   }
@@ -162,8 +163,13 @@ export function imageDigest(bytes: Uint8Array): string {
 }
 
 export function readCheckedDigests(dir: string): string[] {
+  return readDigestList(dir, SNAPSHOT_CHECK_FILE);
+}
+
+/** A list of image digests kept beside a file (the newest first). */
+export function readDigestList(dir: string, name: string): string[] {
   try {
-    const parsed = JSON.parse(readFileSync(join(dir, SNAPSHOT_CHECK_FILE), 'utf8')) as { version?: unknown; images?: unknown };
+    const parsed = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { version?: unknown; images?: unknown };
     if (parsed.version !== 2 || !Array.isArray(parsed.images)) return [];
     return parsed.images.filter((d): d is string => typeof d === 'string');
   } catch {
@@ -172,6 +178,11 @@ export function readCheckedDigests(dir: string): string[] {
 }
 
 export function checkedDigestsFile(digests: readonly string[]): Uint8Array {
+  return digestListFile(digests);
+}
+
+/** The list file: at most the two newest digests (the new image and the one it replaces). */
+export function digestListFile(digests: readonly string[]): Uint8Array {
   return Buffer.from(JSON.stringify({ version: 2, images: [...new Set(digests)].slice(0, 2) }));
 }
 

@@ -282,13 +282,11 @@ export const statsCommand: Command = {
     try {
       await ledger.runner.catchUp();
       const stats = await ledger.events.stats();
-      const documents = ledger.readModels.documents();
-      const byState: Record<string, number> = {};
-      for (const d of documents) byState[d.state] = (byState[d.state] ?? 0) + 1;
+      const byState = ledger.readModels.documentCountsByState();
       const readModels = {
-        documents: documents.length,
+        documents: Object.values(byState).reduce((a, b) => a + b, 0),
         documentsByState: byState,
-        queries: ledger.readModels.queries(Number.MAX_SAFE_INTEGER).length,
+        queries: ledger.readModels.queryCount(),
         retrievals: ledger.readModels.retrievalTotals().retrievals,
         topDocuments: ledger.readModels.topDocuments(5).map((d) => ({ id: d.id, retrievals: d.retrievals })),
         topChunks: ledger.readModels.topChunks(5).map((c) => ({ id: c.id, retrievals: c.retrievals })),

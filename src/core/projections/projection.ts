@@ -36,6 +36,13 @@ export interface ProjectionStore {
   get(name: string, key: string): JsonValue | undefined;
   /** All documents of a projection whose key starts with `prefix`, in key order. */
   list(name: string, prefix?: string): Iterable<readonly [string, JsonValue]>;
+  /**
+   * The first `limit` documents whose key starts with `prefix`, ordered by a numeric field of the
+   * document (descending, ties by key), without loading the others.
+   */
+  topBy(name: string, prefix: string, field: string, limit: number): (readonly [string, JsonValue])[];
+  /** How many documents whose key starts with `prefix` have each value of a field (or all of them, under ''). */
+  countBy(name: string, prefix: string, field?: string): Map<string, number>;
   commit(name: string, changes: ReadonlyMap<string, JsonValue | null>, checkpoint: Checkpoint): void;
   /** Deletes all documents and the checkpoint of a projection, atomically. */
   truncate(name: string): void;
