@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
 import type { SqlJsStatic } from 'sql.js';
@@ -23,34 +23,11 @@ export function loadSqlJs(): Promise<SqlJsStatic> {
   return loading;
 }
 
-let scratch: Buffer | null = null;
-let release: NodeJS.Timeout | undefined;
-
 /**
- * Reads a database file into a buffer shared by the loads of one open (the index, the read models,
- * the explorer's index): sql.js copies the bytes it is given, so the buffer is free again as soon
- * as the Database is made, and reusing it keeps a second file-sized buffer out of the peak memory.
- * The view is valid until the next call; the buffer is dropped a moment after the last use.
+ * Reads a database file for sql.js. A Node Buffer is handed to sql.js's in-memory file system as it
+ * is (its `slice` is a view, not a copy), so the file costs its size in memory once, not twice; the
+ * buffer therefore must never be reused for anything else.
  */
 export function readDatabaseFile(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    if (!scratch || scratch.length < size) {
-      scratch = null;
-      scratch = Buffer.allocUnsafeSlow(size);
-    }
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, scratch, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    clearTimeout(release);
-    release = setTimeout(() => (scratch = null), 2000);
-    release.unref();
-    return scratch.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
+  return readFileSync(path);
 }
