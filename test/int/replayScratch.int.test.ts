@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { VECTORS_DIR, openVectorIndex } from '../../src/adapters/ledger.js';
@@ -65,7 +65,13 @@ test('point-in-time replays leave no scratch table behind: after success, after 
   await index.replaceDocuments(`asof-${pipelineVersion}-3`, TINY_MODEL_DIMS, ['d'], [{ chunkId: 'c', documentId: 'd', documentVersion: 1, path: 'a.md', startLine: 1, endLine: 1, text: 'left behind', vector: null }]);
   await index.close();
   assert.equal(tables(settings.storeDir).length, 2);
+  // A fresh one may be another live process's replay: it is left alone.
+  engine = await WorkspaceEngine.open(settings);
+  assert.equal(tables(settings.storeDir).length, 2, 'a fresh scratch table is not swept');
+  await engine.close();
+  const old = new Date(Date.now() - 60 * 60 * 1000);
+  for (const f of readdirSync(join(settings.storeDir, VECTORS_DIR))) if (f.includes('asof')) utimesSync(join(settings.storeDir, 'vectors', f), old, old);
   engine = await WorkspaceEngine.open(settings);
   t.after(() => engine.close());
-  assert.deepEqual(tables(settings.storeDir), live, 'swept on open');
+  assert.deepEqual(tables(settings.storeDir), live, 'a stale one is swept on open');
 });

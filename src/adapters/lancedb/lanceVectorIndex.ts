@@ -1,5 +1,5 @@
 import './lanceRuntime.js';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
@@ -56,6 +56,9 @@ interface Row {
  * lines, text and a nullable vector (null for chunks without one: lexical retrieval still finds
  * them), plus a full-text index on the text.
  */
+/** A point-in-time scratch table untouched this long belongs to a replay that died (replays take seconds). */
+const SCRATCH_STALE_MS = 15 * 60 * 1000;
+
 export class LanceVectorIndex implements VectorIndex {
   private readonly tables = new Map<string, lancedb.Table>();
 
@@ -66,12 +69,21 @@ export class LanceVectorIndex implements VectorIndex {
   ) {}
 
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
-    const db = await lancedb.connect(dir);
+    // Tables written by another process (a second window, the CLI) are seen within a second.
+    const db = await lancedb.connect(dir, { readConsistencyInterval: 1 });
     if (options.sweepScratch === true) {
+      // Only stale ones: another process sharing the store may be replaying into its own right now.
       const scratch = tableNameFor(SCRATCH_PREFIX);
-      for (const name of await db.tableNames()) if (name.startsWith(scratch)) await db.dropTable(name);
+      const stale = (name: string): boolean => {
+        try {
+          return Date.now() - statSync(join(dir, `${name}.lance`)).mtimeMs > SCRATCH_STALE_MS;
+        } catch {
+          return true;
+        }
+      };
+      for (const name of await db.tableNames()) if (name.startsWith(scratch) && stale(name)) await db.dropTable(name);
       // A scratch table whose creation was cut off has a folder but is not listed.
-      if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(scratch) && f.endsWith('.lance')) rmSync(join(dir, f), { recursive: true, force: true });
+      if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(scratch) && f.endsWith('.lance') && stale(f.slice(0, -'.lance'.length))) rmSync(join(dir, f), { recursive: true, force: true });
     }
     return new LanceVectorIndex(db, dir, { annThreshold: options.annThreshold ?? 5_000, buildTimeoutMs: buildTimeoutMsFrom(options.buildTimeoutMs) });
   }
