@@ -1,17 +1,20 @@
 import * as vscode from 'vscode';
 import { documentPathOf, fileOfDocument } from '../adapters/fs/workspaceFolders.js';
 import { WorkspaceEngine } from '../adapters/workspaceEngine.js';
+import type { StoreWatch } from '../adapters/storeWatcher.js';
+import { watchStore } from '../adapters/storeWatcher.js';
 import type { LabelledFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import { CorruptStoreError, StoreLockedError } from '../core/errors.js';
 import { engineSettings } from './settings.js';
 
 /**
- * Owns the window's engine: opened on first use (not at start-up, so an idle window holds no
- * lock), re-opened after a failure, closed on deactivate. Tells listeners when the ledger changed.
+ * Owns the window's engine: opened on first use, re-opened after a failure, closed on deactivate.
+ * Tells listeners when the ledger changed, including when another window or the CLI appended.
  */
 export class EngineHost implements vscode.Disposable {
   private engine: WorkspaceEngine | null = null;
+  private watch: StoreWatch | null = null;
   private opening: Promise<WorkspaceEngine> | null = null;
   private readonly changedEmitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changedEmitter.event;
@@ -63,6 +66,16 @@ export class EngineHost implements vscode.Disposable {
       .then((engine) => {
         engine.trace = (line) => this.log.debug(`engine ${line}`);
         this.engine = engine;
+        // What another window or the CLI appends shows in this window's views within seconds.
+        this.watch = watchStore(
+          engine.storeDir,
+          engine.ledger,
+          (added) => {
+            this.log.info(`${added} new events from another process`);
+            this.changed();
+          },
+          (err) => this.log.warn(`catching up with another process's events failed: ${(err as Error).message}`),
+        );
         this.log.info(`opened the store at ${engine.storeDir}`);
         this.changed();
         return engine;
@@ -96,6 +109,8 @@ export class EngineHost implements vscode.Disposable {
   async close(): Promise<void> {
     const engine = this.engine;
     this.engine = null;
+    this.watch?.dispose();
+    this.watch = null;
     if (engine) await engine.close();
   }
 
