@@ -177,6 +177,14 @@ export class LogIndex {
     return s;
   }
 
+  /**
+   * Leaves about `bytes` of free pages in the database (a table of that size created and dropped:
+   * its pages go to the free list), so rows added later reuse them instead of growing the file.
+   */
+  reserveSlack(bytes: number): void {
+    reserveSlack(this.db, bytes);
+  }
+
   /** Frees prepared statements (before an export, which closes and reopens the connection). */
   freeStatements(): void {
     for (const s of this.statements.values()) s.free();
@@ -187,4 +195,18 @@ export class LogIndex {
     this.freeStatements();
     this.db.close();
   }
+}
+
+/**
+ * Leaves about `bytes` of free pages in a database (a table of that size created and dropped: its
+ * pages go to the free list and are saved with the image), so rows added after the next load reuse
+ * them instead of growing sql.js's in-memory file, which it does by copying it into a larger buffer.
+ */
+export function reserveSlack(db: Database, bytes: number): void {
+  const number = (sql: string): number => (db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
+  const free = number('PRAGMA freelist_count') * number('PRAGMA page_size');
+  if (free >= bytes / 2) return;
+  db.exec('CREATE TABLE rag_ledger_slack (b BLOB)');
+  db.run('INSERT INTO rag_ledger_slack VALUES (zeroblob(?))', [bytes - free]);
+  db.exec('DROP TABLE rag_ledger_slack');
 }

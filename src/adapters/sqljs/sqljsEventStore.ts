@@ -694,6 +694,7 @@ export class SqlJsEventStore implements EventStore {
   private async saveIndex(): Promise<void> {
     const covered = this.journalEnd;
     this.index.setMeta('journal_offset', String(covered));
+    this.index.reserveSlack(slackBytes(this.indexedEvents));
     this.index.freeStatements();
     const image = this.index.db.export();
     tuneConnection(this.index.db);
@@ -722,6 +723,16 @@ export class SqlJsEventStore implements EventStore {
   private damaged(err: unknown): unknown {
     return isDamagedImage(err) ? new CorruptStoreError(join(this.location, SNAPSHOT_FILE), `the index cannot be read (${(err as Error).message})`) : err;
   }
+}
+
+/**
+ * Free pages kept at the end of a saved index, for the rows the next openers add while catching up
+ * with the journal: sql.js keeps the file in a buffer that it copies into a larger one whenever the
+ * file grows, so an image without room would briefly cost twice its size in memory on every open.
+ * About what the events until the next save take (an eighth of the log at ~100 bytes each).
+ */
+function slackBytes(events: number): number {
+  return Math.min(32 << 20, Math.max(1 << 20, Math.ceil(events / 8) * 100));
 }
 
 /** A page holds at most this many bytes of events (and at least one event), whatever their sizes. */

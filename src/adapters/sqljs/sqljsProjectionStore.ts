@@ -7,6 +7,7 @@ import { tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
 import { loadSqlJs, readDatabaseFile } from './sqlJsLoader.js';
 import { digestListFile, imageDigest, readDigestList } from './storeFiles.js';
+import { reserveSlack } from './logIndex.js';
 
 export const PROJECTIONS_FILE = 'projections.sqlite';
 /** Digests of the images writers wrote (see storeFiles.ts): such an image skips the integrity check on open. */
@@ -177,6 +178,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
     const generation = this.generation;
     for (const s of this.statements.values()) s.free();
     this.statements.clear();
+    reserveSlack(this.db, 8 << 20); // room for the next opener's catch-up (see logIndex.ts)
     const image = this.db.export();
     tuneConnection(this.db);
     await replaceFileAtomically(this.dir, PROJECTIONS_CHECK_FILE, digestListFile([imageDigest(image), ...readDigestList(this.dir, PROJECTIONS_CHECK_FILE)]));
