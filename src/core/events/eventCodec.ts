@@ -64,7 +64,7 @@ export function encodeEvent(event: { readonly type: string; readonly data: unkno
  * Decodes a stored event body into the current shape: parse, upcast through every
  * version in between, re-attach the binary field, validate (leniently).
  */
-export function decodeEvent(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null): DomainEvent {
+export function decodeEvent(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null, options: { readonly clipModelText?: boolean } = {}): DomainEvent {
   const { def, lenient } = definitionOf(type);
   if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) throw new ValidationError(`${type} has invalid schema version ${schemaVersion}`);
   if (schemaVersion > def.version) {
@@ -90,6 +90,8 @@ export function decodeEvent(type: string, schemaVersion: number, dataJson: strin
   }
   const issues = lenient(data);
   if (issues.length > 0) throw new ValidationError(`stored ${type} (schema v${schemaVersion}) is invalid`, issues);
+  // A model text recorded before answers were capped is shown clipped; its stored bytes (and hash) are untouched.
+  if (options.clipModelText !== false) clipModelText(data);
   checkInvariants(type as EventType, data);
   return { type, data } as DomainEvent;
 }
@@ -100,7 +102,7 @@ export function decodeEvent(type: string, schemaVersion: number, dataJson: strin
  * strictly as append validates (no unknown fields, real dates).
  */
 export function checkStoredData(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null): void {
-  const event = decodeEvent(type, schemaVersion, dataJson, attachment);
+  const event = decodeEvent(type, schemaVersion, dataJson, attachment, { clipModelText: false });
   const { def, strict } = definitionOf(type);
   if (schemaVersion !== def.version) return;
   const issues = strict(event.data);
@@ -134,7 +136,7 @@ function checkInvariants(type: EventType, data: Record<string, unknown>): void {
     case 'ReplayAnswered':
       // A model's text is bounded where it is produced (ragLedger.ollama.maxAnswerChars); this is the
       // backstop, so no runaway answer can make an event too large to read back.
-      for (const field of ['response_text', 'partial_text', 'detail', 'generation_failure']) {
+      for (const field of MODEL_TEXT_FIELDS) {
         const text = data[field];
         if (typeof text === 'string' && text.length > MAX_MODEL_TEXT_CHARS) {
           throw new ValidationError(`${type} ${field} has ${text.length} characters, more than the ${MAX_MODEL_TEXT_CHARS} a model's text may have in the log`, [], 'Cap the text before recording it (ragLedger.ollama.maxAnswerChars, at most 1000000).');
@@ -143,6 +145,19 @@ function checkInvariants(type: EventType, data: Record<string, unknown>): void {
       return;
     default:
       return;
+  }
+}
+
+const MODEL_TEXT_FIELDS = ['response_text', 'partial_text', 'detail', 'generation_failure'] as const;
+
+/** Clips model text fields longer than the cap (in the decoded object only), saying how long they were. */
+function clipModelText(data: Record<string, unknown>): void {
+  for (const field of MODEL_TEXT_FIELDS) {
+    const text = data[field];
+    if (typeof text === 'string' && text.length > MAX_MODEL_TEXT_CHARS) {
+      const note = `\n[clipped on read: ${text.length} characters were recorded]`;
+      data[field] = text.slice(0, MAX_MODEL_TEXT_CHARS - note.length) + note;
+    }
   }
 }
 
