@@ -292,6 +292,20 @@ export class IndexBuildTimeoutError extends RagLedgerError {
 }
 
 /** The log has indexed chunks for a pipeline version, but its index table is gone or empty (a deleted or damaged vectors/ folder). */
+/** The vector index's folder cannot be used at all (it is a file, or not readable). */
+export class VectorIndexUnusableError extends RagLedgerError {
+  readonly code = 'index-unusable';
+  constructor(
+    readonly location: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the vector index folder ${location} cannot be used: ${detail}`,
+      `It holds nothing the log does not: move it aside, then run \`rag-ledger rebuild --projection vectors\` (or Rebuild Vector Index in VS Code) to rebuild it from the log.`,
+    );
+  }
+}
+
 export class IndexMissingError extends RagLedgerError {
   readonly code = 'index-missing';
   constructor(

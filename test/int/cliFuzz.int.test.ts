@@ -370,13 +370,8 @@ function badFlagCases(name: string): { what: string; args: string[]; expect?: nu
   return cases;
 }
 
-const VECTORS_FILE =
-  'fixed by issue 13 §3 (missing or damaged projections): a vectors/ that is not a folder is an unexpected LanceError (and a Lance WARN on stderr), not detected and rebuilt or reported in one line';
-
 /** Cases known to fail until a fix made elsewhere lands: situation → the commands that fail in it, and the bug. */
-const knownBySituation: Record<string, { commands: string; bug: string }> = {
-  'vectors folder is a file': { commands: 'forget ingest', bug: VECTORS_FILE },
-};
+const knownBySituation: Record<string, { commands: string; bug: string }> = {};
 
 const knownElsewhere: Record<string, string> = {
   ...Object.fromEntries(Object.entries(knownBySituation).flatMap(([situation, k]) => k.commands.split(' ').map((command) => [`${command} / ${situation}`, k.bug]))),

@@ -6,6 +6,7 @@ import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow
 import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
 import type { IndexHit, IndexStats, IndexedChunk, VectorIndex } from '../../app/indexing/vectorIndex.js';
 import { SCRATCH_PREFIX } from '../../app/indexing/vectorIndex.js';
+import { VectorIndexUnusableError } from '../../core/errors.js';
 
 export interface LanceIndexOptions {
   /** Build an ANN (IVF-RQ) index once a table holds this many vectors. Default 5,000 (flat search costs ~25 ms at 10k). */
@@ -69,6 +70,7 @@ export class LanceVectorIndex implements VectorIndex {
   ) {}
 
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new VectorIndexUnusableError(dir, 'it is a file, not a folder');
     // Tables written by another process (a second window, the CLI) are seen within a second.
     const db = await lancedb.connect(dir, { readConsistencyInterval: 1 });
     if (options.sweepScratch === true) {

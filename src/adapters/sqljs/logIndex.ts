@@ -205,7 +205,7 @@ export class LogIndex {
 export function reserveSlack(db: Database, bytes: number): void {
   const number = (sql: string): number => (db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
   const free = number('PRAGMA freelist_count') * number('PRAGMA page_size');
-  if (free >= bytes / 2) return;
+  if (bytes < 64 * 1024 || free >= bytes / 2) return;
   db.exec('CREATE TABLE rag_ledger_slack (b BLOB)');
   db.run('INSERT INTO rag_ledger_slack VALUES (zeroblob(?))', [bytes - free]);
   db.exec('DROP TABLE rag_ledger_slack');

@@ -732,7 +732,7 @@ export class SqlJsEventStore implements EventStore {
  * About what the events until the next save take (an eighth of the log at ~100 bytes each).
  */
 function slackBytes(events: number): number {
-  return Math.min(32 << 20, Math.max(1 << 20, Math.ceil(events / 8) * 100));
+  return Math.min(32 << 20, Math.ceil(events / 8) * 100);
 }
 
 /** A page holds at most this many bytes of events (and at least one event), whatever their sizes. */

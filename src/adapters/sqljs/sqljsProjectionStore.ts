@@ -178,7 +178,9 @@ export class SqlJsProjectionStore implements ProjectionStore {
     const generation = this.generation;
     for (const s of this.statements.values()) s.free();
     this.statements.clear();
-    reserveSlack(this.db, 8 << 20); // room for the next opener's catch-up (see logIndex.ts)
+    // Room for the next opener's catch-up (see logIndex.ts): an eighth of the file, at most 8 MiB.
+    const pages = (this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] as number | undefined) ?? 0;
+    reserveSlack(this.db, Math.min(8 << 20, Math.floor((pages * 4096) / 8)));
     const image = this.db.export();
     tuneConnection(this.db);
     await replaceFileAtomically(this.dir, PROJECTIONS_CHECK_FILE, digestListFile([imageDigest(image), ...readDigestList(this.dir, PROJECTIONS_CHECK_FILE)]));
