@@ -33,7 +33,9 @@ export interface RunResult {
   readonly millis: number;
 }
 
-const CACHE_LIMIT = 100_000;
+const CACHE_LIMIT = 20_000;
+/** Keys remembered as written during a rebuild (see Run.commit). */
+const WRITTEN_LIMIT = 100_000;
 
 /**
  * Runs named, versioned projections over the log. Each projection keeps a checkpoint that
@@ -111,7 +113,7 @@ class Run {
   private readonly cache = new Map<string, JsonValue | null>();
   private readonly dirty = new Set<string>();
   /** During a rebuild the store starts empty: keys never written in this run need no lookup. */
-  private readonly written: Set<string> | null;
+  private written: Set<string> | null;
   private readonly view: ProjectionView;
 
   constructor(
@@ -158,5 +160,8 @@ class Run {
     this.store.commit(this.projection.name, changes, { version: this.projection.version, position });
     this.dirty.clear();
     if (this.cache.size > CACHE_LIMIT) this.cache.clear();
+    // The set of keys written saves lookups of absent keys while a rebuild starts from empty; past a
+    // bound it costs more memory than the lookups cost time, so it is dropped (lookups resume).
+    if (this.written && this.written.size > WRITTEN_LIMIT) this.written = null;
   }
 }
