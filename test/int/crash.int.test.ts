@@ -296,3 +296,37 @@ test('SIGKILL at random moments never loses an acknowledged append nor leaves a 
   assert.ok(aside.length >= tornTails, `torn tails should be kept aside (found ${aside.length}, made ${tornTails})`);
   t.diagnostic(`${TRIALS} kills, ${acked.size} acknowledged batches, ${stats.batches} batches / ${stats.position} events stored, ${tornTails} torn tails, writer snapshotted in ${writerSnapshots} trials, killed holding the lock in ${locksLeft}`);
 });
+
+test('two writers appending at once, each killed with SIGKILL at a random moment: nothing acknowledged is lost, nothing partial, one chain', { timeout: 240_000 }, async (t) => {
+  const storeDir = join(tempDir(t, 'rag-ledger-crash2-'), 'store');
+  const acked = new Map<string, number>();
+  let prevHead: { position: number; hash: string } | null = null;
+  let stats = { batches: 0, position: 0 };
+  let locksLeft = 0;
+  let bothAcked = 0;
+  for (let trial = 0; trial < TRIALS; trial++) {
+    const writers = [spawnWriter(storeDir, `a${trial}`), spawnWriter(storeDir, `b${trial}`)];
+    t.after(() => writers.forEach((w) => w.dispose()));
+    await Promise.all(writers.map((w) => w.warm));
+    const delays = writers.map(() => 150 + Math.floor(Math.random() * 750));
+    const runs = await Promise.all(writers.map((w, i) => w.run(delays[i]!)));
+    const context = `trial ${trial} (killed ${delays.join(' and ')} ms after ready)`;
+    runs.forEach((run) => assert.equal(run.signal, 'SIGKILL', `${context}: a writer ended by itself (code ${run.code}): ${run.stderr}`));
+    for (const run of runs) for (const [id, n] of run.acks) acked.set(id, n);
+    if (runs.every((run) => run.acks.size > 0)) bothAcked++;
+    if (existsSync(join(storeDir, LOCK))) locksLeft++;
+
+    const store = await SqlJsEventStore.open(storeDir, { mode: 'write', owner: 'crash test' }); // a dead writer's lock is taken over
+    try {
+      const result = await checkLog(store, acked, prevHead, context);
+      prevHead = { position: result.position, hash: result.hash };
+      stats = { batches: result.batches, position: result.position };
+    } finally {
+      await store.close();
+    }
+    assert.ok(!lockOfDeadProcess(join(storeDir, LOCK)), `${context}: a killed writer's lock is taken over`);
+  }
+  assert.ok(acked.size >= TRIALS, `only ${acked.size} acknowledged batches in ${TRIALS} trials`);
+  assert.ok(bothAcked >= TRIALS / 2, `both writers made progress in only ${bothAcked} of ${TRIALS} trials`);
+  t.diagnostic(`${TRIALS} trials of two writers, ${acked.size} acknowledged batches, ${stats.batches} batches / ${stats.position} events stored, both writers acknowledged appends in ${bothAcked} trials, a writer was killed holding the lock in ${locksLeft}`);
+});
