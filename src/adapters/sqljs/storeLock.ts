@@ -1,4 +1,4 @@
-import { linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { LockHolder } from '../../core/errors.js';
@@ -239,6 +239,23 @@ export class StoreLock {
 
   get holder(): LockHolder {
     return this.record;
+  }
+
+  /**
+   * Renews a lock held for long (a pipeline run): its mtime is what another host's lease counts
+   * from. Returns false if the lock is no longer this process's.
+   */
+  renew(): boolean {
+    if (this.released) return false;
+    const current = readLock(this.path);
+    if (typeof current !== 'object' || current.nonce !== this.record.nonce) return false;
+    try {
+      const now = new Date();
+      utimesSync(this.path, now, now);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Releases the lock if this process still holds it. */
