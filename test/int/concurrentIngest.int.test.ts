@@ -1,0 +1,48 @@
+// Two processes ingesting one workspace into one store at once (two windows, a window and the CLI):
+// they take turns on the pipeline, so every document version is recorded once and embedded once.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { test } from 'node:test';
+import { writeFiles } from '../support/ingestHarness.js';
+import { assertIngestComplete, ingestProcess, workspaceFiles } from '../support/ingestChecks.js';
+import { tempDir } from '../support/tmp.js';
+import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
+
+const TRIALS = 20;
+
+function setup(t: TestContext, documents: number): { ws: string; store: string; args: string[] } {
+  const ws = tempDir(t);
+  writeFiles(ws, workspaceFiles(documents, 1));
+  const store = join(tempDir(t), 'store');
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  return { ws, store, args: [ws, '--store', store, '--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models] };
+}
+
+test('two ingests of one workspace at once both succeed: every document version recorded once, one vector per chunk, the index holds exactly the live chunks', async (t) => {
+  const { store, args } = setup(t, 60);
+  const [a, b] = await Promise.all([ingestProcess(args, null), ingestProcess(args, null)]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  await assertIngestComplete(t, store, 60);
+});
+
+test(`two ingests at once, each killed with SIGKILL at a random moment (${TRIALS} trials), then one more: nothing duplicated, nothing missing, verify passes`, { timeout: 600_000 }, async (t) => {
+  const { ws, store, args } = setup(t, 80);
+  let seed = 11;
+  const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  let killed = 0;
+  for (let trial = 0; trial < TRIALS; trial++) {
+    if (trial === TRIALS / 2) writeFiles(ws, workspaceFiles(30, 2)); // new versions of some documents mid-way
+    const runs = await Promise.all([ingestProcess(args, 300 + Math.floor(random() * 2500)), ingestProcess(args, 300 + Math.floor(random() * 2500))]);
+    for (const r of runs) {
+      if (r.signal === 'SIGKILL') killed++;
+      else assert.equal(r.code, 0, `trial ${trial + 1}: ${r.stderr}`);
+    }
+    t.diagnostic(`trial ${trial + 1}: ${runs.map((r) => r.signal ?? `exit ${r.code}`).join(', ')}`);
+  }
+  assert.ok(killed >= TRIALS / 2, `only ${killed} of ${2 * TRIALS} runs were killed mid-way`);
+  const final = await ingestProcess(args, null);
+  assert.equal(final.code, 0, final.stderr);
+  await assertIngestComplete(t, store, 80);
+});
