@@ -1,6 +1,7 @@
 import { CancelledError, RagLedgerError } from '../core/errors.js';
 import { terminalSafe } from '../core/text/terminalText.js';
 import { cliSigner, setDefaultHeadSigner } from '../adapters/node/signing.js';
+import { setDefaultStoreNotice } from '../adapters/sqljs/sqljsEventStore.js';
 import type { Command, Io } from './cliSupport.js';
 import { CheckFailed, OutputClosed, UsageError, parseCommandArgs, streamIo } from './cliSupport.js';
 import { appendCommand, logCommand, statsCommand, verifyCommand } from './commands/logCommands.js';
@@ -85,6 +86,7 @@ export async function runCli(argv: string[], rawIo: Io): Promise<number> {
     }
     // Writers seal the head they leave with this key (see core/signing.ts); resolved when a writer opens.
     setDefaultHeadSigner(() => cliSigner(io.env), (reason) => io.err(`rag-ledger ${cmd.name}: warning: ${reason}\n`));
+    setDefaultStoreNotice((message) => io.err(`rag-ledger ${cmd.name}: ${message.replace(/^RAG Ledger: /, '')}\n`));
     await cmd.run(args, io);
     return 0;
   } catch (err) {

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { forgetConfirmation } from '../app/forget/forgetConfirmation.js';
 import { secretStoreSigner, setDefaultHeadSigner } from '../adapters/node/signing.js';
+import { setDefaultStoreNotice } from '../adapters/sqljs/sqljsEventStore.js';
 import type { HeadSigner } from '../core/signing.js';
 import * as vscode from 'vscode';
 import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
@@ -40,6 +41,10 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   // The key that seals the log's head, kept in VS Code's secret storage (created on first use).
   let signer: HeadSigner | null = null;
   setDefaultHeadSigner(() => signer, (reason) => log.warn(reason));
+  setDefaultStoreNotice((message) => {
+    log.info(message);
+    void vscode.window.showInformationMessage(message);
+  });
   const signerReady = secretStoreSigner(context.secrets).then(
     (s) => void (signer = s, log.info(`the log's head is signed with key ${s.keyId}`)),
     (err: unknown) => log.warn(`no signing key, the head is not signed: ${(err as Error).message}`),

@@ -64,6 +64,16 @@ export interface SqlJsEventStoreOptions {
   readonly onNotice?: (message: string) => void;
 }
 
+let defaultNotice: ((message: string) => void) | undefined;
+
+/**
+ * Where stores opened without `onNotice` report slow one-off work (upgrading a store of an older
+ * format, rebuilding a damaged index): the CLI prints it on stderr, the extension logs and shows it.
+ */
+export function setDefaultStoreNotice(sink: ((message: string) => void) | undefined): void {
+  defaultNotice = sink;
+}
+
 const PAGE = 2000;
 /** Import writes journal records of about this size. */
 const IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
@@ -135,7 +145,7 @@ export class SqlJsEventStore implements EventStore {
       hasher: options.hasher ?? sha256,
       ...(options.onForgetStep ? { onForgetStep: options.onForgetStep } : {}),
       onSealSkipped: options.onSealSkipped ?? defaultSealSkipped,
-      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+      ...(options.onNotice ?? defaultNotice ? { onNotice: options.onNotice ?? defaultNotice } : {}),
       headSigner,
     };
     if (forgetPending(dir)) {
