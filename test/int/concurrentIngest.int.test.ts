@@ -1,10 +1,15 @@
 // Two processes ingesting one workspace into one store at once (two windows, a window and the CLI):
 // they take turns on the pipeline, so every document version is recorded once and embedded once.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
+import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
+import { repoRoot } from '../support/cli.js';
 import { writeFiles } from '../support/ingestHarness.js';
+import { startOllamaServer } from '../support/ollamaServer.js';
+import { SAMPLE_FILES, TINY_PIPELINE, engineTestSettings } from '../support/pipelineHarness.js';
 import { assertIngestComplete, ingestProcess, workspaceFiles } from '../support/ingestChecks.js';
 import { tempDir } from '../support/tmp.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
@@ -45,4 +50,35 @@ test(`two ingests at once, each killed with SIGKILL at a random moment (${TRIALS
   const final = await ingestProcess(args, null);
   assert.equal(final.code, 0, final.stderr);
   await assertIngestComplete(t, store, 80);
+});
+
+test('two windows on one workspace (two engines in two processes) both ingest and ask at once: one set of documents, both questions, one chain', async (t) => {
+  const ollama = await startOllamaServer();
+  t.after(() => ollama.close());
+  const settings = engineTestSettings(t, { ollama: { host: ollama.host }, pipeline: { ...TINY_PIPELINE, generator: { model: 'good' } } });
+  const other = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/engineWindow.ts'), JSON.stringify({ ...settings, owner: 'the other window' }), 'how does a channel send a message?'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let out = '';
+  let err = '';
+  other.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  other.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => other.on('exit', resolve));
+  t.after(() => other.kill('SIGKILL'));
+
+  const engine = await WorkspaceEngine.open(settings);
+  t.after(() => engine.close());
+  await engine.ingest();
+  const mine = await engine.ask('what does a reference borrow?', { userId: 'me' });
+  assert.equal(await exited, 0, err);
+  const theirs = JSON.parse(out.trim()) as { queryId: string };
+
+  await engine.ledger.events.refresh();
+  await engine.ledger.runner.catchUp();
+  const questions = engine.ledger.readModels.queries(10).map((q) => q.query_id);
+  assert.ok(questions.includes(mine.queryId) && questions.includes(theirs.queryId), `both questions are in this window's history: ${questions.join(', ')}`);
+  await engine.close();
+  await assertIngestComplete(t, settings.storeDir, Object.keys(SAMPLE_FILES).length);
 });
