@@ -8,9 +8,7 @@ import { EmbedService } from '../app/embedding/embedService.js';
 import type { EngineDeps } from '../app/engineDeps.js';
 import type { SyncReport } from '../app/indexing/indexService.js';
 import { IndexService } from '../app/indexing/indexService.js';
-import type { IngestProgress, IngestReport } from '../app/ingest/ingestService.js';
 import { IngestService, documentIdFor, inScope } from '../app/ingest/ingestService.js';
-import type { WalkRules } from '../app/ingest/workspaceSource.js';
 import type { BuildReport } from '../app/pipelines/buildService.js';
 import { PipelineBuildService } from '../app/pipelines/buildService.js';
 import { PipelineService } from '../app/pipelines/pipelineService.js';
@@ -24,7 +22,6 @@ import type { Explorer } from '../app/explorer/explorer.js';
 import type { ForgetPreview, ForgetReport } from '../app/forget/forgetService.js';
 import { ForgetService } from '../app/forget/forgetService.js';
 import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
-import type { DocumentRules } from '../core/ingest/documentCheck.js';
 import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
@@ -41,66 +38,10 @@ import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
-import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
-import type { EmbedderChoice } from './transformers/modelDimensions.js';
+import type { TransformersEmbedder } from './transformers/transformersEmbedder.js';
 import { settleEmbedderDimensions } from './transformers/modelDimensions.js';
-
-/**
- * The pipeline the settings describe. The embedding dimensions may be left out: they are then read
- * from the model's config.json (see settleEmbedderDimensions) each time the version is needed.
- */
-export type PipelineSettings = Omit<PipelineConfig, 'embedder'> & { readonly embedder: EmbedderChoice };
-
-/** Everything the engine needs from the editor's settings. */
-export interface EngineSettings {
-  /** The store directory (created when missing). */
-  readonly storeDir: string;
-  /** The workspace folder files are ingested from (the first one when `folders` is given). */
-  readonly workspaceRoot: string;
-  /**
-   * Every folder of the workspace, in workspace order (default: `workspaceRoot` alone). With
-   * several, document paths start with each folder's label (see `folderLabels`).
-   */
-  readonly folders?: readonly NamedFolder[];
-  /** The pipeline the settings describe (chunking, embedder, retrieval, prompt, generator). */
-  readonly pipeline: PipelineSettings;
-  readonly walk: WalkRules;
-  readonly documents: DocumentRules;
-  /** A folder holding local model copies (<model id>/...), or undefined to download once. */
-  readonly modelDir?: string;
-  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly answerTimeoutMs?: number; readonly maxAnswerChars?: number; readonly contextTokens?: number };
-  /** Deadline for one batch of texts in the embedding model (default 120 s). */
-  readonly embedBatchTimeoutMs?: number;
-  /** Deadline for building or optimising a LanceDB index (default 600 s). */
-  readonly indexBuildTimeoutMs?: number;
-  /** Who acts, in every event's metadata. */
-  readonly actor: string;
-  /** Written into the store's lock file, shown to a second window. */
-  readonly owner: string;
-}
-
-export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index' | 'compare';
-
-export interface EngineProgress {
-  readonly phase: EnginePhase;
-  readonly done: number;
-  readonly total?: number;
-}
-
-export interface WorkOptions {
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: EngineProgress) => void;
-}
-
-export interface EngineIngestReport {
-  readonly pipelineVersion: string;
-  readonly ingest: IngestReport;
-  /** null when the embedding model could not be loaded (retrieval stays lexical). */
-  readonly embedding: EmbedReport | null;
-  readonly indexing: SyncReport;
-  /** Why embedding was skipped, in words for the user. */
-  readonly embeddingUnavailable?: { readonly message: string; readonly hint: string };
-}
+import { EmbedderCache, unavailableMessage } from './engineEmbedders.js';
+import type { EngineIngestOptions, EngineIngestReport, EnginePhase, EngineSettings, WorkOptions } from './engineSettings.js';
 
 /**
  * The engine behind one workspace window: the store opened once (holding the write lock while
@@ -113,7 +54,8 @@ export class WorkspaceEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** Told when each operation starts and ends (the extension writes it to its log at debug level). */
   trace: ((line: string) => void) | null = null;
-  private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly batchTimeoutMs: number | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
+  /** The embedding model, loaded on first use and kept while the settings name the same one. */
+  private readonly embedders = new EmbedderCache(() => this.settings);
   private explorerOpening: Promise<Explorer> | null = null;
   private explorerOpened: Explorer | null = null;
   private closed = false;
@@ -128,8 +70,9 @@ export class WorkspaceEngine {
     private readonly index: LanceVectorIndex,
   ) {}
 
-  static async open(settings: EngineSettings): Promise<WorkspaceEngine> {
-    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner });
+  /** Opens (`create: false`: only opens) the store with the write lock, and the vector index. */
+  static async open(settings: EngineSettings, options: { readonly create?: boolean } = {}): Promise<WorkspaceEngine> {
+    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner, ...(options.create === false ? { create: false } : {}) });
     try {
       // This window holds the write lock: scratch tables left by a replay that died are its to sweep.
       const index = await openVectorIndex(settings.storeDir, { sweepScratch: true, ...(settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {}) });
@@ -198,8 +141,9 @@ export class WorkspaceEngine {
       const { version } = await this.activeVersion();
       const deps = this.deps();
       const retired = await new IngestService(deps).retire(label, 'the folder was removed from the workspace', options.signal ? { signal: options.signal } : {});
-      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
-      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
+      const indexer = new IndexService({ ...deps, index: this.index });
+      const indexing = await indexer.sync(version, this.work('index', options));
+      await this.followOtherVersions(version, indexer, options);
       await this.ledger.projections.flush();
       return { retired, indexing };
     }, 'retire folder');
@@ -230,42 +174,6 @@ export class WorkspaceEngine {
     return run;
   }
 
-  /** The embedding model for a pipeline configuration, loaded once and kept while it is the same. */
-  private async embedderFor(config: PipelineConfig): Promise<TransformersEmbedder> {
-    const key = embedderKey(config.embedder);
-    if (!this.embedder || this.embedder.key !== key || this.embedder.modelDir !== this.settings.modelDir || this.embedder.batchTimeoutMs !== this.settings.embedBatchTimeoutMs) {
-      const previous = this.embedder;
-      this.embedder = null;
-      if (previous) void previous.loading.then((e) => e.close()).catch(() => undefined);
-      const loading = TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
-      this.embedder = { key, modelDir: this.settings.modelDir, batchTimeoutMs: this.settings.embedBatchTimeoutMs, loading };
-      // A failed load is not cached: the next operation tries again (the user may have fixed the setting).
-      loading.catch(() => {
-        if (this.embedder?.loading === loading) this.embedder = null;
-      });
-    }
-    return this.embedder.loading;
-  }
-
-  private modelDirOption(): { modelDir?: string; batchTimeoutMs?: number } {
-    return { ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}), ...(this.settings.embedBatchTimeoutMs !== undefined ? { batchTimeoutMs: this.settings.embedBatchTimeoutMs } : {}) };
-  }
-
-  /**
-   * The embedder a version retrieves with, or null (lexical retrieval) when its mode is lexical or
-   * its model cannot be loaded; `onUnavailable` is told why.
-   */
-  private async retrievalEmbedder(config: PipelineConfig, mode: string, onUnavailable?: (message: string) => void): Promise<TransformersEmbedder | null> {
-    if (mode === 'lexical') return null;
-    try {
-      return await this.embedderFor(config);
-    } catch (err) {
-      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-      onUnavailable?.(`${err.message.replace(/\.$/, '')}. ${err.hint}`);
-      return null;
-    }
-  }
-
   /** The active version and its configuration; the first use defines and activates the settings' version. */
   private async activeVersion(): Promise<{ version: string; config: PipelineConfig }> {
     const configured = this.configuredPipeline();
@@ -276,14 +184,16 @@ export class WorkspaceEngine {
 
   /**
    * Ingests the workspace (or only `scope`: workspace-relative files and folders), then embeds
-   * and indexes what it chunked, for the active version and every version built in the shadow.
+   * (unless `embed` is false) and indexes what it chunked for the version the settings describe
+   * (the first ingest defines and activates it). The active version's table, when it is another
+   * one, loses deleted, rejected and superseded documents too, and every version built in the
+   * shadow follows the workspace (from the log: chunk, embed, index).
    */
-  ingest(options: WorkOptions & { readonly scope?: readonly string[]; readonly replaceAll?: boolean } = {}): Promise<EngineIngestReport> {
+  ingest(options: EngineIngestOptions = {}): Promise<EngineIngestReport> {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const deps = this.deps();
-      const source = this.source();
-      const ingest = await new IngestService(deps).ingest(source, {
+      const ingest = await new IngestService(deps).ingest(this.source(), {
         walk: this.settings.walk,
         documents: this.settings.documents,
         secretScanner: this.secretScanner,
@@ -294,17 +204,32 @@ export class WorkspaceEngine {
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (p) => options.onProgress?.(p),
       });
-      const { embedding, unavailable } = await this.embedPending(version, config, options);
-      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
-      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
+      const { embedding, unavailable } = options.embed === false ? { embedding: null, unavailable: undefined } : await this.embedPending(version, config, options);
+      const indexer = new IndexService({ ...deps, index: this.index });
+      const indexing = await indexer.sync(version, this.work('index', options));
+      const shadows = await this.followOtherVersions(version, indexer, options);
       await this.ledger.projections.flush();
-      return { pipelineVersion: version, ingest, embedding, indexing, ...(unavailable ? { embeddingUnavailable: unavailable } : {}) };
-    });
+      return { pipelineVersion: version, ingest, embedding, indexing, ...(unavailable ? { embeddingUnavailable: unavailable } : {}), shadows };
+    }, 'ingest');
+  }
+
+  /**
+   * After an operation on `version`: the active version's table, when it is another one, follows
+   * deletions (new documents reach it when an ingest with its settings chunks them), and every
+   * version built in the shadow follows the workspace.
+   */
+  private async followOtherVersions(version: string, indexer: IndexService, options: WorkOptions): Promise<BuildReport[]> {
+    await this.ledger.runner.catchUp();
+    const active = this.ledger.readModels.activePipeline();
+    if (active !== undefined && active !== version) await indexer.sync(active, this.work('index', options));
+    const shadows: BuildReport[] = [];
+    for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) shadows.push(await this.buildUnlocked(shadow, options));
+    return shadows;
   }
 
   private async embedPending(version: string, config: PipelineConfig, options: WorkOptions): Promise<{ embedding: EmbedReport | null; unavailable?: { message: string; hint: string } }> {
     try {
-      const embedder = await this.embedderFor(config);
+      const embedder = await this.embedders.embedderFor(config);
       return { embedding: await new EmbedService(this.deps()).embedPending({ pipelineVersion: version, embedder, ...this.work('embed', options) }) };
     } catch (err) {
       if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
@@ -340,7 +265,7 @@ export class WorkspaceEngine {
         throw new ValidationError(`nothing to re-embed at ${one}: ${why}`, [], 'Ingest the workspace, or check the include and exclude settings.');
       }
       const requestId = randomUUID();
-      const embedder = await this.embedderFor(config);
+      const embedder = await this.embedders.embedderFor(config);
       const embedding = await new EmbedService(deps).reembed(ids, { pipelineVersion: version, embedder, requestId, ...this.work('embed', options) });
       const indexing = await new IndexService({ ...deps, index: this.index }).reindex(version, ids, requestId, this.work('index', options));
       await this.ledger.projections.flush();
@@ -376,7 +301,7 @@ export class WorkspaceEngine {
     return this.exclusive(async () => {
       const { version, config } = await this.activeVersion();
       const mode = options.mode ?? config.retrieval.mode;
-      const embedder = await this.retrievalEmbedder(config, mode, options.onRetrievalUnavailable);
+      const embedder = await this.embedders.retrievalEmbedder(config, mode, (err) => options.onRetrievalUnavailable?.(unavailableMessage(err)));
       const generator = this.generator(options.model ?? config.generator.model);
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
@@ -444,7 +369,7 @@ export class WorkspaceEngine {
     if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Define it first (RAG Ledger: Define Pipeline Version…).');
     const config = record.config as unknown as PipelineConfig;
     // Without a loadable model the version is built lexical only (the report says so).
-    const embedder = await this.retrievalEmbedder(config, 'vector');
+    const embedder = await this.embedders.retrievalEmbedder(config, 'vector', options.onEmbedderUnavailable);
     const report = await new PipelineBuildService({ ...this.deps(), index: this.index }).build(version, {
       embedder,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -518,7 +443,7 @@ export class WorkspaceEngine {
       if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
       const config = record.config as unknown as PipelineConfig;
       let notice: string | undefined;
-      const embedder = await this.retrievalEmbedder(config, config.retrieval.mode, (m) => (notice = `Full-text retrieval only: ${m}`));
+      const embedder = await this.embedders.retrievalEmbedder(config, config.retrieval.mode, (err) => (notice = `Full-text retrieval only: ${unavailableMessage(err)}`));
       const asked = this.ledger.readModels.query(queryId);
       if (!asked) throw new ValidationError(`no question ${queryId} in this store`, [], 'Pick a question from the Questions view.');
       const asOfPosition = options.asOf === 'asked' ? asked.position : typeof options.asOf === 'number' ? options.asOf : undefined;
@@ -571,13 +496,13 @@ export class WorkspaceEngine {
         return await comparePipelines({ events: this.ledger.events, readModels: this.ledger.readModels, index: this.index }, from, to, {
           // The window's model serves the versions that share it; another is loaded for this comparison only.
           embedderFor: async (config) => {
-            if (embedderKey(config.embedder) === activeKey || this.embedder?.key === embedderKey(config.embedder)) {
+            if (embedderKey(config.embedder) === activeKey || this.embedders.loadedKey === embedderKey(config.embedder)) {
               let notice: string | undefined;
-              const embedder = await this.retrievalEmbedder(config, config.retrieval.mode, (m) => (notice = m));
+              const embedder = await this.embedders.retrievalEmbedder(config, config.retrieval.mode, (err) => (notice = unavailableMessage(err)));
               return { embedder, ...(notice ? { notice } : {}) };
             }
             try {
-              const embedder = await TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
+              const embedder = await this.embedders.loadSeparately(config);
               extra.push(embedder);
               return { embedder };
             } catch (err) {
@@ -602,14 +527,12 @@ export class WorkspaceEngine {
     this.closed = true;
     this.closing.abort();
     await this.queue;
-    const embedder = this.embedder;
-    this.embedder = null;
     const explorer = this.explorerOpening;
     this.explorerOpening = null;
     this.explorerOpened = null;
     try {
       if (explorer) await explorer.then((x) => x.close()).catch(() => undefined);
-      if (embedder) await embedder.loading.then((e) => e.close()).catch(() => undefined);
+      await this.embedders.close();
       await this.index.close();
     } finally {
       await this.ledger.close();
