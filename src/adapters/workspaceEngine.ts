@@ -31,7 +31,7 @@ import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/expl
 import { exportArchive } from './archive/jsonlArchive.js';
 import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
-import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
+import { assertIndexPresent, openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import { EXPLORER_DIR } from './sqljs/sqljsEventIndex.js';
 import { keptCopies } from './sqljs/forgetFiles.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
@@ -174,7 +174,21 @@ export class WorkspaceEngine {
     return run;
   }
 
-  /** The active version and its configuration; the first use defines and activates the settings' version. */
+  /**
+   * The version questions use: the active one, or, before any was activated, the settings'
+   * version (defined and activated now).
+   */
+  private async askedVersion(): Promise<{ version: string; config: PipelineConfig }> {
+    await this.ledger.runner.catchUp();
+    const active = this.ledger.readModels.activePipeline();
+    const record = active === undefined ? undefined : this.ledger.readModels.pipeline(active);
+    return active !== undefined && record ? { version: active, config: record.config as unknown as PipelineConfig } : this.activeVersion();
+  }
+
+  /**
+   * The version the settings describe (the one an ingest chunks) and its configuration; the first
+   * use defines it, and activates it when no version is active yet.
+   */
   private async activeVersion(): Promise<{ version: string; config: PipelineConfig }> {
     const configured = this.configuredPipeline();
     const version = await new PipelineService(this.deps()).defineAndActivateIfNone(configured, configured.embedder.model);
@@ -291,18 +305,33 @@ export class WorkspaceEngine {
   }
 
   /**
-   * Asks a question against the active version; the answer streams through `onText`. Closing the
-   * engine meanwhile cancels the answer, and the cancellation is recorded before the store closes.
+   * Asks a question against the active version (not the settings' one while that is built in the
+   * shadow); the answer streams through `onText`. Closing the engine meanwhile cancels the answer,
+   * and the cancellation is recorded before the store closes.
    */
   ask(
     question: string,
-    options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: NonNullable<AskResult['failure']>) => void; readonly onRetrievalUnavailable?: (message: string) => void; readonly userId: string; readonly k?: number; readonly mode?: 'vector' | 'lexical' | 'hybrid'; readonly model?: string },
+    options: {
+      readonly signal?: AbortSignal;
+      readonly onText?: (text: string) => void;
+      readonly onFailure?: (f: NonNullable<AskResult['failure']>) => void;
+      /** Retrieval is full-text only: the embedding model could not be loaded (`why` has the message and hint apart). */
+      readonly onRetrievalUnavailable?: (message: string, why: { readonly message: string; readonly hint: string }) => void;
+      readonly userId: string;
+      readonly k?: number;
+      readonly mode?: 'vector' | 'lexical' | 'hybrid';
+      readonly model?: string;
+      /** Answer from the retrieved passages alone, without the model. */
+      readonly extractive?: boolean;
+    },
   ): Promise<AskResult & { readonly pipelineVersion: string }> {
     return this.exclusive(async () => {
-      const { version, config } = await this.activeVersion();
+      const { version, config } = await this.askedVersion();
+      // A version with indexed chunks but no table (vectors/ deleted) must not answer from nothing.
+      await assertIndexPresent(this.ledger, this.index, version);
       const mode = options.mode ?? config.retrieval.mode;
-      const embedder = await this.embedders.retrievalEmbedder(config, mode, (err) => options.onRetrievalUnavailable?.(unavailableMessage(err)));
-      const generator = this.generator(options.model ?? config.generator.model);
+      const embedder = await this.embedders.retrievalEmbedder(config, mode, (err) => options.onRetrievalUnavailable?.(unavailableMessage(err), err));
+      const generator = options.extractive === true ? null : this.generator(options.model ?? config.generator.model);
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
         pipelineVersion: version,
@@ -331,7 +360,7 @@ export class WorkspaceEngine {
   /** Drops a version's vector table and rebuilds it from the log (nothing embedded, no source read). */
   rebuildIndex(options: WorkOptions & { readonly pipelineVersion?: string } = {}): Promise<SyncReport & { readonly pipelineVersion: string }> {
     return this.exclusive(async () => {
-      const version = options.pipelineVersion ?? (await this.activeVersion()).version;
+      const version = options.pipelineVersion ?? (await this.askedVersion()).version;
       const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, this.work('index', options));
       await this.ledger.projections.flush();
       return { ...report, pipelineVersion: version };
