@@ -3,29 +3,24 @@ import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AskResult } from '../app/ask/askService.js';
 import { AskService } from '../app/ask/askService.js';
-import type { EmbedReport } from '../app/embedding/embedService.js';
-import { EmbedService } from '../app/embedding/embedService.js';
 import type { EngineDeps } from '../app/engineDeps.js';
 import type { SyncReport } from '../app/indexing/indexService.js';
 import { IndexService } from '../app/indexing/indexService.js';
-import { IngestService, documentIdFor, inScope } from '../app/ingest/ingestService.js';
 import type { BuildReport } from '../app/pipelines/buildService.js';
 import { PipelineBuildService } from '../app/pipelines/buildService.js';
 import { PipelineService } from '../app/pipelines/pipelineService.js';
 import type { Provenance } from '../app/provenance/provenanceService.js';
 import { ProvenanceService } from '../app/provenance/provenanceService.js';
-import { ReplayService } from '../app/replay/replayService.js';
 import { RetrievalService } from '../app/retrieval/retrievalService.js';
 import type { CompareQuestion } from '../app/compare/compareService.js';
-import { comparePipelines } from '../app/compare/comparePipelines.js';
 import type { Explorer } from '../app/explorer/explorer.js';
 import type { ForgetPreview, ForgetReport } from '../app/forget/forgetService.js';
 import { ForgetService } from '../app/forget/forgetService.js';
-import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
-import { DEFAULT_PIPELINE, embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
 import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
 import { exportArchive } from './archive/jsonlArchive.js';
@@ -38,10 +33,13 @@ import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
-import type { TransformersEmbedder } from './transformers/transformersEmbedder.js';
 import { settleEmbedderDimensions } from './transformers/modelDimensions.js';
 import { EmbedderCache, unavailableMessage } from './engineEmbedders.js';
-import type { EngineIngestOptions, EngineIngestReport, EnginePhase, EngineSettings, WorkOptions } from './engineSettings.js';
+import type { ExplorerOpsContext, ReanswerOptions } from './engineExplorerOps.js';
+import { compareVersions, reanswerReplay, replayQuestion } from './engineExplorerOps.js';
+import type { IngestOpsContext, ReembedReport } from './engineIngestOps.js';
+import { ingestWorkspace, reembedPaths, retireFolder, work } from './engineIngestOps.js';
+import type { EngineIngestOptions, EngineIngestReport, EngineSettings, WorkOptions } from './engineSettings.js';
 
 /**
  * The engine behind one workspace window: the store opened once (holding the write lock while
@@ -136,17 +134,22 @@ export class WorkspaceEngine {
    * label the folder had before it was removed.
    */
   retireFolder(label: string, options: WorkOptions = {}): Promise<{ readonly retired: number; readonly indexing: SyncReport }> {
-    return this.exclusive(async () => {
-      if (label === '') throw new ValidationError('the only folder of a workspace cannot be retired', [], 'Remove the folder from the workspace first.');
-      const { version } = await this.activeVersion();
-      const deps = this.deps();
-      const retired = await new IngestService(deps).retire(label, 'the folder was removed from the workspace', options.signal ? { signal: options.signal } : {});
-      const indexer = new IndexService({ ...deps, index: this.index });
-      const indexing = await indexer.sync(version, this.work('index', options));
-      await this.followOtherVersions(version, indexer, options);
-      await this.ledger.projections.flush();
-      return { retired, indexing };
-    }, 'retire folder');
+    return this.exclusive(() => retireFolder(this.ingestContext(), label, options), 'retire folder');
+  }
+
+  /** What the ingest-side operations need of this engine (see engineIngestOps.ts). */
+  private ingestContext(): IngestOpsContext {
+    return {
+      ledger: this.ledger,
+      index: this.index,
+      embedders: this.embedders,
+      settings: this.settings,
+      secretScanner: this.secretScanner,
+      deps: () => this.deps(),
+      source: () => this.source(),
+      settingsVersion: () => this.activeVersion(),
+      buildVersion: (version, options) => this.buildUnlocked(version, options),
+    };
   }
 
   private deps(): EngineDeps {
@@ -204,87 +207,17 @@ export class WorkspaceEngine {
    * shadow follows the workspace (from the log: chunk, embed, index).
    */
   ingest(options: EngineIngestOptions = {}): Promise<EngineIngestReport> {
-    return this.exclusive(async () => {
-      const { version, config } = await this.activeVersion();
-      const deps = this.deps();
-      const ingest = await new IngestService(deps).ingest(this.source(), {
-        walk: this.settings.walk,
-        documents: this.settings.documents,
-        secretScanner: this.secretScanner,
-        chunker: config.chunker,
-        pipelineVersion: version,
-        ...(options.scope ? { scope: options.scope } : {}),
-        ...(options.replaceAll ? { replaceAll: true } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (p) => options.onProgress?.(p),
-      });
-      const { embedding, unavailable } = options.embed === false ? { embedding: null, unavailable: undefined } : await this.embedPending(version, config, options);
-      const indexer = new IndexService({ ...deps, index: this.index });
-      const indexing = await indexer.sync(version, this.work('index', options));
-      const shadows = await this.followOtherVersions(version, indexer, options);
-      await this.ledger.projections.flush();
-      return { pipelineVersion: version, ingest, embedding, indexing, ...(unavailable ? { embeddingUnavailable: unavailable } : {}), shadows };
-    }, 'ingest');
-  }
-
-  /**
-   * After an operation on `version`: the active version's table, when it is another one, follows
-   * deletions (new documents reach it when an ingest with its settings chunks them), and every
-   * version built in the shadow follows the workspace.
-   */
-  private async followOtherVersions(version: string, indexer: IndexService, options: WorkOptions): Promise<BuildReport[]> {
-    await this.ledger.runner.catchUp();
-    const active = this.ledger.readModels.activePipeline();
-    if (active !== undefined && active !== version) await indexer.sync(active, this.work('index', options));
-    const shadows: BuildReport[] = [];
-    for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) shadows.push(await this.buildUnlocked(shadow, options));
-    return shadows;
-  }
-
-  private async embedPending(version: string, config: PipelineConfig, options: WorkOptions): Promise<{ embedding: EmbedReport | null; unavailable?: { message: string; hint: string } }> {
-    try {
-      const embedder = await this.embedders.embedderFor(config);
-      return { embedding: await new EmbedService(this.deps()).embedPending({ pipelineVersion: version, embedder, ...this.work('embed', options) }) };
-    } catch (err) {
-      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-      return { embedding: null, unavailable: { message: err.message, hint: err.hint } };
-    }
-  }
-
-  private work(phase: EnginePhase, options: WorkOptions): { signal?: AbortSignal; onProgress: (p: { done: number; total: number }) => void } {
-    return { ...(options.signal ? { signal: options.signal } : {}), onProgress: (p) => options.onProgress?.({ phase, done: p.done, total: p.total }) };
+    return this.exclusive(() => ingestWorkspace(this.ingestContext(), options), 'ingest');
   }
 
   /**
    * Re-embeds the documents at the given workspace-relative paths (files, or folders: every
    * document under them): ingests them first (a changed file becomes a new version), computes
-   * fresh vectors for their chunks under the active version, and writes them into the index.
+   * fresh vectors for their chunks under the settings' version, and writes them into the index.
    * Only those documents' streams receive events.
    */
-  reembed(paths: readonly string[], options: WorkOptions = {}): Promise<{ readonly documents: number; readonly embedding: EmbedReport; readonly indexing: SyncReport; readonly requestId: string }> {
-    return this.exclusive(async () => {
-      const { version, config } = await this.activeVersion();
-      const deps = this.deps();
-      const source = this.source();
-      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, secretScanner: this.secretScanner, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
-      await this.ledger.runner.catchUp();
-      const ids = this.ledger.readModels
-        .documents()
-        .filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && inScope(d.source, paths) && d.pipelines[version])
-        .map((d) => d.document_id);
-      if (ids.length === 0) {
-        const one = paths.length === 1 ? paths[0]! : `${paths.length} paths`;
-        const doc = paths.length === 1 ? this.ledger.readModels.document(documentIdFor(sha256, paths[0]!)) : undefined;
-        const why = doc?.state === 'rejected' ? `it was rejected: ${doc.last_error ?? 'see the Documents view'}` : 'no ingested document is there (is it excluded by .gitignore, .ragledgerignore or the settings?)';
-        throw new ValidationError(`nothing to re-embed at ${one}: ${why}`, [], 'Ingest the workspace, or check the include and exclude settings.');
-      }
-      const requestId = randomUUID();
-      const embedder = await this.embedders.embedderFor(config);
-      const embedding = await new EmbedService(deps).reembed(ids, { pipelineVersion: version, embedder, requestId, ...this.work('embed', options) });
-      const indexing = await new IndexService({ ...deps, index: this.index }).reindex(version, ids, requestId, this.work('index', options));
-      await this.ledger.projections.flush();
-      return { documents: ids.length, embedding, indexing, requestId };
-    });
+  reembed(paths: readonly string[], options: WorkOptions = {}): Promise<ReembedReport> {
+    return this.exclusive(() => reembedPaths(this.ingestContext(), paths, options), 're-embed');
   }
 
   private generator(model: string): OllamaGenerator {
@@ -361,7 +294,7 @@ export class WorkspaceEngine {
   rebuildIndex(options: WorkOptions & { readonly pipelineVersion?: string } = {}): Promise<SyncReport & { readonly pipelineVersion: string }> {
     return this.exclusive(async () => {
       const version = options.pipelineVersion ?? (await this.askedVersion()).version;
-      const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, this.work('index', options));
+      const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, work('index', options));
       await this.ledger.projections.flush();
       return { ...report, pipelineVersion: version };
     });
@@ -462,92 +395,36 @@ export class WorkspaceEngine {
     return this.closed ? null : this.explorerOpened;
   }
 
+  /** What the explorer's operations need of this engine (see engineExplorerOps.ts). */
+  private explorerContext(): ExplorerOpsContext {
+    return {
+      ledger: this.ledger,
+      index: this.index,
+      embedders: this.embedders,
+      deps: () => this.deps(),
+      generator: (model) => this.generator(model),
+      answerSignal: (signal) => this.answerSignal(signal),
+      configuredPipeline: () => this.configuredPipeline(),
+      settingsGeneratorModel: () => this.settings.pipeline.generator.model,
+    };
+  }
+
   /**
    * Replays a recorded question against a version (as of when it was asked, or now) and records
    * the diff as ContextReplayed; the report aligns both contexts chunk by chunk.
    */
   replay(queryId: string, version: string, options: { readonly asOf?: 'now' | 'asked' | number; readonly signal?: AbortSignal } = {}): Promise<ReplayReport> {
-    return this.exclusive(async () => {
-      const record = this.ledger.readModels.pipeline(version);
-      if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
-      const config = record.config as unknown as PipelineConfig;
-      let notice: string | undefined;
-      const embedder = await this.embedders.retrievalEmbedder(config, config.retrieval.mode, (err) => (notice = `Full-text retrieval only: ${unavailableMessage(err)}`));
-      const asked = this.ledger.readModels.query(queryId);
-      if (!asked) throw new ValidationError(`no question ${queryId} in this store`, [], 'Pick a question from the Questions view.');
-      const asOfPosition = options.asOf === 'asked' ? asked.position : typeof options.asOf === 'number' ? options.asOf : undefined;
-      const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).replay(queryId, {
-        pipelineVersion: version,
-        embedder,
-        ...(asOfPosition !== undefined ? { asOfPosition } : {}),
-        ...(notice ? { notice } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      await this.ledger.projections.flush();
-      return report;
-    }, 'replay');
+    return this.exclusive(() => replayQuestion(this.explorerContext(), queryId, version, options), 'replay');
   }
 
   /** Answers a question again from a recorded replay's context (ReplayAnswered), streaming through `onText`. */
-  reanswer(queryId: string, replayId: string, options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: { reason: string; message: string; hint: string }) => void } = {}): Promise<ReanswerReport> {
-    return this.exclusive(async () => {
-      const replayed = await this.replayVersion(queryId, replayId);
-      const config = this.ledger.readModels.pipeline(replayed)?.config as unknown as PipelineConfig | undefined;
-      const generator = this.generator(config?.generator.model ?? this.settings.pipeline.generator.model);
-      const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).reanswer(queryId, replayId, {
-        generator,
-        signal: this.answerSignal(options.signal),
-        ...(options.onText ? { onText: options.onText } : {}),
-        ...(options.onFailure ? { onFailure: options.onFailure } : {}),
-      });
-      await this.ledger.projections.flush();
-      return report;
-    }, 'reanswer');
-  }
-
-  private async replayVersion(queryId: string, replayId: string): Promise<string> {
-    for await (const e of this.ledger.events.readStream(`query-${queryId}`)) if (e.type === 'ContextReplayed' && e.data.replay_id === replayId) return e.data.pipeline_version;
-    throw new ValidationError(`question ${queryId} has no replay ${replayId}`, [], 'Replay the question first.');
+  reanswer(queryId: string, replayId: string, options: ReanswerOptions = {}): Promise<ReanswerReport> {
+    return this.exclusive(() => reanswerReplay(this.explorerContext(), queryId, replayId, options), 'reanswer');
   }
 
   /** Retrieves every recorded question (or a golden set) with two versions and reports how the contexts differ. */
   compare(from: string, to: string, options: WorkOptions & { readonly k?: number; readonly golden?: readonly CompareQuestion[] } = {}): Promise<CompareReport> {
-    return this.exclusive(async () => {
-      const extra: TransformersEmbedder[] = [];
-      // The settings' embedder, when its dimensions are known (else no version shares the window's model).
-      let activeKey: string | undefined;
-      try {
-        activeKey = embedderKey(this.configuredPipeline().embedder);
-      } catch {
-        activeKey = undefined;
-      }
-      try {
-        return await comparePipelines({ events: this.ledger.events, readModels: this.ledger.readModels, index: this.index }, from, to, {
-          // The window's model serves the versions that share it; another is loaded for this comparison only.
-          embedderFor: async (config) => {
-            if (embedderKey(config.embedder) === activeKey || this.embedders.loadedKey === embedderKey(config.embedder)) {
-              let notice: string | undefined;
-              const embedder = await this.embedders.retrievalEmbedder(config, config.retrieval.mode, (err) => (notice = unavailableMessage(err)));
-              return { embedder, ...(notice ? { notice } : {}) };
-            }
-            try {
-              const embedder = await this.embedders.loadSeparately(config);
-              extra.push(embedder);
-              return { embedder };
-            } catch (err) {
-              if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-              return { embedder: null, notice: `${err.message.replace(/\.$/, '')}; retrieval is full-text only` };
-            }
-          },
-          ...(options.k !== undefined ? { k: options.k } : {}),
-          ...(options.golden ? { golden: options.golden } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (p) => options.onProgress?.({ phase: 'compare', done: p.done, total: p.total }),
-        });
-      } finally {
-        for (const e of extra) await e.close();
-      }
-    }, 'compare');
+    return this.exclusive(() => compareVersions(this.explorerContext(), from, to, options), 'compare');
   }
 
   async close(): Promise<void> {
