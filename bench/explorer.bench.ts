@@ -55,7 +55,7 @@ import type * as ServerModule from '../test/e2e/codeServer.mjs' with { 'resoluti
 import type * as ToolsModule from '../test/e2e/tools.mjs' with { 'resolution-mode': 'import' };
 import type { Database, SqlValue } from 'sql.js';
 import { openExplorer, openLedger } from '../src/adapters/ledger.js';
-import type { EngineSettings } from '../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../src/adapters/engineSettings.js';
 import { WorkspaceEngine } from '../src/adapters/workspaceEngine.js';
 import { LanceVectorIndex } from '../src/adapters/lancedb/lanceVectorIndex.js';
 import type { Explorer } from '../src/app/explorer/explorer.js';

@@ -3,104 +3,43 @@ import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AskResult } from '../app/ask/askService.js';
 import { AskService } from '../app/ask/askService.js';
-import type { EmbedReport } from '../app/embedding/embedService.js';
-import { EmbedService } from '../app/embedding/embedService.js';
 import type { EngineDeps } from '../app/engineDeps.js';
 import type { SyncReport } from '../app/indexing/indexService.js';
 import { IndexService } from '../app/indexing/indexService.js';
-import type { IngestProgress, IngestReport } from '../app/ingest/ingestService.js';
-import { IngestService, documentIdFor, inScope } from '../app/ingest/ingestService.js';
-import type { WalkRules } from '../app/ingest/workspaceSource.js';
 import type { BuildReport } from '../app/pipelines/buildService.js';
 import { PipelineBuildService } from '../app/pipelines/buildService.js';
 import { PipelineService } from '../app/pipelines/pipelineService.js';
 import type { Provenance } from '../app/provenance/provenanceService.js';
 import { ProvenanceService } from '../app/provenance/provenanceService.js';
-import { ReplayService } from '../app/replay/replayService.js';
 import { RetrievalService } from '../app/retrieval/retrievalService.js';
 import type { CompareQuestion } from '../app/compare/compareService.js';
-import { comparePipelines } from '../app/compare/comparePipelines.js';
 import type { Explorer } from '../app/explorer/explorer.js';
 import type { ForgetPreview, ForgetReport } from '../app/forget/forgetService.js';
 import { ForgetService } from '../app/forget/forgetService.js';
-import { EmbeddingModelUnavailableError, ValidationError } from '../core/errors.js';
-import type { DocumentRules } from '../core/ingest/documentCheck.js';
+import { ValidationError } from '../core/errors.js';
 import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
-import { DEFAULT_PIPELINE, embedderKey, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
+import { DEFAULT_PIPELINE, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
 import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
 import { exportArchive } from './archive/jsonlArchive.js';
 import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
-import { openExplorer, openLedger, openVectorIndex } from './ledger.js';
+import { assertIndexPresent, openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import { EXPLORER_DIR } from './sqljs/sqljsEventIndex.js';
 import { keptCopies } from './sqljs/forgetFiles.js';
 import type { LanceVectorIndex } from './lancedb/lanceVectorIndex.js';
 import { SecretlintScanner } from './secretlint/secretlintScanner.js';
 import { sha256 } from './node/sha256.js';
 import { OllamaGenerator } from './ollama/ollamaGenerator.js';
-import { TransformersEmbedder } from './transformers/transformersEmbedder.js';
-import type { EmbedderChoice } from './transformers/modelDimensions.js';
 import { settleEmbedderDimensions } from './transformers/modelDimensions.js';
-
-/**
- * The pipeline the settings describe. The embedding dimensions may be left out: they are then read
- * from the model's config.json (see settleEmbedderDimensions) each time the version is needed.
- */
-export type PipelineSettings = Omit<PipelineConfig, 'embedder'> & { readonly embedder: EmbedderChoice };
-
-/** Everything the engine needs from the editor's settings. */
-export interface EngineSettings {
-  /** The store directory (created when missing). */
-  readonly storeDir: string;
-  /** The workspace folder files are ingested from (the first one when `folders` is given). */
-  readonly workspaceRoot: string;
-  /**
-   * Every folder of the workspace, in workspace order (default: `workspaceRoot` alone). With
-   * several, document paths start with each folder's label (see `folderLabels`).
-   */
-  readonly folders?: readonly NamedFolder[];
-  /** The pipeline the settings describe (chunking, embedder, retrieval, prompt, generator). */
-  readonly pipeline: PipelineSettings;
-  readonly walk: WalkRules;
-  readonly documents: DocumentRules;
-  /** A folder holding local model copies (<model id>/...), or undefined to download once. */
-  readonly modelDir?: string;
-  readonly ollama: { readonly host?: string; readonly idleTimeoutMs?: number; readonly answerTimeoutMs?: number; readonly maxAnswerChars?: number; readonly contextTokens?: number };
-  /** Deadline for one batch of texts in the embedding model (default 120 s). */
-  readonly embedBatchTimeoutMs?: number;
-  /** Deadline for building or optimising a LanceDB index (default 600 s). */
-  readonly indexBuildTimeoutMs?: number;
-  /** Who acts, in every event's metadata. */
-  readonly actor: string;
-  /** Written into the store's lock file, shown to a second window. */
-  readonly owner: string;
-}
-
-export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index' | 'compare';
-
-export interface EngineProgress {
-  readonly phase: EnginePhase;
-  readonly done: number;
-  readonly total?: number;
-}
-
-export interface WorkOptions {
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: EngineProgress) => void;
-}
-
-export interface EngineIngestReport {
-  readonly pipelineVersion: string;
-  readonly ingest: IngestReport;
-  /** null when the embedding model could not be loaded (retrieval stays lexical). */
-  readonly embedding: EmbedReport | null;
-  readonly indexing: SyncReport;
-  /** Why embedding was skipped, in words for the user. */
-  readonly embeddingUnavailable?: { readonly message: string; readonly hint: string };
-}
+import { EmbedderCache, unavailableMessage } from './engineEmbedders.js';
+import type { ExplorerOpsContext, ReanswerOptions } from './engineExplorerOps.js';
+import { compareVersions, reanswerReplay, replayQuestion } from './engineExplorerOps.js';
+import type { IngestOpsContext, ReembedReport } from './engineIngestOps.js';
+import { ingestWorkspace, reembedPaths, retireFolder, work } from './engineIngestOps.js';
+import type { EngineIngestOptions, EngineIngestReport, EngineSettings, WorkOptions } from './engineSettings.js';
 
 /**
  * The engine behind one workspace window: the store opened once (holding the write lock while
@@ -113,7 +52,8 @@ export class WorkspaceEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** Told when each operation starts and ends (the extension writes it to its log at debug level). */
   trace: ((line: string) => void) | null = null;
-  private embedder: { readonly key: string; readonly modelDir: string | undefined; readonly batchTimeoutMs: number | undefined; readonly loading: Promise<TransformersEmbedder> } | null = null;
+  /** The embedding model, loaded on first use and kept while the settings name the same one. */
+  private readonly embedders = new EmbedderCache(() => this.settings);
   private explorerOpening: Promise<Explorer> | null = null;
   private explorerOpened: Explorer | null = null;
   private closed = false;
@@ -128,8 +68,9 @@ export class WorkspaceEngine {
     private readonly index: LanceVectorIndex,
   ) {}
 
-  static async open(settings: EngineSettings): Promise<WorkspaceEngine> {
-    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner });
+  /** Opens (`create: false`: only opens) the store with the write lock, and the vector index. */
+  static async open(settings: EngineSettings, options: { readonly create?: boolean } = {}): Promise<WorkspaceEngine> {
+    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner, ...(options.create === false ? { create: false } : {}) });
     try {
       // This window holds the write lock: scratch tables left by a replay that died are its to sweep.
       const index = await openVectorIndex(settings.storeDir, { sweepScratch: true, ...(settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {}) });
@@ -193,16 +134,22 @@ export class WorkspaceEngine {
    * label the folder had before it was removed.
    */
   retireFolder(label: string, options: WorkOptions = {}): Promise<{ readonly retired: number; readonly indexing: SyncReport }> {
-    return this.exclusive(async () => {
-      if (label === '') throw new ValidationError('the only folder of a workspace cannot be retired', [], 'Remove the folder from the workspace first.');
-      const { version } = await this.activeVersion();
-      const deps = this.deps();
-      const retired = await new IngestService(deps).retire(label, 'the folder was removed from the workspace', options.signal ? { signal: options.signal } : {});
-      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
-      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
-      await this.ledger.projections.flush();
-      return { retired, indexing };
-    }, 'retire folder');
+    return this.exclusive(() => retireFolder(this.ingestContext(), label, options), 'retire folder');
+  }
+
+  /** What the ingest-side operations need of this engine (see engineIngestOps.ts). */
+  private ingestContext(): IngestOpsContext {
+    return {
+      ledger: this.ledger,
+      index: this.index,
+      embedders: this.embedders,
+      settings: this.settings,
+      secretScanner: this.secretScanner,
+      deps: () => this.deps(),
+      source: () => this.source(),
+      settingsVersion: () => this.activeVersion(),
+      buildVersion: (version, options) => this.buildUnlocked(version, options),
+    };
   }
 
   private deps(): EngineDeps {
@@ -230,43 +177,21 @@ export class WorkspaceEngine {
     return run;
   }
 
-  /** The embedding model for a pipeline configuration, loaded once and kept while it is the same. */
-  private async embedderFor(config: PipelineConfig): Promise<TransformersEmbedder> {
-    const key = embedderKey(config.embedder);
-    if (!this.embedder || this.embedder.key !== key || this.embedder.modelDir !== this.settings.modelDir || this.embedder.batchTimeoutMs !== this.settings.embedBatchTimeoutMs) {
-      const previous = this.embedder;
-      this.embedder = null;
-      if (previous) void previous.loading.then((e) => e.close()).catch(() => undefined);
-      const loading = TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
-      this.embedder = { key, modelDir: this.settings.modelDir, batchTimeoutMs: this.settings.embedBatchTimeoutMs, loading };
-      // A failed load is not cached: the next operation tries again (the user may have fixed the setting).
-      loading.catch(() => {
-        if (this.embedder?.loading === loading) this.embedder = null;
-      });
-    }
-    return this.embedder.loading;
-  }
-
-  private modelDirOption(): { modelDir?: string; batchTimeoutMs?: number } {
-    return { ...(this.settings.modelDir ? { modelDir: this.settings.modelDir } : {}), ...(this.settings.embedBatchTimeoutMs !== undefined ? { batchTimeoutMs: this.settings.embedBatchTimeoutMs } : {}) };
+  /**
+   * The version questions use: the active one, or, before any was activated, the settings'
+   * version (defined and activated now).
+   */
+  private async askedVersion(): Promise<{ version: string; config: PipelineConfig }> {
+    await this.ledger.runner.catchUp();
+    const active = this.ledger.readModels.activePipeline();
+    const record = active === undefined ? undefined : this.ledger.readModels.pipeline(active);
+    return active !== undefined && record ? { version: active, config: record.config as unknown as PipelineConfig } : this.activeVersion();
   }
 
   /**
-   * The embedder a version retrieves with, or null (lexical retrieval) when its mode is lexical or
-   * its model cannot be loaded; `onUnavailable` is told why.
+   * The version the settings describe (the one an ingest chunks) and its configuration; the first
+   * use defines it, and activates it when no version is active yet.
    */
-  private async retrievalEmbedder(config: PipelineConfig, mode: string, onUnavailable?: (message: string) => void): Promise<TransformersEmbedder | null> {
-    if (mode === 'lexical') return null;
-    try {
-      return await this.embedderFor(config);
-    } catch (err) {
-      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-      onUnavailable?.(`${err.message.replace(/\.$/, '')}. ${err.hint}`);
-      return null;
-    }
-  }
-
-  /** The active version and its configuration; the first use defines and activates the settings' version. */
   private async activeVersion(): Promise<{ version: string; config: PipelineConfig }> {
     const configured = this.configuredPipeline();
     const version = await new PipelineService(this.deps()).defineAndActivateIfNone(configured, configured.embedder.model);
@@ -276,76 +201,23 @@ export class WorkspaceEngine {
 
   /**
    * Ingests the workspace (or only `scope`: workspace-relative files and folders), then embeds
-   * and indexes what it chunked, for the active version and every version built in the shadow.
+   * (unless `embed` is false) and indexes what it chunked for the version the settings describe
+   * (the first ingest defines and activates it). The active version's table, when it is another
+   * one, loses deleted, rejected and superseded documents too, and every version built in the
+   * shadow follows the workspace (from the log: chunk, embed, index).
    */
-  ingest(options: WorkOptions & { readonly scope?: readonly string[]; readonly replaceAll?: boolean } = {}): Promise<EngineIngestReport> {
-    return this.exclusive(async () => {
-      const { version, config } = await this.activeVersion();
-      const deps = this.deps();
-      const source = this.source();
-      const ingest = await new IngestService(deps).ingest(source, {
-        walk: this.settings.walk,
-        documents: this.settings.documents,
-        secretScanner: this.secretScanner,
-        chunker: config.chunker,
-        pipelineVersion: version,
-        ...(options.scope ? { scope: options.scope } : {}),
-        ...(options.replaceAll ? { replaceAll: true } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (p) => options.onProgress?.(p),
-      });
-      const { embedding, unavailable } = await this.embedPending(version, config, options);
-      const indexing = await new IndexService({ ...deps, index: this.index }).sync(version, this.work('index', options));
-      for (const shadow of this.ledger.readModels.shadowPipelines().filter((v) => v !== version)) await this.buildUnlocked(shadow, options);
-      await this.ledger.projections.flush();
-      return { pipelineVersion: version, ingest, embedding, indexing, ...(unavailable ? { embeddingUnavailable: unavailable } : {}) };
-    });
-  }
-
-  private async embedPending(version: string, config: PipelineConfig, options: WorkOptions): Promise<{ embedding: EmbedReport | null; unavailable?: { message: string; hint: string } }> {
-    try {
-      const embedder = await this.embedderFor(config);
-      return { embedding: await new EmbedService(this.deps()).embedPending({ pipelineVersion: version, embedder, ...this.work('embed', options) }) };
-    } catch (err) {
-      if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-      return { embedding: null, unavailable: { message: err.message, hint: err.hint } };
-    }
-  }
-
-  private work(phase: EnginePhase, options: WorkOptions): { signal?: AbortSignal; onProgress: (p: { done: number; total: number }) => void } {
-    return { ...(options.signal ? { signal: options.signal } : {}), onProgress: (p) => options.onProgress?.({ phase, done: p.done, total: p.total }) };
+  ingest(options: EngineIngestOptions = {}): Promise<EngineIngestReport> {
+    return this.exclusive(() => ingestWorkspace(this.ingestContext(), options), 'ingest');
   }
 
   /**
    * Re-embeds the documents at the given workspace-relative paths (files, or folders: every
    * document under them): ingests them first (a changed file becomes a new version), computes
-   * fresh vectors for their chunks under the active version, and writes them into the index.
+   * fresh vectors for their chunks under the settings' version, and writes them into the index.
    * Only those documents' streams receive events.
    */
-  reembed(paths: readonly string[], options: WorkOptions = {}): Promise<{ readonly documents: number; readonly embedding: EmbedReport; readonly indexing: SyncReport; readonly requestId: string }> {
-    return this.exclusive(async () => {
-      const { version, config } = await this.activeVersion();
-      const deps = this.deps();
-      const source = this.source();
-      await new IngestService(deps).ingest(source, { walk: this.settings.walk, documents: this.settings.documents, secretScanner: this.secretScanner, chunker: config.chunker, pipelineVersion: version, scope: paths, ...(options.signal ? { signal: options.signal } : {}) });
-      await this.ledger.runner.catchUp();
-      const ids = this.ledger.readModels
-        .documents()
-        .filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && inScope(d.source, paths) && d.pipelines[version])
-        .map((d) => d.document_id);
-      if (ids.length === 0) {
-        const one = paths.length === 1 ? paths[0]! : `${paths.length} paths`;
-        const doc = paths.length === 1 ? this.ledger.readModels.document(documentIdFor(sha256, paths[0]!)) : undefined;
-        const why = doc?.state === 'rejected' ? `it was rejected: ${doc.last_error ?? 'see the Documents view'}` : 'no ingested document is there (is it excluded by .gitignore, .ragledgerignore or the settings?)';
-        throw new ValidationError(`nothing to re-embed at ${one}: ${why}`, [], 'Ingest the workspace, or check the include and exclude settings.');
-      }
-      const requestId = randomUUID();
-      const embedder = await this.embedderFor(config);
-      const embedding = await new EmbedService(deps).reembed(ids, { pipelineVersion: version, embedder, requestId, ...this.work('embed', options) });
-      const indexing = await new IndexService({ ...deps, index: this.index }).reindex(version, ids, requestId, this.work('index', options));
-      await this.ledger.projections.flush();
-      return { documents: ids.length, embedding, indexing, requestId };
-    });
+  reembed(paths: readonly string[], options: WorkOptions = {}): Promise<ReembedReport> {
+    return this.exclusive(() => reembedPaths(this.ingestContext(), paths, options), 're-embed');
   }
 
   private generator(model: string): OllamaGenerator {
@@ -366,18 +238,33 @@ export class WorkspaceEngine {
   }
 
   /**
-   * Asks a question against the active version; the answer streams through `onText`. Closing the
-   * engine meanwhile cancels the answer, and the cancellation is recorded before the store closes.
+   * Asks a question against the active version (not the settings' one while that is built in the
+   * shadow); the answer streams through `onText`. Closing the engine meanwhile cancels the answer,
+   * and the cancellation is recorded before the store closes.
    */
   ask(
     question: string,
-    options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: NonNullable<AskResult['failure']>) => void; readonly onRetrievalUnavailable?: (message: string) => void; readonly userId: string; readonly k?: number; readonly mode?: 'vector' | 'lexical' | 'hybrid'; readonly model?: string },
+    options: {
+      readonly signal?: AbortSignal;
+      readonly onText?: (text: string) => void;
+      readonly onFailure?: (f: NonNullable<AskResult['failure']>) => void;
+      /** Retrieval is full-text only: the embedding model could not be loaded (`why` has the message and hint apart). */
+      readonly onRetrievalUnavailable?: (message: string, why: { readonly message: string; readonly hint: string }) => void;
+      readonly userId: string;
+      readonly k?: number;
+      readonly mode?: 'vector' | 'lexical' | 'hybrid';
+      readonly model?: string;
+      /** Answer from the retrieved passages alone, without the model. */
+      readonly extractive?: boolean;
+    },
   ): Promise<AskResult & { readonly pipelineVersion: string }> {
     return this.exclusive(async () => {
-      const { version, config } = await this.activeVersion();
+      const { version, config } = await this.askedVersion();
+      // A version with indexed chunks but no table (vectors/ deleted) must not answer from nothing.
+      await assertIndexPresent(this.ledger, this.index, version);
       const mode = options.mode ?? config.retrieval.mode;
-      const embedder = await this.retrievalEmbedder(config, mode, options.onRetrievalUnavailable);
-      const generator = this.generator(options.model ?? config.generator.model);
+      const embedder = await this.embedders.retrievalEmbedder(config, mode, (err) => options.onRetrievalUnavailable?.(unavailableMessage(err), err));
+      const generator = options.extractive === true ? null : this.generator(options.model ?? config.generator.model);
       const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
         pipelineVersion: version,
@@ -406,8 +293,8 @@ export class WorkspaceEngine {
   /** Drops a version's vector table and rebuilds it from the log (nothing embedded, no source read). */
   rebuildIndex(options: WorkOptions & { readonly pipelineVersion?: string } = {}): Promise<SyncReport & { readonly pipelineVersion: string }> {
     return this.exclusive(async () => {
-      const version = options.pipelineVersion ?? (await this.activeVersion()).version;
-      const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, this.work('index', options));
+      const version = options.pipelineVersion ?? (await this.askedVersion()).version;
+      const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, work('index', options));
       await this.ledger.projections.flush();
       return { ...report, pipelineVersion: version };
     });
@@ -444,7 +331,7 @@ export class WorkspaceEngine {
     if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Define it first (RAG Ledger: Define Pipeline Version…).');
     const config = record.config as unknown as PipelineConfig;
     // Without a loadable model the version is built lexical only (the report says so).
-    const embedder = await this.retrievalEmbedder(config, 'vector');
+    const embedder = await this.embedders.retrievalEmbedder(config, 'vector', options.onEmbedderUnavailable);
     const report = await new PipelineBuildService({ ...this.deps(), index: this.index }).build(version, {
       embedder,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -508,92 +395,36 @@ export class WorkspaceEngine {
     return this.closed ? null : this.explorerOpened;
   }
 
+  /** What the explorer's operations need of this engine (see engineExplorerOps.ts). */
+  private explorerContext(): ExplorerOpsContext {
+    return {
+      ledger: this.ledger,
+      index: this.index,
+      embedders: this.embedders,
+      deps: () => this.deps(),
+      generator: (model) => this.generator(model),
+      answerSignal: (signal) => this.answerSignal(signal),
+      configuredPipeline: () => this.configuredPipeline(),
+      settingsGeneratorModel: () => this.settings.pipeline.generator.model,
+    };
+  }
+
   /**
    * Replays a recorded question against a version (as of when it was asked, or now) and records
    * the diff as ContextReplayed; the report aligns both contexts chunk by chunk.
    */
   replay(queryId: string, version: string, options: { readonly asOf?: 'now' | 'asked' | number; readonly signal?: AbortSignal } = {}): Promise<ReplayReport> {
-    return this.exclusive(async () => {
-      const record = this.ledger.readModels.pipeline(version);
-      if (!record) throw new ValidationError(`pipeline version ${version} is not defined`, [], 'Pick one from the Pipelines view.');
-      const config = record.config as unknown as PipelineConfig;
-      let notice: string | undefined;
-      const embedder = await this.retrievalEmbedder(config, config.retrieval.mode, (m) => (notice = `Full-text retrieval only: ${m}`));
-      const asked = this.ledger.readModels.query(queryId);
-      if (!asked) throw new ValidationError(`no question ${queryId} in this store`, [], 'Pick a question from the Questions view.');
-      const asOfPosition = options.asOf === 'asked' ? asked.position : typeof options.asOf === 'number' ? options.asOf : undefined;
-      const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).replay(queryId, {
-        pipelineVersion: version,
-        embedder,
-        ...(asOfPosition !== undefined ? { asOfPosition } : {}),
-        ...(notice ? { notice } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      await this.ledger.projections.flush();
-      return report;
-    }, 'replay');
+    return this.exclusive(() => replayQuestion(this.explorerContext(), queryId, version, options), 'replay');
   }
 
   /** Answers a question again from a recorded replay's context (ReplayAnswered), streaming through `onText`. */
-  reanswer(queryId: string, replayId: string, options: { readonly signal?: AbortSignal; readonly onText?: (text: string) => void; readonly onFailure?: (f: { reason: string; message: string; hint: string }) => void } = {}): Promise<ReanswerReport> {
-    return this.exclusive(async () => {
-      const replayed = await this.replayVersion(queryId, replayId);
-      const config = this.ledger.readModels.pipeline(replayed)?.config as unknown as PipelineConfig | undefined;
-      const generator = this.generator(config?.generator.model ?? this.settings.pipeline.generator.model);
-      const report = await new ReplayService({ ...this.deps(), index: this.index, newId: randomUUID }).reanswer(queryId, replayId, {
-        generator,
-        signal: this.answerSignal(options.signal),
-        ...(options.onText ? { onText: options.onText } : {}),
-        ...(options.onFailure ? { onFailure: options.onFailure } : {}),
-      });
-      await this.ledger.projections.flush();
-      return report;
-    }, 'reanswer');
-  }
-
-  private async replayVersion(queryId: string, replayId: string): Promise<string> {
-    for await (const e of this.ledger.events.readStream(`query-${queryId}`)) if (e.type === 'ContextReplayed' && e.data.replay_id === replayId) return e.data.pipeline_version;
-    throw new ValidationError(`question ${queryId} has no replay ${replayId}`, [], 'Replay the question first.');
+  reanswer(queryId: string, replayId: string, options: ReanswerOptions = {}): Promise<ReanswerReport> {
+    return this.exclusive(() => reanswerReplay(this.explorerContext(), queryId, replayId, options), 'reanswer');
   }
 
   /** Retrieves every recorded question (or a golden set) with two versions and reports how the contexts differ. */
   compare(from: string, to: string, options: WorkOptions & { readonly k?: number; readonly golden?: readonly CompareQuestion[] } = {}): Promise<CompareReport> {
-    return this.exclusive(async () => {
-      const extra: TransformersEmbedder[] = [];
-      // The settings' embedder, when its dimensions are known (else no version shares the window's model).
-      let activeKey: string | undefined;
-      try {
-        activeKey = embedderKey(this.configuredPipeline().embedder);
-      } catch {
-        activeKey = undefined;
-      }
-      try {
-        return await comparePipelines({ events: this.ledger.events, readModels: this.ledger.readModels, index: this.index }, from, to, {
-          // The window's model serves the versions that share it; another is loaded for this comparison only.
-          embedderFor: async (config) => {
-            if (embedderKey(config.embedder) === activeKey || this.embedder?.key === embedderKey(config.embedder)) {
-              let notice: string | undefined;
-              const embedder = await this.retrievalEmbedder(config, config.retrieval.mode, (m) => (notice = m));
-              return { embedder, ...(notice ? { notice } : {}) };
-            }
-            try {
-              const embedder = await TransformersEmbedder.loadFor(config.embedder, this.modelDirOption());
-              extra.push(embedder);
-              return { embedder };
-            } catch (err) {
-              if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-              return { embedder: null, notice: `${err.message.replace(/\.$/, '')}; retrieval is full-text only` };
-            }
-          },
-          ...(options.k !== undefined ? { k: options.k } : {}),
-          ...(options.golden ? { golden: options.golden } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: (p) => options.onProgress?.({ phase: 'compare', done: p.done, total: p.total }),
-        });
-      } finally {
-        for (const e of extra) await e.close();
-      }
-    }, 'compare');
+    return this.exclusive(() => compareVersions(this.explorerContext(), from, to, options), 'compare');
   }
 
   async close(): Promise<void> {
@@ -602,14 +433,12 @@ export class WorkspaceEngine {
     this.closed = true;
     this.closing.abort();
     await this.queue;
-    const embedder = this.embedder;
-    this.embedder = null;
     const explorer = this.explorerOpening;
     this.explorerOpening = null;
     this.explorerOpened = null;
     try {
       if (explorer) await explorer.then((x) => x.close()).catch(() => undefined);
-      if (embedder) await embedder.loading.then((e) => e.close()).catch(() => undefined);
+      await this.embedders.close();
       await this.index.close();
     } finally {
       await this.ledger.close();

@@ -33,7 +33,8 @@ function rememberedModelDir(store: string): string | null {
   }
 }
 
-function rememberModelDir(store: string, dir: string): void {
+/** Records the folder a command loaded the model from, for later commands on this store. */
+export function rememberModelDir(store: string, dir: string): void {
   try {
     if (rememberedModelDir(store) !== dir) writeFileSync(join(store, REMEMBERED), `${JSON.stringify({ modelDirectory: dir })}\n`);
   } catch {
@@ -48,20 +49,39 @@ function rememberModelDir(store: string, dir: string): void {
  * local copy) and returns null: callers carry on lexically.
  */
 export async function loadEmbedder(args: ParsedArgs, io: Io, command: string, info: EmbedderInfo, options: { readonly remember?: boolean } = {}): Promise<TransformersEmbedder | null> {
-  const explicit = modelDirFrom(args);
-  const remembered = explicit === null ? rememberedModelDir(args.store) : null;
-  const modelDir = explicit ?? remembered;
+  const folder = modelFolder(args);
   try {
     const timeout = intOption(args.values['embed-timeout'], 'embed-timeout', 1);
-    const embedder = await TransformersEmbedder.loadFor(info, { ...(modelDir ? { modelDir } : {}), ...(timeout !== undefined ? { batchTimeoutMs: timeout * 1000 } : {}) });
-    if (explicit !== null && options.remember === true) rememberModelDir(args.store, explicit);
+    const embedder = await TransformersEmbedder.loadFor(info, { ...(folder.modelDir ? { modelDir: folder.modelDir } : {}), ...(timeout !== undefined ? { batchTimeoutMs: timeout * 1000 } : {}) });
+    if (folder.explicit !== null && options.remember === true) rememberModelDir(args.store, folder.explicit);
     return embedder;
   } catch (err) {
     if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-    const from = modelDir === null ? '' : ` (looked in ${modelDir}${remembered !== null ? ', the folder this store was last ingested with' : ''})`;
-    io.err(`rag-ledger ${command}: ${err.message.replace(/\.$/, '')}${from}. ${err.hint}\n`);
+    io.err(modelUnavailableLine(folder, command, err));
     return null;
   }
+}
+
+export interface ModelFolder {
+  /** --model-dir or $RAG_LEDGER_MODEL_DIR, else null. */
+  readonly explicit: string | null;
+  /** The folder the store remembers, when no explicit one is given. */
+  readonly remembered: string | null;
+  /** The folder models are loaded from, or null to download them. */
+  readonly modelDir: string | null;
+}
+
+/** Where the model is loaded from: --model-dir, $RAG_LEDGER_MODEL_DIR, else the folder the store remembers. */
+export function modelFolder(args: ParsedArgs): ModelFolder {
+  const explicit = modelDirFrom(args);
+  const remembered = explicit === null ? rememberedModelDir(args.store) : null;
+  return { explicit, remembered, modelDir: explicit ?? remembered };
+}
+
+/** The one line on stderr that says the model could not be loaded: what, where it was looked for, what to do. */
+export function modelUnavailableLine(folder: ModelFolder, command: string, why: { readonly message: string; readonly hint: string }): string {
+  const from = folder.modelDir === null ? '' : ` (looked in ${folder.modelDir}${folder.remembered !== null ? ', the folder this store was last ingested with' : ''})`;
+  return `rag-ledger ${command}: ${why.message.replace(/\.$/, '')}${from}. ${why.hint}\n`;
 }
 
 const MODES: readonly RetrievalMode[] = ['hybrid', 'vector', 'lexical'];

@@ -6,7 +6,8 @@ import { secretStoreSigner, setDefaultHeadSigner } from '../adapters/node/signin
 import { setDefaultStoreNotice } from '../adapters/sqljs/sqljsEventStore.js';
 import type { HeadSigner } from '../core/signing.js';
 import * as vscode from 'vscode';
-import type { EngineIngestReport, EngineProgress, WorkspaceEngine } from '../adapters/workspaceEngine.js';
+import type { EngineIngestReport, EngineProgress } from '../adapters/engineSettings.js';
+import type { WorkspaceEngine } from '../adapters/workspaceEngine.js';
 import { CancelledError, WorkspaceMismatchError } from '../core/errors.js';
 import type { DocumentStatus } from '../core/projections/documentStatus.js';
 import type { Citation } from '../shared/protocol.js';

@@ -1,4 +1,4 @@
-import type { PipelineSettings } from '../adapters/workspaceEngine.js';
+import type { PipelineSettings } from '../adapters/engineSettings.js';
 import { DEFAULT_PIPELINE } from '../core/pipeline/pipelineConfig.js';
 
 /** Reads one `ragLedger.*` setting (key without the prefix); `fallback` when it is not set. */

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { homedir, userInfo } from 'node:os';
 import * as vscode from 'vscode';
-import type { EngineSettings, PipelineSettings } from '../adapters/workspaceEngine.js';
+import type { EngineSettings, PipelineSettings } from '../adapters/engineSettings.js';
 import { pipelineFromConfiguration } from './pipelineSettings.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../core/answer/prompt.js';
 import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS } from '../app/ask/generator.js';

@@ -10,7 +10,7 @@ import { before, test } from 'node:test';
 import { sha256 } from '../../src/adapters/node/sha256.js';
 import { OllamaGenerator } from '../../src/adapters/ollama/ollamaGenerator.js';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { AskService } from '../../src/app/ask/askService.js';
 import { TRUNCATED_MARKER } from '../../src/app/ask/generator.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformersEmbedder.js';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { CancelledError, EmbeddingTimeoutError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';

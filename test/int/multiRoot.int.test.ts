@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { MultiRootWorkspaceSource } from '../../src/adapters/fs/multiRootWorkspaceSource.js';
 import { documentPathOf, fileOfDocument } from '../../src/adapters/fs/workspaceFolders.js';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';

@@ -3,7 +3,7 @@ import { readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { VECTORS_DIR, openVectorIndex } from '../../src/adapters/ledger.js';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import { CancelledError, IndexBuildTimeoutError } from '../../src/core/errors.js';
 import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';

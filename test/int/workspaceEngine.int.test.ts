@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { streamOf } from '../support/ingestHarness.js';

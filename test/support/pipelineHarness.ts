@@ -8,7 +8,7 @@ import { EmbedService } from '../../src/app/embedding/embedService.js';
 import { IndexService } from '../../src/app/indexing/indexService.js';
 import { PipelineService } from '../../src/app/pipelines/pipelineService.js';
 import { RetrievalService } from '../../src/app/retrieval/retrievalService.js';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 import { DEFAULT_MAX_BYTES } from '../../src/core/ingest/documentCheck.js';
 import type { PipelineConfig } from '../../src/core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../src/core/pipeline/pipelineConfig.js';

@@ -1,19 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { assertIndexPresent, openLedger, openVectorIndex } from '../../adapters/ledger.js';
-import { sha256 } from '../../adapters/node/sha256.js';
-import { OllamaGenerator } from '../../adapters/ollama/ollamaGenerator.js';
-import { AskService } from '../../app/ask/askService.js';
 import { MAX_ANSWER_CHARS_LIMIT } from '../../app/ask/generator.js';
-import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError, intOption } from '../cliSupport.js';
-import type { Embedder } from '../../app/embedding/embedder.js';
 import { answerNotes } from '../render.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { RagLedgerError } from '../../core/errors.js';
-import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
-
+import { onSigint, openCliEngine } from '../cliEngine.js';
+import { modelUnavailableLine, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
 export const askCommand: Command = {
   name: 'ask',
@@ -61,34 +54,32 @@ export const askCommand: Command = {
     const maxAnswerChars = intOption(v['max-answer-chars'], 'max-answer-chars', 100);
     if (maxAnswerChars !== undefined && maxAnswerChars > MAX_ANSWER_CHARS_LIMIT) throw new UsageError(`--max-answer-chars must be at most ${MAX_ANSWER_CHARS_LIMIT}, got ${maxAnswerChars}`);
     const contextTokens = intOption(v['context-tokens'], 'context-tokens', 512) ?? DEFAULT_CONTEXT_TOKENS;
-    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (ask)' });
-    const controller = new AbortController();
-    const onSigint = (): void => controller.abort();
-    process.once('SIGINT', onSigint);
-    let embedder: Embedder | null = null;
+    const k = intOption(v.k, 'k', 1);
+    // The engine the extension runs: the same retrieval, prompt, answer and recorded chain.
+    const cli = await openCliEngine(args, io, 'ask', {
+      ollama: {
+        ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}),
+        ...(timeout ? { idleTimeoutMs: timeout * 1000 } : {}),
+        ...(answerTimeout ? { answerTimeoutMs: answerTimeout * 1000 } : {}),
+        ...(maxAnswerChars ? { maxAnswerChars } : {}),
+        contextTokens,
+      },
+    }, { create: false });
+    const { engine } = cli;
     let stopped: { readonly message: string; readonly hint: string } | undefined;
     try {
-      const { version, config } = await pipelineToQuery(ledger, undefined);
-      const retrievalMode = mode ?? config.retrieval.mode;
-      embedder = retrievalMode === 'lexical' ? null : await loadEmbedder(args, io, 'ask', config.embedder);
-      const index = await openVectorIndex(args.store);
-      try {
-        await assertIndexPresent(ledger, index, version);
-        const generator =
-          v.extractive === true
-            ? null
-            : new OllamaGenerator({ model: (v.model as string | undefined) ?? config.generator.model, ...(v['ollama-host'] ? { host: v['ollama-host'] as string } : {}), ...(timeout ? { idleTimeoutMs: timeout * 1000 } : {}), ...(answerTimeout ? { answerTimeoutMs: answerTimeout * 1000 } : {}), ...(maxAnswerChars ? { maxAnswerChars } : {}), contextTokens });
-        const service = new AskService({ events: ledger.events, retrieval: new RetrievalService(index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: 'cli' });
-        let streamed = false;
-        const result = await service.ask(question, {
-          pipelineVersion: version,
-          k: intOption(v.k, 'k', 1) ?? config.retrieval.k,
-          mode: retrievalMode,
-          promptTemplate: config.prompt.template,
-          embedder,
-          generator,
+      // A store with no active version yet is not asked (asking would define one).
+      await pipelineToQuery(engine.ledger, undefined);
+      let streamed = false;
+      const { pipelineVersion, ...result } = await onSigint((signal) =>
+        engine.ask(question, {
+          signal,
           userId: (v.user as string | undefined) ?? userInfo().username,
-          signal: controller.signal,
+          ...(k !== undefined ? { k } : {}),
+          ...(mode ? { mode } : {}),
+          ...(v.model ? { model: v.model as string } : {}),
+          extractive: v.extractive === true,
+          onRetrievalUnavailable: (_message, why) => io.err(modelUnavailableLine(cli.models, 'ask', why)),
           // A runaway answer stopped by a limit fails the command (one line, at the end); other failures only warn.
           onFailure: (f) => (f.limit ? undefined : io.err(`rag-ledger ask: ${f.message}. ${f.hint}\n`)),
           ...(args.json
@@ -99,18 +90,13 @@ export const askCommand: Command = {
                   io.out(text);
                 },
               }),
-        });
-        if (args.json) io.out(`${JSON.stringify({ pipelineVersion: version, ...result })}\n`);
-        else io.out(`${streamed ? '\n' : ''}${answerNotes(result)}\n(question ${result.queryId}; its provenance: rag-ledger show ${result.queryId})\n`);
-        if (result.failure?.limit) stopped = result.failure;
-      } finally {
-        await index.close();
-      }
-      await ledger.projections.flush();
+        }),
+      );
+      if (args.json) io.out(`${JSON.stringify({ pipelineVersion, ...result })}\n`);
+      else io.out(`${streamed ? '\n' : ''}${answerNotes(result)}\n(question ${result.queryId}; its provenance: rag-ledger show ${result.queryId})\n`);
+      if (result.failure?.limit) stopped = result.failure;
     } finally {
-      await embedder?.close();
-      process.removeListener('SIGINT', onSigint);
-      await ledger.close();
+      await engine.close();
     }
     // After the store is closed and its lock released: the answer was stopped (InferenceFailed is recorded).
     if (stopped) throw new AnswerStoppedError(stopped.message, stopped.hint);

@@ -1,13 +1,7 @@
-import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
-import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
-import { sha256 } from '../../adapters/node/sha256.js';
-import { EXPLORER_DIR } from '../../adapters/sqljs/sqljsEventIndex.js';
-import { keptCopies } from '../../adapters/sqljs/forgetFiles.js';
-import { ForgetService } from '../../app/forget/forgetService.js';
 import type { Command } from '../cliSupport.js';
 import { UsageError, textOption } from '../cliSupport.js';
+import { openCliEngine } from '../cliEngine.js';
 
 /** The OS user, for the record of who forgot (falls back to the environment when there is no passwd entry). */
 export function osUser(env: NodeJS.ProcessEnv): string {
@@ -38,45 +32,27 @@ export const forgetCommand: Command = {
     const target = args.positionals[0];
     if (target === undefined || target.trim() === '') throw new UsageError('forget needs the path of the document (as ingest recorded it) or its id');
     const reason = textOption(args.values.reason, 'reason') ?? '';
-    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (forget)' });
+    // The engine the extension runs: the same forget, and the same rebuilds of what was derived from the log.
+    const { engine } = await openCliEngine(args, io, 'forget', {}, { create: false });
     try {
-      const index = await openVectorIndex(args.store);
-      try {
-        const service = new ForgetService({
-          events: ledger.events,
-          runner: ledger.runner,
-          readModels: ledger.readModels,
-          hasher: sha256,
-          clock: () => new Date().toISOString(),
-          actor: 'cli',
-          index,
-          compactReadModels: async () => {
-            await (ledger.projections.compact?.() ?? ledger.projections.flush());
-          },
-          // The explorer's folder is a projection: the next explorer or `log --search` rebuilds it.
-          resetExplorer: () => Promise.resolve(rmSync(join(args.store, EXPLORER_DIR), { recursive: true, force: true })),
-        });
-        const r = await service.forget({ target, reason, requestedBy: `${osUser(io.env)} via rag-ledger CLI` });
-        const kept = keptCopies(args.store);
-        if (args.json) {
-          io.out(`${JSON.stringify({ ...r, keptCopies: kept })}\n`);
-          return;
-        }
-        if (r.forgottenEventId === null) io.out(`${r.source} was already forgotten; the read models, index and explorer were rebuilt from the log again\n`);
-        else {
-          io.out(`forgot ${r.source} (${r.documentId}): ${r.emptied} event${r.emptied === 1 ? '' : 's'} emptied, recorded as DocumentForgotten #${r.position}\n`);
-          if (r.questions.length > 0) io.out(`${r.questions.length} question${r.questions.length === 1 ? '' : 's'} cited it; their prompts and answers were emptied and their provenance says "source forgotten"\n`);
-        }
-        if (r.rebuiltIndexes.length > 0) io.out(`index rebuilt without it: ${r.rebuiltIndexes.join(', ')}\n`);
-        if (kept.length > 0) {
-          io.out(`warning: ${kept.length} cop${kept.length === 1 ? 'y' : 'ies'} kept beside the store predate${kept.length === 1 ? 's' : ''} this forget and may still hold the content; delete ${kept.length === 1 ? 'it' : 'them'} to complete it: ${kept.join(', ')}\n`);
-        }
-        io.out(`the file itself is untouched: ingest skips it while unchanged; add it to .gitignore or .ragledgerignore or ragLedger.files.exclude to keep it out\n`);
-      } finally {
-        await index.close();
+      const r = await engine.forget(target, reason, `${osUser(io.env)} via rag-ledger CLI`);
+      const kept = r.keptCopies;
+      if (args.json) {
+        io.out(`${JSON.stringify(r)}\n`);
+        return;
       }
+      if (r.forgottenEventId === null) io.out(`${r.source} was already forgotten; the read models, index and explorer were rebuilt from the log again\n`);
+      else {
+        io.out(`forgot ${r.source} (${r.documentId}): ${r.emptied} event${r.emptied === 1 ? '' : 's'} emptied, recorded as DocumentForgotten #${r.position}\n`);
+        if (r.questions.length > 0) io.out(`${r.questions.length} question${r.questions.length === 1 ? '' : 's'} cited it; their prompts and answers were emptied and their provenance says "source forgotten"\n`);
+      }
+      if (r.rebuiltIndexes.length > 0) io.out(`index rebuilt without it: ${r.rebuiltIndexes.join(', ')}\n`);
+      if (kept.length > 0) {
+        io.out(`warning: ${kept.length} cop${kept.length === 1 ? 'y' : 'ies'} kept beside the store predate${kept.length === 1 ? 's' : ''} this forget and may still hold the content; delete ${kept.length === 1 ? 'it' : 'them'} to complete it: ${kept.join(', ')}\n`);
+      }
+      io.out(`the file itself is untouched: ingest skips it while unchanged; add it to .gitignore or .ragledgerignore or ragLedger.files.exclude to keep it out\n`);
     } finally {
-      await ledger.close();
+      await engine.close();
     }
   },
 };

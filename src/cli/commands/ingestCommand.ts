@@ -1,24 +1,13 @@
-import { resolve } from 'node:path';
-import { FsWorkspaceSource } from '../../adapters/fs/fsWorkspaceSource.js';
-import { openLedger } from '../../adapters/ledger.js';
-import { sha256 } from '../../adapters/node/sha256.js';
-import { openVectorIndex } from '../../adapters/ledger.js';
-import type { EmbedReport } from '../../app/embedding/embedService.js';
-import { EmbedService } from '../../app/embedding/embedService.js';
-import { IngestService } from '../../app/ingest/ingestService.js';
-import { PipelineService } from '../../app/pipelines/pipelineService.js';
-import { IndexService } from '../../app/indexing/indexService.js';
-import { EmbeddingModelUnavailableError } from '../../core/errors.js';
+import { basename, resolve } from 'node:path';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
 import type { SecretPolicy } from '../../core/ingest/secretFindings.js';
 import { SECRET_POLICIES } from '../../core/ingest/secretFindings.js';
-import { SecretlintScanner } from '../../adapters/secretlint/secretlintScanner.js';
-import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE } from '../../core/pipeline/pipelineConfig.js';
-import type { Command, Io, ParsedArgs } from '../cliSupport.js';
-import { UsageError, progressReporter } from '../cliSupport.js';
-import { build, describeBuild } from './pipelinesCommand.js';
-import { EMBEDDING_FLAGS, activeConfig, loadEmbedder, pipelineConfigFromFlags } from '../modelFlags.js';
+import type { Command } from '../cliSupport.js';
+import { UsageError } from '../cliSupport.js';
+import { onSigint, openCliEngine } from '../cliEngine.js';
+import { describeBuild } from './pipelinesCommand.js';
+import { EMBEDDING_FLAGS, activeConfig, pipelineConfigFromFlags } from '../modelFlags.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : []);
 
@@ -27,25 +16,6 @@ function positiveInt(name: string, raw: unknown, fallback: number): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
-}
-
-/** Embeds what the ingest chunked; without a loadable model, says so and leaves retrieval lexical. */
-async function embedStep(args: ParsedArgs, io: Io, service: EmbedService, config: PipelineConfig, pipelineVersion: string): Promise<EmbedReport | { unavailable: true }> {
-  const embedder = await loadEmbedder(args, io, 'ingest', config.embedder, { remember: true });
-  if (embedder === null) return { unavailable: true };
-  try {
-    const progress = progressReporter(io, 'embed (chunks)');
-    return await service
-      .embedPending({ pipelineVersion, embedder, onProgress: (p) => progress.update(p.done, p.total) })
-      .finally(() => progress.done())
-      .catch((err: unknown) => {
-        if (!(err instanceof EmbeddingModelUnavailableError)) throw err;
-        io.err(`rag-ledger ingest: ${err.message.replace(/\.$/, '')}. ${err.hint}\n`);
-        return { unavailable: true as const };
-      });
-  } finally {
-    await embedder.close();
-  }
 }
 
 export const ingestCommand: Command = {
@@ -101,53 +71,26 @@ export const ingestCommand: Command = {
     const maxBytes = positiveInt('max-file-size', args.values['max-file-size'], DEFAULT_MAX_BYTES);
     const secrets = args.values.secrets ?? 'reject';
     if (!SECRET_POLICIES.includes(secrets as SecretPolicy)) throw new UsageError(`--secrets must be reject or redact, got ${JSON.stringify(secrets)}`);
-    const ledger = await openLedger(args.store, { mode: 'write', owner: 'the rag-ledger CLI (ingest)' });
+    const folder = resolve(io.cwd, dir);
+    // The engine the extension runs, over this folder alone: the same ingest, embedding, indexing and shadow builds.
+    const cli = await openCliEngine(args, io, 'ingest', {
+      workspaceRoot: folder,
+      folders: [{ name: basename(folder), path: folder }],
+      walk: { include: list(args.values.include), exclude: list(args.values.exclude), respectGitignore: args.values['no-gitignore'] !== true },
+      documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true, secrets: secrets as SecretPolicy },
+    });
+    const { engine } = cli;
     try {
       // The active version, or the embedding flags applied to it (a new version, built here).
-      const config = pipelineConfigFromFlags(args, (await activeConfig(ledger)).config);
-      const deps = { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' };
-      const pipelineVersion = await new PipelineService(deps).defineAndActivateIfNone(config, config.embedder.model);
-      const service = new IngestService(deps);
-      const source = new FsWorkspaceSource(resolve(dir), [resolve(args.store)]);
-      const phases = new Map<string, ReturnType<typeof progressReporter>>();
-      const report = await service.ingest(source, {
-        walk: { include: list(args.values.include), exclude: list(args.values.exclude), respectGitignore: args.values['no-gitignore'] !== true },
-        documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true, secrets: secrets as SecretPolicy },
-        secretScanner: new SecretlintScanner(),
-        chunker: config.chunker,
-        pipelineVersion,
-        replaceAll: args.values['replace-all'] === true,
-        onProgress: (p) => {
-          let reporter = phases.get(p.phase);
-          if (!reporter) {
-            for (const r of phases.values()) r.done();
-            reporter = progressReporter(io, { scan: 'scan (files)', submit: 'read (files)', chunk: 'chunk (documents)', delete: 'delete (documents)' }[p.phase]);
-            phases.set(p.phase, reporter);
-          }
-          reporter.update(p.done, p.total);
-        },
-      });
-      for (const r of phases.values()) r.done();
-      const embedded = args.values['no-embed'] === true ? null : await embedStep(args, io, new EmbedService(deps), config, pipelineVersion);
-      const index = await openVectorIndex(args.store);
-      let indexed;
-      try {
-        const indexer = new IndexService({ ...deps, index });
-        indexed = await indexer.sync(pipelineVersion);
-        // The active version's table must lose deleted, rejected and superseded documents too,
-        // even when this ingest built another version (new documents reach it when an ingest
-        // with its settings chunks and embeds them).
-        const active = ledger.readModels.activePipeline();
-        if (active !== undefined && active !== pipelineVersion) await indexer.sync(active);
-      } finally {
-        await index.close();
-      }
-      // Versions being built in the shadow follow the workspace too (from the log: chunk, embed, index).
-      await ledger.runner.catchUp();
-      const shadows = [];
-      for (const shadow of ledger.readModels.shadowPipelines().filter((v) => v !== pipelineVersion)) shadows.push(await build(ledger, args, io, shadow));
-      await ledger.runner.catchUp();
-      await ledger.projections.flush();
+      engine.updateSettings({ ...cli.settings, pipeline: pipelineConfigFromFlags(args, (await activeConfig(engine.ledger)).config) });
+      const noEmbed = args.values['no-embed'] === true;
+      const r = await onSigint((signal) =>
+        engine.ingest({ signal, replaceAll: args.values['replace-all'] === true, embed: !noEmbed, onProgress: cli.onProgress, onEmbedderUnavailable: cli.onEmbedderUnavailable }).finally(cli.progressDone),
+      );
+      if (r.embeddingUnavailable) cli.onEmbedderUnavailable(r.embeddingUnavailable);
+      if (r.embedding !== null || r.shadows.some((s) => s.embedding !== null)) cli.modelLoaded();
+      const { pipelineVersion, ingest: report, indexing: indexed, shadows } = r;
+      const embedded = noEmbed ? null : (r.embedding ?? { unavailable: true as const });
       if (args.json) {
         io.out(`${JSON.stringify({ pipelineVersion, ...report, embedding: embedded, indexing: indexed, shadows })}\n`);
         return;
@@ -164,7 +107,7 @@ export const ingestCommand: Command = {
       io.out(`indexed ${indexed.upserted} chunks of ${indexed.documents} documents\n`);
       for (const shadow of shadows) io.out(`shadow version: ${describeBuild(shadow)}`);
     } finally {
-      await ledger.close();
+      await engine.close();
     }
   },
 };

@@ -1,8 +1,5 @@
 import { ARCHIVE_MAX_LINE_BYTES, exportArchive, scanArchive } from '../../adapters/archive/jsonlArchive.js';
-import type { Ledger } from '../../adapters/ledger.js';
-import { openExplorer, openLedger, openVectorIndex } from '../../adapters/ledger.js';
-import { sha256 } from '../../adapters/node/sha256.js';
-import { IndexService } from '../../app/indexing/indexService.js';
+import { openExplorer, openLedger } from '../../adapters/ledger.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
 import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
 import { defaultHeadSigner } from '../../adapters/node/signing.js';
@@ -11,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
 import { CheckFailed, UsageError, progressReporter } from '../cliSupport.js';
+import { openCliEngine } from '../cliEngine.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -79,21 +77,19 @@ function maxLineBytesFrom(text: string | undefined): number {
 
 const VECTORS_PROJECTION = 'vectors';
 
-async function rebuildVectors(ledger: Ledger, args: ParsedArgs, io: Io): Promise<void> {
-  await ledger.runner.catchUp();
-  const version = (args.values.pipeline as string | undefined) ?? ledger.readModels.activePipeline();
-  if (version === undefined) throw new CheckFailed('this store has no active pipeline version; give --pipeline VERSION (see rag-ledger pipelines)');
-  const index = await openVectorIndex(args.store);
+/** `rebuild --projection vectors`: through the engine the extension runs (its Rebuild Index command). */
+async function rebuildVectors(args: ParsedArgs, io: Io): Promise<void> {
+  const { engine } = await openCliEngine(args, io, 'rebuild', {}, { create: false });
   try {
+    await engine.ledger.runner.catchUp();
+    const version = (args.values.pipeline as string | undefined) ?? engine.ledger.readModels.activePipeline();
+    if (version === undefined) throw new CheckFailed('this store has no active pipeline version; give --pipeline VERSION (see rag-ledger pipelines)');
     const progress = progressReporter(io, 'rebuilding vectors');
-    const deps = { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, index, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' };
-    const report = await new IndexService(deps).rebuild(version, { onProgress: (p) => progress.update(p.done, p.total) });
-    progress.done();
-    await ledger.projections.flush();
-    if (args.json) io.out(`${JSON.stringify({ projection: VECTORS_PROJECTION, pipelineVersion: version, ...report })}\n`);
-    else io.out(`rebuilt vectors for ${version}: ${report.upserted} chunks of ${report.documents} documents, from the log (nothing embedded)\n`);
+    const { pipelineVersion, ...report } = await engine.rebuildIndex({ pipelineVersion: version, onProgress: (p) => progress.update(p.done, p.total) }).finally(() => progress.done());
+    if (args.json) io.out(`${JSON.stringify({ projection: VECTORS_PROJECTION, pipelineVersion, ...report })}\n`);
+    else io.out(`rebuilt vectors for ${pipelineVersion}: ${report.upserted} chunks of ${report.documents} documents, from the log (nothing embedded)\n`);
   } finally {
-    await index.close();
+    await engine.close();
   }
 }
 
@@ -113,13 +109,13 @@ export const rebuildCommand: Command = {
   options: { projection: { type: 'string' }, pipeline: { type: 'string' } },
   allowPositionals: 0,
   async run(args, io) {
+    const name = args.values.projection as string | undefined;
+    if (name === VECTORS_PROJECTION) {
+      await rebuildVectors(args, io);
+      return;
+    }
     const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (rebuild)' });
     try {
-      const name = args.values.projection as string | undefined;
-      if (name === VECTORS_PROJECTION) {
-        await rebuildVectors(ledger, args, io);
-        return;
-      }
       if (name === EXPLORER_PROJECTION) {
         const started = Date.now();
         const explorer = await openExplorer(args.store, ledger);

@@ -1,52 +1,20 @@
-import { openLedger, openVectorIndex } from '../../adapters/ledger.js';
-import type { Ledger } from '../../adapters/ledger.js';
-import { sha256 } from '../../adapters/node/sha256.js';
+import { openLedger } from '../../adapters/ledger.js';
 import type { BuildReport } from '../../app/pipelines/buildService.js';
-import { PipelineBuildService } from '../../app/pipelines/buildService.js';
-import { PipelineService } from '../../app/pipelines/pipelineService.js';
-import type { EngineDeps } from '../../app/engineDeps.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
-import type { Command, Io, ParsedArgs } from '../cliSupport.js';
-import { CheckFailed, UsageError, progressReporter } from '../cliSupport.js';
-import { PIPELINE_FLAGS, PIPELINE_FLAGS_HELP, activeConfig, loadEmbedder, pipelineConfigFromFlags } from '../modelFlags.js';
+import type { Command } from '../cliSupport.js';
+import { CheckFailed, UsageError } from '../cliSupport.js';
+import type { CliEngine } from '../cliEngine.js';
+import { onSigint, openCliEngine } from '../cliEngine.js';
+import { PIPELINE_FLAGS, PIPELINE_FLAGS_HELP, activeConfig, pipelineConfigFromFlags } from '../modelFlags.js';
 
 const ACTIONS = ['define', 'build', 'activate'] as const;
 
-function engineDeps(ledger: Ledger): EngineDeps {
-  return { events: ledger.events, runner: ledger.runner, readModels: ledger.readModels, hasher: sha256, clock: () => new Date().toISOString(), actor: 'cli' };
-}
-
-/** Builds a version from the log (chunk, embed, index), with progress and rate on stderr; Ctrl+C stops it cleanly. */
-export async function build(ledger: Ledger, args: ParsedArgs, io: Io, version: string): Promise<BuildReport> {
-  const record = ledger.readModels.pipeline(version);
-  if (!record) throw new CheckFailed(`pipeline version ${version} is not defined; run rag-ledger pipelines to list them`);
-  const config = record.config as unknown as PipelineConfig;
-  const embedder = await loadEmbedder(args, io, 'pipelines build', config.embedder, { remember: true });
-  const index = await openVectorIndex(args.store);
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
-  const phases = new Map<string, ReturnType<typeof progressReporter>>();
-  try {
-    return await new PipelineBuildService({ ...engineDeps(ledger), index }).build(version, {
-      embedder,
-      signal: controller.signal,
-      onProgress: (p) => {
-        let reporter = phases.get(p.phase);
-        if (!reporter) {
-          for (const r of phases.values()) r.done();
-          reporter = progressReporter(io, { chunk: 'chunk (documents)', embed: 'embed (chunks)', index: 'index (documents)' }[p.phase]);
-          phases.set(p.phase, reporter);
-        }
-        reporter.update(p.done, p.total);
-      },
-    });
-  } finally {
-    for (const r of phases.values()) r.done();
-    process.removeListener('SIGINT', onSigint);
-    await embedder?.close();
-    await index.close();
-  }
+/** Builds a version from the log (chunk, embed, index) through the engine, with progress and rate on stderr; Ctrl+C stops it cleanly. */
+async function build(cli: CliEngine, version: string): Promise<BuildReport> {
+  if (!cli.engine.ledger.readModels.pipeline(version)) throw new CheckFailed(`pipeline version ${version} is not defined; run rag-ledger pipelines to list them`);
+  const report = await onSigint((signal) => cli.engine.build(version, { signal, onProgress: cli.onProgress, onEmbedderUnavailable: cli.onEmbedderUnavailable }).finally(cli.progressDone));
+  if (report.embedding !== null) cli.modelLoaded();
+  return report;
 }
 
 export function describeBuild(r: BuildReport): string {
@@ -87,40 +55,45 @@ ${PIPELINE_FLAGS_HELP}
     if (action !== undefined && !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action ${JSON.stringify(action)}; the actions are ${ACTIONS.join(', ')}`);
     if ((action === 'activate' || action === 'build') && version === undefined) throw new UsageError(`pipelines ${action} needs the VERSION`);
     if (action === 'define' && version !== undefined) throw new UsageError('pipelines define takes settings as flags, not a version');
-    const ledger = await openLedger(args.store, action ? { mode: 'write', create: false, owner: `the rag-ledger CLI (pipelines ${action})` } : { mode: 'read' });
-    try {
-      await ledger.runner.catchUp();
-      const service = new PipelineService(engineDeps(ledger));
-      if (action === 'define') {
-        const fromVersion = args.values.from as string | undefined;
-        const base = fromVersion === undefined ? (await activeConfig(ledger)).config : ledger.readModels.pipeline(fromVersion)?.config;
-        if (base === undefined) throw new CheckFailed(`pipeline version ${fromVersion!} is not defined; run rag-ledger pipelines to list them`);
-        const config = pipelineConfigFromFlags(args, base as unknown as PipelineConfig);
-        const defined = await service.define(config, (args.values.label as string | undefined) ?? 'defined from the command line');
-        await ledger.runner.catchUp();
-        const report = args.values.build === true || args.values.activate === true ? await build(ledger, args, io, defined) : null;
-        if (args.values.activate === true) await service.activate(defined, { force: args.values.force === true });
-        if (args.json) io.out(`${JSON.stringify({ pipelineVersion: defined, config, build: report, activated: args.values.activate === true })}\n`);
-        else {
-          io.out(`defined ${defined}\n`);
-          if (report) io.out(describeBuild(report));
-          if (args.values.activate === true) io.out(`activated ${defined}\n`);
-          else if (!report) io.out(`build it with: rag-ledger pipelines build ${defined}\n`);
+    if (action !== undefined) {
+      // Writes go through the engine the extension runs.
+      const cli = await openCliEngine(args, io, `pipelines ${action}`, {}, { create: false });
+      const { engine } = cli;
+      try {
+        await engine.ledger.runner.catchUp();
+        if (action === 'define') {
+          const fromVersion = args.values.from as string | undefined;
+          const base = fromVersion === undefined ? (await activeConfig(engine.ledger)).config : engine.ledger.readModels.pipeline(fromVersion)?.config;
+          if (base === undefined) throw new CheckFailed(`pipeline version ${fromVersion!} is not defined; run rag-ledger pipelines to list them`);
+          const config = pipelineConfigFromFlags(args, base as unknown as PipelineConfig);
+          engine.updateSettings({ ...cli.settings, pipeline: config });
+          const defined = await engine.defineConfigured((args.values.label as string | undefined) ?? 'defined from the command line');
+          const report = args.values.build === true || args.values.activate === true ? await build(cli, defined) : null;
+          if (args.values.activate === true) await engine.activate(defined, { force: args.values.force === true });
+          if (args.json) io.out(`${JSON.stringify({ pipelineVersion: defined, config, build: report, activated: args.values.activate === true })}\n`);
+          else {
+            io.out(`defined ${defined}\n`);
+            if (report) io.out(describeBuild(report));
+            if (args.values.activate === true) io.out(`activated ${defined}\n`);
+            else if (!report) io.out(`build it with: rag-ledger pipelines build ${defined}\n`);
+          }
+          return;
         }
-        await ledger.projections.flush();
-        return;
-      }
-      if (action === 'build') {
-        const report = await build(ledger, args, io, version!);
-        await ledger.projections.flush();
-        io.out(args.json ? `${JSON.stringify(report)}\n` : describeBuild(report));
-        return;
-      }
-      if (action === 'activate') {
-        await service.activate(version!, { force: args.values.force === true });
+        if (action === 'build') {
+          const report = await build(cli, version!);
+          io.out(args.json ? `${JSON.stringify(report)}\n` : describeBuild(report));
+          return;
+        }
+        await engine.activate(version!, { force: args.values.force === true });
         io.out(`activated ${version!}\n`);
         return;
+      } finally {
+        await engine.close();
       }
+    }
+    const ledger = await openLedger(args.store, { mode: 'read' });
+    try {
+      await ledger.runner.catchUp();
       const active = ledger.readModels.activePipeline();
       const rows = ledger.readModels.pipelines().map((p) => ({ ...p, active: p.pipeline_version === active, ...ledger.readModels.pipelineProgress(p.pipeline_version) }));
       if (args.json) {
