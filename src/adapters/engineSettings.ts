@@ -42,12 +42,15 @@ export interface EngineSettings {
   readonly owner: string;
 }
 
-export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index' | 'compare';
+/** `wait`: another process (a second window, the CLI) runs this store's pipeline; this one waits its turn. */
+export type EnginePhase = IngestProgress['phase'] | 'embed' | 'index' | 'compare' | 'wait';
 
 export interface EngineProgress {
   readonly phase: EnginePhase;
   readonly done: number;
   readonly total?: number;
+  /** For `wait`: whom it waits for (owner, pid, host). */
+  readonly detail?: string;
 }
 
 export interface WorkOptions {

@@ -26,6 +26,7 @@ import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/expl
 import { exportArchive } from './archive/jsonlArchive.js';
 import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
+import { withPipelineLock } from './pipelineLock.js';
 import { assertIndexPresent, openExplorer, openLedger, openVectorIndex } from './ledger.js';
 import { EXPLORER_DIR } from './sqljs/sqljsEventIndex.js';
 import { keptCopies } from './sqljs/forgetFiles.js';
@@ -134,7 +135,7 @@ export class WorkspaceEngine {
    * label the folder had before it was removed.
    */
   retireFolder(label: string, options: WorkOptions = {}): Promise<{ readonly retired: number; readonly indexing: SyncReport }> {
-    return this.exclusive(() => retireFolder(this.ingestContext(), label, options), 'retire folder');
+    return this.pipelined(() => retireFolder(this.ingestContext(), label, options), options, 'retire folder');
   }
 
   /** What the ingest-side operations need of this engine (see engineIngestOps.ts). */
@@ -157,6 +158,31 @@ export class WorkspaceEngine {
   }
 
   /** Runs one operation after the previous one has finished; the read models follow its events. */
+  /**
+   * An operation that changes what the pipeline produced (ingest, embed, index, build, forget): run as
+   * the only process running this store's pipeline (see pipelineLock.ts), after catching up with what
+   * another window or the CLI did meanwhile, so nothing is recorded or embedded twice.
+   */
+  private pipelined<T>(fn: () => Promise<T>, options: WorkOptions, name: string): Promise<T> {
+    return this.exclusive(
+      () =>
+        withPipelineLock(
+          this.settings.storeDir,
+          this.ledger,
+          {
+            owner: this.settings.owner,
+            ...(options.signal ? { signal: options.signal } : {}),
+            onWait: (holder) => {
+              this.trace?.(`${name}: waiting for ${holder.owner} (pid ${holder.pid} on ${holder.hostname})`);
+              options.onProgress?.({ phase: 'wait', done: 0, detail: `${holder.owner} (pid ${holder.pid} on ${holder.hostname})` });
+            },
+          },
+          fn,
+        ),
+      name,
+    );
+  }
+
   private exclusive<T>(fn: () => Promise<T>, name = 'operation'): Promise<T> {
     if (this.closed) return Promise.reject(new Error('RAG Ledger: the store is closed'));
     this.trace?.(`${name}: queued`);
@@ -207,7 +233,7 @@ export class WorkspaceEngine {
    * shadow follows the workspace (from the log: chunk, embed, index).
    */
   ingest(options: EngineIngestOptions = {}): Promise<EngineIngestReport> {
-    return this.exclusive(() => ingestWorkspace(this.ingestContext(), options), 'ingest');
+    return this.pipelined(() => ingestWorkspace(this.ingestContext(), options), options, 'ingest');
   }
 
   /**
@@ -217,7 +243,7 @@ export class WorkspaceEngine {
    * Only those documents' streams receive events.
    */
   reembed(paths: readonly string[], options: WorkOptions = {}): Promise<ReembedReport> {
-    return this.exclusive(() => reembedPaths(this.ingestContext(), paths, options), 're-embed');
+    return this.pipelined(() => reembedPaths(this.ingestContext(), paths, options), options, 're-embed');
   }
 
   private generator(model: string): OllamaGenerator {
@@ -292,12 +318,12 @@ export class WorkspaceEngine {
 
   /** Drops a version's vector table and rebuilds it from the log (nothing embedded, no source read). */
   rebuildIndex(options: WorkOptions & { readonly pipelineVersion?: string } = {}): Promise<SyncReport & { readonly pipelineVersion: string }> {
-    return this.exclusive(async () => {
+    return this.pipelined(async () => {
       const version = options.pipelineVersion ?? (await this.askedVersion()).version;
       const report = await new IndexService({ ...this.deps(), index: this.index }).rebuild(version, work('index', options));
       await this.ledger.projections.flush();
       return { ...report, pipelineVersion: version };
-    });
+    }, options, 'rebuild index');
   }
 
   verify(): Promise<VerifyReport> {
@@ -311,19 +337,19 @@ export class WorkspaceEngine {
 
   /** Defines the version the settings describe (idempotent). */
   defineConfigured(label: string): Promise<string> {
-    return this.exclusive(() => new PipelineService(this.deps()).define(this.configuredPipeline(), label));
+    return this.pipelined(() => new PipelineService(this.deps()).define(this.configuredPipeline(), label), {}, 'define');
   }
 
   activate(version: string, options: { readonly force?: boolean } = {}): Promise<void> {
-    return this.exclusive(async () => {
+    return this.pipelined(async () => {
       await new PipelineService(this.deps()).activate(version, options);
       await this.ledger.projections.flush();
-    });
+    }, {}, 'activate');
   }
 
   /** Builds a version in the shadow of the active one, from the log alone. */
   build(version: string, options: WorkOptions = {}): Promise<BuildReport> {
-    return this.exclusive(() => this.buildUnlocked(version, options));
+    return this.pipelined(() => this.buildUnlocked(version, options), options, 'build');
   }
 
   private async buildUnlocked(version: string, options: WorkOptions): Promise<BuildReport> {
@@ -367,11 +393,11 @@ export class WorkspaceEngine {
    * questions that cited it) are emptied in the log, and every derived copy is rebuilt without them.
    */
   forget(target: string, reason: string, requestedBy: string): Promise<ForgetReport & { readonly keptCopies: readonly string[] }> {
-    return this.exclusive(async () => {
+    return this.pipelined(async () => {
       const report = await this.forgetService().forget({ target, reason, requestedBy });
       await this.ledger.projections.flush();
       return { ...report, keptCopies: keptCopies(this.settings.storeDir) };
-    }, 'forget');
+    }, {}, 'forget');
   }
 
   /**

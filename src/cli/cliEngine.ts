@@ -31,6 +31,7 @@ const PHASES: Record<EngineProgress['phase'], string> = {
   embed: 'embed (chunks)',
   index: 'index (documents)',
   compare: 'compare (questions)',
+  wait: 'waiting for another process to finish its ingest',
 };
 
 /**
@@ -66,6 +67,14 @@ export async function openCliEngine(args: ParsedArgs, io: Io, command: string, o
     settings,
     models,
     onProgress: (p) => {
+      if (p.phase === 'wait') {
+        if (phase?.name !== 'wait') {
+          progressDone();
+          io.err(`rag-ledger ${command}: waiting for ${p.detail ?? 'another process'} to finish its ingest…\n`);
+          phase = { name: 'wait', reporter: progressReporter(io, PHASES.wait) };
+        }
+        return;
+      }
       if (phase?.name !== p.phase) {
         progressDone();
         phase = { name: p.phase, reporter: progressReporter(io, PHASES[p.phase]) };

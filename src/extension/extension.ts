@@ -25,7 +25,7 @@ import { QuestionsView, openChunk } from './views/questionsView.js';
 import { WorkspaceFolderChanges } from './folderChanges.js';
 import { FileWatcher } from './watcher.js';
 
-const PHASE_LABELS: Record<EngineProgress['phase'], string> = { scan: 'Scanning files', submit: 'Reading files', chunk: 'Chunking', delete: 'Removing deleted files', embed: 'Embedding', index: 'Indexing', compare: 'Comparing' };
+const PHASE_LABELS: Record<EngineProgress['phase'], string> = { scan: 'Scanning files', submit: 'Reading files', chunk: 'Chunking', delete: 'Removing deleted files', embed: 'Embedding', index: 'Indexing', compare: 'Comparing', wait: 'Waiting for' };
 
 /** What the extension's commands return, so tests (and other extensions) can check what happened. */
 export interface RagLedgerApi {
@@ -80,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       let lastFraction = 0;
       try {
         return await work(controller.signal, (p) => {
-          const label = `${PHASE_LABELS[p.phase]} ${p.done.toLocaleString()}${p.total !== undefined ? `/${p.total.toLocaleString()}` : ''}`;
+          const label = p.phase === 'wait' ? `${PHASE_LABELS.wait} ${p.detail ?? 'another process'} to finish its ingest` : `${PHASE_LABELS[p.phase]} ${p.done.toLocaleString()}${p.total !== undefined ? `/${p.total.toLocaleString()}` : ''}`;
           status.busy(label);
           const fraction = p.total ? p.done / p.total : 0;
           const phaseChanged = label.split(' ')[0] !== last.split(' ')[0];

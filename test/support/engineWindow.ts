@@ -5,7 +5,7 @@
 // Opens a WorkspaceEngine with the given settings (as a VS Code window would), ingests the workspace,
 // asks the question, prints one JSON line {"ingested": n, "queryId": id} and exits.
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
-import type { EngineSettings } from '../../src/adapters/workspaceEngine.js';
+import type { EngineSettings } from '../../src/adapters/engineSettings.js';
 
 const [settingsJson, question] = process.argv.slice(2);
 if (!settingsJson || !question) {

@@ -28,7 +28,8 @@ export class InMemoryProjectionStore implements ProjectionStore {
   countBy(name: string, prefix: string, field?: string): Map<string, number> {
     const out = new Map<string, number>();
     for (const [, d] of this.list(name, prefix)) {
-      const k = field === undefined ? '' : String((d as Record<string, unknown>)[field] ?? '');
+      const v = field === undefined ? '' : (d as Record<string, unknown>)[field];
+      const k = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
       out.set(k, (out.get(k) ?? 0) + 1);
     }
     return out;
