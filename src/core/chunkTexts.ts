@@ -67,6 +67,9 @@ export async function decodePage(raws: readonly RawEvent[], lookup: RawLookup): 
   return raws.map((raw) => decodeRaw(raw, sourceOf(raw)));
 }
 
+/** Positions per readPositions call (it takes at most 1000). */
+const LOOKUP_PAGE = 500;
+
 /** A lookup through the EventStore interface (for readers outside a store). */
 export function lookupVia(store: Pick<EventStore, 'positionOf' | 'readPositions'>): RawLookup {
   return async (ids) => {
@@ -75,7 +78,9 @@ export function lookupVia(store: Pick<EventStore, 'positionOf' | 'readPositions'
       const p = await store.positionOf(id);
       if (p !== null) positions.push(p);
     }
-    return positions.length === 0 ? [] : store.readPositions(positions);
+    const out: RawEvent[] = [];
+    for (let i = 0; i < positions.length; i += LOOKUP_PAGE) out.push(...(await store.readPositions(positions.slice(i, i + LOOKUP_PAGE))));
+    return out;
   };
 }
 

@@ -391,6 +391,20 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal((await store.verify()).ok, true);
     });
 
+    test('a page of more than a thousand chunkings read without their submissions gets every text back', async (t) => {
+      const store = await make(t, {});
+      const n = 1100;
+      const chunkingOf = (i: number): NewEvent => ({
+        type: 'DocumentChunked',
+        metadata: { causation_id: `sub-${i}` },
+        data: { document_id: `d${i}`, chunks: [{ chunk_id: `c${i}`, text: `text ${i}`, position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: `text ${i}`.length } }], chunked_at: '2026-01-02T03:04:05.000Z' },
+      });
+      await store.appendMany(Array.from({ length: n }, (_, i) => ({ streamId: `document-d${i}`, events: [{ ...submitted(`d${i}`, `text ${i}`), eventId: `sub-${i}` }], expectedVersion: 'any' as const })));
+      await store.appendMany(Array.from({ length: n }, (_, i) => ({ streamId: `document-d${i}`, events: [chunkingOf(i)], expectedVersion: 'any' as const })));
+      const texts = (await collect(store.readAll({ types: ['DocumentChunked'] }))).map((e) => (e.type === 'DocumentChunked' ? e.data.chunks[0]!.text : null));
+      assert.deepEqual(texts, Array.from({ length: n }, (_, i) => `text ${i}`));
+    });
+
     test('a chunking whose submission is missing reads with empty texts', async (t) => {
       const store = await make(t, {});
       await store.append('document-a', [{

@@ -410,7 +410,9 @@ export class SqlJsEventStore implements EventStore {
   private decodePage(page: readonly RawEvent[]): Promise<RecordedEvent[]> {
     return decodePage(page, (ids) => this.settled(() => {
       const found = [...this.positionsOf(ids).values()];
-      return found.length === 0 ? [] : this.readLocated(this.locatePositions(found));
+      const out: RawEvent[] = [];
+      for (let i = 0; i < found.length; i += 500) out.push(...this.readLocated(this.locatePositions(found.slice(i, i + 500))));
+      return out;
     }));
   }
 
