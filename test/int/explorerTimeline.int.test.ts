@@ -185,7 +185,7 @@ describe('the explorer timeline on a real store', () => {
     }
   });
 
-  test('an event detail shows a chunking's chunk texts (stored once, in its submission)', async () => {
+  test('an event detail shows the chunk texts of a chunking (stored once, in its submission)', async () => {
     const chunked = events.find((e) => e.type === 'DocumentChunked' && e.storedSchemaVersion === 2)!;
     assert.ok(chunked.type === 'DocumentChunked');
     const first = chunked.data.chunks[0]!;

@@ -159,7 +159,7 @@ describe('DocumentChunked v2: chunk texts stored once', () => {
     const enc = encodeEvent(chunking);
     assert.equal(enc.schemaVersion, 2);
     assert.ok(!enc.dataJson.includes('First') && !enc.dataJson.includes('Second'), enc.dataJson);
-    assert.deepEqual(JSON.parse(enc.dataJson).chunks[0], { chunk_id: 'c0', position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: 11 }, heading_path: ['H'] });
+    assert.deepEqual((JSON.parse(enc.dataJson) as { chunks: unknown[] }).chunks[0], { chunk_id: 'c0', position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: 11 }, heading_path: ['H'] });
   });
 
   test('decoding slices each text from the submission; without one the texts are empty', () => {
