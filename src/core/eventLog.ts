@@ -302,8 +302,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function decodeRaw(raw: RawEvent): RecordedEvent {
-  const event = decodeEvent(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment);
+/**
+ * A stored event as read. `chunkSource`: for a DocumentChunked stored without chunk texts, the
+ * raw_content its texts are sliced from (see core/chunkTexts.ts); without it they read empty.
+ */
+export function decodeRaw(raw: RawEvent, chunkSource: string | null = null): RecordedEvent {
+  const event = decodeEvent(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment, { chunkSource });
   return {
     position: raw.position,
     eventId: raw.eventId,

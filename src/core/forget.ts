@@ -84,7 +84,8 @@ export function emptyEvent(raw: RawEvent, forgottenEventId: string): RawEvent {
     case 'DocumentChunked':
       data.chunks = (Array.isArray(data.chunks) ? data.chunks : []).map((c: unknown) => {
         const { heading_path: _headings, ...rest } = c as Record<string, unknown>;
-        return { ...rest, text: '' };
+        // v2 stores no chunk text (it is read from the submission, emptied too): there is none to empty.
+        return raw.schemaVersion >= 2 ? rest : { ...rest, text: '' };
       });
       break;
     case 'ChunkEmbedded':

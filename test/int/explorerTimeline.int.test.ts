@@ -185,6 +185,19 @@ describe('the explorer timeline on a real store', () => {
     }
   });
 
+  test('an event detail shows the chunk texts of a chunking (stored once, in its submission)', async () => {
+    const chunked = events.find((e) => e.type === 'DocumentChunked' && e.storedSchemaVersion === 2)!;
+    assert.ok(chunked.type === 'DocumentChunked');
+    const first = chunked.data.chunks[0]!;
+    const submission = events.find((e) => e.eventId === chunked.metadata.causation_id)!;
+    assert.ok(submission.type === 'DocumentSubmitted');
+    assert.ok(first.text.length > 0);
+    assert.equal(first.text, submission.data.raw_content.slice(first.position.start_char, first.position.end_char));
+    const field = await explorer.details.field(chunked.position, ['chunks', 0, 'text']);
+    assert.equal(field.text, first.text.slice(0, field.text.length));
+    assert.ok(field.text.length > 0);
+  });
+
   test('locate finds the row of a position or a time in any filter', async () => {
     for (const [name, f] of filters()) {
       const want = expected(events, f);

@@ -365,6 +365,76 @@ export function eventStoreContract(name: string, make: StoreFactory): void {
       assert.equal((await target.head()).position, 0);
     });
 
+    test('a chunking stores no chunk text and reads its texts back from its submission, in every read', async (t) => {
+      const store = await make(t, {});
+      const content = 'Alpha paragraph here.\n\nBravo paragraph ✓ there.';
+      const sub = { ...submitted('a', content), eventId: 'sub-a' };
+      await store.append('document-a', [sub]);
+      await store.append('document-b', [submitted('b', 'other')]);
+      const slices: [number, number][] = [[0, 21], [23, content.length]];
+      const chunking: NewEvent = {
+        type: 'DocumentChunked',
+        eventId: 'chunked-a',
+        metadata: { causation_id: 'sub-a' },
+        data: { document_id: 'a', chunks: slices.map(([s, e], i) => ({ chunk_id: `c${i}`, text: content.slice(s, e), position: { index: i, start_line: i * 2 + 1, end_line: i * 2 + 1, start_char: s, end_char: e } })), chunked_at: '2026-01-02T03:04:05.000Z' },
+      };
+      await store.append('document-a', [chunking]);
+      const [raw] = (await collect(store.readRaw(3))).filter((r) => r.type === 'DocumentChunked');
+      assert.equal(raw!.schemaVersion, 2);
+      assert.ok(!raw!.dataJson.includes('paragraph'), raw!.dataJson);
+      const texts = (e: RecordedEvent | undefined): string[] => (e?.type === 'DocumentChunked' ? e.data.chunks.map((c) => c.text) : []);
+      const want = ['Alpha paragraph here.', 'Bravo paragraph ✓ there.'];
+      assert.deepEqual(texts((await collect(store.readStream('document-a')))[1]), want);
+      // Read alone (the submission not in the same page), and from a position past the submission.
+      assert.deepEqual(texts((await collect(store.readAll({ types: ['DocumentChunked'] })))[0]), want);
+      assert.deepEqual(texts((await collect(store.readAll({ fromPosition: 3 })))[0]), want);
+      assert.equal((await store.verify()).ok, true);
+    });
+
+    test('a page of more than a thousand chunkings read without their submissions gets every text back', async (t) => {
+      const store = await make(t, {});
+      const n = 1100;
+      const chunkingOf = (i: number): NewEvent => ({
+        type: 'DocumentChunked',
+        metadata: { causation_id: `sub-${i}` },
+        data: { document_id: `d${i}`, chunks: [{ chunk_id: `c${i}`, text: `text ${i}`, position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: `text ${i}`.length } }], chunked_at: '2026-01-02T03:04:05.000Z' },
+      });
+      await store.appendMany(Array.from({ length: n }, (_, i) => ({ streamId: `document-d${i}`, events: [{ ...submitted(`d${i}`, `text ${i}`), eventId: `sub-${i}` }], expectedVersion: 'any' as const })));
+      await store.appendMany(Array.from({ length: n }, (_, i) => ({ streamId: `document-d${i}`, events: [chunkingOf(i)], expectedVersion: 'any' as const })));
+      const texts = (await collect(store.readAll({ types: ['DocumentChunked'] }))).map((e) => (e.type === 'DocumentChunked' ? e.data.chunks[0]!.text : null));
+      assert.deepEqual(texts, Array.from({ length: n }, (_, i) => `text ${i}`));
+    });
+
+    test('a chunking whose submission is missing reads with empty texts', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [{
+        type: 'DocumentChunked',
+        metadata: { causation_id: 'no-such-event' },
+        data: { document_id: 'a', chunks: [{ chunk_id: 'c0', text: 'gone', position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: 4 } }], chunked_at: '2026-01-02T03:04:05.000Z' },
+      }]);
+      const [e] = await collect(store.readStream('document-a'));
+      assert.deepEqual(e?.type === 'DocumentChunked' ? e.data.chunks.map((c) => c.text) : null, ['']);
+    });
+
+    test('forgetting a submission and its chunking leaves the chunking with empty texts, and the log verifies', async (t) => {
+      const store = await make(t, {});
+      await store.append('document-a', [{ ...submitted('a', 'Secret words.'), eventId: 'sub-a' }, {
+        type: 'DocumentChunked',
+        eventId: 'chunked-a',
+        metadata: { causation_id: 'sub-a' },
+        data: { document_id: 'a', chunks: [{ chunk_id: 'c0', text: 'Secret words.', position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: 13 }, heading_path: ['Secret'] }], chunked_at: '2026-01-02T03:04:05.000Z' },
+      }]);
+      const rows = await collect(store.readRaw());
+      const { write, emptied } = forgetting(rows, 'forgot-a');
+      await store.forget(write, emptied);
+      const [sub, chunked] = await collect(store.readStream('document-a'));
+      assert.equal(sub?.type === 'DocumentSubmitted' ? sub.data.raw_content : null, '');
+      assert.deepEqual(chunked?.type === 'DocumentChunked' ? chunked.data.chunks.map((c) => [c.text, c.heading_path]) : null, [['', undefined]]);
+      const raw = (await store.readPositions([2]))[0]!;
+      assert.ok(!raw.dataJson.includes('Secret'), raw.dataJson);
+      assert.equal((await store.verify()).ok, true);
+    });
+
     test('stats count events by type and category', async (t) => {
       const store = await make(t, {});
       await store.append('document-a', [submitted('a'), submitted('a', 'x')]);

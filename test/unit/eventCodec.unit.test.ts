@@ -4,7 +4,7 @@ import { UnsupportedFormatError, ValidationError } from '../../src/core/errors.j
 import { eventCatalog, eventTypes } from '../../src/core/events/eventCatalog.js';
 import { decodeRaw } from '../../src/core/eventLog.js';
 import type { RawEvent } from '../../src/core/eventStore.js';
-import { decodeEvent, encodeEvent } from '../../src/core/events/eventCodec.js';
+import { checkStoredData, decodeEvent, encodeEvent } from '../../src/core/events/eventCodec.js';
 import { upcasters } from '../../src/core/events/upcasters.js';
 import { attachmentOf, loadEventFixtures, plain } from '../support/fixtures.js';
 
@@ -138,5 +138,41 @@ describe('decoded metadata', () => {
     assert.ok(Object.isFrozen(a.metadata.extra.tags));
     assert.throws(() => ((a.metadata as Record<string, unknown>).correlation_id = 'x'), TypeError);
     assert.deepEqual(decodeRaw(raw(5, '{}')).metadata, {});
+  });
+});
+
+describe('DocumentChunked v2: chunk texts stored once', () => {
+  const source = 'First line.\nSecond line, with ✓ a check.';
+  const chunking = {
+    type: 'DocumentChunked',
+    data: {
+      document_id: 'doc-1',
+      chunks: [
+        { chunk_id: 'c0', text: 'First line.', position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: 11 }, heading_path: ['H'] },
+        { chunk_id: 'c1', text: source.slice(12), position: { index: 1, start_line: 2, end_line: 2, start_char: 12, end_char: source.length } },
+      ],
+      chunked_at: '2026-01-02T03:04:05.000Z',
+    },
+  };
+
+  test('encoding keeps every field but the chunk texts', () => {
+    const enc = encodeEvent(chunking);
+    assert.equal(enc.schemaVersion, 2);
+    assert.ok(!enc.dataJson.includes('First') && !enc.dataJson.includes('Second'), enc.dataJson);
+    assert.deepEqual((JSON.parse(enc.dataJson) as { chunks: unknown[] }).chunks[0], { chunk_id: 'c0', position: { index: 0, start_line: 1, end_line: 1, start_char: 0, end_char: 11 }, heading_path: ['H'] });
+  });
+
+  test('decoding slices each text from the submission; without one the texts are empty', () => {
+    const enc = encodeEvent(chunking);
+    assert.deepEqual(plain(decodeEvent('DocumentChunked', 2, enc.dataJson, null, { chunkSource: source }).data), chunking.data);
+    const bare = decodeEvent('DocumentChunked', 2, enc.dataJson, null);
+    assert.deepEqual(bare.type === 'DocumentChunked' ? bare.data.chunks.map((c) => c.text) : null, ['', '']);
+  });
+
+  test('a stored v2 chunk that carries a text is rejected (an archive cannot slip one in)', () => {
+    const forged = JSON.stringify({ ...chunking.data, chunks: chunking.data.chunks.map((c) => ({ ...c, text: 'other' })) });
+    assert.throws(() => checkStoredData('DocumentChunked', 2, forged, null), /stores no chunk text/);
+    checkStoredData('DocumentChunked', 2, encodeEvent(chunking).dataJson, null);
+    checkStoredData('DocumentChunked', 1, JSON.stringify(chunking.data), null);
   });
 });

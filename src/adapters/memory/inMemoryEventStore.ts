@@ -1,6 +1,6 @@
 import { StoreNotEmptyError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, GENESIS_HASH, checkImport, decodeRaw, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
+import { ChainVerifier, GENESIS_HASH, checkImport, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -16,6 +16,7 @@ import type {
   StreamWrite,
 } from '../../core/eventStore.js';
 import { checkedPositions } from '../../core/eventStore.js';
+import { decodePage } from '../../core/chunkTexts.js';
 import { newUuid, sha256, systemClock } from '../node/sha256.js';
 import { ed25519Check } from '../node/signing.js';
 import { matchesFilter, summarize } from './rawFilters.js';
@@ -109,7 +110,7 @@ export class InMemoryEventStore implements EventStore {
     const positions = this.streams.get(streamId) ?? [];
     const from = Math.max(1, options.fromVersion ?? 1);
     const end = options.limit === undefined ? positions.length : Math.min(positions.length, from - 1 + options.limit);
-    for (let i = from - 1; i < end; i++) yield decodeRaw(this.events[positions[i]! - 1]!);
+    for (let i = from - 1; i < end; i++) yield* await this.decode(this.events[positions[i]! - 1]!);
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
@@ -119,8 +120,13 @@ export class InMemoryEventStore implements EventStore {
       const raw = this.events[i]!;
       if (!matchesFilter(raw, options)) continue;
       emitted++;
-      yield decodeRaw(raw);
+      yield* await this.decode(raw);
     }
+  }
+
+  /** One stored event as read (a chunking with its texts restored from its submission). */
+  private decode(raw: RawEvent): Promise<RecordedEvent[]> {
+    return decodePage([raw], (ids) => Promise.resolve(ids.flatMap((id) => (this.byId.has(id) ? [this.events[this.byId.get(id)! - 1]!] : []))));
   }
 
   async *readRaw(fromPosition = 1): AsyncIterable<RawEvent> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SqlJsStatic, SqlValue } from 'sql.js';
 import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreLockedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
-import { ChainVerifier, checkImport, decodeRaw, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
+import { ChainVerifier, checkImport, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -28,6 +28,7 @@ import { JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, tuneConnection } from
 import { replaceFileAtomically } from './atomicFile.js';
 import { SNAPSHOT_CHECK_FILE, checkedDigestsFile, catchUpIndex, imageDigest, isDamagedImage, saveIndexImage, verifyJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
+import { decodePage } from '../../core/chunkTexts.js';
 import type { ForgetStep } from './forgetFiles.js';
 import { forgetLeftovers, forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
 import { loadOrBuildIndex, withLock } from './storeOpen.js';
@@ -394,7 +395,7 @@ export class SqlJsEventStore implements EventStore {
         const rows = id === undefined ? [] : this.index.locate('SELECT position, at, len FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?', [id, from, n]);
         return { located: rows, page: this.readLocated(byteBounded(rows)) };
       });
-      for (const raw of page) yield decodeRaw(raw);
+      yield* await this.decodePage(page);
       if (located.length < n && page.length === located.length) return;
       remaining -= page.length;
       from = page[page.length - 1]!.streamVersion + 1;
@@ -402,7 +403,17 @@ export class SqlJsEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-    for await (const page of this.pages(options)) for (const raw of page) yield decodeRaw(raw);
+    for await (const page of this.pages(options)) yield* await this.decodePage(page);
+  }
+
+  /** A page of stored events as read: chunkings get their texts back from their submissions (one lookup per page). */
+  private decodePage(page: readonly RawEvent[]): Promise<RecordedEvent[]> {
+    return decodePage(page, (ids) => this.settled(() => {
+      const found = [...this.positionsOf(ids).values()];
+      const out: RawEvent[] = [];
+      for (let i = 0; i < found.length; i += 500) out.push(...this.readLocated(this.locatePositions(found.slice(i, i + 500))));
+      return out;
+    }));
   }
 
   /** Pages of raw events matching the filter, in log order. */

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../core/errors.js';
+import { decodeWithTexts } from '../../core/chunkTexts.js';
 import type { EventStore, RecordedEvent } from '../../core/eventStore.js';
 import { isFailure } from '../../core/explorer/eventGroups.js';
 import { fieldText, toPayloadNode } from '../../core/explorer/payloadView.js';
@@ -7,7 +8,7 @@ import type { ChainStep, ChunkRef, EventDetail, QuestionChain } from '../../shar
 import type { ReadModels } from '../readModels.js';
 import { ChunkLocator } from './chunkLocator.js';
 import type { EventIndex } from './eventIndex.js';
-import { decodeSafely, rowOf } from './timelineService.js';
+import { rowOf } from './timelineService.js';
 
 /** Events of one question's stream read for its chain (asks and replays). */
 const CHAIN_MAX = 2_000;
@@ -33,7 +34,7 @@ export class EventDetailService {
     if (!Number.isSafeInteger(position) || position < 1) throw new ValidationError(`${String(position)} is not a log position`);
     const [raw] = await this.deps.events.readPositions([position]);
     if (!raw) throw new ValidationError(`the log has no event at position ${position}`, [], 'Refresh the timeline: the log may have been replaced.');
-    const event = decodeSafely(raw);
+    const event = await decodeWithTexts(this.deps.events, raw).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     if (event instanceof Error) throw new ValidationError(`the event at position ${position} cannot be read: ${event.message}`, [], 'Run `rag-ledger verify` to check the log.');
     return { raw, event };
   }

@@ -4,6 +4,7 @@ import type { EventStore, RawEvent, RecordedEvent } from '../../core/eventStore.
 import { groupOf, isFailure } from '../../core/explorer/eventGroups.js';
 import type { IndexEntry } from '../../core/explorer/indexEntry.js';
 import { indexEntryOf } from '../../core/explorer/indexEntry.js';
+import { chunkSources, lookupVia } from '../../core/chunkTexts.js';
 import { oneLine, summarize } from '../../core/explorer/summary.js';
 import { filterKey, isEmptyFilter, searchWords } from '../../core/explorer/timelineFilter.js';
 import type { Density, EventGroup, IndexProgress, TimelineFilter, TimelinePage, TimelineRow } from '../../shared/explorerModel.js';
@@ -97,14 +98,17 @@ export class TimelineService {
     }
     if (index.checkpoint >= head) return;
     const from = index.checkpoint + 1;
-    let batch: IndexEntry[] = [];
+    let raws: RawEvent[] = [];
     let lastHash = '';
     const commit = async (): Promise<void> => {
-      if (batch.length === 0) return;
+      if (raws.length === 0) return;
+      // A chunking's words are its chunk texts, read from its submission (in the batch, or looked up).
+      const sourceOf = await chunkSources(raws, lookupVia(events));
+      const batch: IndexEntry[] = raws.map((raw) => indexEntryOf(raw, sourceOf(raw)));
+      raws = [];
       if (text && index.writable) await text.add(batch.filter((e) => e.words !== null).map((e) => ({ position: e.position, words: e.words! })));
       index.apply(batch, lastHash);
       if (text && index.writable) this.textCoverage = index.checkpoint;
-      batch = [];
       if (head - from >= PROGRESS_FROM) {
         this.progress = { indexed: index.checkpoint, head: Math.max(head, index.checkpoint) };
         options.onProgress?.(this.progress);
@@ -112,9 +116,9 @@ export class TimelineService {
       if (options.signal?.aborted) throw new CancelledError('indexing the log');
     };
     for await (const raw of events.readRaw(from)) {
-      batch.push(indexEntryOf(raw));
+      raws.push(raw);
       lastHash = raw.hash;
-      if (batch.length >= BATCH) await commit();
+      if (raws.length >= BATCH) await commit();
     }
     await commit();
     if (text && index.writable) await text.maintain();
@@ -237,7 +241,7 @@ export class TimelineService {
     if (this.deps.index.checkpoint > covered && !truncated) {
       for await (const raw of this.deps.events.readRaw(covered + 1)) {
         if (raw.position > this.deps.index.checkpoint) break;
-        const have = indexEntryOf(raw).words;
+        const have = indexEntryOf(raw, (await chunkSources([raw], lookupVia(this.deps.events)))(raw)).words;
         if (have === null) continue;
         const set = new Set(have.split(' '));
         if (words.every((w) => set.has(w))) positions.push(raw.position);

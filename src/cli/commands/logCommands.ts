@@ -2,6 +2,7 @@ import { openExplorer, openLedger } from '../../adapters/ledger.js';
 import { sha256 } from '../../adapters/node/sha256.js';
 import { documentIdFor } from '../../app/ingest/ingestService.js';
 import { decodeRaw } from '../../core/eventLog.js';
+import { chunkSources, lookupVia } from '../../core/chunkTexts.js';
 import { parseTimelineFilter } from '../../core/explorer/timelineFilter.js';
 import type { RecordedEvent } from '../../core/eventStore.js';
 import type { TimelineFilter } from '../../shared/explorerModel.js';
@@ -140,10 +141,11 @@ async function logTimeline(args: ParsedArgs, io: Io): Promise<void> {
         if (page.truncated && start === 0) io.err(`rag-ledger log: ${page.truncated}\n`);
         if (page.rows.length === 0) break;
         const raws = await ledger.events.readPositions(page.rows.map((r) => r.position));
+        const sourceOf = await chunkSources(raws, lookupVia(ledger.events));
         const lines = raws.map((raw) => {
           let e: RecordedEvent;
           try {
-            e = decodeRaw(raw);
+            e = decodeRaw(raw, sourceOf(raw));
           } catch (err) {
             const why = `cannot be read: ${(err as Error).message}`;
             return args.json

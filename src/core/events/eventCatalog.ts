@@ -52,7 +52,11 @@ export const eventCatalog = {
     },
   },
   DocumentChunked: {
-    version: 1,
+    /**
+     * v2 stores no chunk text: each chunk's text is the slice [start_char, end_char) of its causation
+     * DocumentSubmitted's raw_content, restored on read (see core/chunkTexts.ts). The event keeps `text`.
+     */
+    version: 2,
     schema: {
       document_id: 'nonEmptyString',
       chunks: { arrayOf: { object: { chunk_id: 'nonEmptyString', text: 'string', position, heading_path: { optional: { arrayOf: 'string' } } } } },

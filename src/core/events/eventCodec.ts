@@ -56,15 +56,47 @@ export function encodeEvent(event: { readonly type: string; readonly data: unkno
     attachment = new Uint8Array(floats.buffer.slice(floats.byteOffset, floats.byteOffset + floats.byteLength));
     json = rest;
   }
+  if (event.type === 'DocumentChunked' && def.version >= TEXTLESS_CHUNKS_VERSION) json = { ...json, chunks: (data.chunks as Record<string, unknown>[]).map(({ text: _text, ...rest }) => rest) };
   checkInvariants(event.type as EventType, data);
   return { type: event.type as EventType, schemaVersion: def.version, dataJson: JSON.stringify(json), attachment };
+}
+
+/** The DocumentChunked schema version from which chunk texts are not stored (they are slices of the submission). */
+export const TEXTLESS_CHUNKS_VERSION = 2;
+
+export interface DecodeOptions {
+  /** Show a model text longer than the cap clipped (default true). */
+  readonly clipModelText?: boolean;
+  /**
+   * For a DocumentChunked stored without chunk texts (v2+): the raw_content of its causation
+   * DocumentSubmitted, which each chunk's text is sliced from. Null or absent: the texts read empty
+   * (the submission is missing or was forgotten).
+   */
+  readonly chunkSource?: string | null;
+}
+
+/** Puts each stored chunk's text back: the slice of `source` it spans, or '' without a source. */
+function restoreChunkTexts(data: Record<string, unknown>, source: string | null): void {
+  if (!Array.isArray(data.chunks)) return;
+  data.chunks = data.chunks.map((c: unknown) => {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) return c;
+    const chunk = c as Record<string, unknown>;
+    if ('text' in chunk) throw new ValidationError('DocumentChunked v2 stores no chunk text, but a chunk has one', [], 'The event was not written by RAG Ledger; run `rag-ledger verify`.');
+    const at = (typeof chunk.position === 'object' && chunk.position !== null ? chunk.position : {}) as Record<string, unknown>;
+    const start = at.start_char;
+    const end = at.end_char;
+    const text = source !== null && typeof start === 'number' && typeof end === 'number' ? source.slice(start, end) : '';
+    // `text` second, where v1 stored it, so a restored event reads like a v1 one.
+    const { chunk_id, ...rest } = chunk;
+    return { chunk_id, text, ...rest };
+  });
 }
 
 /**
  * Decodes a stored event body into the current shape: parse, upcast through every
  * version in between, re-attach the binary field, validate (leniently).
  */
-export function decodeEvent(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null, options: { readonly clipModelText?: boolean } = {}): DomainEvent {
+export function decodeEvent(type: string, schemaVersion: number, dataJson: string, attachment: Uint8Array | null, options: DecodeOptions = {}): DomainEvent {
   const { def, lenient } = definitionOf(type);
   if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) throw new ValidationError(`${type} has invalid schema version ${schemaVersion}`);
   if (schemaVersion > def.version) {
@@ -77,6 +109,7 @@ export function decodeEvent(type: string, schemaVersion: number, dataJson: strin
     throw new ValidationError(`${type} data is not valid JSON (${(err as Error).message})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ValidationError(`${type} data must be a JSON object`);
+  if (type === 'DocumentChunked' && schemaVersion >= TEXTLESS_CHUNKS_VERSION) restoreChunkTexts(parsed as Record<string, unknown>, options.chunkSource ?? null);
   let body: StoredBody = { data: parsed as Record<string, unknown>, attachment };
   for (let v = schemaVersion; v < def.version; v++) {
     const up = upcasters[type as EventType]?.[v];

@@ -34,6 +34,10 @@ export const upcasters: Partial<Record<EventType, Readonly<Record<number, Upcast
       attachment,
     }),
   },
+  DocumentChunked: {
+    // v1 stored each chunk's text; v2 stores it once, in the submission. The event's shape is the same.
+    1: ({ data, attachment }) => ({ data, attachment }),
+  },
   DocumentValidated: {
     // v2 records how many secrets were redacted; nothing was redacted before.
     1: ({ data, attachment }) => ({ data: { ...data, secrets_redacted: 0 }, attachment }),

@@ -111,13 +111,13 @@ function fromData(e: DomainEvent): { words: string | null; label: string | null;
 }
 
 /** The index entry of a stored event. An event that cannot be decoded is still indexed by its envelope. */
-export function indexEntryOf(raw: RawEvent): IndexEntry {
+export function indexEntryOf(raw: RawEvent, chunkSource: string | null = null): IndexEntry {
   const meta = metadataOf(raw.metadataJson);
   let data: unknown = null;
   let extra: { words: string | null; label: string | null; cites: readonly string[] } = { words: null, label: null, cites: [] };
   if (NEEDS_DATA.has(raw.type) && isEventType(raw.type)) {
     try {
-      const e = decodeEvent(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment);
+      const e = decodeEvent(raw.type, raw.schemaVersion, raw.dataJson, raw.attachment, { chunkSource });
       data = e.data;
       extra = fromData(e);
     } catch {
