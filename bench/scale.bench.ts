@@ -26,6 +26,7 @@
 //
 // --scale F runs everything at F times the size (0.1: 1k and 100k events, 1k and 10k files).
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
@@ -329,11 +330,21 @@ function formatFiles(): string[] {
     .filter((f) => existsSync(f));
 }
 
+/** What the synthetic log generator produces for these options, in short (a small log of the same kind). */
+function generatorFingerprint(options: SyntheticLogOptions): string {
+  const h = createHash('sha256');
+  for (const batch of syntheticLog({ ...options, documents: 200, questions: 50 })) {
+    h.update(batch.time);
+    for (const w of batch.writes) for (const e of w.events) h.update(JSON.stringify([w.streamId, e.type, e.eventId ?? null, e.metadata ?? null, e.data]));
+  }
+  return h.digest('hex');
+}
+
 /** The cached synthetic store of about `events` events, built when missing (or with --fresh). */
 function ensureStore(events: number, opts: Options): { dir: string; meta: StoreMeta } | { failed: string } {
   const documents = Math.max(20, Math.round(events / 9.9));
   const options: SyntheticLogOptions = { documents, questions: Math.round(documents / 5), documentCharsRange: FILE_BYTES, seed: 42 };
-  const key = cacheKey({ options, version: SCALE_GENERATOR_VERSION }, formatFiles());
+  const key = cacheKey({ options, version: SCALE_GENERATOR_VERSION, generator: generatorFingerprint(options) }, formatFiles());
   const dir = join(scaleCacheRoot(), `store-${documents}d-${key}`);
   const metaFile = join(dir, 'bench-store.json');
   if (!opts.fresh && existsSync(metaFile)) return { dir, meta: JSON.parse(readFileSync(metaFile, 'utf8')) as StoreMeta };

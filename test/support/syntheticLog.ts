@@ -94,7 +94,8 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
       const source = `src/module${i % 100}/${hostile}file${i}.md`;
       const range = options.documentCharsRange;
       const docChars = range ? range[0] * Math.exp(rand() * Math.log(range[1] / range[0])) : chars;
-      const content = withMarkers(sentence(Math.max(4, Math.round(docChars / 7))));
+      const words = sentence(Math.max(4, Math.round(docChars / 7)));
+      const content = withMarkers(range ? words.slice(0, Math.round(docChars)).trimEnd() : words);
       const meta = { actor: 'synthetic', pipeline_version: PV1, causation_id: `sub-${i}` };
       const events: NewEvent[] = [{ type: 'DocumentSubmitted', eventId: `sub-${i}`, data: { document_id: documentId, source, raw_content: content, content_hash: `sha256:${i.toString(16).padStart(64, '0')}`, submitted_at: time } }];
       if (rand() < 0.01) {
