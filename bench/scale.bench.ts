@@ -123,7 +123,8 @@ function runMeasured(label: string, args: readonly string[], options: { readonly
   const lastErr = stderr.trim().split('\n').filter((l) => l.trim() !== '').at(-1) ?? '';
   const timedOut = r.error !== undefined && 'code' in r.error && r.error.code === 'ETIMEDOUT';
   const ok = !timedOut && r.status === 0 && !r.error;
-  const failure = ok ? '' : timedOut ? `timed out after ${fmt(options.timeoutMs / 1000, 0)} s` : r.signal ? `killed by ${r.signal}${r.signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : r.error ? r.error.message : `exit ${r.status}: ${lastErr.slice(0, 400)}`;
+  const spent = `after ${fmt(wallMs / 1000, 1)} s${usage ? `, peak RSS ${fmt(usage.maxRSS / 1024, 0)} MB` : ''}`;
+  const failure = ok ? '' : `${label} ${spent}: ` + (timedOut ? `timed out after ${fmt(options.timeoutMs / 1000, 0)} s` : r.signal ? `killed by ${r.signal}${r.signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : r.error ? r.error.message : `exit ${r.status}: ${lastErr.slice(0, 400)}`);
   if (!ok) log(`  ${label}: FAILED (${failure})`);
   return { ok, failure, wallMs, peakRss: (usage?.maxRSS ?? 0) * 1024, writeBytes: (usage?.fsWrite ?? 0) * 512, stdout: r.stdout ?? '' };
 }
@@ -455,7 +456,7 @@ function measureStore(events: number, opts: Options, modelDir: string, out: Size
     const { m, result } = runChild<{ p50: number; p95: number; hits: number }>('retrieval', { mode: 'retrieval', store, modelDir, queries: 60 }, t);
     out.retrievalP50 = result ? result.p50 : failed(m);
     out.retrievalP95 = result ? result.p95 : failed(m);
-    log(`  retrieval (hybrid, k 8, 60 queries): p50 ${show(out.retrievalP50, 'ms')}, p95 ${show(out.retrievalP95, 'ms')}`);
+    log(`  retrieval (hybrid, k 8, 60 queries): p50 ${show(out.retrievalP50, 'ms')}, p95 ${show(out.retrievalP95, 'ms')}${result ? `, ${fmtInt(result.hits)} chunks returned` : ''}`);
   }
   if (opts.only.has('ask')) {
     const runs: Measured[] = [];
@@ -608,7 +609,9 @@ if (process.env.BENCH_SCALE_CHILD) {
   child(spec)
     .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
     .catch((err: unknown) => {
+      // The stack first, then the error in one line (the parent reports the last line).
       console.error(err);
+      console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
       process.exitCode = 1;
     });
 } else {
