@@ -125,7 +125,14 @@ function runMeasured(label: string, args: readonly string[], options: { readonly
   const ok = !timedOut && r.status === 0 && !r.error;
   const spent = `after ${fmt(wallMs / 1000, 1)} s${usage ? `, peak RSS ${fmt(usage.maxRSS / 1024, 0)} MB` : ''}`;
   const failure = ok ? '' : `${label} ${spent}: ` + (timedOut ? `timed out after ${fmt(options.timeoutMs / 1000, 0)} s` : r.signal ? `killed by ${r.signal}${r.signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : r.error ? r.error.message : `exit ${r.status}: ${lastErr.slice(0, 400)}`);
-  if (!ok) log(`  ${label}: FAILED (${failure})`);
+  if (!ok) {
+    // The whole stderr of a failed child is kept beside the results, for its stack.
+    const dir = join(repoRoot, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `scale-failed-${label.replace(/[^a-z0-9]+/gi, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`);
+    writeFileSync(file, `node ${args.join(' ')}\n\n${stderr}`);
+    log(`  ${label}: FAILED (${failure}); stderr in ${relative(repoRoot, file)}`);
+  }
   return { ok, failure, wallMs, peakRss: (usage?.maxRSS ?? 0) * 1024, writeBytes: (usage?.fsWrite ?? 0) * 512, stdout: r.stdout ?? '' };
 }
 
