@@ -18,6 +18,11 @@ export interface SyntheticLogOptions {
   readonly dimensions?: number;
   /** Characters of a document's content (about). */
   readonly documentChars?: number;
+  /**
+   * Draw each document's size from a log-uniform spread between these characters instead
+   * (e.g. [300, 8000], a workspace's mix of small and large files); `documentChars` is then unused.
+   */
+  readonly documentCharsRange?: readonly [number, number];
   readonly seed?: number;
   /** Put markup and very long words into some paths, questions and answers. */
   readonly hostile?: boolean;
@@ -87,7 +92,10 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
       const documentId = `doc-${i.toString(16).padStart(24, '0')}`;
       const hostile = options.hostile && i % 97 === 13 ? HOSTILE[i % HOSTILE.length] : '';
       const source = `src/module${i % 100}/${hostile}file${i}.md`;
-      const content = withMarkers(sentence(Math.max(4, Math.round(chars / 7))));
+      const range = options.documentCharsRange;
+      const docChars = range ? range[0] * Math.exp(rand() * Math.log(range[1] / range[0])) : chars;
+      const words = sentence(Math.max(4, Math.round(docChars / 7)));
+      const content = withMarkers(range ? words.slice(0, Math.round(docChars)).trimEnd() : words);
       const meta = { actor: 'synthetic', pipeline_version: PV1, causation_id: `sub-${i}` };
       const events: NewEvent[] = [{ type: 'DocumentSubmitted', eventId: `sub-${i}`, data: { document_id: documentId, source, raw_content: content, content_hash: `sha256:${i.toString(16).padStart(64, '0')}`, submitted_at: time } }];
       if (rand() < 0.01) {
