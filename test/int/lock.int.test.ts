@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
-import { StoreLockedError, StoreReadOnlyError } from '../../src/core/errors.js';
+import { ConcurrencyError, StoreLockedError, StoreReadOnlyError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
@@ -114,12 +114,16 @@ test('a process holding the store open never blocks another writer; each append 
     assert.equal((await reader.head()).position, 8, 'a reader sees other processes\' events on its next read');
     await assert.rejects(reader.append('document-1', [submitted('y')]), StoreReadOnlyError);
     await writer.append('document-1', [submitted('z')], { expectedVersion: 1 });
+    // Optimistic concurrency holds across processes: an expectation another process moved past is refused.
+    holder.child.stdin.write('append 1\n');
+    assert.match(await holder.next(), /^appended \d+$/);
+    await assert.rejects(writer.append('held-1', [submitted('late')], { expectedVersion: 7 }), ConcurrencyError);
     const all = await collect(reader.readAll());
     assert.deepEqual(
       all.map((e) => e.streamId),
-      ['held-1', 'held-1', 'held-1', 'document-1', 'held-1', 'held-1', 'held-1', 'held-1', 'document-1'],
+      ['held-1', 'held-1', 'held-1', 'document-1', 'held-1', 'held-1', 'held-1', 'held-1', 'document-1', 'held-1'],
     );
-    assert.equal(await reader.streamVersion('held-1'), 7);
+    assert.equal(await reader.streamVersion('held-1'), 8);
     assert.ok((await reader.verify()).ok);
   } finally {
     await reader.close();
