@@ -415,3 +415,17 @@ export function findStore(dir) {
   }
   return null;
 }
+
+/**
+ * A view of the RAG Ledger side bar ("Documents", "Questions", …), the side bar opened unless it is
+ * showing already (its activity-bar item toggles it).
+ * @param {Page} page
+ * @param {string} title
+ * @returns {Promise<Locator>}
+ */
+export async function ragLedgerView(page, title) {
+  const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: title }) });
+  if (!(await view.first().isVisible())) await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
+  await view.first().waitFor({ timeout: 15_000 });
+  return view;
+}

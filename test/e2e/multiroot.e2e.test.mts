@@ -15,7 +15,7 @@ import { startOllamaServer } from '../support/ollamaServer.js';
 import { storeEvents } from '../support/storeEvents.js';
 import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
 import { tempDir } from '../support/tmp.js';
-import { captureOnFailure, clearNotifications, openBrowser, remoteUri, runCommand, screenshot, waitForActivityBarItem, waitForNotification, askQuestion as ask, findStore } from './browser.mjs';
+import { captureOnFailure, clearNotifications, openBrowser, remoteUri, runCommand, screenshot, waitForActivityBarItem, waitForNotification, askQuestion as ask, findStore, ragLedgerView } from './browser.mjs';
 import { startCodeServer } from './codeServer.mjs';
 import { ensureTools, newArtifactsDir, repoRoot } from './tools.mjs';
 
@@ -48,13 +48,7 @@ function atlasFolder(base: string): string {
   return atlas;
 }
 
-/** The RAG Ledger side bar, opened unless it is showing already (its activity-bar item toggles it). */
-async function documentsView(page: Page) {
-  const documents = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Documents' }) });
-  if (!(await documents.first().isVisible())) await (await waitForActivityBarItem(page, 'RAG Ledger')).click();
-  await documents.first().waitFor({ timeout: 15_000 });
-  return documents;
-}
+const documentsView = (page: Page) => ragLedgerView(page, 'Documents');
 
 let server: Server | undefined;
 let browser: Browser | undefined;
