@@ -10,6 +10,8 @@ import { digestListFile, imageDigest, readDigestList } from './storeFiles.js';
 import { reserveSlack } from './logIndex.js';
 
 export const PROJECTIONS_FILE = 'projections.sqlite';
+/** Images up to this size are written on every flush (cheap); larger ones when enough changed. */
+const SMALL_IMAGE = 8 << 20;
 /** Digests of the images writers wrote (see storeFiles.ts): such an image skips the integrity check on open. */
 const PROJECTIONS_CHECK_FILE = `${PROJECTIONS_FILE}.check`;
 
@@ -29,6 +31,10 @@ export class SqlJsProjectionStore implements ProjectionStore {
   /** Bumped by every change; a flush records the generation its image contains. */
   private generation = 0;
   private flushedGeneration = 0;
+  /** The highest checkpoint in the image on disk: how far a reopen resumes from. */
+  private writtenPosition = 0;
+  /** A truncate or a compact happened: the next flush writes whatever the size. */
+  private mustWrite = false;
   private flushing: Promise<void> = Promise.resolve();
   private readonly statements = new Map<string, Statement>();
 
@@ -71,7 +77,9 @@ export class SqlJsProjectionStore implements ProjectionStore {
       CREATE TABLE IF NOT EXISTS docs (projection TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (projection, key)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL);
     `);
-    return new SqlJsProjectionStore(dir, db, options.writable);
+    const store = new SqlJsProjectionStore(dir, db, options.writable);
+    store.writtenPosition = store.highestCheckpoint();
+    return store;
   }
 
   checkpoint(name: string): Checkpoint | undefined {
@@ -149,6 +157,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
       throw err;
     }
     this.generation++;
+    this.mustWrite = true;
   }
 
   /**
@@ -162,6 +171,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
     this.db.exec('VACUUM');
     tuneConnection(this.db);
     this.generation++;
+    this.mustWrite = true;
     await this.flush();
   }
 
@@ -175,6 +185,13 @@ export class SqlJsProjectionStore implements ProjectionStore {
   /** Exports synchronously (a consistent image), then writes it: temp file, fsync, rename. */
   private async writeFile(): Promise<void> {
     if (!this.writable || this.generation === this.flushedGeneration) return;
+    // Writes follow what changed: the image is written whole (sql.js can do nothing else), so a large
+    // one is written only once the read models have moved on by enough events that catching up on the
+    // next open would cost more than writing it (one event behind per 8 KiB of image). A question
+    // on a million-event store then writes its events, not the read models.
+    const position = this.highestCheckpoint();
+    const bytes = this.number('PRAGMA page_count') * this.number('PRAGMA page_size');
+    if (!this.mustWrite && bytes > SMALL_IMAGE && position - this.writtenPosition < bytes / 8192) return;
     const generation = this.generation;
     for (const s of this.statements.values()) s.free();
     this.statements.clear();
@@ -186,6 +203,8 @@ export class SqlJsProjectionStore implements ProjectionStore {
     await replaceFileAtomically(this.dir, PROJECTIONS_CHECK_FILE, digestListFile([imageDigest(image), ...readDigestList(this.dir, PROJECTIONS_CHECK_FILE)]));
     await replaceFileAtomically(this.dir, PROJECTIONS_FILE, image);
     this.flushedGeneration = generation;
+    this.writtenPosition = position;
+    this.mustWrite = false;
   }
 
   async close(): Promise<void> {
@@ -193,6 +212,14 @@ export class SqlJsProjectionStore implements ProjectionStore {
     for (const s of this.statements.values()) s.free();
     this.statements.clear();
     this.db.close();
+  }
+
+  private number(sql: string): number {
+    return (this.db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
+  }
+
+  private highestCheckpoint(): number {
+    return this.number('SELECT COALESCE(MAX(position), 0) FROM checkpoints');
   }
 
   private statement(sql: string): Statement {
