@@ -14,6 +14,8 @@ export const LOCK_FILE = 'store.lock';
  * this long while a writer waited. A writer waits out this grace even with `waitMs: 0`.
  */
 export const LOCK_DEBRIS_GRACE_MS = 2_000;
+/** How long past a debris lock's grace a writer still tries once more before giving up. */
+const DEBRIS_MARGIN_MS = 250;
 
 /**
  * The lease of a lock taken on another host. Liveness cannot be checked across machines; a lock is
@@ -172,7 +174,8 @@ class Acquisition {
   pause(busy: Busy): number {
     const now = Date.now();
     // Debris is waited out (bounded) even past the caller's deadline: it is nobody's lock.
-    const limit = busy.kind === 'debris' ? Math.max(this.deadline, Math.min(busy.staleAt, this.startedAt + 2 * LOCK_DEBRIS_GRACE_MS)) : this.deadline;
+    // (A margin past the moment it turns stale, so the attempt that takes it over always runs.)
+    const limit = busy.kind === 'debris' ? Math.max(this.deadline, Math.min(busy.staleAt, this.startedAt + 2 * LOCK_DEBRIS_GRACE_MS) + DEBRIS_MARGIN_MS) : this.deadline;
     if (now >= limit) throw this.refusal(busy, now);
     let ms = Math.min(this.backoff, limit - now);
     if (busy.kind !== 'churn' && busy.staleAt !== null) ms = Math.min(ms, Math.max(1, busy.staleAt - now));
