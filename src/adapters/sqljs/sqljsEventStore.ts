@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlJsStatic, SqlValue } from 'sql.js';
 import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreLockedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
@@ -32,6 +32,8 @@ import { decodePage } from '../../core/chunkTexts.js';
 import type { ForgetStep } from './forgetFiles.js';
 import { forgetLeftovers, forgetPending, installRewrittenLog, settleForget } from './forgetFiles.js';
 import { loadOrBuildIndex, withLock } from './storeOpen.js';
+import { byteBounded, slackBytes } from './storePages.js';
+import { indexStats } from './storeStats.js';
 import type { HeadSigner } from '../../core/signing.js';
 import { SEAL_STREAM, headMessage } from '../../core/signing.js';
 import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
@@ -539,34 +541,7 @@ export class SqlJsEventStore implements EventStore {
   }
 
   private readStats(): StoreStats {
-    const byType: Record<string, number> = {};
-    for (const [type, n] of this.index.rows('SELECT type, COUNT(*) FROM events GROUP BY type')) byType[this.index.typeName(type as number)] = n as number;
-    const sortedTypes = Object.fromEntries(Object.entries(byType).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    const byCategory: Record<string, number> = {};
-    // A stream's last version is its number of events.
-    const catSql =
-      "SELECT CASE WHEN instr(s.name, '-') > 0 THEN substr(s.name, 1, instr(s.name, '-') - 1) ELSE s.name END AS c, SUM((SELECT MAX(stream_version) FROM events WHERE stream = s.id)) FROM streams s GROUP BY c ORDER BY c";
-    for (const [c, n] of this.index.rows(catSql)) byCategory[c as string] = n as number;
-    const [summary] = this.index.rows('SELECT COUNT(*), MIN(recorded_ms), MAX(recorded_ms) FROM events');
-    const [streams] = this.index.rows('SELECT COUNT(*) FROM streams');
-    const iso = (ms: unknown): string | null => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
-    const files: Record<string, number> = {};
-    for (const f of [SNAPSHOT_FILE, JOURNAL_FILE]) {
-      const p = join(this.location, f);
-      if (existsSync(p)) files[f] = statSync(p).size;
-    }
-    return {
-      location: this.location,
-      events: (summary?.[0] as number) ?? 0,
-      streams: (streams?.[0] as number) ?? 0,
-      headPosition: this.headState.position,
-      headHash: this.headState.hash,
-      firstRecordedAt: iso(summary?.[1]),
-      lastRecordedAt: iso(summary?.[2]),
-      byType: sortedTypes,
-      byCategory,
-      files,
-    };
+    return indexStats(this.index, this.location, this.headState);
   }
 
   /**
@@ -744,29 +719,6 @@ export class SqlJsEventStore implements EventStore {
   private damaged(err: unknown): unknown {
     return isDamagedImage(err) ? new CorruptStoreError(join(this.location, SNAPSHOT_FILE), `the index cannot be read (${(err as Error).message})`) : err;
   }
-}
-
-/**
- * Free pages kept at the end of a saved index, for the rows the next openers add while catching up
- * with the journal: sql.js keeps the file in a buffer that it copies into a larger one whenever the
- * file grows, so an image without room would briefly cost twice its size in memory on every open.
- * About what the events until the next save take (an eighth of the log at ~100 bytes each).
- */
-function slackBytes(events: number): number {
-  return Math.min(32 << 20, Math.ceil(events / 8) * 100);
-}
-
-/** A page holds at most this many bytes of events (and at least one event), whatever their sizes. */
-const PAGE_BYTES = 16 << 20;
-
-/** The first rows of a page whose events add up to at most PAGE_BYTES (at least one). */
-function byteBounded(located: readonly Located[]): readonly Located[] {
-  let bytes = 0;
-  for (let i = 0; i < located.length; i++) {
-    bytes += located[i]!.len;
-    if (bytes > PAGE_BYTES && i > 0) return located.slice(0, i);
-  }
-  return located;
 }
 
 function chainBroken(verifier: ChainVerifier): ValidationError {
