@@ -16,7 +16,7 @@ import { hashEvent } from '../../src/core/eventLog.js';
 import type { RawEvent } from '../../src/core/eventStore.js';
 import { submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
-import { writeLegacySnapshot } from '../support/legacyStore.js';
+import { journalRecords, writeLegacySnapshot } from '../support/legacyStore.js';
 
 const root = join(__dirname, '../..');
 const JOURNAL = 'events.journal';
@@ -37,16 +37,7 @@ async function makeStore(dir: string, total: number, snapshotAfter?: number): Pr
   if (snapshotAfter !== undefined) await writeLegacySnapshot(dir, snapshotAfter);
 }
 
-/** Start and end offsets of each journal record, in order. */
-function records(dir: string): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  let start = JOURNAL_HEADER.length;
-  scanJournal(join(dir, JOURNAL), start, (_events, end) => {
-    out.push({ start, end });
-    start = end;
-  });
-  return out;
-}
+const records = journalRecords;
 
 /** Flips a bit inside the payload (or the header) of each of the given journal records (1-based). */
 function damageRecords(dir: string, ...which: (number | { header: number })[]): void {

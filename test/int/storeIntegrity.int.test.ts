@@ -8,13 +8,13 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import initSqlJs from 'sql.js';
-import { JOURNAL_HEADER, scanJournal } from '../../src/adapters/sqljs/journal.js';
 import { recoverStore } from '../../src/adapters/sqljs/recoverStore.js';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
 import { CorruptStoreError } from '../../src/core/errors.js';
 import { buildDist, cli, repoRoot } from '../support/cli.js';
 import { submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
+import { journalRecords } from '../support/legacyStore.js';
 
 const JOURNAL = 'events.journal';
 const SNAPSHOT = 'events.sqlite';
@@ -29,16 +29,7 @@ async function closedStore(dir: string, total: number): Promise<void> {
   await store.close();
 }
 
-/** Start and end offsets of each journal record. */
-function records(dir: string): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  let start = JOURNAL_HEADER.length;
-  scanJournal(join(dir, JOURNAL), start, (_events, end) => {
-    out.push({ start, end });
-    start = end;
-  });
-  return out;
-}
+const records = journalRecords;
 
 /** One line on stderr, naming `file` and `rag-ledger recover`, and no stack trace. */
 function assertOneLine(stderr: string, file: string): void {

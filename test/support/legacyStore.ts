@@ -33,3 +33,14 @@ export async function writeLegacySnapshot(dir: string, records = Number.POSITIVE
   }
   return events.length;
 }
+
+/** Start and end offsets of each record of a store's journal, in order. */
+export function journalRecords(dir: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let start = JOURNAL_HEADER.length;
+  scanJournal(join(dir, 'events.journal'), start, (_events, end) => {
+    out.push({ start, end });
+    start = end;
+  });
+  return out;
+}
