@@ -24,7 +24,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { JOURNAL_FILE, SNAPSHOT_FILE } from '../src/adapters/sqljs/schema.js';
 import { SqlJsEventStore } from '../src/adapters/sqljs/sqljsEventStore.js';
-import { PROJECTIONS_FILE, SqlJsProjectionStore } from '../src/adapters/sqljs/sqljsProjectionStore.js';
+import { SqlJsProjectionStore } from '../src/adapters/sqljs/sqljsProjectionStore.js';
+import { PROJECTIONS_DIR, projectionsBytes } from '../src/adapters/sqljs/projectionShards.js';
 import type { RunResult } from '../src/app/projectionRunner.js';
 import { ProjectionRunner } from '../src/app/projectionRunner.js';
 import { streamCategory } from '../src/core/eventStore.js';
@@ -403,7 +404,7 @@ async function projection(big: BigLog): Promise<void> {
   const head = (await big.store.head()).position;
   log(`\n## 4. Projection rebuild over ${fmtInt(head)} events (${ROUNDS} rounds)`);
   // The product's path (src/adapters/ledger.ts): ProjectionRunner over the event store with
-  // the standard projections, documents in projections.sqlite beside the log.
+  // the standard projections, documents in projections/ beside the log.
   const projections = await SqlJsProjectionStore.open(big.dir, { writable: true });
   const runner = new ProjectionRunner(big.store, projections, standardProjections);
   const rebuildMs: number[] = [];
@@ -444,8 +445,8 @@ async function projection(big: BigLog): Promise<void> {
   }
   const m = median(rebuildMs);
   const f = median(foldMs);
-  const projBytes = statSync(join(big.dir, PROJECTIONS_FILE)).size;
-  log(`  median: rebuild ${fmt(m / 1000, 2)} s; plain fold ${fmt(f / 1000, 2)} s (${fmtInt((head / f) * 1000)} events/s); flush of ${PROJECTIONS_FILE} after the last round ${fmt(flushMs, 0)} ms (${fmtMiB(projBytes)})`);
+  const projBytes = projectionsBytes(big.dir);
+  log(`  median: rebuild ${fmt(m / 1000, 2)} s; plain fold ${fmt(f / 1000, 2)} s (${fmtInt((head / f) * 1000)} events/s); flush of ${PROJECTIONS_DIR}/ after the last round ${fmt(flushMs, 0)} ms (${fmtMiB(projBytes)})`);
   row(`projection rebuild, ProjectionRunner x ${standardProjections.length} standard (s)`, fmt(m / 1000, 2));
   row('projection floor: plain fold over readAll() (s)', fmt(f / 1000, 2));
   results.projection = {
@@ -472,7 +473,7 @@ async function reopen(big: BigLog): Promise<void> {
   const journalBytes = statSync(join(big.dir, JOURNAL_FILE)).size;
   log(
     `  close: ${fmt(closeMs, 0)} ms (${pending > 0 ? `writes a final snapshot for ${fmtMiB(pending)} of journal` : 'the snapshot was already current'}); ` +
-      `${SNAPSHOT_FILE} ${fmtMiB(sqliteBytes)}, ${JOURNAL_FILE} ${fmtMiB(journalBytes)} (${fmt(journalBytes / head.position, 0)} B/event), ${PROJECTIONS_FILE} ${fmtMiB(statSync(join(big.dir, PROJECTIONS_FILE)).size)}`,
+      `${SNAPSHOT_FILE} ${fmtMiB(sqliteBytes)}, ${JOURNAL_FILE} ${fmtMiB(journalBytes)} (${fmt(journalBytes / head.position, 0)} B/event), ${PROJECTIONS_DIR}/ ${fmtMiB(projectionsBytes(big.dir))}`,
   );
   const times: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {

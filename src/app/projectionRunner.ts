@@ -76,8 +76,20 @@ export class ProjectionRunner {
     const head = (await this.events.head()).position;
     // A checkpoint beyond the head means the log lost its tail (e.g. restored from an older
     // copy): the projection holds documents for events that no longer exist, so rebuild it.
-    const runs = projections.map((p) => new Run(p, this.store, forceRebuild || (this.store.checkpoint(p.name)?.position ?? 0) > head));
-    if (runs.length === 0) return [];
+    // A projection with no event of its types since its checkpoint is left alone: not loaded, not
+    // written (its checkpoint stays where it is, which is as good as the head for it).
+    const idle: RunResult[] = [];
+    const active: Projection[] = [];
+    for (const p of projections) {
+      const cp = forceRebuild ? undefined : this.store.checkpoint(p.name);
+      if (cp && cp.version === p.version && cp.position <= head && !(await this.hasEvents(p, cp.position + 1))) {
+        idle.push({ projection: p.name, version: p.version, rebuilt: false, handled: 0, fromPosition: cp.position + 1, checkpoint: head, millis: 0 });
+      } else {
+        active.push(p);
+      }
+    }
+    const runs = active.map((p) => new Run(p, this.store, forceRebuild || (this.store.checkpoint(p.name)?.position ?? 0) > head));
+    if (runs.length === 0) return this.inOrder(projections, idle);
     const batchSize = options.batchSize ?? 2000;
     const fromPosition = Math.min(...runs.map((r) => r.fromPosition));
     const types = [...new Set(runs.flatMap((r) => r.projection.eventTypes))];
@@ -100,7 +112,18 @@ export class ProjectionRunner {
     for (const run of runs) run.commit(end);
     options.onProgress?.({ projection: label, position: end, head, handled: seen });
     const millis = Date.now() - started;
-    return runs.map((r) => ({ projection: r.projection.name, version: r.projection.version, rebuilt: r.rebuilt, handled: r.handled, fromPosition: r.fromPosition, checkpoint: end, millis }));
+    return this.inOrder(projections, [...idle, ...runs.map((r) => ({ projection: r.projection.name, version: r.projection.version, rebuilt: r.rebuilt, handled: r.handled, fromPosition: r.fromPosition, checkpoint: end, millis }))]);
+  }
+
+  /** Whether the log holds an event of the projection's types at or after `fromPosition`. */
+  private async hasEvents(p: Projection, fromPosition: number): Promise<boolean> {
+    for await (const _ of this.events.readAll({ fromPosition, types: p.eventTypes, limit: 1 })) return true;
+    return false;
+  }
+
+  private inOrder(projections: readonly Projection[], results: RunResult[]): RunResult[] {
+    const at = new Map(projections.map((p, i) => [p.name, i]));
+    return results.sort((a, b) => at.get(a.projection)! - at.get(b.projection)!);
   }
 }
 

@@ -105,9 +105,9 @@ export class ReadModels {
     return this.store.countBy(queryHistoryProjection.name, 'query:').get('') ?? 0;
   }
 
-  /** Documents by state (without loading them). */
+  /** Documents by state (from the running totals: one read). */
   documentCountsByState(): Record<string, number> {
-    return Object.fromEntries([...this.store.countBy(documentStatusProjection.name, 'doc:', 'state')].sort(([a], [b]) => (a < b ? -1 : 1)));
+    return Object.fromEntries(Object.entries(this.documentTotals().states).filter(([, n]) => n !== undefined && n > 0).sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
   query(queryId: string): QueryRecord | undefined {

@@ -190,6 +190,13 @@ function storeCopy(damage?: (dir: string) => void): () => string {
   };
 }
 
+/** The largest read-model shard of a store (the document-status documents). */
+function largestShard(store: string): string {
+  const dir = join(store, 'projections');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite'));
+  return join(dir, files.sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0]!);
+}
+
 function flipByte(file: string, at: (size: number) => number): void {
   const bytes = readFileSync(file);
   const i = at(bytes.length);
@@ -231,7 +238,12 @@ const situations: Record<string, () => string> = {
   'garbage snapshot': storeCopy((d) => writeFileSync(join(d, 'events.sqlite'), Buffer.from('this is not a database, not at all '.repeat(200)))),
   'flipped byte in the journal': storeCopy((d) => flipByte(join(d, 'events.journal'), (n) => Math.floor(n * 0.6))),
   'flipped byte in the snapshot': storeCopy((d) => flipByte(join(d, 'events.sqlite'), (n) => Math.floor(n * 0.6))),
-  'garbage projections': storeCopy((d) => writeFileSync(join(d, 'projections.sqlite'), Buffer.from('garbage '.repeat(500)))),
+  'garbage read-model shard': storeCopy((d) => writeFileSync(largestShard(d), Buffer.from('garbage '.repeat(500)))),
+  'garbage read-model manifest': storeCopy((d) => writeFileSync(join(d, 'projections', 'manifest.json'), '{"format": 1, "projections": [garbage')),
+  'read-models file of the single-file layout': storeCopy((d) => {
+    rmSync(join(d, 'projections'), { recursive: true });
+    writeFileSync(join(d, 'projections.sqlite'), Buffer.from('garbage '.repeat(500)));
+  }),
   'vectors folder is a file': storeCopy((d) => {
     rmSync(join(d, 'vectors'), { recursive: true });
     writeFileSync(join(d, 'vectors'), 'not a folder');
@@ -239,7 +251,7 @@ const situations: Record<string, () => string> = {
   ...Object.fromEntries(
     [1, 2, 3, 4, 5, 6, 7].map((page) => [`page ${page} of the snapshot damaged`, storeCopy((d) => flipByte(join(d, 'events.sqlite'), (n) => Math.min(n - 1, page * 4096)))]),
   ),
-  ...Object.fromEntries([1, 2, 3].map((page) => [`page ${page} of the projections damaged`, storeCopy((d) => flipByte(join(d, 'projections.sqlite'), (n) => Math.min(n - 1, page * 4096)))])),
+  ...Object.fromEntries([1, 2, 3].map((page) => [`page ${page} of a read-model shard damaged`, storeCopy((d) => flipByte(largestShard(d), (n) => Math.min(n - 1, page * 4096)))])),
   'full disk': () => {
     const dir = fullDiskStore();
     if (dir === null) throw new Error('no tmpfs');

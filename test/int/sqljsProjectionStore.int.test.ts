@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openLedger } from '../../src/adapters/ledger.js';
-import { SqlJsProjectionStore } from '../../src/adapters/sqljs/sqljsProjectionStore.js';
+import { LEGACY_PROJECTIONS_FILE, SqlJsProjectionStore } from '../../src/adapters/sqljs/sqljsProjectionStore.js';
+import { PROJECTIONS_DIR } from '../../src/adapters/sqljs/projectionShards.js';
+import { loadSqlJs } from '../../src/adapters/sqljs/sqlJsLoader.js';
 import { queried, submitted } from '../support/events.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -38,19 +40,100 @@ test('the ledger keeps read models across sessions and resumes from the checkpoi
   assert.equal(second.readModels.queries().length, 1);
 });
 
-test('a damaged projections file is moved aside and the read models are rebuilt from the log', async (t) => {
+test('a damaged shard is moved aside and its projection is rebuilt from the log', async (t) => {
   const dir = tempDir(t);
   const ledger = await openLedger(dir);
   await ledger.events.append('document-a', [submitted('a')]);
   await ledger.runner.catchUp();
   await ledger.close();
-  writeFileSync(join(dir, 'projections.sqlite'), 'garbage, not a database');
+  const shards = join(dir, PROJECTIONS_DIR);
+  const docShard = readdirSync(shards).find((f) => f.startsWith('document-status~doc~'))!;
+  const bytes = readFileSync(join(shards, docShard));
+  bytes[bytes.length - 10]! ^= 0xff;
+  writeFileSync(join(shards, docShard), bytes);
+  const moved: [string, string][] = [];
+  const again = await openLedger(dir, { onProjectionsDiscarded: (to, why) => moved.push([to, why]) });
+  t.after(() => again.close());
+  const results = await again.runner.catchUp();
+  assert.equal(moved.length, 1);
+  assert.match(moved[0]![1], /does not match its digest/);
+  assert.ok(existsSync(moved[0]![0]) && moved[0]![0].includes('.damaged-'));
+  assert.deepEqual(results.filter((r) => r.rebuilt || r.handled > 0).map((r) => r.projection), ['document-status']);
+  assert.equal(again.readModels.document('a')?.state, 'submitted');
+});
+
+test('a read-models file of the single-file layout is split into shards once, then deleted', async (t) => {
+  const dir = tempDir(t);
+  const SQL = await loadSqlJs();
+  const old = new SQL.Database();
+  old.exec(`CREATE TABLE docs (projection TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (projection, key)) WITHOUT ROWID;
+    CREATE TABLE checkpoints (projection TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL);
+    INSERT INTO docs VALUES ('p', 'doc:a', '{"n":1}'), ('p', 'doc:b', '{"n":2}'), ('p', 'totals', '{"n":3}'), ('q', 'x:1', '"one"');
+    INSERT INTO checkpoints VALUES ('p', 4, 40), ('q', 1, 41);`);
+  writeFileSync(join(dir, LEGACY_PROJECTIONS_FILE), old.export());
+  old.close();
+  const store = await SqlJsProjectionStore.open(dir, { writable: true });
+  t.after(() => store.close());
+  assert.equal(existsSync(join(dir, LEGACY_PROJECTIONS_FILE)), false);
+  assert.deepEqual(store.checkpoint('p'), { version: 4, position: 40 });
+  assert.deepEqual([...store.list('p')], [['doc:a', { n: 1 }], ['doc:b', { n: 2 }], ['totals', { n: 3 }]]);
+  assert.equal(store.get('q', 'x:1'), 'one');
+  const reopened = await SqlJsProjectionStore.open(dir, { writable: false });
+  t.after(() => reopened.close());
+  assert.deepEqual([...reopened.list('p', 'doc:')].map(([k]) => k), ['doc:a', 'doc:b']);
+  assert.deepEqual(reopened.countBy('p', ''), new Map([['', 3]]));
+});
+
+test('a garbage read-models file of the single-file layout is moved aside and rebuilt', async (t) => {
+  const dir = tempDir(t);
+  const ledger = await openLedger(dir);
+  await ledger.events.append('document-a', [submitted('a')]);
+  await ledger.close();
+  rmSync(join(dir, PROJECTIONS_DIR), { recursive: true, force: true });
+  writeFileSync(join(dir, LEGACY_PROJECTIONS_FILE), 'garbage, not a database');
   const moved: string[] = [];
   const again = await openLedger(dir, { onProjectionsDiscarded: (to) => moved.push(to) });
   t.after(() => again.close());
   assert.equal(moved.length, 1);
-  assert.ok(existsSync(moved[0]!));
-  assert.ok(readdirSync(dir).some((f) => f.startsWith('projections.sqlite.damaged-')));
+  assert.ok(readdirSync(dir).some((f) => f.startsWith(`${LEGACY_PROJECTIONS_FILE}.damaged-`)));
   await again.runner.catchUp();
   assert.equal(again.readModels.document('a')?.state, 'submitted');
+});
+
+test('two processes commit read models: neither overwrites a projection the other committed since it read it', async (t) => {
+  const dir = tempDir(t);
+  const a = await SqlJsProjectionStore.open(dir, { writable: true });
+  a.commit('p', new Map([['k:1', 'a1']]), { version: 1, position: 1 });
+  await a.flush();
+  const b = await SqlJsProjectionStore.open(dir, { writable: true });
+  t.after(() => b.close());
+  assert.equal(b.get('p', 'k:1'), 'a1');
+  a.commit('p', new Map([['k:2', 'a2']]), { version: 1, position: 2 });
+  await a.close();
+  // b read p before a's second commit: its own change to p is not written over a's; its new projection q is.
+  b.commit('p', new Map([['k:3', 'b3']]), { version: 1, position: 3 });
+  b.commit('q', new Map([['k:1', 'b']]), { version: 1, position: 3 });
+  await b.flush();
+  const c = await SqlJsProjectionStore.open(dir, { writable: false });
+  t.after(() => c.close());
+  assert.deepEqual([...c.list('p')].map(([k]) => k), ['k:1', 'k:2']);
+  assert.deepEqual(c.checkpoint('p'), { version: 1, position: 2 });
+  assert.equal(c.get('q', 'k:1'), 'b');
+});
+
+test('a reader keeps reading the commit it opened after a writer replaced it and deleted its files', async (t) => {
+  const dir = tempDir(t);
+  const w = await SqlJsProjectionStore.open(dir, { writable: true });
+  t.after(() => w.close());
+  w.commit('p', new Map([['a:1', 'one'], ['b:1', 'uno']]), { version: 1, position: 1 });
+  await w.flush();
+  const r = await SqlJsProjectionStore.open(dir, { writable: false });
+  t.after(() => r.close());
+  assert.equal(r.get('p', 'a:1'), 'one', 'the reader loads one shard; the other stays on disk, unread');
+  w.commit('p', new Map([['a:1', null], ['b:1', 'dos']]), { version: 1, position: 2 });
+  await w.compact();
+  const files = readdirSync(join(dir, PROJECTIONS_DIR)).filter((f) => f.endsWith('.sqlite'));
+  assert.equal(files.length, 2, `only the current shards remain: ${files.join(', ')}`);
+  assert.equal(r.get('p', 'b:1'), 'uno', 'the reader still sees the commit it started from');
+  assert.deepEqual(r.checkpoint('p'), { version: 1, position: 1 });
 });

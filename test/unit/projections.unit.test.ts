@@ -119,10 +119,12 @@ describe('document totals', () => {
         failing: with_.filter((c) => c.failed > 0).length,
       };
     }
-    return { live: live.length, rejected: docs.filter((d) => d.state === 'rejected').length, pipelines };
+    const states: Record<string, number> = {};
+    for (const d of docs) states[d.state] = (states[d.state] ?? 0) + 1;
+    return { live: live.length, rejected: docs.filter((d) => d.state === 'rejected').length, states, pipelines };
   }
   /** Totals without the pipelines that no live document uses any more (they stay at zero). */
-  const withoutZeros = (t: DocumentTotals): DocumentTotals => ({ ...t, pipelines: Object.fromEntries(Object.entries(t.pipelines).filter(([, p]) => p.documents !== 0)) });
+  const withoutZeros = (t: DocumentTotals): DocumentTotals => ({ ...t, states: Object.fromEntries(Object.entries(t.states).filter(([, n]) => n !== 0)), pipelines: Object.fromEntries(Object.entries(t.pipelines).filter(([, p]) => p.documents !== 0)) });
 
   test('running totals equal a pass over the documents after every event of a random history', async () => {
     let seed = 7;

@@ -14,7 +14,8 @@ import { catchUpIndex, emptyIndex, EMPTY_HEAD } from './storeFiles.js';
 import { planRecovery } from './recoveryPlan.js';
 import { settleForget } from './forgetFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
-import { PROJECTIONS_FILE } from './sqljsProjectionStore.js';
+import { LEGACY_PROJECTIONS_FILE } from './sqljsProjectionStore.js';
+import { PROJECTIONS_DIR } from './projectionShards.js';
 import { StoreLock } from './storeLock.js';
 
 /**
@@ -126,7 +127,7 @@ export async function recoverStore(dir: string, hasher: Hasher = sha256): Promis
       fsyncDir(dir);
       const present = (f: string): boolean => existsSync(join(dir, f));
       const kept = [JOURNAL_FILE, SNAPSHOT_FILE].filter(present).map((file) => ({ file, as: `${file}.before-recover-${stamp}` }));
-      const moved = [PROJECTIONS_FILE].filter(present).map((file) => ({ file, as: `${file}.before-recover-${stamp}` }));
+      const moved = [LEGACY_PROJECTIONS_FILE, PROJECTIONS_DIR].filter(present).map((file) => ({ file, as: `${file}.before-recover-${stamp}` }));
       marker = {
         version: 1,
         stamp,
@@ -435,7 +436,7 @@ export function fileSha256(path: string): string {
 /** A time stamp for the kept files' names, unique in the directory. */
 function uniqueStamp(dir: string): string {
   const base = new Date().toISOString().replace(/[:.]/g, '-');
-  const taken = (s: string): boolean => [JOURNAL_FILE, SNAPSHOT_FILE, PROJECTIONS_FILE].some((f) => existsSync(join(dir, `${f}.before-recover-${s}`)));
+  const taken = (s: string): boolean => [JOURNAL_FILE, SNAPSHOT_FILE, LEGACY_PROJECTIONS_FILE, PROJECTIONS_DIR].some((f) => existsSync(join(dir, `${f}.before-recover-${s}`)));
   let stamp = base;
   for (let i = 2; taken(stamp); i++) stamp = `${base}-${i}`;
   return stamp;

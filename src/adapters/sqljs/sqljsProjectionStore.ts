@@ -1,233 +1,458 @@
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
 import type { Checkpoint, ProjectionStore } from '../../core/projections/projection.js';
 import { tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
 import { loadSqlJs, readDatabaseFile } from './sqlJsLoader.js';
-import { digestListFile, imageDigest, readDigestList } from './storeFiles.js';
+import { imageDigest } from './storeFiles.js';
 import { reserveSlack } from './logIndex.js';
+import type { Manifest, ManifestEntry, PinnedShard, ShardRef } from './projectionShards.js';
+import { EMPTY_MANIFEST, MANIFEST_FILE, PROJECTIONS_DIR, SHARD_GRACE_MS, manifestBytes, newId, pinShard, readManifest, readPinned, segmentOf, setAside, shardFileName, sweepShards, unpin } from './projectionShards.js';
+import { StoreLock } from './storeLock.js';
 
-export const PROJECTIONS_FILE = 'projections.sqlite';
-/** Images up to this size are written on every flush (cheap); larger ones when enough changed. */
+/** The single-file layout of earlier versions: read once, split into shards, then deleted. */
+export const LEGACY_PROJECTIONS_FILE = 'projections.sqlite';
+/** Shards up to this size are written on every flush (cheap); larger ones when enough changed. */
 const SMALL_IMAGE = 8 << 20;
-/** Digests of the images writers wrote (see storeFiles.ts): such an image skips the integrity check on open. */
-const PROJECTIONS_CHECK_FILE = `${PROJECTIONS_FILE}.check`;
+const SCHEMA = 'CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID';
 
 export interface SqlJsProjectionStoreOptions {
-  /** Read-only stores catch up in memory and never write the file. */
+  /** Read-only stores catch up in memory and never write a file. */
   readonly writable: boolean;
-  /** Called when a damaged projections file was moved aside (it is rebuilt from the log). */
+  /** Called when damaged read-model files were moved aside (that projection is rebuilt from the log). */
   readonly onDiscarded?: (movedTo: string, reason: string) => void;
+  /** Named in the lock taken to commit the manifest. */
+  readonly owner?: string;
+  /** How long a commit waits for another process's (default 15 s). */
+  readonly lockWaitMs?: number;
 }
 
-/**
- * Projection documents and checkpoints in one SQLite database (projections.sqlite beside the
- * log). Each commit is one transaction; `flush` replaces the file atomically. Projections
- * are disposable: after a crash they resume from the checkpoint in the last flushed file.
- */
-export class SqlJsProjectionStore implements ProjectionStore {
-  /** Bumped by every change; a flush records the generation its image contains. */
-  private generation = 0;
-  private flushedGeneration = 0;
-  /** The highest checkpoint in the image on disk: how far a reopen resumes from. */
-  private writtenPosition = 0;
-  /** A truncate or a compact happened: the next flush writes whatever the size. */
-  private mustWrite = false;
-  private flushing: Promise<void> = Promise.resolve();
+/** One shard's documents, in an in-memory SQLite database. */
+class Shard {
+  dirty = false;
   private readonly statements = new Map<string, Statement>();
+  constructor(public db: Database) {}
 
-  private constructor(
-    private readonly dir: string,
-    private db: Database,
-    private readonly writable: boolean,
-  ) {}
-
-  static async open(dir: string, options: SqlJsProjectionStoreOptions): Promise<SqlJsProjectionStore> {
-    const SQL = await loadSqlJs();
-    const path = join(dir, PROJECTIONS_FILE);
-    let db: Database | undefined;
-    if (existsSync(path)) {
-      try {
-        const bytes = readDatabaseFile(path);
-        const digest = imageDigest(bytes);
-        db = new SQL.Database(bytes);
-        db.exec('SELECT COUNT(*) FROM checkpoints');
-        // Every page, not only the ones that query touched: read models are rebuilt from the log, so
-        // a damaged file is set aside (writers) rather than met half-way through a command. An image
-        // whose digest a writer listed when it wrote it is the one it wrote: no need to check it again.
-        if (!readDigestList(dir, PROJECTIONS_CHECK_FILE).includes(digest)) {
-          const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
-          if (check !== 'ok') throw new Error(`integrity check: ${String(check)}`);
-        }
-      } catch (err) {
-        db?.close();
-        db = undefined;
-        if (options.writable) {
-          const aside = `${path}.damaged-${Date.now()}`;
-          renameSync(path, aside);
-          options.onDiscarded?.(aside, (err as Error).message);
-        }
-      }
-    }
-    db ??= new SQL.Database();
-    tuneConnection(db);
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS docs (projection TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (projection, key)) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL);
-    `);
-    const store = new SqlJsProjectionStore(dir, db, options.writable);
-    store.writtenPosition = store.highestCheckpoint();
-    return store;
-  }
-
-  checkpoint(name: string): Checkpoint | undefined {
-    const s = this.statement('SELECT version, position FROM checkpoints WHERE projection = ?');
-    s.bind([name]);
-    const row = s.step() ? s.get() : undefined;
-    s.reset();
-    return row ? { version: row[0] as number, position: row[1] as number } : undefined;
-  }
-
-  get(name: string, key: string): JsonValue | undefined {
-    const s = this.statement('SELECT doc FROM docs WHERE projection = ? AND key = ?');
-    s.bind([name, key]);
-    const text = s.step() ? (s.get()[0] as string) : undefined;
-    s.reset();
-    return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
-  }
-
-  *list(name: string, prefix = ''): Iterable<readonly [string, JsonValue]> {
-    // Stepped, not collected: a read model of 100k documents is never all in memory at once.
-    const s = this.db.prepare('SELECT key, doc FROM docs WHERE projection = ? AND key >= ? AND key < ? ORDER BY key');
-    try {
-      s.bind([name, prefix, `${prefix}\uffff`]);
-      while (s.step()) {
-        const [k, d] = s.get();
-        yield [k as string, JSON.parse(d as string) as JsonValue] as const;
-      }
-    } finally {
-      s.free();
-    }
-  }
-
-  topBy(name: string, prefix: string, field: string, limit: number): (readonly [string, JsonValue])[] {
-    const rows =
-      this.db.exec(
-        "SELECT key, doc FROM docs WHERE projection = ? AND key >= ? AND key < ? ORDER BY json_extract(doc, '$.' || ?) DESC, key LIMIT ?",
-        [name, prefix, `${prefix}\uffff`, field, limit],
-      )[0]?.values ?? [];
-    return rows.map(([k, d]) => [k as string, JSON.parse(d as string) as JsonValue] as const);
-  }
-
-  countBy(name: string, prefix: string, field?: string): Map<string, number> {
-    const value = field === undefined ? "''" : "json_extract(doc, '$.' || ?)";
-    const params = field === undefined ? [name, prefix, `${prefix}\uffff`] : [field, name, prefix, `${prefix}\uffff`];
-    const rows = this.db.exec(`SELECT ${value} AS v, COUNT(*) FROM docs WHERE projection = ? AND key >= ? AND key < ? GROUP BY v`, params)[0]?.values ?? [];
-    return new Map(rows.map(([v, n]) => [String(v ?? ''), n as number]));
-  }
-
-  commit(name: string, changes: ReadonlyMap<string, JsonValue | null>, checkpoint: Checkpoint): void {
-    const put = this.statement('INSERT OR REPLACE INTO docs (projection, key, doc) VALUES (?, ?, ?)');
-    const del = this.statement('DELETE FROM docs WHERE projection = ? AND key = ?');
-    this.db.exec('BEGIN');
-    try {
-      for (const [key, doc] of changes) {
-        if (doc === null) del.run([name, key]);
-        else put.run([name, key, JSON.stringify(doc)]);
-      }
-      this.statement('INSERT OR REPLACE INTO checkpoints (projection, version, position) VALUES (?, ?, ?)').run([name, checkpoint.version, checkpoint.position]);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-    this.generation++;
-  }
-
-  truncate(name: string): void {
-    this.db.exec('BEGIN');
-    try {
-      this.db.run('DELETE FROM docs WHERE projection = ?', [name]);
-      this.db.run('DELETE FROM checkpoints WHERE projection = ?', [name]);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-    this.generation++;
-    this.mustWrite = true;
-  }
-
-  /**
-   * Rewrites the database without free pages (VACUUM: deleted rows' bytes are gone from the
-   * image), then writes the file. Used after a forget.
-   */
-  async compact(): Promise<void> {
-    await this.flushing;
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
-    this.db.exec('VACUUM');
-    tuneConnection(this.db);
-    this.generation++;
-    this.mustWrite = true;
-    await this.flush();
-  }
-
-  /** Writes the file if anything changed; flushes run one at a time. */
-  flush(): Promise<void> {
-    const run = this.flushing.then(() => this.writeFile());
-    this.flushing = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Exports synchronously (a consistent image), then writes it: temp file, fsync, rename. */
-  private async writeFile(): Promise<void> {
-    if (!this.writable || this.generation === this.flushedGeneration) return;
-    // Writes follow what changed: the image is written whole (sql.js can do nothing else), so a large
-    // one is written only once the read models have moved on by enough events that catching up on the
-    // next open would cost more than writing it (one event behind per 8 KiB of image). A question
-    // on a million-event store then writes its events, not the read models.
-    const position = this.highestCheckpoint();
-    const bytes = this.number('PRAGMA page_count') * this.number('PRAGMA page_size');
-    if (!this.mustWrite && bytes > SMALL_IMAGE && position - this.writtenPosition < bytes / 8192) return;
-    const generation = this.generation;
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
-    // Room for the next opener's catch-up (see logIndex.ts): an eighth of the file, at most 8 MiB.
-    const pages = (this.db.exec('PRAGMA page_count')[0]?.values[0]?.[0] as number | undefined) ?? 0;
-    reserveSlack(this.db, Math.min(8 << 20, Math.floor((pages * 4096) / 8)));
-    const image = this.db.export();
-    tuneConnection(this.db);
-    await replaceFileAtomically(this.dir, PROJECTIONS_CHECK_FILE, digestListFile([imageDigest(image), ...readDigestList(this.dir, PROJECTIONS_CHECK_FILE)]));
-    await replaceFileAtomically(this.dir, PROJECTIONS_FILE, image);
-    this.flushedGeneration = generation;
-    this.writtenPosition = position;
-    this.mustWrite = false;
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
-    this.db.close();
-  }
-
-  private number(sql: string): number {
-    return (this.db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
-  }
-
-  private highestCheckpoint(): number {
-    return this.number('SELECT COALESCE(MAX(position), 0) FROM checkpoints');
-  }
-
-  private statement(sql: string): Statement {
+  statement(sql: string): Statement {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
     }
     return s;
+  }
+
+  freeStatements(): void {
+    for (const s of this.statements.values()) s.free();
+    this.statements.clear();
+  }
+
+  bytes(): number {
+    const n = (sql: string): number => (this.db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
+    return n('PRAGMA page_count') * n('PRAGMA page_size');
+  }
+
+  close(): void {
+    this.freeStatements();
+    this.db.close();
+  }
+}
+
+/** What this process holds of one projection: the commit it started from, and the shards it loaded or changed. */
+class ProjectionState {
+  /** The manifest entry this state descends from (null: none on disk when it was read). */
+  baseId: string | null;
+  checkpoint: Checkpoint | undefined;
+  /** Shards of the base commit not loaded yet, kept open. */
+  readonly pinned = new Map<string, PinnedShard>();
+  readonly shards = new Map<string, Shard>();
+  /** Changed since the last write. */
+  changed = false;
+  /** Its documents were dropped (truncate, damage): the next write replaces every shard. */
+  cleared = false;
+  /** Another process committed this projection since this one read it: this process no longer writes it. */
+  diverged = false;
+  writtenPosition: number;
+
+  constructor(entry: ManifestEntry | undefined) {
+    this.baseId = entry?.id ?? null;
+    this.checkpoint = entry ? { version: entry.version, position: entry.position } : undefined;
+    this.writtenPosition = entry?.position ?? 0;
+  }
+
+  segments(): string[] {
+    return [...new Set([...this.pinned.keys(), ...this.shards.keys()])].sort();
+  }
+
+  drop(): void {
+    for (const s of this.shards.values()) s.close();
+    this.shards.clear();
+    for (const p of this.pinned.values()) unpin(p);
+    this.pinned.clear();
+  }
+}
+
+/**
+ * Projection documents and checkpoints, one in-memory SQLite database per shard (see
+ * projectionShards.ts), loaded when first read: a command that reads a projection's totals never
+ * loads its hundred thousand documents. A commit is one transaction per shard and moves the
+ * projection's checkpoint in memory; `flush` writes the changed shards and commits them in the
+ * manifest. Projections are disposable: after a crash they resume from the manifest's checkpoints.
+ */
+export class SqlJsProjectionStore implements ProjectionStore {
+  private readonly states = new Map<string, ProjectionState>();
+  private flushing: Promise<void> = Promise.resolve();
+  /** After a forget: unreferenced files are deleted at once, not after the grace period. */
+  private sweepNow = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly SQL: SqlJsStatic,
+    private manifest: Manifest,
+    private readonly options: SqlJsProjectionStoreOptions,
+  ) {}
+
+  static async open(storeDir: string, options: SqlJsProjectionStoreOptions): Promise<SqlJsProjectionStore> {
+    const SQL = await loadSqlJs();
+    const dir = join(storeDir, PROJECTIONS_DIR);
+    let manifest: Manifest | null = null;
+    try {
+      manifest = readManifest(dir);
+    } catch (err) {
+      if (options.writable) {
+        const aside = setAside(join(dir, MANIFEST_FILE));
+        if (aside) options.onDiscarded?.(aside, (err as Error).message);
+      }
+    }
+    const store = new SqlJsProjectionStore(dir, SQL, manifest ?? EMPTY_MANIFEST, options);
+    const legacy = join(storeDir, LEGACY_PROJECTIONS_FILE);
+    if (manifest === null && existsSync(legacy)) {
+      store.importLegacy(legacy);
+      if (options.writable) {
+        await store.flush();
+        rmSync(legacy, { force: true });
+      }
+    }
+    return store;
+  }
+
+  checkpoint(name: string): Checkpoint | undefined {
+    return this.state(name).checkpoint;
+  }
+
+  get(name: string, key: string): JsonValue | undefined {
+    const shard = this.shard(name, segmentOf(key), false);
+    if (!shard) return undefined;
+    const s = shard.statement('SELECT doc FROM docs WHERE key = ?');
+    s.bind([key]);
+    const text = s.step() ? (s.get()[0] as string) : undefined;
+    s.reset();
+    return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
+  }
+
+  *list(name: string, prefix = ''): Iterable<readonly [string, JsonValue]> {
+    // Stepped, not collected: a read model of 100k documents is never all in memory at once. Keys of
+    // several shards are merged in key order.
+    const cursors = this.segmentsFor(name, prefix).map((seg) => this.rows(name, seg, prefix));
+    const step = (c: Generator<readonly [string, string], void>): readonly [string, string] | undefined => {
+      const r = c.next();
+      return r.done ? undefined : r.value;
+    };
+    const heads = cursors.map(step);
+    try {
+      for (;;) {
+        let best = -1;
+        for (let i = 0; i < heads.length; i++) if (heads[i] && (best < 0 || heads[i]![0] < heads[best]![0])) best = i;
+        if (best < 0) return;
+        const [k, d] = heads[best]!;
+        yield [k, JSON.parse(d) as JsonValue] as const;
+        heads[best] = step(cursors[best]!);
+      }
+    } finally {
+      for (const c of cursors) c.return();
+    }
+  }
+
+  topBy(name: string, prefix: string, field: string, limit: number): (readonly [string, JsonValue])[] {
+    const rows: [string, string, number][] = [];
+    for (const seg of this.segmentsFor(name, prefix)) {
+      const shard = this.shard(name, seg, false)!;
+      const found = shard.db.exec("SELECT key, doc, json_extract(doc, '$.' || ?) AS v FROM docs WHERE key >= ? AND key < ? ORDER BY v DESC, key LIMIT ?", [field, prefix, `${prefix}\uffff`, limit])[0]?.values ?? [];
+      for (const [k, d, v] of found) rows.push([k as string, d as string, Number(v ?? 0)]);
+    }
+    rows.sort((a, b) => b[2] - a[2] || (a[0] < b[0] ? -1 : 1));
+    return rows.slice(0, limit).map(([k, d]) => [k, JSON.parse(d) as JsonValue] as const);
+  }
+
+  countBy(name: string, prefix: string, field?: string): Map<string, number> {
+    const out = new Map<string, number>();
+    const value = field === undefined ? "''" : "json_extract(doc, '$.' || ?)";
+    for (const seg of this.segmentsFor(name, prefix)) {
+      const params = field === undefined ? [prefix, `${prefix}\uffff`] : [field, prefix, `${prefix}\uffff`];
+      const rows = this.shard(name, seg, false)!.db.exec(`SELECT ${value} AS v, COUNT(*) FROM docs WHERE key >= ? AND key < ? GROUP BY v`, params)[0]?.values ?? [];
+      for (const [v, n] of rows) out.set(String(v ?? ''), (out.get(String(v ?? '')) ?? 0) + (n as number));
+    }
+    return out;
+  }
+
+  commit(name: string, changes: ReadonlyMap<string, JsonValue | null>, checkpoint: Checkpoint): void {
+    // Encoded first: a document that cannot be stored fails the commit before any shard changes.
+    const bySegment = new Map<string, [string, string | null][]>();
+    for (const [key, doc] of changes) {
+      const text = doc === null ? null : JSON.stringify(doc);
+      if (text === undefined) throw new TypeError(`${name}: the document of ${key} cannot be stored`);
+      const seg = segmentOf(key);
+      let list = bySegment.get(seg);
+      if (!list) bySegment.set(seg, (list = []));
+      list.push([key, text]);
+    }
+    const state = this.state(name);
+    for (const [seg, list] of bySegment) {
+      const shard = this.shard(name, seg, true)!;
+      const put = shard.statement('INSERT OR REPLACE INTO docs (key, doc) VALUES (?, ?)');
+      const del = shard.statement('DELETE FROM docs WHERE key = ?');
+      shard.db.exec('BEGIN');
+      try {
+        for (const [key, text] of list) {
+          if (text === null) del.run([key]);
+          else put.run([key, text]);
+        }
+        shard.db.exec('COMMIT');
+      } catch (err) {
+        shard.db.exec('ROLLBACK');
+        throw err;
+      }
+      shard.dirty = true;
+    }
+    state.checkpoint = checkpoint;
+    state.changed = true;
+  }
+
+  truncate(name: string): void {
+    const state = this.state(name);
+    state.drop();
+    state.checkpoint = undefined;
+    state.cleared = true;
+    state.changed = true;
+  }
+
+  /**
+   * Rewrites every shard without free pages (VACUUM: deleted rows' bytes are gone from the images),
+   * writes them all and deletes the files they replace at once. Used after a forget.
+   */
+  async compact(): Promise<void> {
+    await this.flushing;
+    for (const name of new Set([...Object.keys(this.manifest.projections), ...this.states.keys()])) {
+      const state = this.state(name);
+      for (const seg of state.segments()) {
+        const shard = this.shard(name, seg, false)!;
+        shard.freeStatements();
+        shard.db.exec('VACUUM');
+        tuneConnection(shard.db);
+        shard.dirty = true;
+      }
+      state.cleared = true;
+      state.changed = true;
+    }
+    this.sweepNow = true;
+    await this.flush();
+  }
+
+  /** Writes the changed shards and commits them; flushes run one at a time. */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.write(false));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    for (const state of this.states.values()) state.drop();
+    this.states.clear();
+  }
+
+  /** Rows of one shard whose key starts with `prefix`, in key order (stepped). */
+  private *rows(name: string, seg: string, prefix: string): Generator<readonly [string, string], void> {
+    const s = this.shard(name, seg, false)!.db.prepare('SELECT key, doc FROM docs WHERE key >= ? AND key < ? ORDER BY key');
+    try {
+      s.bind([prefix, `${prefix}\uffff`]);
+      while (s.step()) {
+        const [k, d] = s.get();
+        yield [k as string, d as string] as const;
+      }
+    } finally {
+      s.free();
+    }
+  }
+
+  /** The shards that can hold keys starting with `prefix`. */
+  private segmentsFor(name: string, prefix: string): string[] {
+    const all = this.state(name).segments();
+    if (prefix.includes(':')) return all.filter((s) => s === segmentOf(prefix));
+    return all.filter((s) => s === '' || s.startsWith(prefix));
+  }
+
+  /**
+   * This process's view of a projection, created from the manifest on first use: the files of its
+   * commit are opened and checked (size and digest) now, so damage is found before anything is
+   * read or folded, and the projection is then rebuilt rather than half read.
+   */
+  private state(name: string): ProjectionState {
+    let state = this.states.get(name);
+    if (state) return state;
+    const entry = this.manifest.projections[name];
+    state = new ProjectionState(entry);
+    this.states.set(name, state);
+    if (!entry) return state;
+    for (const [seg, ref] of Object.entries(entry.shards)) {
+      try {
+        state.pinned.set(seg, pinShard(this.dir, ref));
+      } catch (err) {
+        this.discard(state, ref, err);
+        break;
+      }
+    }
+    return state;
+  }
+
+  /** A damaged shard: its file is moved aside and the whole projection starts again from the log. */
+  private discard(state: ProjectionState, ref: ShardRef, err: unknown): void {
+    state.drop();
+    state.checkpoint = undefined;
+    state.cleared = true;
+    state.changed = true;
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${ref.file} is missing` : (err as Error).message;
+    const aside = this.options.writable ? setAside(join(this.dir, ref.file)) : null;
+    this.options.onDiscarded?.(aside ?? join(this.dir, ref.file), reason);
+  }
+
+  private shard(name: string, seg: string, create: boolean): Shard | undefined {
+    const state = this.state(name);
+    let shard = state.shards.get(seg);
+    if (shard) return shard;
+    const pinned = state.pinned.get(seg);
+    if (pinned) {
+      shard = new Shard(new this.SQL.Database(readPinned(pinned)));
+      unpin(pinned);
+      state.pinned.delete(seg);
+    } else if (create) {
+      shard = new Shard(new this.SQL.Database());
+    } else {
+      return undefined;
+    }
+    tuneConnection(shard.db);
+    shard.db.exec(SCHEMA);
+    state.shards.set(seg, shard);
+    return shard;
+  }
+
+  /** Reads a read-models file of the single-file layout into shards (written by the next flush). */
+  private importLegacy(path: string): void {
+    let old: Database | undefined;
+    try {
+      old = new this.SQL.Database(readDatabaseFile(path));
+      const checkpoints = old.exec('SELECT projection, version, position FROM checkpoints')[0]?.values ?? [];
+      for (const [name, version, position] of checkpoints) {
+        const s = old.prepare('SELECT key, doc FROM docs WHERE projection = ? ORDER BY key');
+        try {
+          s.bind([name as string]);
+          let batch = new Map<string, JsonValue | null>();
+          const cp = { version: version as number, position: position as number };
+          while (s.step()) {
+            const [k, d] = s.get();
+            batch.set(k as string, JSON.parse(d as string) as JsonValue);
+            if (batch.size >= 10_000) {
+              this.commit(name as string, batch, cp);
+              batch = new Map();
+            }
+          }
+          this.commit(name as string, batch, cp);
+        } finally {
+          s.free();
+        }
+      }
+    } catch (err) {
+      // Damaged: nothing is imported (the projections are rebuilt from the log).
+      for (const state of this.states.values()) state.drop();
+      this.states.clear();
+      const aside = this.options.writable ? setAside(path) : null;
+      if (aside) this.options.onDiscarded?.(aside, (err as Error).message);
+    } finally {
+      old?.close();
+    }
+  }
+
+  /**
+   * Writes the shards of every changed projection, then commits them in the manifest under the
+   * lock: a projection another process committed since this one read it is not overwritten.
+   */
+  private async write(force: boolean): Promise<void> {
+    if (!this.options.writable) return;
+    const written = new Map<string, ManifestEntry>();
+    for (const [name, state] of this.states) {
+      if (!state.changed || state.diverged || !state.checkpoint) continue;
+      const dirty = [...state.shards.values()].filter((s) => s.dirty);
+      // Writes follow what changed: a large shard is written once the projection has moved on by enough
+      // events that catching up on the next open would cost more than writing it (one event per 8 KiB).
+      const bytes = dirty.reduce((n, s) => n + s.bytes(), 0);
+      if (!force && !state.cleared && bytes > SMALL_IMAGE && state.checkpoint.position - state.writtenPosition < bytes / 8192) continue;
+      mkdirSync(this.dir, { recursive: true });
+      const base = state.cleared ? {} : (this.manifest.projections[name]?.shards ?? {});
+      const shards: Record<string, ShardRef> = {};
+      for (const [seg, ref] of Object.entries(base)) if (state.pinned.has(seg) || (state.shards.has(seg) && !state.shards.get(seg)!.dirty)) shards[seg] = ref;
+      for (const [seg, shard] of state.shards) {
+        if (!shard.dirty && shards[seg]) continue;
+        shards[seg] = await this.writeShard(name, seg, shard);
+      }
+      written.set(name, { id: newId(), version: state.checkpoint.version, position: state.checkpoint.position, shards });
+    }
+    if (written.size === 0 && !this.sweepNow) return;
+    mkdirSync(this.dir, { recursive: true });
+    const lock = await StoreLock.acquireAsync(this.dir, this.options.owner ?? `rag-ledger (pid ${process.pid})`, { waitMs: this.options.lockWaitMs ?? 15_000 });
+    try {
+      let current: Manifest;
+      try {
+        current = readManifest(this.dir) ?? EMPTY_MANIFEST;
+      } catch {
+        current = EMPTY_MANIFEST;
+      }
+      const projections = { ...current.projections };
+      for (const [name, entry] of written) {
+        const state = this.states.get(name)!;
+        if ((projections[name]?.id ?? null) !== state.baseId && !state.cleared) {
+          state.diverged = true;
+          continue;
+        }
+        projections[name] = entry;
+      }
+      this.manifest = { format: current.format, projections };
+      await replaceFileAtomically(this.dir, MANIFEST_FILE, manifestBytes(this.manifest));
+      for (const [name, entry] of written) {
+        const state = this.states.get(name)!;
+        if (state.diverged) continue;
+        state.baseId = entry.id;
+        state.writtenPosition = entry.position;
+        state.changed = false;
+        state.cleared = false;
+        for (const shard of state.shards.values()) shard.dirty = false;
+      }
+      sweepShards(this.dir, this.manifest, this.sweepNow ? 0 : SHARD_GRACE_MS);
+      this.sweepNow = false;
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async writeShard(name: string, seg: string, shard: Shard): Promise<ShardRef> {
+    shard.freeStatements();
+    // Room for the next opener's catch-up (see logIndex.ts): an eighth of the file, at most 8 MiB.
+    reserveSlack(shard.db, Math.min(8 << 20, Math.floor(shard.bytes() / 8)));
+    const image = shard.db.export();
+    tuneConnection(shard.db);
+    const file = shardFileName(name, seg);
+    await replaceFileAtomically(this.dir, file, image);
+    return { file, bytes: image.byteLength, sha256: imageDigest(image) };
   }
 }

@@ -118,6 +118,8 @@ function onChunkProgress(view: ProjectionView, e: RecordedEvent, chunkId: string
 export interface DocumentTotals {
   readonly live: number;
   readonly rejected: number;
+  /** Every document (deleted ones too) by state. */
+  readonly states: Readonly<Partial<Record<DocumentState, number>>>;
   readonly pipelines: Readonly<Record<string, PipelineTotals>>;
 }
 
@@ -135,14 +137,15 @@ export interface PipelineTotals {
 }
 
 export const TOTALS_KEY = 'totals';
-export const EMPTY_TOTALS: DocumentTotals = { live: 0, rejected: 0, pipelines: {} };
+export const EMPTY_TOTALS: DocumentTotals = { live: 0, rejected: 0, states: {}, pipelines: {} };
 export const EMPTY_PIPELINE_TOTALS: PipelineTotals = { documents: 0, chunks: 0, embedded: 0, indexed: 0, complete: 0, failing: 0 };
 
 const isLive = (doc: DocumentStatus | undefined): doc is DocumentStatus => doc !== undefined && doc.state !== 'deleted' && doc.state !== 'rejected';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function addTo(totals: { live: number; rejected: number; pipelines: Record<string, Mutable<PipelineTotals>> }, doc: DocumentStatus | undefined, sign: 1 | -1): void {
+function addTo(totals: { live: number; rejected: number; states: Partial<Record<DocumentState, number>>; pipelines: Record<string, Mutable<PipelineTotals>> }, doc: DocumentStatus | undefined, sign: 1 | -1): void {
+  if (doc) totals.states[doc.state] = (totals.states[doc.state] ?? 0) + sign;
   if (doc?.state === 'rejected') totals.rejected += sign;
   if (!isLive(doc)) return;
   totals.live += sign;
@@ -162,7 +165,7 @@ function putDoc(view: ProjectionView, doc: DocumentStatus): void {
   const prev = view.get(key) as unknown as DocumentStatus | undefined;
   if (prev !== undefined || doc.state !== 'deleted') {
     const current = (view.get(TOTALS_KEY) as unknown as DocumentTotals | undefined) ?? EMPTY_TOTALS;
-    const totals = { live: current.live, rejected: current.rejected, pipelines: Object.fromEntries(Object.entries(current.pipelines).map(([k, v]) => [k, { ...v }])) };
+    const totals = { live: current.live, rejected: current.rejected, states: { ...current.states }, pipelines: Object.fromEntries(Object.entries(current.pipelines).map(([k, v]) => [k, { ...v }])) };
     addTo(totals, prev, -1);
     addTo(totals, doc, 1);
     view.put(TOTALS_KEY, totals);
@@ -175,7 +178,8 @@ export const documentStatusProjection: Projection = {
   name: 'document-status',
   // 6: secrets_redacted and a rejected file's size in byte_count; only a vector clears an embedding
   // failure; the latest vector per (embedder, text hash) for reuse; forgotten documents (forgotten_at).
-  version: 6,
+  // 7: documents by state in the totals.
+  version: 7,
   eventTypes: ['PipelineVersionDefined', 'DocumentSubmitted', 'DocumentValidated', 'DocumentRejected', 'DocumentChunked', 'DocumentDeleted', 'DocumentForgotten', 'ChunkEmbedded', 'ChunkEmbeddingFailed', 'ChunkIndexed'],
   handle(e, view) {
     switch (e.type) {
