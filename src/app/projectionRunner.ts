@@ -64,7 +64,15 @@ export class ProjectionRunner {
   async rebuild(name?: string, options: RunOptions = {}): Promise<RunResult[]> {
     const selected = name === undefined ? this.projections : this.projections.filter((p) => p.name === name);
     if (selected.length === 0) throw new Error(`no projection named ${name}; known: ${this.projections.map((p) => p.name).join(', ')}`);
-    return this.runAll(selected, true, options);
+    if (!this.store.unload || selected.length === 1) return this.runAll(selected, true, options);
+    // One projection at a time, each written and let go before the next: memory holds the largest
+    // read model, not all of them (a pass over the log per projection, reading only its types).
+    const results: RunResult[] = [];
+    for (const p of selected) {
+      results.push(...(await this.runAll([p], true, options)));
+      await this.store.unload(p.name);
+    }
+    return results;
   }
 
   /**

@@ -4,9 +4,9 @@ import type { ProjectionStore } from '../core/projections/projection.js';
 import type { PipelineRecord } from '../core/projections/pipelines.js';
 import { pipelinesProjection } from '../core/projections/pipelines.js';
 import type { QueryRecord } from '../core/projections/queryHistory.js';
-import { queryHistoryProjection } from '../core/projections/queryHistory.js';
+import { COUNT_KEY, queryHistoryProjection } from '../core/projections/queryHistory.js';
 import type { RetrievalCount, RetrievalTotals } from '../core/projections/retrievalStats.js';
-import { retrievalStatsProjection } from '../core/projections/retrievalStats.js';
+import { TOP_KEPT, retrievalStatsProjection } from '../core/projections/retrievalStats.js';
 
 export interface PipelineProgress {
   readonly liveDocuments: number;
@@ -102,7 +102,7 @@ export class ReadModels {
 
   /** How many questions were asked. */
   queryCount(): number {
-    return this.store.countBy(queryHistoryProjection.name, 'query:').get('') ?? 0;
+    return (this.store.get(queryHistoryProjection.name, COUNT_KEY) as number | undefined) ?? 0;
   }
 
   /** Documents by state (from the running totals: one read). */
@@ -115,18 +115,20 @@ export class ReadModels {
   }
 
   topChunks(limit = 10): RetrievalCount[] {
-    return this.top('chunk:', limit);
+    return this.top('chunk', limit);
   }
 
   topDocuments(limit = 10): RetrievalCount[] {
-    return this.top('document:', limit);
+    return this.top('document', limit);
   }
 
   retrievalTotals(): RetrievalTotals {
     return (this.store.get(retrievalStatsProjection.name, 'totals') as unknown as RetrievalTotals | undefined) ?? { retrievals: 0, chunks_returned: 0 };
   }
 
-  private top(prefix: string, limit: number): RetrievalCount[] {
-    return this.store.topBy(retrievalStatsProjection.name, prefix, 'retrievals', limit).map(([, c]) => c as unknown as RetrievalCount);
+  /** The most retrieved, from the projection's kept list when it is long enough (one small read). */
+  private top(kind: 'chunk' | 'document', limit: number): RetrievalCount[] {
+    if (limit <= TOP_KEPT) return ((this.store.get(retrievalStatsProjection.name, `top:${kind}`) as unknown as RetrievalCount[] | undefined) ?? []).slice(0, limit);
+    return this.store.topBy(retrievalStatsProjection.name, `${kind}:`, 'retrievals', limit).map(([, c]) => c as unknown as RetrievalCount);
   }
 }

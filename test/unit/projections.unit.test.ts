@@ -208,6 +208,36 @@ describe('query history and retrieval statistics', () => {
     assert.deepEqual(read.topDocuments().map((d) => [d.id, d.retrievals]), [['a', 2], ['b', 1]]);
     assert.ok(Math.abs(read.topChunks(1)[0]!.score_sum - 1.7) < 1e-9);
     assert.deepEqual(read.retrievalTotals(), { retrievals: 2, chunks_returned: 4 });
+    assert.equal(read.queryCount(), 2);
+  });
+
+  test('the kept lists of the most retrieved equal a ranking of every count, after every question of a random history', async () => {
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor((seed / 2 ** 31) * n);
+    };
+    const events = new InMemoryEventStore();
+    const store = new InMemoryProjectionStore();
+    const runner = new ProjectionRunner(events, store, standardProjections);
+    const read = new ReadModels(store);
+    // More chunks than the list keeps, so that entries enter and leave it.
+    for (let d = 0; d < 60; d++) await events.append(`document-d${d}`, [submitted(`d${d}`), chunked(`d${d}`, [`c${d}a`, `c${d}b`, `c${d}c`])]);
+    const ranked = (prefix: string, limit: number): [string, number][] =>
+      store.topBy('retrieval-stats', prefix, 'retrievals', limit).map(([, c]) => [(c as { id: string }).id, (c as { retrievals: number }).retrievals]);
+    for (let q = 0; q < 300; q++) {
+      // Skewed: low-numbered documents are asked about more often, so the ranking changes over time.
+      const ids = [...new Set(Array.from({ length: 1 + random(4) }, () => `c${Math.min(random(60), random(60) + q / 10) | 0}${'abc'[random(3)]}`))];
+      await events.append(`query-${q}`, [queried(`${q}`), retrieved(`${q}`, ids, ids.map(() => random(100) / 100))]);
+      if (q % 7 !== 0 && q !== 299) continue;
+      await runner.catchUp();
+      for (const limit of [5, 100]) {
+        assert.deepEqual(read.topChunks(limit).map((c) => [c.id, c.retrievals]), ranked('chunk:', limit), `chunks after question ${q}`);
+        assert.deepEqual(read.topDocuments(limit).map((c) => [c.id, c.retrievals]), ranked('document:', limit), `documents after question ${q}`);
+      }
+    }
+    assert.equal(read.queryCount(), 300);
+    assert.ok(read.topChunks(101).length > 100, 'past the kept list, the ranking is read from the counts');
   });
 });
 

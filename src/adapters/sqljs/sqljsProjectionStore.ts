@@ -267,6 +267,15 @@ export class SqlJsProjectionStore implements ProjectionStore {
     return run;
   }
 
+  /** Writes what changed and drops a projection from memory; one that could not be written (another process committed it meanwhile, or a read-only store) stays. */
+  async unload(name: string): Promise<void> {
+    await this.flush();
+    const state = this.states.get(name);
+    if (!state || state.changed) return;
+    state.drop();
+    this.states.delete(name);
+  }
+
   async close(): Promise<void> {
     await this.flush();
     for (const state of this.states.values()) state.drop();

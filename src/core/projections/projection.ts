@@ -48,6 +48,8 @@ export interface ProjectionStore {
   truncate(name: string): void;
   /** Persists committed state (no-op for stores without files). */
   flush(): Promise<void>;
+  /** Persists a projection and lets go of its documents in memory (read back when next used). */
+  unload?(name: string): Promise<void>;
   /** Persists committed state with nothing of deleted documents left in the file's free space (after a forget). */
   compact?(): Promise<void>;
   close(): Promise<void>;

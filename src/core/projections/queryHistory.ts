@@ -29,10 +29,14 @@ function update(view: ProjectionView, queryId: string, patch: Partial<QueryRecor
   if (q) view.put(key(queryId), { ...q, ...patch });
 }
 
-/** Query history read model: `query:<id>` holds a QueryRecord. */
+/** How many questions were asked (a small document: counting them needs no pass over the records). */
+export const COUNT_KEY = 'count';
+
+/** Query history read model: `query:<id>` holds a QueryRecord; `count` how many there are. */
 export const queryHistoryProjection: Projection = {
   name: 'query-history',
-  version: 2,
+  // 3: the count of questions.
+  version: 3,
   eventTypes: ['QueryReceived', 'ContextRetrieved', 'InferenceRequested', 'InferenceCompleted', 'InferenceFailed', 'DocumentForgotten'],
   handle(e, view) {
     switch (e.type) {
@@ -51,6 +55,7 @@ export const queryHistoryProjection: Projection = {
           completed_at: null,
           position: e.position,
         };
+        if (view.get(key(e.data.query_id)) === undefined) view.put(COUNT_KEY, ((view.get(COUNT_KEY) as number | undefined) ?? 0) + 1);
         view.put(key(e.data.query_id), record as unknown as JsonValue);
         return;
       }
