@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -209,4 +210,17 @@ export function progressReporter(io: Io, label: string): { update: (done: number
 /** Prints, as one line on stderr, a reader's warning that the store's files disagree (see SqlJsEventStore.integrityWarning). */
 export function warnIfDamaged(io: Io, store: { readonly integrityWarning: string | null }): void {
   if (store.integrityWarning) io.err(`${store.integrityWarning}\n`);
+}
+
+/**
+ * The OS user's name, for the record of who asked or forgot. A process running under a uid with no
+ * passwd entry (containers, a team member's service account) has none: then the environment's, else
+ * the uid.
+ */
+export function osUser(env: NodeJS.ProcessEnv): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER || env.USERNAME || (process.getuid ? `uid ${process.getuid()}` : 'unknown user');
+  }
 }

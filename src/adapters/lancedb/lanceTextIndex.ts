@@ -1,3 +1,4 @@
+import { shareNewFiles } from '../node/sharedFolder.js';
 import './lanceRuntime.js';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,10 @@ export class LanceTextIndex implements TextIndex {
   }
 
   async add(rows: readonly { readonly position: number; readonly words: string }[]): Promise<void> {
+    return this.shared(() => this.writeAdd(rows));
+  }
+
+  private async writeAdd(rows: readonly { readonly position: number; readonly words: string }[]): Promise<void> {
     if (rows.length === 0) return;
     if (!this.writable) throw new Error('the text index was opened read-only');
     const data = rows.map((r) => ({ position: r.position, words: r.words }));
@@ -97,10 +102,18 @@ export class LanceTextIndex implements TextIndex {
   }
 
   async deleteAfter(position: number): Promise<void> {
+    return this.shared(() => this.writeDeleteAfter(position));
+  }
+
+  private async writeDeleteAfter(position: number): Promise<void> {
     if (this.table && this.writable) await this.table.delete(`position > ${Math.floor(position)}`);
   }
 
   async maintain(): Promise<void> {
+    return this.shared(() => this.writeMaintain());
+  }
+
+  private async writeMaintain(): Promise<void> {
     if (!this.table || !this.writable || this.pending < MAINTAIN_AFTER) return;
     const table = this.table;
     await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () => table.optimize());
@@ -108,6 +121,10 @@ export class LanceTextIndex implements TextIndex {
   }
 
   async reset(): Promise<void> {
+    return this.shared(() => this.writeReset());
+  }
+
+  private async writeReset(): Promise<void> {
     if (!this.writable) throw new Error('the text index was opened read-only');
     this.table?.close();
     this.table = null;
@@ -115,6 +132,15 @@ export class LanceTextIndex implements TextIndex {
     this.indexed = false;
     if ((await this.db.tableNames()).includes(TABLE)) await this.db.dropTable(TABLE);
     if (existsSync(join(this.dir, `${TABLE}.lance`))) rmSync(join(this.dir, `${TABLE}.lance`), { recursive: true, force: true });
+  }
+
+  /** Runs a write; in a store shared with a group, its new files are then made readable by the group. */
+  private async shared(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } finally {
+      shareNewFiles(this.dir);
+    }
   }
 
   async close(): Promise<void> {

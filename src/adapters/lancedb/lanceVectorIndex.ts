@@ -1,3 +1,4 @@
+import { shareNewFiles } from '../node/sharedFolder.js';
 import './lanceRuntime.js';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,6 +112,10 @@ export class LanceVectorIndex implements VectorIndex {
   }
 
   async replaceDocuments(pipelineVersion: string, dimensions: number, documentIds: readonly string[], rows: readonly IndexedChunk[]): Promise<void> {
+    return this.shared(() => this.writeDocuments(pipelineVersion, dimensions, documentIds, rows));
+  }
+
+  private async writeDocuments(pipelineVersion: string, dimensions: number, documentIds: readonly string[], rows: readonly IndexedChunk[]): Promise<void> {
     if (documentIds.length === 0) return;
     const table = rows.length > 0 ? (await this.table(pipelineVersion, dimensions))! : await this.table(pipelineVersion);
     if (!table) return;
@@ -133,6 +138,10 @@ export class LanceVectorIndex implements VectorIndex {
   }
 
   async optimize(pipelineVersion: string, options: { readonly scratch?: boolean } = {}): Promise<void> {
+    return this.shared(() => this.buildIndexes(pipelineVersion, options));
+  }
+
+  private async buildIndexes(pipelineVersion: string, options: { readonly scratch?: boolean }): Promise<void> {
     const table = await this.table(pipelineVersion);
     if (!table) return;
     const ms = this.options.buildTimeoutMs;
@@ -202,6 +211,15 @@ export class LanceVectorIndex implements VectorIndex {
     this.tables.get(name)?.close();
     this.tables.delete(name);
     if ((await this.db.tableNames()).includes(name)) await this.db.dropTable(name);
+  }
+
+  /** Runs a write; in a store shared with a group, its new files are then made readable by the group. */
+  private async shared(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } finally {
+      shareNewFiles(this.location);
+    }
   }
 
   async close(): Promise<void> {

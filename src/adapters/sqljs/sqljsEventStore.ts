@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlJsStatic, SqlValue } from 'sql.js';
+import { shareWithGroup } from '../node/sharedFolder.js';
 import { CorruptStoreError, ForgetInProgressError, JournalChangedError, StoreLockedError, StoreNotEmptyError, ValidationError, StoreNotFoundError, StoreReadOnlyError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { ChainVerifier, checkImport, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
@@ -130,6 +131,7 @@ export class SqlJsEventStore implements EventStore {
     const headSigner = mode === 'write' ? (options.headSigner === undefined ? defaultHeadSigner() : options.headSigner) : null;
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     const journalPath = join(dir, JOURNAL_FILE);
+    if (mode === 'write') shareWithGroup(dir);
     if (mode === 'read' || options.create === false) {
       if (!existsSync(snapshotPath) && !existsSync(journalPath)) throw new StoreNotFoundError(dir);
     } else {

@@ -284,7 +284,7 @@ export class StoreLock {
  */
 function publish(path: string, record: LockRecord): boolean {
   const tmp = `${path}.${record.nonce}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2), { flag: 'wx', mode: 0o644 });
+  writeFileSync(tmp, JSON.stringify(record, null, 2), { flag: 'wx', mode: 0o666 });
   try {
     linkSync(tmp, path);
     return true;

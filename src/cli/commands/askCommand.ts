@@ -1,7 +1,6 @@
-import { userInfo } from 'node:os';
 import { MAX_ANSWER_CHARS_LIMIT } from '../../app/ask/generator.js';
 import type { Command } from '../cliSupport.js';
-import { UsageError, intOption } from '../cliSupport.js';
+import { UsageError, intOption, osUser } from '../cliSupport.js';
 import { answerNotes } from '../render.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { RagLedgerError } from '../../core/errors.js';
@@ -74,7 +73,7 @@ export const askCommand: Command = {
       const { pipelineVersion, ...result } = await onSigint((signal) =>
         engine.ask(question, {
           signal,
-          userId: (v.user as string | undefined) ?? userInfo().username,
+          userId: (v.user as string | undefined) ?? osUser(io.env),
           ...(k !== undefined ? { k } : {}),
           ...(mode ? { mode } : {}),
           ...(v.model ? { model: v.model as string } : {}),

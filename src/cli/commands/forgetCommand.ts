@@ -1,16 +1,6 @@
-import { userInfo } from 'node:os';
 import type { Command } from '../cliSupport.js';
-import { UsageError, textOption } from '../cliSupport.js';
+import { UsageError, osUser, textOption } from '../cliSupport.js';
 import { openCliEngine } from '../cliEngine.js';
-
-/** The OS user, for the record of who forgot (falls back to the environment when there is no passwd entry). */
-export function osUser(env: NodeJS.ProcessEnv): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return env.USER ?? env.USERNAME ?? 'unknown user';
-  }
-}
 
 export const forgetCommand: Command = {
   name: 'forget',
