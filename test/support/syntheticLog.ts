@@ -7,6 +7,7 @@
  */
 import { openLedger } from '../../src/adapters/ledger.js';
 import type { NewEvent, StreamWrite } from '../../src/core/eventStore.js';
+import { embedderKey } from '../../src/core/pipeline/pipelineConfig.js';
 import { mulberry32 as prng } from './prng.js';
 
 export interface SyntheticLogOptions {
@@ -68,9 +69,12 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
     clock += ms;
     return new Date(clock).toISOString();
   };
+  const embedderInfo = { model: 'synthetic/model', revision: 'main', dtype: 'fp32', dimensions: dims, pooling: 'mean', normalize: true } as const;
+  // Vectors are recorded under the embedder's key, as the pipeline records them (so a rebuild of the vector table finds them).
+  const embedder = embedderKey(embedderInfo);
   const config = (chunkChars: number) => ({
     chunker: { markdownMaxChars: chunkChars, codeWindowLines: 60, codeOverlapLines: 8, textMaxChars: chunkChars },
-    embedder: { model: 'synthetic/model', revision: 'main', dtype: 'fp32', dimensions: dims, pooling: 'mean', normalize: true },
+    embedder: embedderInfo,
     retrieval: { k: 8, mode: 'hybrid' },
     prompt: { template: 'cited-answer-v1' },
     generator: { model: 'llama3.2' },
@@ -120,8 +124,8 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
         },
       });
       for (const id of ids) {
-        if (rand() < 0.005) events.push({ type: 'ChunkEmbeddingFailed', metadata: meta, data: { chunk_id: id, embedding_model: 'synthetic/model', reason: 'the model ran out of memory', failed_at: time } });
-        else events.push({ type: 'ChunkEmbedded', metadata: meta, data: { chunk_id: id, embedding_model: 'synthetic/model', dimensions: dims, vector: vector(), embedded_at: time } });
+        if (rand() < 0.005) events.push({ type: 'ChunkEmbeddingFailed', metadata: meta, data: { chunk_id: id, embedding_model: embedder, reason: 'the model ran out of memory', failed_at: time } });
+        else events.push({ type: 'ChunkEmbedded', metadata: meta, data: { chunk_id: id, embedding_model: embedder, dimensions: dims, vector: vector(), embedded_at: time } });
       }
       for (const id of ids) events.push({ type: 'ChunkIndexed', metadata: meta, data: { chunk_id: id, index_name: PV1, indexed_at: time } });
       if (rand() < shadowShare) {
@@ -137,7 +141,7 @@ export function* syntheticLog(options: SyntheticLogOptions): Generator<{ writes:
             chunked_at: time,
           },
         });
-        for (const id of ids2) events.push({ type: 'ChunkEmbedded', metadata: meta2, data: { chunk_id: id, embedding_model: 'synthetic/model', dimensions: dims, vector: vector(), embedded_at: time } });
+        for (const id of ids2) events.push({ type: 'ChunkEmbedded', metadata: meta2, data: { chunk_id: id, embedding_model: embedder, dimensions: dims, vector: vector(), embedded_at: time } });
         for (const id of ids2) events.push({ type: 'ChunkIndexed', metadata: meta2, data: { chunk_id: id, index_name: PV2, indexed_at: time } });
       }
       if (rand() < 0.005) events.push({ type: 'DocumentDeleted', data: { document_id: documentId, reason: 'the file no longer exists', deleted_at: time } });
