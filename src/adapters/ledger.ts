@@ -97,5 +97,6 @@ export async function openExplorer(storeDir: string, ledger: Ledger, options: { 
 export async function assertIndexPresent(ledger: Ledger, index: VectorIndex, pipelineVersion: string): Promise<void> {
   const indexed = ledger.readModels.pipelineProgress(pipelineVersion).indexed;
   if (indexed === 0) return;
-  if ((await index.stats(pipelineVersion)).rows === 0) throw new IndexMissingError(pipelineVersion, index.location, indexed);
+  // The row count only: counting the rows with vectors would read every vector of the table.
+  if ((await index.rowCount(pipelineVersion)) === 0) throw new IndexMissingError(pipelineVersion, index.location, indexed);
 }

@@ -206,6 +206,11 @@ export class LanceVectorIndex implements VectorIndex {
     return { rows: await table.countRows(), withVectors: await table.countRows('vector IS NOT NULL'), annIndex: indices.some((i) => i.columns.includes('vector')), textIndex: indices.some((i) => i.columns.includes('text')) };
   }
 
+  async rowCount(pipelineVersion: string): Promise<number> {
+    const table = await this.table(pipelineVersion);
+    return table ? table.countRows() : 0;
+  }
+
   async drop(pipelineVersion: string): Promise<void> {
     const name = tableNameFor(pipelineVersion);
     this.tables.get(name)?.close();

@@ -60,6 +60,8 @@ export interface VectorIndex {
   /** Chunk ids currently in the table. */
   chunkIds(pipelineVersion: string): Promise<Set<string>>;
   stats(pipelineVersion: string): Promise<IndexStats>;
+  /** How many rows the table holds (cheap: unlike `stats`, reads no column). */
+  rowCount(pipelineVersion: string): Promise<number>;
   drop(pipelineVersion: string): Promise<void>;
   close(): Promise<void>;
 }
