@@ -1,3 +1,4 @@
+import type { LazyImage } from './lazyImage.js';
 import { createHash } from 'node:crypto';
 import type { Database, SqlValue, Statement } from 'sql.js';
 import type { RawEvent } from '../../core/eventStore.js';
@@ -28,7 +29,11 @@ export class LogIndex {
   private readonly typeNames = new Map<number, string>();
   private readonly streamIds = new Map<string, number>();
 
-  constructor(readonly db: Database) {
+  /** `image`: the file the database reads its pages from, when it was opened from disk (lazyImage.ts). */
+  constructor(
+    readonly db: Database,
+    readonly image: LazyImage | null = null,
+  ) {
     for (const [id, name] of db.exec('SELECT id, name FROM types')[0]?.values ?? []) {
       this.typeIds.set(name as string, id as number);
       this.typeNames.set(id as number, name as string);
@@ -194,6 +199,7 @@ export class LogIndex {
   close(): void {
     this.freeStatements();
     this.db.close();
+    this.image?.dispose();
   }
 }
 

@@ -27,7 +27,7 @@ import type { Located } from './logIndex.js';
 import { LogIndex } from './logIndex.js';
 import { JOURNAL_FILE, RECOVER_MARKER_FILE, SNAPSHOT_FILE, tuneConnection } from './schema.js';
 import { replaceFileAtomically } from './atomicFile.js';
-import { SNAPSHOT_CHECK_FILE, checkedDigestsFile, catchUpIndex, imageDigest, isDamagedImage, saveIndexImage, verifyJournal } from './storeFiles.js';
+import { SNAPSHOT_CHECK_FILE, checkedDigestsFile, catchUpIndex, imageDigest, isDamagedImage, saveIndexImage, saveLazyIndexImage, verifyJournal } from './storeFiles.js';
 import { loadSqlJs } from './sqlJsLoader.js';
 import { decodePage } from '../../core/chunkTexts.js';
 import type { ForgetStep } from './forgetFiles.js';
@@ -693,10 +693,17 @@ export class SqlJsEventStore implements EventStore {
     const covered = this.journalEnd;
     this.index.setMeta('journal_offset', String(covered));
     this.index.reserveSlack(slackBytes(this.indexedEvents));
-    this.index.freeStatements();
-    const image = this.index.db.export();
-    tuneConnection(this.index.db);
-    this.savedDigest = await saveIndexImage(this.location, image, this.savedDigest);
+    if (this.index.image?.backs(this.index.db)) {
+      // On disk: written from the file and the changed pages, never whole in memory.
+      const pragma = (name: string): number => (this.index.db.exec(`PRAGMA ${name}`)[0]?.values[0]?.[0] as number | undefined) ?? 0;
+      const bytes = pragma('page_count') * pragma('page_size');
+      this.savedDigest = await saveLazyIndexImage(this.location, this.index.image, bytes, this.savedDigest);
+    } else {
+      this.index.freeStatements();
+      const image = this.index.db.export();
+      tuneConnection(this.index.db);
+      this.savedDigest = await saveIndexImage(this.location, image, this.savedDigest);
+    }
     this.snapshotOffset = covered;
     this.snapshotEvents = this.indexedEvents;
   }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileAtomically } from './atomicFile.js';
-import { readDatabaseFile } from './sqlJsLoader.js';
+import { LazyImage } from './lazyImage.js';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
@@ -10,7 +10,7 @@ import type { SignatureCheck } from '../../core/signing.js';
 import { ChainVerifier, GENESIS_HASH } from '../../core/eventLog.js';
 import type { LogHead, VerifyReport } from '../../core/eventStore.js';
 import type { ScanEnd } from './journal.js';
-import { JOURNAL_HEADER, scanJournal } from './journal.js';
+import { JOURNAL_HEADER, fsyncDir, scanJournal } from './journal.js';
 import type { LogIndex } from './logIndex.js';
 import { SNAPSHOT_FILE, STORE_FORMAT, createSchema, tuneConnection } from './schema.js';
 
@@ -20,19 +20,24 @@ import { SNAPSHOT_FILE, STORE_FORMAT, createSchema, tuneConnection } from './sch
  * log. Loading it, catching it up with the journal, and checking the journal against it.
  */
 
-export function readSnapshotBytes(path: string): Uint8Array {
-  const bytes = readDatabaseFile(path);
-  if (bytes.length < 100 || bytes.toString('latin1', 0, 16) !== 'SQLite format 3\0') {
+/**
+ * Opens the index image on disk for sql.js without reading it into memory (see lazyImage.ts). Throws
+ * CorruptStoreError when the file is not an SQLite database.
+ */
+export function openSnapshotImage(path: string): LazyImage {
+  const image = LazyImage.open(path);
+  if (image.fileSize < 100 || Buffer.from(image.subarray(0, 16)).toString('latin1') !== 'SQLite format 3\0') {
+    image.dispose();
     throw new CorruptStoreError(path, 'the file is not an SQLite database (bad header)');
   }
-  return bytes;
+  return image;
 }
 
 export type LoadedImage = { readonly kind: 'index'; readonly db: Database; readonly offset: number } | { readonly kind: 'legacy' };
 
 /** Opens an index image. Format 1 (payloads in SQLite) is reported as `legacy`, to be migrated. */
-export function loadIndexImage(SQL: SqlJsStatic, path: string, bytes: Uint8Array): LoadedImage {
-  const db = new SQL.Database(bytes);
+export function loadIndexImage(SQL: SqlJsStatic, path: string, image: LazyImage): LoadedImage {
+  const db = new SQL.Database(image as unknown as Uint8Array);
   try {
     const meta = new Map((db.exec('SELECT key, value FROM meta')[0]?.values ?? []).map(([k, v]) => [String(k), String(v)]));
     const format = Number(meta.get('format'));
@@ -45,6 +50,8 @@ export function loadIndexImage(SQL: SqlJsStatic, path: string, bytes: Uint8Array
     if (!Number.isSafeInteger(offset) || offset < JOURNAL_HEADER.length) throw new Error(`invalid journal_offset ${meta.get('journal_offset')}`);
     db.exec('SELECT position, at, len FROM events ORDER BY position DESC LIMIT 1');
     tuneConnection(db);
+    // Pages come from the file on demand: a larger page cache keeps the hot ones (16 MiB).
+    db.exec('PRAGMA cache_size = -16384');
     return { kind: 'index', db, offset };
   } catch (err) {
     db.close();
@@ -184,6 +191,37 @@ export function checkedDigestsFile(digests: readonly string[]): Uint8Array {
 /** The list file: at most the two newest digests (the new image and the one it replaces). */
 export function digestListFile(digests: readonly string[]): Uint8Array {
   return Buffer.from(JSON.stringify({ version: 2, images: [...new Set(digests)].slice(0, 2) }));
+}
+
+/**
+ * Saves an index that lives on disk (a LazyImage): the image is written to a new file in one
+ * synchronous pass (one moment's image; it becomes the image's base), its digest listed, then the
+ * file renamed over the old one.
+ */
+export async function saveLazyIndexImage(dir: string, image: LazyImage, bytes: number, previousDigest: string | null): Promise<string> {
+  const target = join(dir, SNAPSHOT_FILE);
+  const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
+  const fd = openSync(tmp, 'wx');
+  let digest: string;
+  try {
+    digest = image.writeTo(fd, bytes, tmp);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    await replaceFileAtomically(dir, SNAPSHOT_CHECK_FILE, checkedDigestsFile(previousDigest ? [digest, previousDigest] : [digest]));
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // the image keeps reading it through its descriptor
+    throw err;
+  }
+  image.renamed(target);
+  fsyncDir(dir);
+  return digest;
 }
 
 /** Saves an index image: its digest listed first, then the image replaces the old one atomically. */

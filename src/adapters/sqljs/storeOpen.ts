@@ -7,7 +7,8 @@ import { JOURNAL_HEADER, cutTornTail } from './journal.js';
 import type { JournalReader } from './journalReader.js';
 import { LogIndex } from './logIndex.js';
 import { JOURNAL_FILE, SNAPSHOT_FILE, tuneConnection } from './schema.js';
-import { EMPTY_HEAD, catchUpIndex, emptyIndex, imageDigest, loadIndexImage, readCheckedDigests, readSnapshotBytes, saveIndexImage } from './storeFiles.js';
+import type { LazyImage } from './lazyImage.js';
+import { EMPTY_HEAD, catchUpIndex, emptyIndex, imageDigest, loadIndexImage, openSnapshotImage, readCheckedDigests, saveIndexImage } from './storeFiles.js';
 import { StoreLock } from './storeLock.js';
 import type { Settings } from './sqljsEventStore.js';
 
@@ -50,22 +51,27 @@ export async function loadOrBuildIndex(dir: string, SQL: SqlJsStatic, reader: Jo
   if (existsSync(snapshotPath)) {
     let loaded: ReturnType<typeof loadIndexImage> | null = null;
     let digest: string | null = null;
+    let image: LazyImage | null = null;
     try {
-      const bytes = readSnapshotBytes(snapshotPath);
-      digest = imageDigest(bytes);
-      loaded = loadIndexImage(SQL, snapshotPath, bytes);
+      image = openSnapshotImage(snapshotPath);
+      digest = image.digest();
+      loaded = loadIndexImage(SQL, snapshotPath, image);
       if (loaded.kind === 'index' && !readCheckedDigests(dir).includes(digest)) {
         loaded.db.close();
         loaded = null;
         reason = 'it is not an image this store wrote (edited, damaged or copied in)';
       }
     } catch (err) {
-      if (!(err instanceof CorruptStoreError)) throw err;
+      if (!(err instanceof CorruptStoreError)) {
+        image?.dispose();
+        throw err;
+      }
       reason = err.detail;
     }
+    if (loaded?.kind !== 'index') image?.dispose();
     if (loaded?.kind === 'legacy') legacy = true;
     else if (loaded?.kind === 'index') {
-      const index = new LogIndex(loaded.db);
+      const index = new LogIndex(loaded.db, image);
       const problem = checkIndexAgainstJournal(index, reader, loaded.offset);
       if (problem === null) {
         const head = headOf(index, reader);
