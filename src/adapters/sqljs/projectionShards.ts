@@ -120,17 +120,6 @@ export function pinShard(dir: string, ref: ShardRef): PinnedShard {
   }
 }
 
-/** The whole content of a pinned shard (read through its descriptor: the file may be gone by name). */
-export function readPinned(pinned: PinnedShard): Buffer {
-  const out = Buffer.allocUnsafe(pinned.ref.bytes);
-  for (let at = 0; at < out.length; ) {
-    const n = readSync(pinned.fd, out, at, out.length - at, at);
-    if (n === 0) throw new Error(`${pinned.ref.file} ended early`);
-    at += n;
-  }
-  return out;
-}
-
 export function unpin(pinned: PinnedShard | undefined): void {
   if (pinned) closeSync(pinned.fd);
 }

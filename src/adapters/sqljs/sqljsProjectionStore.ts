@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
@@ -9,8 +9,10 @@ import { loadSqlJs, readDatabaseFile } from './sqlJsLoader.js';
 import { imageDigest } from './storeFiles.js';
 import { reserveSlack } from './logIndex.js';
 import type { Manifest, ManifestEntry, PinnedShard, ShardRef } from './projectionShards.js';
-import { EMPTY_MANIFEST, MANIFEST_FILE, PROJECTIONS_DIR, SHARD_GRACE_MS, manifestBytes, newId, pinShard, readManifest, readPinned, segmentOf, setAside, shardFileName, sweepShards, unpin } from './projectionShards.js';
+import { EMPTY_MANIFEST, MANIFEST_FILE, PROJECTIONS_DIR, SHARD_GRACE_MS, manifestBytes, newId, pinShard, readManifest, segmentOf, setAside, shardFileName, sweepShards, unpin } from './projectionShards.js';
 import { StoreLock } from './storeLock.js';
+import { LazyImage } from './lazyImage.js';
+import { fsyncDir } from './journal.js';
 
 /** The single-file layout of earlier versions: read once, split into shards, then deleted. */
 export const LEGACY_PROJECTIONS_FILE = 'projections.sqlite';
@@ -33,7 +35,11 @@ export interface SqlJsProjectionStoreOptions {
 class Shard {
   dirty = false;
   private readonly statements = new Map<string, Statement>();
-  constructor(public db: Database) {}
+  /** `image`: the file it reads its pages from, when it was opened from disk (lazyImage.ts). */
+  constructor(
+    public db: Database,
+    readonly image: LazyImage | null = null,
+  ) {}
 
   statement(sql: string): Statement {
     let s = this.statements.get(sql);
@@ -57,6 +63,7 @@ class Shard {
   close(): void {
     this.freeStatements();
     this.db.close();
+    this.image?.dispose();
   }
 }
 
@@ -343,8 +350,9 @@ export class SqlJsProjectionStore implements ProjectionStore {
     if (shard) return shard;
     const pinned = state.pinned.get(seg);
     if (pinned) {
-      shard = new Shard(new this.SQL.Database(readPinned(pinned)));
-      unpin(pinned);
+      // Read from the pinned file page by page; the image owns its descriptor from now on.
+      const image = LazyImage.fromDescriptor(pinned.fd, join(this.dir, pinned.ref.file));
+      shard = new Shard(new this.SQL.Database(image as unknown as Uint8Array), image);
       state.pinned.delete(seg);
     } else if (create) {
       shard = new Shard(new this.SQL.Database());
@@ -455,12 +463,30 @@ export class SqlJsProjectionStore implements ProjectionStore {
   }
 
   private async writeShard(name: string, seg: string, shard: Shard): Promise<ShardRef> {
-    shard.freeStatements();
+    const file = shardFileName(name, seg);
+    const onDisk = shard.image?.backs(shard.db) === true;
     // Room for the next opener's catch-up (see logIndex.ts): an eighth of the file, at most 8 MiB.
     reserveSlack(shard.db, Math.min(8 << 20, Math.floor(shard.bytes() / 8)));
+    if (onDisk) {
+      // Written from the file it was read from and the changed pages, never whole in memory.
+      const bytes = shard.bytes();
+      const tmp = join(this.dir, `${file}.${process.pid}.tmp`);
+      const fd = openSync(tmp, 'wx');
+      let sha256: string;
+      try {
+        sha256 = shard.image!.writeTo(fd, bytes, tmp);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, join(this.dir, file));
+      shard.image!.renamed(join(this.dir, file));
+      fsyncDir(this.dir);
+      return { file, bytes, sha256 };
+    }
+    shard.freeStatements();
     const image = shard.db.export();
     tuneConnection(shard.db);
-    const file = shardFileName(name, seg);
     await replaceFileAtomically(this.dir, file, image);
     return { file, bytes: image.byteLength, sha256: imageDigest(image) };
   }
