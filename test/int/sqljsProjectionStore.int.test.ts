@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openLedger } from '../../src/adapters/ledger.js';
@@ -136,4 +137,32 @@ test('a reader keeps reading the commit it opened after a writer replaced it and
   assert.equal(files.length, 2, `only the current shards remain: ${files.join(', ')}`);
   assert.equal(r.get('p', 'b:1'), 'uno', 'the reader still sees the commit it started from');
   assert.deepEqual(r.checkpoint('p'), { version: 1, position: 1 });
+});
+
+test('shards that grow past the memory bound move to scratch files and stay correct; nothing of them is left behind', async (t) => {
+  const dir = tempDir(t);
+  const scratch = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`rag-ledger-shard-${process.pid}-`));
+  const before = scratch();
+  const store = await SqlJsProjectionStore.open(dir, { writable: true, spillBytes: 64 * 1024 });
+  const text = 'x'.repeat(300);
+  for (let batch = 0; batch < 10; batch++) {
+    const changes = new Map<string, { n: number; text: string } | null>();
+    for (let i = 0; i < 500; i++) changes.set(`doc:${String(batch * 500 + i).padStart(5, '0')}`, { n: batch * 500 + i, text });
+    changes.set(`top:${batch}`, { n: batch, text: '' });
+    if (batch > 0) changes.set(`doc:${String((batch - 1) * 500).padStart(5, '0')}`, null);
+    store.commit('p', changes, { version: 1, position: batch + 1 });
+    if (batch === 4) await store.flush();
+  }
+  assert.ok(scratch().length > before.length, 'the large shard was moved to a scratch file');
+  assert.deepEqual(store.get('p', 'doc:04999'), { n: 4999, text });
+  assert.equal(store.get('p', 'doc:00500'), undefined);
+  assert.equal(store.countBy('p', 'doc:').get(''), 5000 - 9);
+  assert.deepEqual(store.topBy('p', 'doc:', 'n', 2).map(([k]) => k), ['doc:04999', 'doc:04998']);
+  await store.close();
+  assert.deepEqual(scratch(), before, 'scratch files are deleted when the store closes');
+  const reopened = await SqlJsProjectionStore.open(dir, { writable: false });
+  t.after(() => reopened.close());
+  assert.deepEqual(reopened.checkpoint('p'), { version: 1, position: 10 });
+  assert.equal([...reopened.list('p', 'doc:')].length, 5000 - 9);
+  assert.deepEqual([...reopened.list('p', 'top:')].map(([k]) => k), Array.from({ length: 10 }, (_, i) => `top:${i}`));
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { Database } from 'sql.js';
 
 const BLOCK = 4096;
@@ -33,18 +33,20 @@ export class LazyImage {
   private constructor(
     private path: string,
     fd: number,
+    /** A scratch file of this image's own: deleted when it is let go. */
+    private owned: boolean,
   ) {
     this.fd = fd;
     this.size = fstatSync(fd).size;
   }
 
-  static open(path: string): LazyImage {
-    return new LazyImage(path, openSync(path, 'r'));
+  static open(path: string, options: { readonly owned?: boolean } = {}): LazyImage {
+    return new LazyImage(path, openSync(path, 'r'), options.owned ?? false);
   }
 
   /** An image over a file already open for reading (the image closes it when disposed). */
   static fromDescriptor(fd: number, path: string): LazyImage {
-    return new LazyImage(path, fd);
+    return new LazyImage(path, fd, false);
   }
 
   /** The file's bytes on disk when opened. */
@@ -136,16 +138,17 @@ export class LazyImage {
    * returns its SHA-256. Synchronous: the image written is one moment's. That file then becomes the
    * base and the changed blocks are let go.
    */
-  writeTo(fd: number, bytes: number, path: string): string {
+  writeTo(fd: number, bytes: number, path: string, options: { readonly owned?: boolean } = {}): string {
     const hash = createHash('sha256');
     for (let at = 0; at < bytes; at += 1 << 20) {
       const chunk = this.subarray(at, Math.min(bytes, at + (1 << 20)));
       hash.update(chunk);
       for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done, at + done);
     }
-    closeSync(this.fd);
+    this.dispose();
     this.fd = openSync(path, 'r');
     this.path = path;
+    this.owned = options.owned ?? false;
     this.size = bytes;
     this.changed.clear();
     return hash.digest('hex');
@@ -175,6 +178,7 @@ export class LazyImage {
     } catch {
       // Already closed.
     }
+    if (this.owned) rmSync(this.path, { force: true });
   }
 
   /** Bytes of the file (zeros past its end: blocks SQLite has not written yet). */

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
@@ -16,6 +17,8 @@ import { fsyncDir } from './journal.js';
 
 /** The single-file layout of earlier versions: read once, split into shards, then deleted. */
 export const LEGACY_PROJECTIONS_FILE = 'projections.sqlite';
+/** Past this many bytes held in memory, a shard moves to a scratch file (Shard.spill). */
+const SPILL_BYTES = 16 << 20;
 /** Shards up to this size are written on every flush (cheap); larger ones when enough changed. */
 const SMALL_IMAGE = 8 << 20;
 const SCHEMA = 'CREATE TABLE IF NOT EXISTS docs (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID';
@@ -29,6 +32,8 @@ export interface SqlJsProjectionStoreOptions {
   readonly owner?: string;
   /** How long a commit waits for another process's (default 15 s). */
   readonly lockWaitMs?: number;
+  /** Bytes a shard may hold in memory before it moves to a scratch file (default 16 MiB). */
+  readonly spillBytes?: number;
 }
 
 /** One shard's documents, in an in-memory SQLite database. */
@@ -38,8 +43,42 @@ class Shard {
   /** `image`: the file it reads its pages from, when it was opened from disk (lazyImage.ts). */
   constructor(
     public db: Database,
-    readonly image: LazyImage | null = null,
+    public image: LazyImage | null = null,
   ) {}
+
+  /** Bytes held in memory: the pages changed since it was read from disk, else the whole database. */
+  heldBytes(): number {
+    return this.image ? this.image.changedBytes : this.bytes();
+  }
+
+  /**
+   * Moves the shard to a private scratch file and reads it from there (a shard built in memory, as
+   * in a rebuild, or one whose changed pages grew large): what it holds in memory stays bounded.
+   */
+  spill(SQL: SqlJsStatic): void {
+    const path = join(tmpdir(), `rag-ledger-shard-${process.pid}-${newId()}.sqlite`);
+    const fd = openSync(path, 'wx', 0o600);
+    let written = false;
+    try {
+      if (this.image?.backs(this.db)) {
+        this.image.writeTo(fd, this.bytes(), path, { owned: true });
+        written = true;
+        return;
+      }
+      this.freeStatements();
+      const bytes = this.db.export();
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      written = true;
+    } finally {
+      closeSync(fd);
+      if (!written) rmSync(path, { force: true });
+    }
+    this.db.close();
+    this.image?.dispose();
+    this.image = LazyImage.open(path, { owned: true });
+    this.db = new SQL.Database(this.image as unknown as Uint8Array);
+    tuneConnection(this.db);
+  }
 
   statement(sql: string): Statement {
     let s = this.statements.get(sql);
@@ -232,6 +271,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
         throw err;
       }
       shard.dirty = true;
+      if (shard.heldBytes() > (this.options.spillBytes ?? SPILL_BYTES)) shard.spill(this.SQL);
     }
     state.checkpoint = checkpoint;
     state.changed = true;
