@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Database } from 'sql.js';
+import { fsyncDir } from './journal.js';
 
 const BLOCK = 4096;
 /** What the in-memory file system may believe it holds: it never needs to grow the storage. */
@@ -191,4 +193,35 @@ export class LazyImage {
     }
     out.fill(0, offset + available, offset + length);
   }
+}
+
+/**
+ * Saves an image to `dir/name` atomically and synchronously (one moment's image): a temporary file
+ * written from the image and fsync'd, then renamed over the old one. The new file becomes the
+ * image's base. Returns its SHA-256.
+ */
+export function saveImageFile(image: LazyImage, dir: string, name: string, bytes: number): string {
+  const target = join(dir, name);
+  const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
+  const fd = openSync(tmp, 'wx');
+  let sha256: string;
+  try {
+    sha256 = image.writeTo(fd, bytes, tmp);
+    fsyncSync(fd);
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // the image keeps reading it through its descriptor if it got that far
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+  image.renamed(target);
+  fsyncDir(dir);
+  return sha256;
+}
+
+/** A database's size in bytes as SQLite sees it (page count × page size). */
+export function databaseBytes(db: Database): number {
+  const n = (sql: string): number => (db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
+  return n('PRAGMA page_count') * n('PRAGMA page_size');
 }

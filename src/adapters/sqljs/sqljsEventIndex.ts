@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database, SqlValue, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue, Statement } from 'sql.js';
 import type { Citation, EventIndex, IndexFilter, IndexSelection, TypeDensity } from '../../app/explorer/eventIndex.js';
 import type { IndexEntry } from '../../core/explorer/indexEntry.js';
-import { replaceFileAtomically } from './atomicFile.js';
+import { LazyImage, databaseBytes, saveImageFile } from './lazyImage.js';
+import { fsyncDir } from './journal.js';
 import { ListSelection, ScanSelection, candidateKey, upperBound } from './sqljsEventSelections.js';
 import { tuneConnection } from './schema.js';
 import { loadSqlJs } from './sqlJsLoader.js';
@@ -79,6 +79,9 @@ export class SqlJsEventIndex implements EventIndex {
     private readonly dir: string,
     private db: Database,
     readonly writable: boolean,
+    /** The file the database reads its pages from, once it has one (lazyImage.ts). */
+    private image: LazyImage | null,
+    private readonly SQL: SqlJsStatic,
   ) {
     this.loadState();
   }
@@ -88,16 +91,19 @@ export class SqlJsEventIndex implements EventIndex {
     const dir = join(storeDir, EXPLORER_DIR);
     const path = join(dir, EVENT_INDEX_FILE);
     let db: Database | undefined;
+    let image: LazyImage | null = null;
     if (existsSync(path)) {
       try {
-        // Read without holding the thread (the file is ~90 MB at 1M events); only opening it is synchronous.
-        const image = await readFile(path);
-        db = new SQL.Database(image);
+        // Pages are read from the file as queries need them (lazyImage.ts): ~90 MB at 1M events stay on disk.
+        image = LazyImage.open(path);
+        db = new SQL.Database(image as unknown as Uint8Array);
         const format = db.exec("SELECT value FROM meta WHERE key = 'format'")[0]?.values[0]?.[0];
         if (format !== FORMAT) throw new Error(`format ${String(format)}, this version writes ${FORMAT}`);
       } catch (err) {
         db?.close();
         db = undefined;
+        image?.dispose();
+        image = null;
         if (options.writable) {
           const aside = `${path}.discarded-${Date.now()}`;
           renameSync(path, aside);
@@ -109,8 +115,9 @@ export class SqlJsEventIndex implements EventIndex {
     tuneConnection(db);
     db.exec(SCHEMA);
     db.exec(`INSERT OR IGNORE INTO meta (key, value) VALUES ('format', '${FORMAT}'), ('checkpoint', '0')`);
+    if (image) db.exec('PRAGMA cache_size = -16384');
     if (options.writable) mkdirSync(dir, { recursive: true });
-    return new SqlJsEventIndex(dir, db, options.writable);
+    return new SqlJsEventIndex(dir, db, options.writable, image, SQL);
   }
 
   get checkpoint(): number {
@@ -378,14 +385,29 @@ export class SqlJsEventIndex implements EventIndex {
     return out.sort((a, b) => b.position - a.position || a.rank - b.rank).slice(0, limit);
   }
 
-  async flush(): Promise<void> {
-    if (!this.writable || !this.dirty) return;
-    this.freeStatements();
-    const image = this.db.export();
-    tuneConnection(this.db);
+  /**
+   * Writes the index, synchronously (one moment's image). An index built in memory is then reopened
+   * from the file it was written to, so that it holds only the pages changed since (a build from
+   * scratch at a million events stays bounded).
+   */
+  flush(): Promise<void> {
+    if (!this.writable || !this.dirty) return Promise.resolve();
+    if (this.image?.backs(this.db)) {
+      saveImageFile(this.image, this.dir, EVENT_INDEX_FILE, databaseBytes(this.db));
+    } else {
+      this.freeStatements();
+      const bytes = this.db.export();
+      writeFileDurably(this.dir, EVENT_INDEX_FILE, bytes);
+      this.db.close();
+      this.image?.dispose();
+      this.image = LazyImage.open(join(this.dir, EVENT_INDEX_FILE));
+      this.db = new this.SQL.Database(this.image as unknown as Uint8Array);
+      tuneConnection(this.db);
+      this.db.exec('PRAGMA cache_size = -16384');
+    }
     this.dirty = false;
     this.unflushed = 0;
-    await replaceFileAtomically(this.dir, EVENT_INDEX_FILE, image);
+    return Promise.resolve();
   }
 
   reset(): void {
@@ -404,6 +426,7 @@ export class SqlJsEventIndex implements EventIndex {
     } finally {
       this.freeStatements();
       this.db.close();
+      this.image?.dispose();
     }
   }
 
@@ -422,4 +445,22 @@ export class SqlJsEventIndex implements EventIndex {
     for (const s of this.queries.values()) s.free();
     this.queries.clear();
   }
+}
+
+/** Writes `bytes` to `dir/name` atomically and synchronously: temporary file, fsync, rename. */
+function writeFileDurably(dir: string, name: string, bytes: Uint8Array): void {
+  const target = join(dir, name);
+  const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
+  const fd = openSync(tmp, 'wx');
+  try {
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    fsyncSync(fd);
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(dir);
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
@@ -12,8 +12,7 @@ import { reserveSlack } from './logIndex.js';
 import type { Manifest, ManifestEntry, PinnedShard, ShardRef } from './projectionShards.js';
 import { EMPTY_MANIFEST, MANIFEST_FILE, PROJECTIONS_DIR, SHARD_GRACE_MS, manifestBytes, newId, pinShard, readManifest, segmentOf, setAside, shardFileName, sweepShards, unpin } from './projectionShards.js';
 import { StoreLock } from './storeLock.js';
-import { LazyImage } from './lazyImage.js';
-import { fsyncDir } from './journal.js';
+import { LazyImage, saveImageFile } from './lazyImage.js';
 
 /** The single-file layout of earlier versions: read once, split into shards, then deleted. */
 export const LEGACY_PROJECTIONS_FILE = 'projections.sqlite';
@@ -510,19 +509,7 @@ export class SqlJsProjectionStore implements ProjectionStore {
     if (onDisk) {
       // Written from the file it was read from and the changed pages, never whole in memory.
       const bytes = shard.bytes();
-      const tmp = join(this.dir, `${file}.${process.pid}.tmp`);
-      const fd = openSync(tmp, 'wx');
-      let sha256: string;
-      try {
-        sha256 = shard.image!.writeTo(fd, bytes, tmp);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, join(this.dir, file));
-      shard.image!.renamed(join(this.dir, file));
-      fsyncDir(this.dir);
-      return { file, bytes, sha256 };
+      return { file, bytes, sha256: saveImageFile(shard.image!, this.dir, file, bytes) };
     }
     shard.freeStatements();
     const image = shard.db.export();

@@ -8,7 +8,7 @@ import type { JournalReader } from './journalReader.js';
 import { LogIndex } from './logIndex.js';
 import { JOURNAL_FILE, SNAPSHOT_FILE, tuneConnection } from './schema.js';
 import type { LazyImage } from './lazyImage.js';
-import { EMPTY_HEAD, catchUpIndex, emptyIndex, imageDigest, loadIndexImage, openSnapshotImage, readCheckedDigests, saveIndexImage } from './storeFiles.js';
+import { EMPTY_HEAD, catchUpIndex, emptyIndex, loadIndexImage, openSnapshotImage, readCheckedDigests, saveIndexImage } from './storeFiles.js';
 import { StoreLock } from './storeLock.js';
 import type { Settings } from './sqljsEventStore.js';
 
