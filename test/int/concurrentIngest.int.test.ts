@@ -32,6 +32,20 @@ test('two ingests of one workspace at once both succeed: every document version 
   await assertIngestComplete(t, store, 60);
 });
 
+test('two ingests of overlapping folders at once (the workspace and a folder inside it): every document version recorded once, one vector per chunk, the index holds exactly the live chunks', async (t) => {
+  const { ws, store, args } = setup(t, 60);
+  const first = await ingestProcess(args, null);
+  assert.equal(first.code, 0, first.stderr);
+  // New versions of documents inside docs/part-0 and outside it, then both ingests at once.
+  writeFiles(ws, workspaceFiles(45, 3));
+  const inner = [join(ws, 'docs', 'part-0'), ...args.slice(1)];
+  const [whole, part] = await Promise.all([ingestProcess(args, null), ingestProcess(inner, null)]);
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.equal(part.code, 0, part.stderr);
+  assert.match(part.stderr, /docs\/part-0\/ of .* documents outside it are left as they are/);
+  await assertIngestComplete(t, store, 60);
+});
+
 test(`two ingests at once, each killed with SIGKILL at a random moment (${TRIALS} trials), then one more: nothing duplicated, nothing missing, verify passes`, { timeout: 600_000 }, async (t) => {
   const { ws, store, args } = setup(t, 80);
   let seed = 11;

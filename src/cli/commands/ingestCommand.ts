@@ -1,4 +1,5 @@
-import { basename, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
 import type { SecretPolicy } from '../../core/ingest/secretFindings.js';
 import { SECRET_POLICIES } from '../../core/ingest/secretFindings.js';
@@ -28,7 +29,9 @@ export const ingestCommand: Command = {
 
   Walks DIR honouring .gitignore (every level), .ragledgerignore and the default excludes
   (.git, node_modules, build outputs, the store). Unchanged files append nothing; changed files
-  become a new document version; files gone from the walk are deleted. Binary files, files over
+  become a new document version; files gone from the walk are deleted. A DIR inside the folder the
+  store was last ingested from whole is ingested as part of it: paths stay relative to that folder
+  and documents outside DIR are left as they are. Binary files, files over
   the size limit (default ${DEFAULT_MAX_BYTES} bytes), invalid UTF-8 and secrets (.env*, keys,
   certificates, private-key blocks) are rejected with the reason. A file whose content holds a
   secret (API keys, tokens, passwords in URLs: secretlint's recommended rules) is rejected with
@@ -72,10 +75,17 @@ export const ingestCommand: Command = {
     const secrets = args.values.secrets ?? 'reject';
     if (!SECRET_POLICIES.includes(secrets as SecretPolicy)) throw new UsageError(`--secrets must be reject or redact, got ${JSON.stringify(secrets)}`);
     const folder = resolve(io.cwd, dir);
+    // A folder inside the one this store was ingested from is ingested as part of that workspace: its
+    // documents keep their paths, and nothing outside it is touched (two ingests of overlapping
+    // folders then agree on every document).
+    const recorded = rememberedWorkspace(args.store);
+    const root = recorded !== null && isInside(folder, recorded) && existsSync(recorded) ? recorded : folder;
+    const scope = root === folder ? undefined : [relative(root, folder).split(sep).join('/')];
+    if (scope) io.err(`rag-ledger ingest: ${scope[0]}/ of ${root} (the folder this store was ingested from); documents outside it are left as they are\n`);
     // The engine the extension runs, over this folder alone: the same ingest, embedding, indexing and shadow builds.
     const cli = await openCliEngine(args, io, 'ingest', {
-      workspaceRoot: folder,
-      folders: [{ name: basename(folder), path: folder }],
+      workspaceRoot: root,
+      folders: [{ name: basename(root), path: root }],
       walk: { include: list(args.values.include), exclude: list(args.values.exclude), respectGitignore: args.values['no-gitignore'] !== true },
       documents: { maxBytes, allowSecrets: args.values['allow-secrets'] === true, secrets: secrets as SecretPolicy },
     });
@@ -85,8 +95,9 @@ export const ingestCommand: Command = {
       engine.updateSettings({ ...cli.settings, pipeline: pipelineConfigFromFlags(args, (await activeConfig(engine.ledger)).config) });
       const noEmbed = args.values['no-embed'] === true;
       const r = await onSigint((signal) =>
-        engine.ingest({ signal, replaceAll: args.values['replace-all'] === true, embed: !noEmbed, onProgress: cli.onProgress, onEmbedderUnavailable: cli.onEmbedderUnavailable }).finally(cli.progressDone),
+        engine.ingest({ signal, replaceAll: args.values['replace-all'] === true, embed: !noEmbed, onProgress: cli.onProgress, onEmbedderUnavailable: cli.onEmbedderUnavailable, ...(scope ? { scope } : {}) }).finally(cli.progressDone),
       );
+      if (!scope) rememberWorkspace(args.store, root);
       if (r.embeddingUnavailable) cli.onEmbedderUnavailable(r.embeddingUnavailable);
       if (r.embedding !== null || r.shadows.some((s) => s.embedding !== null)) cli.modelLoaded();
       const { pipelineVersion, ingest: report, indexing: indexed, shadows } = r;
@@ -111,3 +122,32 @@ export const ingestCommand: Command = {
     }
   },
 };
+
+/**
+ * The folder this store's last whole ingest read (`<store>/workspace.json`; never in the log: a path
+ * is local to one machine).
+ */
+const WORKSPACE_FILE = 'workspace.json';
+
+function rememberedWorkspace(store: string): string | null {
+  try {
+    const root = (JSON.parse(readFileSync(join(store, WORKSPACE_FILE), 'utf8')) as { root?: unknown }).root;
+    return typeof root === 'string' && isAbsolute(root) ? root : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberWorkspace(store: string, root: string): void {
+  try {
+    if (rememberedWorkspace(store) !== root) writeFileSync(join(store, WORKSPACE_FILE), `${JSON.stringify({ root })}\n`);
+  } catch {
+    // A convenience: without it a sub-folder is ingested as a workspace of its own.
+  }
+}
+
+/** Whether `path` is strictly inside the folder `root`. */
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
