@@ -30,6 +30,15 @@ async function given(...streams: [string, NewEvent[]][]): Promise<{ read: ReadMo
   return { read: new ReadModels(store), runner, events, store };
 }
 
+/** A small deterministic generator: random(n) is an integer in [0, n). */
+function seededRandom(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor((state / 2 ** 31) * n);
+  };
+}
+
 describe('document status', () => {
   test('follows a document through validation, chunking, embedding and indexing, per pipeline version', async () => {
     const withPipeline = (e: NewEvent, p: string): NewEvent => ({ ...e, metadata: { pipeline_version: p } });
@@ -127,11 +136,7 @@ describe('document totals', () => {
   const withoutZeros = (t: DocumentTotals): DocumentTotals => ({ ...t, states: Object.fromEntries(Object.entries(t.states).filter(([, n]) => n !== 0)), pipelines: Object.fromEntries(Object.entries(t.pipelines).filter(([, p]) => p.documents !== 0)) });
 
   test('running totals equal a pass over the documents after every event of a random history', async () => {
-    let seed = 7;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return Math.floor((seed / 2 ** 31) * n);
-    };
+    const random = seededRandom(7);
     const events = new InMemoryEventStore();
     const store = new InMemoryProjectionStore();
     const runner = new ProjectionRunner(events, store, standardProjections);
@@ -212,11 +217,7 @@ describe('query history and retrieval statistics', () => {
   });
 
   test('the kept lists of the most retrieved equal a ranking of every count, after every question of a random history', async () => {
-    let seed = 11;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return Math.floor((seed / 2 ** 31) * n);
-    };
+    const random = seededRandom(11);
     const events = new InMemoryEventStore();
     const store = new InMemoryProjectionStore();
     const runner = new ProjectionRunner(events, store, standardProjections);

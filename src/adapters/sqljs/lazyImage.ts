@@ -226,24 +226,33 @@ export class LazyImage {
 }
 
 /**
- * Saves an image to `dir/name` atomically and synchronously (one moment's image): a temporary file
- * written from the image and fsync'd, then renamed over the old one. The new file becomes the
- * image's base. Returns its SHA-256.
+ * Writes an image to a new temporary file beside `target`, fsync'd, in one synchronous pass (one
+ * moment's image); the file becomes the image's base. Returns its path and SHA-256.
  */
-export function saveImageFile(image: LazyImage, dir: string, name: string, bytes: number): string {
-  const target = join(dir, name);
+export function writeImageTemp(image: LazyImage, target: string, bytes: number): { readonly tmp: string; readonly sha256: string } {
   const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
   const fd = openSync(tmp, 'wx');
-  let sha256: string;
   try {
-    sha256 = image.writeTo(fd, bytes, tmp);
+    const sha256 = image.writeTo(fd, bytes, tmp);
     fsyncSync(fd);
-    renameSync(tmp, target);
+    return { tmp, sha256 };
   } catch (err) {
     rmSync(tmp, { force: true }); // the image keeps reading it through its descriptor if it got that far
     throw err;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Saves an image to `dir/name` atomically and synchronously (writeImageTemp, then a rename). Returns its SHA-256. */
+export function saveImageFile(image: LazyImage, dir: string, name: string, bytes: number): string {
+  const target = join(dir, name);
+  const { tmp, sha256 } = writeImageTemp(image, target, bytes);
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
   }
   image.renamed(target);
   fsyncDir(dir);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFileAtomically } from './atomicFile.js';
-import { LazyImage } from './lazyImage.js';
+import { LazyImage, writeImageTemp } from './lazyImage.js';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import { CorruptStoreError, UnsupportedFormatError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
@@ -200,18 +200,7 @@ export function digestListFile(digests: readonly string[]): Uint8Array {
  */
 export async function saveLazyIndexImage(dir: string, image: LazyImage, bytes: number, previousDigest: string | null): Promise<string> {
   const target = join(dir, SNAPSHOT_FILE);
-  const tmp = `${target}.${process.pid}-${Date.now()}.tmp`;
-  const fd = openSync(tmp, 'wx');
-  let digest: string;
-  try {
-    digest = image.writeTo(fd, bytes, tmp);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
+  const { tmp, sha256: digest } = writeImageTemp(image, target, bytes);
   try {
     await replaceFileAtomically(dir, SNAPSHOT_CHECK_FILE, checkedDigestsFile(previousDigest ? [digest, previousDigest] : [digest]));
     renameSync(tmp, target);
