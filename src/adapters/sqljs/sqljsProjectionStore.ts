@@ -1,7 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database, SqlJsStatic, Statement } from 'sql.js';
+import type { Database, SqlJsStatic } from 'sql.js';
 import type { JsonValue } from '../../core/events/eventCatalog.js';
 import type { Checkpoint, ProjectionStore } from '../../core/projections/projection.js';
 import { tuneConnection } from './schema.js';
@@ -9,10 +8,11 @@ import { replaceFileAtomically } from './atomicFile.js';
 import { loadSqlJs, readDatabaseFile } from './sqlJsLoader.js';
 import { imageDigest } from './storeFiles.js';
 import { reserveSlack } from './logIndex.js';
-import type { Manifest, ManifestEntry, PinnedShard, ShardRef } from './projectionShards.js';
-import { EMPTY_MANIFEST, MANIFEST_FILE, PROJECTIONS_DIR, SHARD_GRACE_MS, manifestBytes, newId, pinShard, readManifest, segmentOf, setAside, shardFileName, sweepShards, unpin } from './projectionShards.js';
+import type { Manifest, ManifestEntry, ShardRef } from './projectionShards.js';
+import { EMPTY_MANIFEST, MANIFEST_FILE, PROJECTIONS_DIR, SHARD_GRACE_MS, manifestBytes, newId, pinShard, readManifest, segmentOf, setAside, shardFileName, sweepShards } from './projectionShards.js';
 import { StoreLock } from './storeLock.js';
 import { LazyImage, saveImageFile } from './lazyImage.js';
+import { ProjectionState, Shard } from './projectionShard.js';
 
 /** The single-file layout of earlier versions: read once, split into shards, then deleted. */
 export const LEGACY_PROJECTIONS_FILE = 'projections.sqlite';
@@ -33,110 +33,6 @@ export interface SqlJsProjectionStoreOptions {
   readonly lockWaitMs?: number;
   /** Bytes a shard may hold in memory before it moves to a scratch file (default 16 MiB). */
   readonly spillBytes?: number;
-}
-
-/** One shard's documents, in an in-memory SQLite database. */
-class Shard {
-  dirty = false;
-  private readonly statements = new Map<string, Statement>();
-  /** `image`: the file it reads its pages from, when it was opened from disk (lazyImage.ts). */
-  constructor(
-    public db: Database,
-    public image: LazyImage | null = null,
-  ) {}
-
-  /** Bytes held in memory: the pages changed since it was read from disk, else the whole database. */
-  heldBytes(): number {
-    return this.image ? this.image.changedBytes : this.bytes();
-  }
-
-  /**
-   * Moves the shard to a private scratch file and reads it from there (a shard built in memory, as
-   * in a rebuild, or one whose changed pages grew large): what it holds in memory stays bounded.
-   */
-  spill(SQL: SqlJsStatic): void {
-    const path = join(tmpdir(), `rag-ledger-shard-${process.pid}-${newId()}.sqlite`);
-    const fd = openSync(path, 'wx', 0o600);
-    let written = false;
-    try {
-      if (this.image?.backs(this.db)) {
-        this.image.writeTo(fd, this.bytes(), path, { owned: true });
-        written = true;
-        return;
-      }
-      this.freeStatements();
-      const bytes = this.db.export();
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-      written = true;
-    } finally {
-      closeSync(fd);
-      if (!written) rmSync(path, { force: true });
-    }
-    this.db.close();
-    this.image?.dispose();
-    this.image = LazyImage.open(path, { owned: true });
-    this.db = new SQL.Database(this.image as unknown as Uint8Array);
-    tuneConnection(this.db);
-  }
-
-  statement(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
-
-  freeStatements(): void {
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
-  }
-
-  bytes(): number {
-    const n = (sql: string): number => (this.db.exec(sql)[0]?.values[0]?.[0] as number | undefined) ?? 0;
-    return n('PRAGMA page_count') * n('PRAGMA page_size');
-  }
-
-  close(): void {
-    this.freeStatements();
-    this.db.close();
-    this.image?.dispose();
-  }
-}
-
-/** What this process holds of one projection: the commit it started from, and the shards it loaded or changed. */
-class ProjectionState {
-  /** The manifest entry this state descends from (null: none on disk when it was read). */
-  baseId: string | null;
-  checkpoint: Checkpoint | undefined;
-  /** Shards of the base commit not loaded yet, kept open. */
-  readonly pinned = new Map<string, PinnedShard>();
-  readonly shards = new Map<string, Shard>();
-  /** Changed since the last write. */
-  changed = false;
-  /** Its documents were dropped (truncate, damage): the next write replaces every shard. */
-  cleared = false;
-  /** Another process committed this projection since this one read it: this process no longer writes it. */
-  diverged = false;
-  writtenPosition: number;
-
-  constructor(entry: ManifestEntry | undefined) {
-    this.baseId = entry?.id ?? null;
-    this.checkpoint = entry ? { version: entry.version, position: entry.position } : undefined;
-    this.writtenPosition = entry?.position ?? 0;
-  }
-
-  segments(): string[] {
-    return [...new Set([...this.pinned.keys(), ...this.shards.keys()])].sort();
-  }
-
-  drop(): void {
-    for (const s of this.shards.values()) s.close();
-    this.shards.clear();
-    for (const p of this.pinned.values()) unpin(p);
-    this.pinned.clear();
-  }
 }
 
 /**
