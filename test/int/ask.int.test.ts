@@ -110,6 +110,20 @@ test('cancelling a question while it waits for the model records InferenceFailed
   assert.ok(failed[0]!.type === 'InferenceFailed' && failed[0]!.data.reason === 'cancelled');
 });
 
+test('a question cancelled before the model is asked records InferenceFailed(cancelled) too: the log never ends at the context', async (t) => {
+  const { ask, options, chain, h } = await setUp(t);
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(ask.ask(QUESTION, options('good', { signal: controller.signal })), CancelledError);
+  const received: RecordedEvent[] = [];
+  for await (const e of h.ledger.events.readAll({ types: ['QueryReceived'] })) received.push(e);
+  assert.equal(received.length, 1);
+  const events = await chain(received[0]!.type === 'QueryReceived' ? received[0]!.data.query_id : '');
+  const last = events.at(-1)!;
+  assert.ok(last.type === 'InferenceFailed' && last.data.reason === 'cancelled' && last.data.model_id === 'good', JSON.stringify(events.map((e) => e.type)));
+  assert.ok(!events.some((e) => e.type === 'InferenceRequested'), 'the model was never asked');
+});
+
 test('OLLAMA_HOST is normalised like Ollama does', () => {
   assert.equal(ollamaHost(undefined), 'http://127.0.0.1:11434');
   assert.equal(ollamaHost('0.0.0.0'), 'http://127.0.0.1:11434');

@@ -69,7 +69,18 @@ export class AskService {
     const meta: EventMetadata = { actor: this.deps.actor, correlation_id: queryId, pipeline_version: options.pipelineVersion };
     const append = (events: NewEvent[]): Promise<unknown> => this.deps.events.append(stream, events.map((e) => ({ ...e, metadata: meta })), { expectedVersion: 'any' });
     await append([{ type: 'QueryReceived', data: { query_id: queryId, query_text: question, user_id: options.userId, received_at: this.deps.clock() } }]);
-    const retrieval = await this.deps.retrieval.retrieve(options.pipelineVersion, question, { k: options.k, mode: options.mode, embedder: options.embedder, ...(options.signal ? { signal: options.signal } : {}) });
+    // Cancelled before the model was asked: the log says so too, like a cancel during generation.
+    const cancelled = async (when: string): Promise<never> => {
+      await append([{ type: 'InferenceFailed', data: { query_id: queryId, model_id: options.generator?.model ?? 'extractive', reason: 'cancelled', detail: `cancelled ${when}`, failed_at: this.deps.clock() } }]);
+      throw new CancelledError('the question');
+    };
+    let retrieval: Awaited<ReturnType<AskDeps['retrieval']['retrieve']>>;
+    try {
+      retrieval = await this.deps.retrieval.retrieve(options.pipelineVersion, question, { k: options.k, mode: options.mode, embedder: options.embedder, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (err) {
+      if (options.signal?.aborted && (err instanceof CancelledError || (err as Error).name === 'AbortError')) return cancelled('while the context was retrieved');
+      throw err;
+    }
     const retrieved: ContextChunk[] = retrieval.chunks.map((c) => ({ n: c.rank, chunkId: c.chunkId, path: c.path, startLine: c.startLine, endLine: c.endLine, text: c.text }));
     await append([
       {
@@ -85,7 +96,7 @@ export class AskService {
         },
       },
     ]);
-    if (options.signal?.aborted) throw new CancelledError('the question');
+    if (options.signal?.aborted) return cancelled('before the model was asked');
     const built = buildPrompt(options.promptTemplate, question, retrieved, options.generator?.contextTokens ?? DEFAULT_CONTEXT_TOKENS);
     const { prompt, included: context } = built;
     const promptHash = `sha256:${this.deps.hasher([promptText(prompt)])}`;
