@@ -2,58 +2,25 @@
 // what the others appended first, and readers see other processes' events on their next read.
 // The lock file's own rules (debris, leases, waiting) are tested in storeLock.int.test.ts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
 import { ConcurrencyError, StoreLockedError, StoreReadOnlyError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { submitted } from '../support/events.js';
+import { LineChild } from '../support/lineChild.js';
 import { tempDir } from '../support/tmp.js';
 
-const root = join(__dirname, '../..');
-const holderScript = join(root, 'test/support/lockHolder.ts');
 const LOCK = 'store.lock';
 
 /** A child process holding the store's write lock (test/support/lockHolder.ts). */
-class Holder {
-  private readonly lines: AsyncIterator<string>;
-  private stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  private constructor(readonly child: ChildProcessWithoutNullStreams) {
-    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  }
-
+class Holder extends LineChild {
   static async start(dir: string, initialEvents: number): Promise<Holder> {
-    const child = spawn(process.execPath, ['--import', 'tsx', holderScript, dir, String(initialEvents)], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    const holder = new Holder(child);
-    const line = await holder.next();
-    assert.equal(line, `ready ${child.pid}`);
+    const holder = new Holder(LineChild.spawnScript('test/support/lockHolder.ts', [dir, String(initialEvents)]));
+    assert.equal(await holder.next(), `ready ${holder.pid}`);
     return holder;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** The next line the child prints. */
-  async next(): Promise<string> {
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`lock holder timed out; stderr: ${this.stderr}`)), 20_000).unref());
-    const r = await Promise.race([this.lines.next(), timeout]);
-    if (r.done) throw new Error(`lock holder exited early; stderr: ${this.stderr}`);
-    return r.value;
   }
 
   async append(n: number): Promise<number> {

@@ -4,17 +4,16 @@
 // else in the store was touched.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
 import { FOREIGN_LOCK_LEASE_MS, LOCK_DEBRIS_GRACE_MS, LOCK_FILE, StoreLock } from '../../src/adapters/sqljs/storeLock.js';
 import { StoreLockedError } from '../../src/core/errors.js';
 import { submitted } from '../support/events.js';
+import { LineChild } from '../support/lineChild.js';
 import { tempDir } from '../support/tmp.js';
 
 const root = join(__dirname, '../..');
@@ -88,31 +87,11 @@ function acquireAndRelease(dir: string, owner: string, file?: string): void {
 }
 
 /** A child process holding a lock in `dir` until told to release it (test/support/lockContender.ts hold). */
-class ChildHolder {
-  private readonly lines: AsyncIterator<string>;
-  private stderr = '';
-  private constructor(readonly child: ChildProcessWithoutNullStreams) {
-    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (this.stderr += chunk));
-  }
-
+class ChildHolder extends LineChild {
   static async start(dir: string, file?: string): Promise<ChildHolder> {
-    const child = spawn(process.execPath, ['--import', 'tsx', contenderScript, dir, 'hold', ...(file ? [file] : [])], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    const holder = new ChildHolder(child);
-    assert.equal(await holder.next(), `held ${child.pid}`);
+    const holder = new ChildHolder(LineChild.spawnScript('test/support/lockContender.ts', [dir, 'hold', ...(file ? [file] : [])]));
+    assert.equal(await holder.next(), `held ${holder.pid}`);
     return holder;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  async next(): Promise<string> {
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`lock holder timed out; stderr: ${this.stderr}`)), 20_000).unref());
-    const r = await Promise.race([this.lines.next(), timeout]);
-    if (r.done) throw new Error(`lock holder exited early; stderr: ${this.stderr}`);
-    return r.value;
   }
 
   async release(): Promise<void> {

@@ -1,3 +1,4 @@
+import { StatementCache } from './statementCache.js';
 import type { LazyImage } from './lazyImage.js';
 import { createHash } from 'node:crypto';
 import type { Database, SqlValue, Statement } from 'sql.js';
@@ -24,7 +25,7 @@ const STREAM_CACHE = 4096;
  * their bytes read from the journal. Rows are added only for events already in the journal.
  */
 export class LogIndex {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new StatementCache(() => this.db);
   private readonly typeIds = new Map<string, number>();
   private readonly typeNames = new Map<number, string>();
   private readonly streamIds = new Map<string, number>();
@@ -174,12 +175,7 @@ export class LogIndex {
   }
 
   statement(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   /**
@@ -192,8 +188,7 @@ export class LogIndex {
 
   /** Frees prepared statements (before an export, which closes and reopens the connection). */
   freeStatements(): void {
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
+    this.statements.free();
   }
 
   close(): void {

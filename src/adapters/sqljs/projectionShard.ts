@@ -1,3 +1,4 @@
+import { StatementCache } from './statementCache.js';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { tuneConnection } from './schema.js';
 /** One shard's documents, in an in-memory SQLite database. */
 export class Shard {
   dirty = false;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new StatementCache(() => this.db);
   /** `image`: the file it reads its pages from, when it was opened from disk (lazyImage.ts). */
   constructor(
     public db: Database,
@@ -56,17 +57,11 @@ export class Shard {
   }
 
   statement(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    return this.statements.get(sql);
   }
 
   freeStatements(): void {
-    for (const s of this.statements.values()) s.free();
-    this.statements.clear();
+    this.statements.free();
   }
 
   bytes(): number {
