@@ -124,17 +124,14 @@ export class LanceVectorIndex implements VectorIndex {
       await table.delete(scope);
       return;
     }
-    const data = rows.map((r) => ({
-      chunk_id: r.chunkId,
-      document_id: r.documentId,
-      document_version: r.documentVersion,
-      path: r.path,
-      start_line: r.startLine,
-      end_line: r.endLine,
-      text: r.text,
-      vector: r.vector ? Array.from(r.vector) : null,
-    }));
-    await table.mergeInsert('chunk_id').whenMatchedUpdateAll().whenNotMatchedInsertAll().whenNotMatchedBySourceDelete({ where: scope }).execute(data);
+    await table.mergeInsert('chunk_id').whenMatchedUpdateAll().whenNotMatchedInsertAll().whenNotMatchedBySourceDelete({ where: scope }).execute(rows.map(toRecord));
+  }
+
+  async addDocuments(pipelineVersion: string, dimensions: number, rows: readonly IndexedChunk[]): Promise<void> {
+    if (rows.length === 0) return;
+    return this.shared(async () => {
+      await (await this.table(pipelineVersion, dimensions))!.add(rows.map(toRecord));
+    });
   }
 
   async optimize(pipelineVersion: string, options: { readonly scratch?: boolean } = {}): Promise<void> {
@@ -245,6 +242,19 @@ function schemaFor(dimensions: number): Schema {
     new Field('text', new Utf8(), false),
     new Field('vector', new FixedSizeList(dimensions, new Field('item', new Float32(), true)), true),
   ]);
+}
+
+function toRecord(r: IndexedChunk): Record<string, unknown> {
+  return {
+    chunk_id: r.chunkId,
+    document_id: r.documentId,
+    document_version: r.documentVersion,
+    path: r.path,
+    start_line: r.startLine,
+    end_line: r.endLine,
+    text: r.text,
+    vector: r.vector ? Array.from(r.vector) : null,
+  };
 }
 
 function hit(r: Row, score: number): IndexHit {

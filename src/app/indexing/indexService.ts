@@ -69,7 +69,7 @@ export class IndexService {
     await this.deps.index.drop(pipelineVersion);
     await this.deps.runner.catchUp();
     const live = this.deps.readModels.documents().filter((d) => d.state !== 'deleted' && d.state !== 'rejected' && d.pipelines[pipelineVersion]);
-    const upserted = await this.write(pipelineVersion, live, options);
+    const upserted = await this.write(pipelineVersion, live, options, undefined, true);
     await this.deps.index.optimize(pipelineVersion);
     return { documents: live.length, upserted, removedDocuments: 0 };
   }
@@ -90,7 +90,8 @@ export class IndexService {
   }
 
   /** Writes documents' rows in commits of DOCS_PER_COMMIT documents, then records ChunkIndexed. */
-  private async write(pipelineVersion: string, docs: readonly DocumentStatus[], options: SyncOptions, requestId?: string): Promise<number> {
+  /** `fresh`: the table was just dropped, so every document's rows are appended without a merge. */
+  private async write(pipelineVersion: string, docs: readonly DocumentStatus[], options: SyncOptions, requestId?: string, fresh = false): Promise<number> {
     const embedder = this.embedderOf(pipelineVersion);
     let upserted = 0;
     for (let i = 0; i < docs.length; i += DOCS_PER_COMMIT) {
@@ -98,7 +99,8 @@ export class IndexService {
       const batch = docs.slice(i, i + DOCS_PER_COMMIT);
       const byDoc = await Promise.all(batch.map((d) => this.rowsOf(d, pipelineVersion, embedder)));
       const rows = byDoc.flatMap((d) => d.rows);
-      await this.deps.index.replaceDocuments(pipelineVersion, embedder.dimensions, batch.map((d) => d.document_id), rows);
+      if (fresh) await this.deps.index.addDocuments(pipelineVersion, embedder.dimensions, rows);
+      else await this.deps.index.replaceDocuments(pipelineVersion, embedder.dimensions, batch.map((d) => d.document_id), rows);
       // The rows are in the table before ChunkIndexed says so; all of a commit's in one durable write.
       const written = new WriteBatch(this.deps.events, { streams: DOCS_PER_COMMIT });
       for (const [j, doc] of batch.entries()) await this.recordIndexed(written, doc.document_id, pipelineVersion, byDoc[j]!.rows, byDoc[j]!.chunking, requestId);

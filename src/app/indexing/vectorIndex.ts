@@ -50,6 +50,12 @@ export interface VectorIndex {
    */
   replaceDocuments(pipelineVersion: string, dimensions: number, documentIds: readonly string[], rows: readonly IndexedChunk[]): Promise<void>;
   /**
+   * Appends rows of documents the table does not hold yet, without matching them against what it
+   * holds: for a table being rebuilt from the log after `drop`, where every document is new. The
+   * table's memory and time then stay flat as it grows (a merge reads its keys on every commit).
+   */
+  addDocuments(pipelineVersion: string, dimensions: number, rows: readonly IndexedChunk[]): Promise<void>;
+  /**
    * Refreshes the full-text index and builds the ANN index once the table is large enough. A
    * `scratch` table (searched a few times, then dropped) gets the full-text index only: an exact
    * search of it is faster than building an ANN index for it.
