@@ -149,7 +149,7 @@ function runChild<T>(label: string, spec: ChildSpec, timeoutMs: number): { m: Me
 
 type ChildSpec =
   | { readonly mode: 'build'; readonly store: string; readonly options: SyntheticLogOptions }
-  | { readonly mode: 'retrieval'; readonly store: string; readonly modelDir: string; readonly queries: number }
+  | { readonly mode: 'retrieval'; readonly stores: readonly string[]; readonly modelDir: string; readonly queries: number }
   | { readonly mode: 'append'; readonly store: string; readonly appends: number }
   | { readonly mode: 'host'; readonly store: string; readonly modelDir: string; readonly workspace: string };
 
@@ -187,26 +187,31 @@ async function child(spec: ChildSpec): Promise<unknown> {
       }
     }
     case 'retrieval': {
-      // Retrieval as ask does it (hybrid, k 8), timed per query after the store and model are open.
-      const ledger = await openLedger(spec.store, { mode: 'read' });
-      const index = await openVectorIndex(spec.store);
+      // Retrieval as ask does it (hybrid, k 8), timed per query after the stores and model are open.
+      // The stores are queried in turn, query by query, in one process: a shared machine's load
+      // then weighs on both sizes alike, and the ratio compares like with like.
+      const opened = await Promise.all(spec.stores.map(async (store) => ({ ledger: await openLedger(store, { mode: 'read' }), index: await openVectorIndex(store) })));
       const embedder = await TransformersEmbedder.load({ model: SYNTHETIC_MODEL.id, modelDir: spec.modelDir, dtype: 'fp32' });
       try {
-        const service = new RetrievalService(index);
-        await service.retrieve(PV1, 'warm up', { k: 8, mode: 'hybrid', embedder });
-        const ms: number[] = [];
-        let hits = 0;
+        const services = opened.map((o) => new RetrievalService(o.index));
+        for (const service of services) await service.retrieve(PV1, 'warm up', { k: 8, mode: 'hybrid', embedder });
+        const ms: number[][] = services.map(() => []);
+        const hits: number[] = services.map(() => 0);
         for (let q = 0; q < spec.queries; q++) {
-          const t = performance.now();
-          const r = await service.retrieve(PV1, `${QUERIES[q % QUERIES.length]!} ${q}`, { k: 8, mode: 'hybrid', embedder });
-          ms.push(performance.now() - t);
-          hits += r.chunks.length;
+          for (const [i, service] of services.entries()) {
+            const t = performance.now();
+            const r = await service.retrieve(PV1, `${QUERIES[q % QUERIES.length]!} ${q}`, { k: 8, mode: 'hybrid', embedder });
+            ms[i]!.push(performance.now() - t);
+            hits[i]! += r.chunks.length;
+          }
         }
-        return { p50: percentile(ms, 50), p95: percentile(ms, 95), hits };
+        return services.map((_, i) => ({ p50: percentile(ms[i]!, 50), p95: percentile(ms[i]!, 95), hits: hits[i]! }));
       } finally {
         await embedder.close();
-        await index.close();
-        await ledger.close();
+        for (const o of opened) {
+          await o.index.close();
+          await o.ledger.close();
+        }
       }
     }
     case 'append': {
@@ -425,13 +430,14 @@ function ensureStore(events: number, opts: Options): { dir: string; meta: StoreM
 const failed = (m: Measured): Value => ({ failed: m.failure });
 
 /** Everything measured on one synthetic store, on a copy of it. */
-function measureStore(events: number, opts: Options, modelDir: string, out: SizeResults): void {
+/** Measures one store; returns the cached store's folder (read-only uses), or null when it could not be built. */
+function measureStore(events: number, opts: Options, modelDir: string, out: SizeResults): string | null {
   const t = opts.timeoutMs;
   const cached = ensureStore(events, opts);
   if ('failed' in cached) {
     log(`  the store of ${fmtInt(events)} events could not be built: ${cached.failed}`);
     out.events = { failed: cached.failed };
-    return;
+    return null;
   }
   const { meta } = cached;
   out.events = meta.events;
@@ -458,12 +464,6 @@ function measureStore(events: number, opts: Options, modelDir: string, out: Size
     out.searchMs = r.ok ? r.wallMs : failed(r);
     out.searchRss = r.ok ? r.peakRss : failed(r);
     log(`  search: ${show(out.searchMs, 's')}, peak RSS ${show(out.searchRss, 'MB')}`);
-  }
-  if (opts.only.has('retrieval')) {
-    const { m, result } = runChild<{ p50: number; p95: number; hits: number }>('retrieval', { mode: 'retrieval', store, modelDir, queries: 60 }, t);
-    out.retrievalP50 = result ? result.p50 : failed(m);
-    out.retrievalP95 = result ? result.p95 : failed(m);
-    log(`  retrieval (hybrid, k 8, 60 queries): p50 ${show(out.retrievalP50, 'ms')}, p95 ${show(out.retrievalP95, 'ms')}${result ? `, ${fmtInt(result.hits)} chunks returned` : ''}`);
   }
   if (opts.only.has('ask')) {
     const runs: Measured[] = [];
@@ -507,6 +507,22 @@ function measureStore(events: number, opts: Options, modelDir: string, out: Size
     log(`  rebuild (all read models): ${show(out.rebuildMs, 's')}, peak RSS ${show(out.rebuildRss, 'MB')}`);
   }
   temp.remove(work);
+  return join(cached.dir, 'store');
+}
+
+/** Retrieval latency of both stores, measured side by side in one process (read-only: the cached stores are used as they are). */
+function measureRetrieval(stores: readonly (string | null)[], modelDir: string, outs: readonly SizeResults[], opts: Options): void {
+  const queries = 120;
+  const { m, result } = runChild<{ p50: number; p95: number; hits: number }[]>('retrieval', { mode: 'retrieval', stores: stores.filter((s): s is string => s !== null), modelDir, queries }, opts.timeoutMs);
+  log(`\n## retrieval (hybrid, k 8, ${queries} queries per store, the stores in turn)`);
+  let i = 0;
+  for (const [j, store] of stores.entries()) {
+    const out = outs[j]!;
+    const r = store === null ? null : (result?.[i++] ?? null);
+    out.retrievalP50 = r ? r.p50 : failed(m);
+    out.retrievalP95 = r ? r.p95 : failed(m);
+    log(`  ${show(out.events ?? null, 'n')} events: p50 ${show(out.retrievalP50, 'ms')}, p95 ${show(out.retrievalP95, 'ms')}${r ? `, ${fmtInt(r.hits)} chunks returned` : ''}`);
+  }
 }
 
 /** The real pipeline over a generated workspace of `files` files. */
@@ -554,8 +570,8 @@ async function main(): Promise<void> {
   const large: SizeResults = {};
   const storeSections = SECTIONS.filter((s) => s !== 'ingest' && opts.only.has(s));
   if (storeSections.length > 0) {
-    measureStore(smallEvents, opts, modelDir, small);
-    measureStore(largeEvents, opts, modelDir, large);
+    const stores = [measureStore(smallEvents, opts, modelDir, small), measureStore(largeEvents, opts, modelDir, large)];
+    if (opts.only.has('retrieval')) measureRetrieval(stores, modelDir, [small, large], opts);
   }
   if (opts.only.has('ingest')) {
     measureIngest(smallFiles, opts, modelDir, small);
