@@ -1,5 +1,6 @@
 import { shareNewFiles } from '../node/sharedFolder.js';
 import './lanceRuntime.js';
+import { lanceSession } from './lanceSession.js';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
@@ -73,7 +74,7 @@ export class LanceVectorIndex implements VectorIndex {
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new VectorIndexUnusableError(dir, 'it is a file, not a folder');
     // Tables written by another process (a second window, the CLI) are seen within a second.
-    const db = await lancedb.connect(dir, { readConsistencyInterval: 1 });
+    const db = await lancedb.connect(dir, { readConsistencyInterval: 1, session: lanceSession() });
     if (options.sweepScratch === true) {
       // Only stale ones: another process sharing the store may be replaying into its own right now.
       const scratch = tableNameFor(SCRATCH_PREFIX);
