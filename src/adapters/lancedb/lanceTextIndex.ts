@@ -1,5 +1,6 @@
 import { shareNewFiles } from '../node/sharedFolder.js';
 import './lanceRuntime.js';
+import { lanceSession } from './lanceSession.js';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
@@ -37,7 +38,7 @@ export class LanceTextIndex implements TextIndex {
 
   /** `buildTimeoutMs`: deadline for building or optimising the index (default $RAG_LEDGER_INDEX_BUILD_TIMEOUT seconds, else 600 s). */
   static async open(dir: string, options: { readonly writable: boolean; readonly buildTimeoutMs?: number }): Promise<LanceTextIndex> {
-    const index = new LanceTextIndex(await lancedb.connect(dir), dir, options.writable, buildTimeoutMsFrom(options.buildTimeoutMs));
+    const index = new LanceTextIndex(await lancedb.connect(dir, { session: lanceSession() }), dir, options.writable, buildTimeoutMsFrom(options.buildTimeoutMs));
     if ((await index.db.tableNames()).includes(TABLE)) {
       try {
         index.table = await index.db.openTable(TABLE);
@@ -109,12 +110,13 @@ export class LanceTextIndex implements TextIndex {
     if (this.table && this.writable) await this.table.delete(`position > ${Math.floor(position)}`);
   }
 
-  async maintain(): Promise<void> {
+  async maintain(minPending = MAINTAIN_AFTER): Promise<void> {
+    if (!this.table || !this.writable || this.pending < minPending) return;
     return this.shared(() => this.writeMaintain());
   }
 
   private async writeMaintain(): Promise<void> {
-    if (!this.table || !this.writable || this.pending < MAINTAIN_AFTER) return;
+    if (!this.table) return;
     const table = this.table;
     await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () => table.optimize());
     this.pending = 0;

@@ -72,8 +72,11 @@ export interface TextIndex {
   search(words: readonly string[], maxPosition: number, limit: number): Promise<{ readonly positions: number[]; readonly truncated: boolean }>;
   /** Removes rows after a position (rows added past the checkpoint a crash lost). */
   deleteAfter(position: number): Promise<void>;
-  /** Folds recently added rows into the index and compacts, when enough have accumulated. */
-  maintain(): Promise<void>;
+  /**
+   * Folds recently added rows into the index and compacts, when enough have accumulated (at least
+   * `minPending`, default the index's own threshold).
+   */
+  maintain(minPending?: number): Promise<void>;
   /** Drops everything. */
   reset(): Promise<void>;
   close(): Promise<void>;
