@@ -1,6 +1,6 @@
-// Bundles the extension (dist/extension.js), the CLI (dist/cli.js) and the embedding worker
-// (dist/embedWorker.js), the webview scripts (dist/webview/) with the codicon font, and copies the sql.js
-// WebAssembly binary beside them.
+// Bundles the extension (dist/extension.js), the CLI (dist/cli.js), the embedding worker
+// (dist/embedWorker.js), the index build process (dist/lanceBuild.js), the webview scripts
+// (dist/webview/) with the codicon font, and copies the sql.js WebAssembly binary beside them.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -50,6 +50,13 @@ await Promise.all([
   }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: `${out}/cli.js`, banner: { js: '#!/usr/bin/env node' }, external: nativeExternals }),
   build({ ...common, entryPoints: ['src/adapters/transformers/embedWorker.ts'], outfile: `${out}/embedWorker.js`, external: ['@huggingface/transformers'] }),
+  // The process that builds large LanceDB indexes (src/adapters/lancedb/indexBuildProcess.ts).
+  build({
+    ...common,
+    entryPoints: ['src/adapters/lancedb/lanceBuildChild.ts'],
+    outfile: `${out}/lanceBuild.js`,
+    ...(production ? { external: packagedExternals, plugins: [oneArrow] } : { external: nativeExternals }),
+  }),
   // Webview scripts run in the browser sandbox of a webview: one self-contained file each.
   build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/answer.ts'], outfile: `${out}/webview/answer.js` }),
   build({ ...common, platform: 'browser', target: 'chrome120', format: 'iife', sourcemap: false, minify: true, entryPoints: ['webview/explorer/main.ts'], outfile: `${out}/webview/explorer.js`, metafile: true }).then((r) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { openVectorIndex } from '../../src/adapters/ledger.js';
@@ -57,3 +58,42 @@ test("the explorer's full-text index build has the same deadline, and the next a
   assert.deepEqual((await index.search(['ownership'], 10, 10)).positions, [1]);
   assert.deepEqual((await index.search(['channel'], 10, 10)).positions, [2]);
 });
+
+test('a build in a process of its own is killed at its deadline, and the next add builds the index there', async (t) => {
+  const dir = tempDir(t);
+  const index = await LanceTextIndex.open(dir, { writable: true, buildTimeoutMs: 1_500, outOfProcessFromRows: 0 });
+  t.after(() => index.close());
+  const stop = stallIndexBuilds(t);
+  await assert.rejects(index.add([{ position: 1, words: 'ownership borrowing' }]), isTimeout);
+  // The stalled build process is gone, not left running behind the deadline.
+  await waitFor(() => buildChildren().length === 0, 5_000, () => `build processes still running: ${buildChildren().join(', ')}`);
+  stop();
+  await index.add([{ position: 2, words: 'thread channel' }]);
+  assert.deepEqual((await index.search(['ownership'], 10, 10)).positions, [1]);
+  assert.deepEqual((await index.search(['channel'], 10, 10)).positions, [2]);
+  assert.deepEqual(buildChildren(), [], 'a finished build process exits');
+});
+
+/** This process's children that run the index build. */
+function buildChildren(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('lanceBuild')) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+async function waitFor(ok: () => boolean, ms: number, why: () => string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > until) assert.fail(why());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

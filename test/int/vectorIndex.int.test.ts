@@ -125,9 +125,13 @@ function clusteredVectors(n: number, dims: number, seed: number): Float32Array[]
   return out;
 }
 
-test('past the threshold an IVF-RQ index is built, retrained as the table grows, replaces an older HNSW index, and finds what exact search finds', async (t) => {
+test('past the threshold an IVF-RQ index is built, retrained as the table grows, replaces an older HNSW index, and finds what exact search finds', (t) => annLifecycle(t, { annThreshold: 200 }));
+
+test('the same with every build in a process of its own (as for large tables): the index handle sees what the process built', (t) => annLifecycle(t, { annThreshold: 200, outOfProcessFromRows: 0 }));
+
+async function annLifecycle(t: TestContext, options: { readonly annThreshold: number; readonly outOfProcessFromRows?: number }): Promise<void> {
   const dir = tempDir(t);
-  const index = await LanceVectorIndex.open(dir, { annThreshold: 200 });
+  const index = await LanceVectorIndex.open(dir, options);
   t.after(() => index.close());
   const pv = 'pv-ann';
   const dims = 16;
@@ -164,9 +168,11 @@ test('past the threshold an IVF-RQ index is built, retrained as the table grows,
   const legacy = await db.openTable(tableNameFor(pv));
   await legacy.dropIndex((await vectorIndexName())!);
   await legacy.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) });
-  const reopened = await LanceVectorIndex.open(dir, { annThreshold: 200 });
+  const reopened = await LanceVectorIndex.open(dir, options);
   t.after(() => reopened.close());
   assert.equal((await reopened.vectorSearch(pv, all[0]!, 10)).length, 10);
   await reopened.optimize(pv);
   assert.equal(await vectorIndexName(), 'vector_ivfrq_p40');
-});
+  assert.deepEqual(await reopened.stats(pv), { rows: 1600, withVectors: 1600, annIndex: true, textIndex: true });
+  assert.deepEqual((await reopened.lexicalSearch(pv, 'row 77', 1)).map((h) => h.chunkId), ['c77']);
+}

@@ -5,7 +5,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type { TextIndex } from '../../app/explorer/eventIndex.js';
-import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
+import { buildTimeoutMsFrom } from './buildDeadline.js';
+import type { IndexBuildOp } from './indexBuildRequest.js';
+import { OUT_OF_PROCESS_FROM_ROWS, runIndexBuild } from './indexBuildProcess.js';
 import { MAX_WORD_LENGTH } from '../../core/explorer/timelineFilter.js';
 
 const TABLE = 'event_words';
@@ -34,11 +36,19 @@ export class LanceTextIndex implements TextIndex {
     private readonly dir: string,
     private readonly writable: boolean,
     private readonly buildTimeoutMs: number,
+    private readonly outOfProcessFromRows: number,
   ) {}
 
   /** `buildTimeoutMs`: deadline for building or optimising the index (default $RAG_LEDGER_INDEX_BUILD_TIMEOUT seconds, else 600 s). */
-  static async open(dir: string, options: { readonly writable: boolean; readonly buildTimeoutMs?: number }): Promise<LanceTextIndex> {
-    const index = new LanceTextIndex(await lancedb.connect(dir, { session: lanceSession() }), dir, options.writable, buildTimeoutMsFrom(options.buildTimeoutMs));
+  /** `outOfProcessFromRows`: build the index of a table this large in a process of its own (default OUT_OF_PROCESS_FROM_ROWS). */
+  static async open(dir: string, options: { readonly writable: boolean; readonly buildTimeoutMs?: number; readonly outOfProcessFromRows?: number }): Promise<LanceTextIndex> {
+    const index = new LanceTextIndex(
+      await lancedb.connect(dir, { session: lanceSession() }),
+      dir,
+      options.writable,
+      buildTimeoutMsFrom(options.buildTimeoutMs),
+      options.outOfProcessFromRows ?? OUT_OF_PROCESS_FROM_ROWS,
+    );
     if ((await index.db.tableNames()).includes(TABLE)) {
       try {
         index.table = await index.db.openTable(TABLE);
@@ -74,16 +84,25 @@ export class LanceTextIndex implements TextIndex {
   }
 
   private async buildIndex(): Promise<void> {
-    const table = this.table;
-    if (!table) return;
-    await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () =>
-      table.createIndex('words', {
-        config: lancedb.Index.fts({ baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 }),
-        replace: true,
-      }),
-    );
+    await this.build({
+      kind: 'fts',
+      column: 'words',
+      options: { baseTokenizer: 'whitespace', lowercase: false, stem: false, removeStopWords: false, asciiFolding: false, withPosition: false, maxTokenLength: MAX_WORD_LENGTH + 1 },
+    });
     this.indexed = true;
     this.pending = 0;
+  }
+
+  /** Builds or optimises with the deadline: a large table in a process of its own, whose new version this handle then opens. */
+  private async build(op: IndexBuildOp): Promise<void> {
+    const table = this.table;
+    if (!table) return;
+    const outOfProcess = (await table.countRows()) >= this.outOfProcessFromRows;
+    await runIndexBuild('explorer full-text index', this.dir, this.buildTimeoutMs, { dir: this.dir, table: TABLE, op }, { table, outOfProcess });
+    if (outOfProcess) {
+      table.close();
+      this.table = await this.db.openTable(TABLE);
+    }
   }
 
   async search(words: readonly string[], maxPosition: number, limit: number): Promise<{ positions: number[]; truncated: boolean }> {
@@ -116,9 +135,7 @@ export class LanceTextIndex implements TextIndex {
   }
 
   private async writeMaintain(): Promise<void> {
-    if (!this.table) return;
-    const table = this.table;
-    await withBuildDeadline('explorer full-text index', this.dir, this.buildTimeoutMs, () => table.optimize());
+    await this.build({ kind: 'optimize' });
     this.pending = 0;
   }
 

@@ -5,7 +5,9 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
-import { buildTimeoutMsFrom, withBuildDeadline } from './buildDeadline.js';
+import { buildTimeoutMsFrom } from './buildDeadline.js';
+import type { IndexBuildOp } from './indexBuildRequest.js';
+import { OUT_OF_PROCESS_FROM_ROWS, runIndexBuild } from './indexBuildProcess.js';
 import type { IndexHit, IndexStats, IndexedChunk, VectorIndex } from '../../app/indexing/vectorIndex.js';
 import { SCRATCH_PREFIX } from '../../app/indexing/vectorIndex.js';
 import { VectorIndexUnusableError } from '../../core/errors.js';
@@ -20,6 +22,8 @@ export interface LanceIndexOptions {
    * the holder of the store's write lock: another process's replay may be using its scratch table.
    */
   readonly sweepScratch?: boolean;
+  /** Build indexes of tables with at least this many rows in a process of their own (default OUT_OF_PROCESS_FROM_ROWS). */
+  readonly outOfProcessFromRows?: number;
 }
 
 /** Table names: `chunks_` and the pipeline version with characters LanceDB dislikes replaced. */
@@ -68,7 +72,7 @@ export class LanceVectorIndex implements VectorIndex {
   private constructor(
     private readonly db: lancedb.Connection,
     readonly location: string,
-    private readonly options: { readonly annThreshold: number; readonly buildTimeoutMs: number },
+    private readonly options: { readonly annThreshold: number; readonly buildTimeoutMs: number; readonly outOfProcessFromRows: number },
   ) {}
 
   static async open(dir: string, options: LanceIndexOptions = {}): Promise<LanceVectorIndex> {
@@ -89,7 +93,11 @@ export class LanceVectorIndex implements VectorIndex {
       // A scratch table whose creation was cut off has a folder but is not listed.
       if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(scratch) && f.endsWith('.lance') && stale(f.slice(0, -'.lance'.length))) rmSync(join(dir, f), { recursive: true, force: true });
     }
-    return new LanceVectorIndex(db, dir, { annThreshold: options.annThreshold ?? 5_000, buildTimeoutMs: buildTimeoutMsFrom(options.buildTimeoutMs) });
+    return new LanceVectorIndex(db, dir, {
+      annThreshold: options.annThreshold ?? 5_000,
+      buildTimeoutMs: buildTimeoutMsFrom(options.buildTimeoutMs),
+      outOfProcessFromRows: options.outOfProcessFromRows ?? OUT_OF_PROCESS_FROM_ROWS,
+    });
   }
 
   private async table(pipelineVersion: string, dimensions?: number): Promise<lancedb.Table | null> {
@@ -140,11 +148,18 @@ export class LanceVectorIndex implements VectorIndex {
   }
 
   private async buildIndexes(pipelineVersion: string, options: { readonly scratch?: boolean }): Promise<void> {
-    const table = await this.table(pipelineVersion);
+    let table = await this.table(pipelineVersion);
     if (!table) return;
+    const name = tableNameFor(pipelineVersion);
     const ms = this.options.buildTimeoutMs;
-    const where = `${this.location} (table ${tableNameFor(pipelineVersion)})`;
-    await withBuildDeadline('full-text index', where, ms, () => table.createIndex('text', { config: lancedb.Index.fts(), replace: true }));
+    const where = `${this.location} (table ${name})`;
+    const outOfProcess = (await table.countRows()) >= this.options.outOfProcessFromRows;
+    const build = async (what: string, op: IndexBuildOp): Promise<void> => {
+      await runIndexBuild(what, where, ms, { dir: this.location, table: name, op }, { table: table!, outOfProcess });
+      // Another process built it: this handle is reopened to see the new version.
+      if (outOfProcess) table = await this.reopen(name);
+    };
+    await build('full-text index', { kind: 'fts', column: 'text', options: {} });
     if (options.scratch) return;
     const withVectors = await table.countRows('vector IS NOT NULL');
     const current = (await table.listIndices()).find((i) => i.columns.includes('vector'));
@@ -158,9 +173,16 @@ export class LanceVectorIndex implements VectorIndex {
     if (withVectors >= this.options.annThreshold && (current === undefined || stale)) {
       if (current) await table.dropIndex(current.name);
       const partitions = partitionsFor(withVectors);
-      await withBuildDeadline('vector index', where, ms, () => table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'cosine', numPartitions: partitions }), name: `${ANN_INDEX_PREFIX}${partitions}`, replace: true }));
+      await build('vector index', { kind: 'ivf-rq', column: 'vector', partitions, name: `${ANN_INDEX_PREFIX}${partitions}` });
     }
-    await withBuildDeadline('optimised index', where, ms, () => table.optimize());
+    await build('optimised index', { kind: 'optimize' });
+  }
+
+  private async reopen(name: string): Promise<lancedb.Table> {
+    this.tables.get(name)?.close();
+    const table = await this.db.openTable(name);
+    this.tables.set(name, table);
+    return table;
   }
 
   async vectorSearch(pipelineVersion: string, vector: Float32Array, k: number): Promise<IndexHit[]> {
