@@ -103,10 +103,13 @@ describe('rag-ledger CLI', () => {
 
   test('verify passes, then fails with exit 1 at the first altered event', async (t) => {
     const store = tempDir(t);
-    for (const id of ['a', 'b', 'c']) cli(['append', '--store', store, '--stream', `document-${id}`, '--type', 'DocumentSubmitted', '--data', doc(id)]);
+    for (const id of ['a', 'b', 'c']) {
+      const appended = cli(['append', '--store', store, '--stream', `document-${id}`, '--type', 'DocumentSubmitted', '--data', doc(id)]);
+      assert.equal(appended.code, 0, `append ${id}: ${appended.stderr}`);
+    }
     const ok = cli(['verify', '--json', '--store', store]);
-    assert.equal(ok.code, 0);
-    assert.equal((JSON.parse(ok.stdout) as { ok: boolean; checked: number }).checked, 3);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { ok: boolean; checked: number }).checked, 3, ok.stdout);
     // The events live in the journal: alter one there (same length, so only its checksum and hash disagree).
     const journal = readFileSync(join(store, 'events.journal'));
     const at = journal.indexOf('content of b');
