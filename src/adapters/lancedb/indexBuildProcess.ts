@@ -53,7 +53,8 @@ export async function runIndexBuild(what: string, where: string, ms: number, req
     }, ms);
     child.on('message', (m: IndexBuildReply) => finish(m.ok ? undefined : new Error(`building the ${what} of ${where} failed: ${m.message}`)));
     child.on('error', (err) => finish(new Error(`the process that builds the ${what} of ${where} could not run: ${err.message}`)));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it comes after the IPC channel has delivered every message the child sent.
+    child.on('close', (code, signal) => {
       const last = stderr.trim().split('\n').filter((l) => !/\bWARN\b/.test(l)).at(-1);
       finish(new Error(`the process that builds the ${what} of ${where} ended (${signal ?? `exit code ${code}`}) before it finished${last ? `: ${last.slice(0, 300)}` : ''}`));
     });

@@ -28,8 +28,13 @@ process.once('message', (request: IndexBuildRequest) => {
       try {
         await applyIndexBuild(table, request.op);
       } finally {
-        table.close();
-        db.close();
+        // The build is committed (or failed) by now: closing cannot change the outcome.
+        try {
+          table.close();
+          db.close();
+        } catch {
+          // ignored
+        }
       }
       reply({ ok: true }, 0);
     } catch (err) {

@@ -93,15 +93,16 @@ export class LanceTextIndex implements TextIndex {
     this.pending = 0;
   }
 
-  /** Builds or optimises with the deadline: a large table in a process of its own, whose new version this handle then opens. */
+  /** Builds or optimises with the deadline: a large table in a process of its own, whose new version this handle then checks out. */
   private async build(op: IndexBuildOp): Promise<void> {
     const table = this.table;
     if (!table) return;
     const outOfProcess = (await table.countRows()) >= this.outOfProcessFromRows;
-    await runIndexBuild('explorer full-text index', this.dir, this.buildTimeoutMs, { dir: this.dir, table: TABLE, op }, { table, outOfProcess });
-    if (outOfProcess) {
-      table.close();
-      this.table = await this.db.openTable(TABLE);
+    try {
+      await runIndexBuild('explorer full-text index', this.dir, this.buildTimeoutMs, { dir: this.dir, table: TABLE, op }, { table, outOfProcess });
+    } finally {
+      // Another process built it (or committed before it failed): this handle moves to the latest version.
+      if (outOfProcess) await table.checkoutLatest();
     }
   }
 

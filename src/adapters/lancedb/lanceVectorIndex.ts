@@ -148,16 +148,19 @@ export class LanceVectorIndex implements VectorIndex {
   }
 
   private async buildIndexes(pipelineVersion: string, options: { readonly scratch?: boolean }): Promise<void> {
-    let table = await this.table(pipelineVersion);
+    const table = await this.table(pipelineVersion);
     if (!table) return;
     const name = tableNameFor(pipelineVersion);
     const ms = this.options.buildTimeoutMs;
     const where = `${this.location} (table ${name})`;
     const outOfProcess = (await table.countRows()) >= this.options.outOfProcessFromRows;
     const build = async (what: string, op: IndexBuildOp): Promise<void> => {
-      await runIndexBuild(what, where, ms, { dir: this.location, table: name, op }, { table: table!, outOfProcess });
-      // Another process built it: this handle is reopened to see the new version.
-      if (outOfProcess) table = await this.reopen(name);
+      try {
+        await runIndexBuild(what, where, ms, { dir: this.location, table: name, op }, { table, outOfProcess });
+      } finally {
+        // Another process built it (or committed before it failed): this handle moves to the latest version.
+        if (outOfProcess) await table.checkoutLatest();
+      }
     };
     await build('full-text index', { kind: 'fts', column: 'text', options: {} });
     if (options.scratch) return;
@@ -176,13 +179,6 @@ export class LanceVectorIndex implements VectorIndex {
       await build('vector index', { kind: 'ivf-rq', column: 'vector', partitions, name: `${ANN_INDEX_PREFIX}${partitions}` });
     }
     await build('optimised index', { kind: 'optimize' });
-  }
-
-  private async reopen(name: string): Promise<lancedb.Table> {
-    this.tables.get(name)?.close();
-    const table = await this.db.openTable(name);
-    this.tables.set(name, table);
-    return table;
   }
 
   async vectorSearch(pipelineVersion: string, vector: Float32Array, k: number): Promise<IndexHit[]> {

@@ -111,12 +111,13 @@ export class TimelineService {
       const sourceOf = await chunkSources(raws, lookupVia(events));
       const batch: IndexEntry[] = raws.map((raw) => indexEntryOf(raw, sourceOf(raw)));
       raws = [];
-      if (text && index.writable) {
-        await text.add(batch.filter((e) => e.words !== null).map((e) => ({ position: e.position, words: e.words! })));
-        await text.maintain(TEXT_FOLD_DURING_CATCH_UP);
-      }
+      if (text && index.writable) await text.add(batch.filter((e) => e.words !== null).map((e) => ({ position: e.position, words: e.words! })));
       index.apply(batch, lastHash);
-      if (text && index.writable) this.textCoverage = index.checkpoint;
+      if (text && index.writable) {
+        this.textCoverage = index.checkpoint;
+        // Folding is optional here (rows not folded in yet are searched too): a failure leaves it to the end of the run.
+        await text.maintain(TEXT_FOLD_DURING_CATCH_UP).catch(() => undefined);
+      }
       if (head - from >= PROGRESS_FROM) {
         this.progress = { indexed: index.checkpoint, head: Math.max(head, index.checkpoint) };
         options.onProgress?.(this.progress);
