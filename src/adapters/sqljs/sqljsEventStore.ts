@@ -85,6 +85,9 @@ const IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
 export type Settings = Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher' | 'lockWaitMs' | 'owner'>> &
   Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped' | 'onNotice' | 'snapshotEveryEvents'> & { readonly headSigner: HeadSigner | null };
 
+/** Events a writer may leave unsaved in the index when it closes (a reader catches them up: ~20 µs each). */
+const CLOSE_SAVE_EVENTS = 20_000;
+
 /**
  * The event store on disk. The journal (`events.journal`, append-only, fdatasync'd per append)
  * holds every event once and is the truth; sql.js holds only the log's index (positions, streams,
@@ -583,6 +586,12 @@ export class SqlJsEventStore implements EventStore {
             if (!(err instanceof StoreLockedError)) throw err;
             this.options.onSealSkipped?.(`the store stayed busy, so the head ${this.headState.position} was not signed on close; the next writer signs it`);
           });
+        }
+        // A writer leaving many events unsaved (a long run stays under its threshold of max(20k, n/8))
+        // saves the index, so that no reader after it catches up more than CLOSE_SAVE_EVENTS. A question
+        // (tens of events) never does. Best effort: the journal holds everything.
+        if (this.journal && this.indexedEvents - this.snapshotEvents >= (this.options.snapshotEveryEvents ?? CLOSE_SAVE_EVENTS)) {
+          await this.locked(() => this.saveIndex()).catch(() => undefined);
         }
       } finally {
         this.closed = true;
