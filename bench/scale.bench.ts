@@ -155,7 +155,7 @@ function runCli(label: string, args: readonly string[], timeoutMs: number): Meas
 function runChild<T>(label: string, spec: ChildSpec, timeoutMs: number): { m: Measured; result: T | null } {
   const m = runMeasured(label, [__filename], { timeoutMs, execArgv: process.execArgv, env: { BENCH_SCALE_CHILD: JSON.stringify(spec) }, showStderr: spec.mode === 'build' });
   const line = m.stdout.trim().split('\n').at(-1) ?? '';
-  return { m, result: m.ok && line.startsWith('{') ? (JSON.parse(line) as T) : null };
+  return { m, result: m.ok && (line.startsWith('{') || line.startsWith('[')) ? (JSON.parse(line) as T) : null };
 }
 
 type ChildSpec =
@@ -359,9 +359,9 @@ interface StoreMeta {
   readonly builtAt: string;
 }
 
-/** The files that define the store's format on disk: a change there makes cached stores stale. */
+/** The files that define the store's format on disk and what its writers leave there: a change there makes cached stores stale. */
 function formatFiles(): string[] {
-  return ['src/adapters/sqljs/schema.ts', 'src/adapters/sqljs/storeFiles.ts', 'src/adapters/sqljs/sqljsProjectionStore.ts', 'src/adapters/lancedb/lanceVectorIndex.ts']
+  return ['src/adapters/sqljs/schema.ts', 'src/adapters/sqljs/storeFiles.ts', 'src/adapters/sqljs/sqljsEventStore.ts', 'src/adapters/sqljs/sqljsProjectionStore.ts', 'src/adapters/lancedb/lanceVectorIndex.ts']
     .map((f) => join(repoRoot, f))
     .filter((f) => existsSync(f));
 }
