@@ -82,6 +82,29 @@ test('snapshots are written once the journal grows past the threshold, and cover
   assert.equal((await reopened.verify()).ok, true);
 });
 
+test('a writer closing with many events unsaved saves the index; with a few it writes nothing', async (t) => {
+  const options = { snapshotEveryEvents: 1000, closeSaveEvents: 40 };
+  const many = tempDir(t);
+  const long = await storeWith(many, 25, options); // 50 events: under the save threshold, over the close one
+  assert.ok(long.unsnapshottedBytes > 0);
+  await long.close();
+  const afterLong = await SqlJsEventStore.open(many, options);
+  t.after(() => afterLong.close());
+  assert.equal(afterLong.unsnapshottedBytes, 0, 'the index covers the whole journal: a reader catches up nothing');
+  assert.equal((await afterLong.head()).position, 50);
+
+  const few = tempDir(t);
+  const short = await storeWith(few, 10, options); // 20 events
+  const journalBytes = short.unsnapshottedBytes;
+  assert.ok(journalBytes > 0);
+  await short.close();
+  const afterShort = await SqlJsEventStore.open(few, options);
+  t.after(() => afterShort.close());
+  assert.equal(afterShort.unsnapshottedBytes, journalBytes, 'closing after a few events wrote no index');
+  assert.equal((await afterShort.head()).position, 20);
+  assert.equal((await afterShort.verify()).ok, true);
+});
+
 test('a torn final journal record (a crash mid-write) is cut off and kept aside; nothing acknowledged is lost', async (t) => {
   const dir = tempDir(t);
   const store = await storeWith(dir, 3);

@@ -52,6 +52,8 @@ export interface SqlJsEventStoreOptions {
   readonly snapshotEveryBytes?: number;
   /** …or once this many events were appended since (default: the larger of 20,000 and an eighth of the log). */
   readonly snapshotEveryEvents?: number;
+  /** A writer closing with at least this many events unsaved in the index saves it (default 20,000). */
+  readonly closeSaveEvents?: number;
   readonly clock?: () => string;
   readonly newId?: () => string;
   readonly hasher?: Hasher;
@@ -83,7 +85,7 @@ const PAGE = 2000;
 const IMPORT_BATCH_BYTES = 32 * 1024 * 1024;
 
 export type Settings = Required<Pick<SqlJsEventStoreOptions, 'snapshotEveryBytes' | 'clock' | 'newId' | 'hasher' | 'lockWaitMs' | 'owner'>> &
-  Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped' | 'onNotice' | 'snapshotEveryEvents'> & { readonly headSigner: HeadSigner | null };
+  Pick<SqlJsEventStoreOptions, 'onForgetStep' | 'onSealSkipped' | 'onNotice' | 'snapshotEveryEvents' | 'closeSaveEvents'> & { readonly headSigner: HeadSigner | null };
 
 /** Events a writer may leave unsaved in the index when it closes (a reader catches them up: ~20 µs each). */
 const CLOSE_SAVE_EVENTS = 20_000;
@@ -146,6 +148,7 @@ export class SqlJsEventStore implements EventStore {
     const settings: Settings = {
       snapshotEveryBytes: options.snapshotEveryBytes ?? 256 * 1024 * 1024,
       ...(options.snapshotEveryEvents !== undefined ? { snapshotEveryEvents: options.snapshotEveryEvents } : {}),
+      ...(options.closeSaveEvents !== undefined ? { closeSaveEvents: options.closeSaveEvents } : {}),
       lockWaitMs: options.lockWaitMs ?? 15_000,
       owner: options.owner ?? `rag-ledger (pid ${process.pid})`,
       clock: options.clock ?? systemClock,
@@ -588,9 +591,9 @@ export class SqlJsEventStore implements EventStore {
           });
         }
         // A writer leaving many events unsaved (a long run stays under its threshold of max(20k, n/8))
-        // saves the index, so that no reader after it catches up more than CLOSE_SAVE_EVENTS. A question
-        // (tens of events) never does. Best effort: the journal holds everything.
-        if (this.journal && this.indexedEvents - this.snapshotEvents >= (this.options.snapshotEveryEvents ?? CLOSE_SAVE_EVENTS)) {
+        // saves the index, so that no reader after it catches up more than that. A question (tens of
+        // events) never does. Best effort: the journal holds everything.
+        if (this.journal && this.indexedEvents - this.snapshotEvents >= (this.options.closeSaveEvents ?? CLOSE_SAVE_EVENTS)) {
           await this.locked(() => this.saveIndex()).catch(() => undefined);
         }
       } finally {
