@@ -27,7 +27,12 @@ export class ReadModels {
   }
 
   documents(): DocumentStatus[] {
-    return [...this.store.list(documentStatusProjection.name, 'doc:')].map(([, d]) => d as unknown as DocumentStatus);
+    return [...this.eachDocument()];
+  }
+
+  /** Every document, read one at a time: a walk over 100k documents never holds them all. */
+  *eachDocument(): Iterable<DocumentStatus> {
+    for (const [, d] of this.store.list(documentStatusProjection.name, 'doc:')) yield d as unknown as DocumentStatus;
   }
 
   /** The documents whose chunking for the pipeline version contains the chunk. */
