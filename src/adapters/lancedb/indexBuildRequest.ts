@@ -4,7 +4,8 @@
  */
 export type IndexBuildOp =
   | { readonly kind: 'fts'; readonly column: string; readonly options: Record<string, string | number | boolean>; readonly name?: string }
-  | { readonly kind: 'ivf-rq'; readonly column: string; readonly partitions: number; readonly name: string }
+  /** The IVF-RQ index over `vector` once the table holds `threshold` vectors, retrained as it grows (see indexBuildOps.ts). */
+  | { readonly kind: 'ann'; readonly threshold: number }
   | { readonly kind: 'optimize' };
 
 export interface IndexBuildRequest {

@@ -43,11 +43,6 @@ const ANN_RERANKED = 200;
 const refineFor = (k: number): number => Math.min(ANN_REFINE, Math.max(5, Math.ceil(ANN_RERANKED / Math.max(1, k))));
 /** Only for an HNSW index left by an older version until optimize replaces it: its ef must cover k x refine. */
 const LEGACY_HNSW_EF = 120;
-/** The ANN index's name records the partitions it was trained with: `vector_ivfrq_p<partitions>`. */
-const ANN_INDEX_PREFIX = 'vector_ivfrq_p';
-
-/** √n partitions, as LanceDB recommends for IVF. */
-const partitionsFor = (vectors: number): number => Math.max(1, Math.round(Math.sqrt(vectors)));
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
@@ -169,20 +164,7 @@ export class LanceVectorIndex implements VectorIndex {
     };
     await build('full-text index', { kind: 'fts', column: 'text', options: {} });
     if (options.scratch) return;
-    const withVectors = await table.countRows('vector IS NOT NULL');
-    const current = (await table.listIndices()).find((i) => i.columns.includes('vector'));
-    const trained = current?.name.startsWith(ANN_INDEX_PREFIX) ? Number(current.name.slice(ANN_INDEX_PREFIX.length)) : null;
-    // IVF with RaBitQ codes (IVF_RQ): √n partitions, 20 searched, re-ranked with the full vectors.
-    // Retrained once the table has grown about 4x since training (√n doubled), and replacing any
-    // other vector index (an HNSW graph from an older version: HNSW loses its way among the
-    // near-duplicate vectors real workspaces have, e.g. the same Cargo.toml in every example).
-    // recall@10 against exact search is measured by `npm run bench:pipeline`.
-    const stale = current !== undefined && (trained === null || partitionsFor(withVectors) >= 2 * trained);
-    if (withVectors >= this.options.annThreshold && (current === undefined || stale)) {
-      if (current) await table.dropIndex(current.name);
-      const partitions = partitionsFor(withVectors);
-      await build('vector index', { kind: 'ivf-rq', column: 'vector', partitions, name: `${ANN_INDEX_PREFIX}${partitions}` });
-    }
+    await build('vector index', { kind: 'ann', threshold: this.options.annThreshold });
     await build('optimised index', { kind: 'optimize' });
   }
 
