@@ -16,8 +16,10 @@ export type PipelineSettings = Omit<PipelineConfig, 'embedder'> & { readonly emb
 
 /** Everything the engine needs from the editor's settings (or the command line's flags). */
 export interface EngineSettings {
-  /** The store directory (created when missing). */
+  /** The store directory (created when missing); with `team`, it holds only this member's projections. */
   readonly storeDir: string;
+  /** The team ledger on PostgreSQL that holds the log, when the store is shared (see adapters/ledger.ts). */
+  readonly team?: { readonly url: string; readonly password?: string };
   /** The workspace folder files are ingested from (the first one when `folders` is given). */
   readonly workspaceRoot: string;
   /**

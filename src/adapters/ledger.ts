@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { EventStore } from '../core/eventStore.js';
 import { join } from 'node:path';
 import type { VectorIndex } from '../app/indexing/vectorIndex.js';
 import { IndexMissingError } from '../core/errors.js';
+import type { LockHolder } from '../core/errors.js';
 import { Explorer } from '../app/explorer/explorer.js';
 import { ProjectionRunner } from '../app/projectionRunner.js';
 import { LanceTextIndex } from './lancedb/lanceTextIndex.js';
@@ -14,10 +16,30 @@ import type { SqlJsEventStoreOptions } from './sqljs/sqljsEventStore.js';
 import { SqlJsEventStore } from './sqljs/sqljsEventStore.js';
 import { EXPLORER_DIR, SqlJsEventIndex } from './sqljs/sqljsEventIndex.js';
 import { SqlJsProjectionStore } from './sqljs/sqljsProjectionStore.js';
+import { PgEventStore } from './postgres/pgEventStore.js';
+
+/** What the composition root needs of an event store beyond the port: both adapters provide it. */
+export interface LedgerEventStore extends EventStore {
+  /** Picks up events other processes appended (the file store); 0 for a server, read on every call. */
+  refresh(): Promise<number>;
+  /** Seals the head this writer moved (see core/signing.ts). */
+  sealHead(): Promise<void>;
+  /** The log's signing key: the public key of its first HeadSigned, if any. */
+  signingKey(): Promise<{ readonly publicKey: string; readonly keyId: string } | null>;
+  /**
+   * Runs `fn` as the only member of a team ledger running a pipeline (absent for a local store,
+   * whose pipeline lock is a file).
+   */
+  withTeamLock?<T>(fn: () => Promise<T>, options: { readonly owner: string; readonly deadline: number; readonly signal?: AbortSignal; readonly onWait?: (holder: LockHolder) => void }): Promise<T>;
+  /** A reader's warning that the store's files disagree; null when they agree (always, for a server). */
+  readonly integrityWarning: string | null;
+}
 
 /** The event log, its projections and their queries, opened together on one store directory. */
 export interface Ledger {
-  readonly events: SqlJsEventStore;
+  readonly events: LedgerEventStore;
+  /** The team ledger's address (`user@host:port/database/schema`) when the log is on PostgreSQL. */
+  readonly team: string | null;
   readonly projections: ProjectionStore;
   readonly runner: ProjectionRunner;
   readonly readModels: ReadModels;
@@ -27,10 +49,16 @@ export interface Ledger {
 export interface OpenLedgerOptions extends SqlJsEventStoreOptions {
   /** Told when a damaged projections file was moved aside to be rebuilt. */
   readonly onProjectionsDiscarded?: (movedTo: string, reason: string) => void;
+  /**
+   * The team ledger: the log lives on this PostgreSQL server (`postgres://…`) and `dir` holds only
+   * this member's projections (read models, vector index, explorer), built from the shared log.
+   */
+  readonly team?: { readonly url: string; readonly password?: string; readonly poolSize?: number };
 }
 
 /** Opens the store in `dir`: the composition root shared by the CLI and the extension. */
 export async function openLedger(dir: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
+  if (options.team) return openTeamLedger(dir, options.team, options);
   const events = await SqlJsEventStore.open(dir, options);
   let projections: SqlJsProjectionStore;
   try {
@@ -39,13 +67,38 @@ export async function openLedger(dir: string, options: OpenLedgerOptions = {}): 
     await events.close();
     throw err;
   }
-  return composeLedger(events, projections);
+  return composeLedger(events, projections, null);
 }
 
-function composeLedger(events: SqlJsEventStore, projections: SqlJsProjectionStore): Ledger {
+/**
+ * A member of a team ledger: the events on PostgreSQL, the projections in `dir` (created when
+ * missing: they are rebuilt from the shared log, embeddings included, never re-embedded).
+ */
+async function openTeamLedger(dir: string, team: NonNullable<OpenLedgerOptions['team']>, options: OpenLedgerOptions): Promise<Ledger> {
+  const writable = options.mode !== 'read';
+  if (writable) mkdirSync(dir, { recursive: true });
+  const events = await PgEventStore.open(team.url, {
+    mode: writable ? 'write' : 'read',
+    ...(team.password !== undefined ? { password: team.password } : {}),
+    ...(team.poolSize !== undefined ? { poolSize: team.poolSize } : {}),
+    ...(options.headSigner !== undefined ? { headSigner: options.headSigner } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  let projections: SqlJsProjectionStore;
+  try {
+    projections = await SqlJsProjectionStore.open(dir, { writable, ...(options.onProjectionsDiscarded ? { onDiscarded: options.onProjectionsDiscarded } : {}) });
+  } catch (err) {
+    await events.close();
+    throw err;
+  }
+  return composeLedger(events, projections, events.address.display);
+}
+
+function composeLedger(events: LedgerEventStore, projections: SqlJsProjectionStore, team: string | null): Ledger {
   const runner = new ProjectionRunner(events, projections, standardProjections);
   return {
     events,
+    team,
     projections,
     runner,
     readModels: new ReadModels(projections),

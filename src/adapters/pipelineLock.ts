@@ -40,9 +40,14 @@ export async function withPipelineLock<T>(storeDir: string, ledger: Ledger, opti
   const renew = setInterval(() => lock.renew(), 10_000);
   renew.unref();
   try {
-    await ledger.events.refresh();
-    await ledger.runner.catchUp();
-    return await fn();
+    const run = async (): Promise<T> => {
+      await ledger.events.refresh();
+      await ledger.runner.catchUp();
+      return fn();
+    };
+    // A member of a team ledger also takes turns with the other members' pipelines (see PgEventStore.withTeamLock).
+    if (ledger.events.withTeamLock) return await ledger.events.withTeamLock(run, { ...options, deadline });
+    return await run();
   } finally {
     clearInterval(renew);
     lock.release();

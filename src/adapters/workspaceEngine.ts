@@ -71,7 +71,7 @@ export class WorkspaceEngine {
 
   /** Opens (`create: false`: only opens) the store with the write lock, and the vector index. */
   static async open(settings: EngineSettings, options: { readonly create?: boolean } = {}): Promise<WorkspaceEngine> {
-    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner, ...(options.create === false ? { create: false } : {}) });
+    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner, ...(options.create === false ? { create: false } : {}), ...(settings.team ? { team: settings.team } : {}) });
     try {
       // This window holds the write lock: scratch tables left by a replay that died are its to sweep.
       const index = await openVectorIndex(settings.storeDir, { sweepScratch: true, ...(settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {}) });
@@ -96,7 +96,7 @@ export class WorkspaceEngine {
    * store stays where it was opened: another store location takes effect when the engine reopens.
    */
   updateSettings(settings: EngineSettings): void {
-    this.settings = { ...settings, storeDir: this.settings.storeDir, owner: this.settings.owner };
+    this.settings = { ...settings, storeDir: this.settings.storeDir, owner: this.settings.owner, ...(this.settings.team ? { team: this.settings.team } : {}) };
   }
 
   /**
@@ -173,8 +173,10 @@ export class WorkspaceEngine {
             owner: this.settings.owner,
             ...(options.signal ? { signal: options.signal } : {}),
             onWait: (holder) => {
-              this.trace?.(`${name}: waiting for ${holder.owner} (pid ${holder.pid} on ${holder.hostname})`);
-              options.onProgress?.({ phase: 'wait', done: 0, detail: `${holder.owner} (pid ${holder.pid} on ${holder.hostname})` });
+              // A team member's holder names itself (who, where, its pid) in its owner.
+              const who = holder.pid > 0 ? `${holder.owner} (pid ${holder.pid} on ${holder.hostname})` : holder.owner;
+              this.trace?.(`${name}: waiting for ${who}`);
+              options.onProgress?.({ phase: 'wait', done: 0, detail: who });
             },
           },
           fn,
@@ -286,6 +288,9 @@ export class WorkspaceEngine {
   ): Promise<AskResult & { readonly pipelineVersion: string }> {
     return this.exclusive(async () => {
       const { version, config } = await this.askedVersion();
+      // A member of a team ledger first brings its own index up to the shared log: chunks other
+      // members indexed come with their vectors from the log (nothing is embedded again).
+      if (this.ledger.team !== null) await new IndexService({ ...this.deps(), index: this.index }).sync(version, options.signal ? { signal: options.signal } : {});
       // A version with indexed chunks but no table (vectors/ deleted) must not answer from nothing.
       await assertIndexPresent(this.ledger, this.index, version);
       const mode = options.mode ?? config.retrieval.mode;

@@ -45,6 +45,7 @@ export async function openCliEngine(args: ParsedArgs, io: Io, command: string, o
   const timeout = intOption(args.values['embed-timeout'], 'embed-timeout', 1);
   const settings: EngineSettings = {
     storeDir: args.store,
+    ...(args.team ? { team: { url: args.team } } : {}),
     workspaceRoot: resolve(io.cwd),
     pipeline: DEFAULT_PIPELINE,
     walk: { include: [], exclude: [], respectGitignore: true },

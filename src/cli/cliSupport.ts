@@ -1,5 +1,7 @@
-import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isPostgresUrl, parseTeamLedgerUrl } from '../adapters/postgres/pgUrl.js';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { parseIsoTime } from '../core/isoTime.js';
@@ -111,6 +113,7 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 /** Options every command accepts. */
 export const commonOptions = {
   store: { type: 'string' },
+  projections: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies Options;
@@ -128,7 +131,10 @@ export interface Command {
 export interface ParsedArgs {
   readonly values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   readonly positionals: string[];
+  /** The store directory; for a team ledger, this member's projections folder. */
   readonly store: string;
+  /** The team ledger's URL when --store (or RAG_LEDGER_STORE) is `postgres://…`. */
+  readonly team?: string;
   readonly json: boolean;
 }
 
@@ -144,9 +150,32 @@ export function parseCommandArgs(cmd: Command, argv: string[], io: Io): ParsedAr
   if (parsed.positionals.length > cmd.allowPositionals) {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[cmd.allowPositionals])}`, cmd.name);
   }
-  if (parsed.values.store === '') throw new UsageError('--store needs a directory', cmd.name);
-  const store = resolve(io.cwd, parsed.values.store ?? (io.env.RAG_LEDGER_STORE || '.rag-ledger'));
+  if (parsed.values.store === '') throw new UsageError('--store needs a directory or a postgres:// URL', cmd.name);
+  if (parsed.values.projections === '') throw new UsageError('--projections needs a directory', cmd.name);
+  const where = parsed.values.store ?? (io.env.RAG_LEDGER_STORE || '.rag-ledger');
+  if (isPostgresUrl(where)) {
+    const projections = parsed.values.projections ?? (io.env.RAG_LEDGER_PROJECTIONS || memberProjectionsDir(where, io.env));
+    return { values: parsed.values, positionals: parsed.positionals, store: resolve(io.cwd, projections), team: where, json: parsed.values.json === true };
+  }
+  if (parsed.values.projections !== undefined) throw new UsageError('--projections is for a team ledger (--store postgres://…): a local store keeps its projections inside it', cmd.name);
+  const store = resolve(io.cwd, where);
   return { values: parsed.values, positionals: parsed.positionals, store, json: parsed.values.json === true };
+}
+
+/**
+ * Where a CLI member keeps its projections of a team ledger when --projections is not given: a
+ * folder per ledger (server, database, schema) in the user's cache, so every command in every
+ * directory shares one copy.
+ */
+export function memberProjectionsDir(url: string, env: NodeJS.ProcessEnv): string {
+  const { display, schema } = parseTeamLedgerUrl(url);
+  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cache, 'rag-ledger', 'team', `${schema}-${createHash('sha256').update(display).digest('hex').slice(0, 12)}`);
+}
+
+/** The openLedger options that put the log on the team ledger when --store names one. */
+export function teamOptions(args: ParsedArgs): { readonly team?: { readonly url: string } } {
+  return args.team ? { team: { url: args.team } } : {};
 }
 
 export function intOption(value: unknown, name: string, min = 0): number | undefined {

@@ -15,13 +15,14 @@ import { forgetCommand } from './commands/forgetCommand.js';
 import { replayCommand } from './commands/replayCommand.js';
 import { compareCommand } from './commands/compareCommand.js';
 import { exportCommand, importCommand, rebuildCommand, recoverCommand } from './commands/maintenanceCommands.js';
+import { migrateStoreCommand } from './commands/migrateStoreCommand.js';
 
 declare const RAG_LEDGER_VERSION: string | undefined;
 
 /** Injected by esbuild from package.json; "dev" when running from sources. */
 const VERSION = typeof RAG_LEDGER_VERSION === 'string' ? RAG_LEDGER_VERSION : 'dev';
 
-const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, replayCommand, compareCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, rebuildCommand, recoverCommand, forgetCommand];
+const commands: readonly Command[] = [ingestCommand, askCommand, showCommand, replayCommand, compareCommand, searchCommand, evalCommand, pipelinesCommand, logCommand, appendCommand, statsCommand, verifyCommand, exportCommand, importCommand, migrateStoreCommand, rebuildCommand, recoverCommand, forgetCommand];
 
 /** The command names, in the order --help lists them (tests run every one). */
 export const commandNames: readonly string[] = commands.map((c) => c.name);

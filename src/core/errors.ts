@@ -319,3 +319,29 @@ export class IndexMissingError extends RagLedgerError {
     );
   }
 }
+
+/** The team ledger's server cannot be reached (down, unreachable, timed out). Nothing was written. */
+export class TeamLedgerUnavailableError extends RagLedgerError {
+  readonly code = 'team_ledger_unavailable';
+  constructor(
+    readonly server: string,
+    readonly detail: string,
+  ) {
+    super(
+      `the team ledger at ${server} cannot be reached: ${detail}`,
+      'Nothing was written. Check that the server is running and reachable (host, port, firewall, TLS), then run the command again; questions are still answered from this member\'s local index.',
+    );
+  }
+}
+
+/** The team ledger's server refused this member: wrong password, unknown role, or missing privileges. */
+export class TeamLedgerAccessError extends RagLedgerError {
+  readonly code = 'team_ledger_access';
+  constructor(
+    readonly server: string,
+    detail: string,
+    hint: string,
+  ) {
+    super(`the team ledger at ${server} refused access: ${detail}`, hint);
+  }
+}

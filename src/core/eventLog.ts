@@ -437,27 +437,48 @@ export class ChainVerifier {
  */
 export async function checkImport(events: AsyncIterable<RawEvent> | Iterable<RawEvent>, hasher: Hasher, signatureCheck?: SignatureCheck): Promise<RawEvent[]> {
   const all: RawEvent[] = [];
-  const verifier = new ChainVerifier(hasher, signatureCheck);
-  const ids = new Set<string>();
-  const versions = new Map<string, number>();
-  for await (const raw of events) {
+  const checker = new ImportChecker(hasher, signatureCheck);
+  for await (const raw of events) all.push(checker.accept(raw));
+  checker.finish();
+  return all;
+}
+
+/**
+ * checkImport one event at a time, for stores that write an import as it arrives inside a
+ * transaction they roll back on failure: memory stays bounded by the stream versions and ids.
+ */
+export class ImportChecker {
+  private readonly verifier: ChainVerifier;
+  private readonly ids = new Set<string>();
+  private readonly versions = new Map<string, number>();
+
+  constructor(hasher: Hasher, signatureCheck?: SignatureCheck) {
+    this.verifier = new ChainVerifier(hasher, signatureCheck);
+  }
+
+  /** Checks the next event; returns it. @throws ArchiveError naming its position. */
+  accept(raw: RawEvent): RawEvent {
     try {
       validateRecorded(raw);
     } catch (err) {
       if (err instanceof ValidationError) throw new ArchiveError(`position ${raw.position}`, err.message);
       throw err;
     }
-    if (!verifier.check(raw)) throw importFailure(verifier.report());
-    if (ids.has(raw.eventId)) throw new ArchiveError(`position ${raw.position}`, `event id ${raw.eventId} appears twice`);
-    ids.add(raw.eventId);
-    const expected = (versions.get(raw.streamId) ?? 0) + 1;
+    if (!this.verifier.check(raw)) throw importFailure(this.verifier.report());
+    if (this.ids.has(raw.eventId)) throw new ArchiveError(`position ${raw.position}`, `event id ${raw.eventId} appears twice`);
+    this.ids.add(raw.eventId);
+    const expected = (this.versions.get(raw.streamId) ?? 0) + 1;
     if (raw.streamVersion !== expected) throw new ArchiveError(`position ${raw.position}`, `stream ${raw.streamId} jumps to version ${raw.streamVersion}, expected ${expected}`);
-    versions.set(raw.streamId, expected);
-    all.push(raw);
+    this.versions.set(raw.streamId, expected);
+    return raw;
   }
-  const report = verifier.report();
-  if (!report.ok) throw importFailure(report);
-  return all;
+
+  /** After the last event: the checks that need the whole log (attestations). Returns the stream versions. */
+  finish(): ReadonlyMap<string, number> {
+    const report = this.verifier.report();
+    if (!report.ok) throw importFailure(report);
+    return this.versions;
+  }
 }
 
 /** The fingerprint of a public key (SPKI DER, base64): the first 16 hex digits of the SHA-256 of that text. */

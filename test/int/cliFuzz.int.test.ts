@@ -296,6 +296,8 @@ function validArgs(name: string): string[] {
       return ['export', fresh()];
     case 'import':
       return ['import', archive];
+    case 'migrate-store':
+      return ['migrate-store', '--to', fresh()];
     case 'rebuild':
       return ['rebuild'];
     case 'recover':

@@ -7,7 +7,7 @@ import type { Embedder } from '../../app/embedding/embedder.js';
 import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
 import { parseGolden } from '../../core/retrieval/evaluation.js';
 import type { Command } from '../cliSupport.js';
-import { UsageError, intOption, progressReporter } from '../cliSupport.js';
+import { UsageError, intOption, progressReporter, teamOptions } from '../cliSupport.js';
 import { renderCompare } from '../explorerRender.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
@@ -41,7 +41,7 @@ export const compareCommand: Command = {
         throw new UsageError(`${v.golden as string}: ${(err as Error).message}`);
       }
     }
-    const ledger = await openLedger(args.store, { mode: 'read' });
+    const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
     const embedders = new Map<string, Embedder | null>();
     try {
       await pipelineToQuery(ledger, v.from as string);

@@ -5,7 +5,7 @@ import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { QueryScores } from '../../core/retrieval/evaluation.js';
 import { parseGolden, scoreRetrieval } from '../../core/retrieval/evaluation.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, intOption } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption, teamOptions } from '../cliSupport.js';
 import type { Embedder } from '../../app/embedding/embedder.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
@@ -34,7 +34,7 @@ export const evalCommand: Command = {
     }
     const requestedMode = retrievalModeOption(args.values.mode);
     const requestedK = intOption(args.values.k, 'k', 1);
-    const ledger = await openLedger(args.store, { mode: 'read' });
+    const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
     let embedder: Embedder | null = null;
     try {
       const { version, config } = await pipelineToQuery(ledger, args.values.pipeline as string | undefined);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_MAX_BYTES } from '../../core/ingest/documentCheck.js';
 import type { SecretPolicy } from '../../core/ingest/secretFindings.js';
 import { SECRET_POLICIES } from '../../core/ingest/secretFindings.js';
@@ -25,7 +25,7 @@ export const ingestCommand: Command = {
   usage: `rag-ledger ingest DIR [--include GLOB]... [--exclude GLOB]... [--max-file-size BYTES]
                       [--allow-secrets] [--secrets reject|redact] [--no-gitignore] [--embedding-model ID] [--model-dir DIR]
                       [--embedding-dims N] [--embedding-dtype q8|fp32|fp16] [--embed-timeout SECONDS]
-                      [--no-embed] [--replace-all] [--json]
+                      [--no-embed] [--replace-all] [--workspace ROOT] [--json]
 
   Walks DIR honouring .gitignore (every level), .ragledgerignore and the default excludes
   (.git, node_modules, build outputs, the store). Unchanged files append nothing; changed files
@@ -38,6 +38,9 @@ export const ingestCommand: Command = {
   the rule and the line, never the secret; with --secrets redact each secret is replaced by
   [REDACTED:rule] and the rest is ingested. Links are judged by their target's name too; links
   leading outside DIR, into a loop or nowhere are listed as rejected. Globs are gitignore-style.
+  --workspace ROOT names the folder paths are relative to (DIR is then a part of it, and only
+  DIR's documents are touched); on a team ledger (--store postgres://…) the default is the git
+  repository DIR is in, so members with different checkout paths name documents alike.
   A folder that shares no file with the store's documents (another workspace, or an emptied
   folder) would delete them all: that is refused unless --replace-all.
 
@@ -66,6 +69,7 @@ export const ingestCommand: Command = {
     'embed-timeout': { type: 'string' },
     'no-embed': { type: 'boolean' },
     'replace-all': { type: 'boolean' },
+    workspace: { type: 'string' },
   },
   allowPositionals: 1,
   async run(args, io) {
@@ -78,10 +82,14 @@ export const ingestCommand: Command = {
     // A folder inside the one this store was ingested from is ingested as part of that workspace: its
     // documents keep their paths, and nothing outside it is touched (two ingests of overlapping
     // folders then agree on every document).
-    const recorded = rememberedWorkspace(args.store);
-    const root = recorded !== null && isInside(folder, recorded) && existsSync(recorded) ? recorded : folder;
+    const workspace = args.values.workspace === undefined ? null : resolve(io.cwd, String(args.values.workspace));
+    if (workspace !== null && workspace !== folder && !isInside(folder, workspace)) throw new UsageError(`${folder} is not inside --workspace ${workspace}`);
+    // A member of a team ledger names documents by their path in the repository, wherever it is checked out.
+    const recorded = workspace ?? rememberedWorkspace(args.store) ?? (args.team ? repositoryRoot(folder) : null);
+    const root = recorded !== null && (recorded === folder || isInside(folder, recorded)) && existsSync(recorded) ? recorded : folder;
     const scope = root === folder ? undefined : [relative(root, folder).split(sep).join('/')];
-    if (scope) io.err(`rag-ledger ingest: ${scope[0]}/ of ${root} (the folder this store was ingested from); documents outside it are left as they are\n`);
+    const why = workspace !== null ? '--workspace' : args.team && recorded !== null && rememberedWorkspace(args.store) === null ? 'its git repository' : 'the folder this store was ingested from';
+    if (scope) io.err(`rag-ledger ingest: ${scope[0]}/ of ${root} (${why}); documents outside it are left as they are\n`);
     // The engine the extension runs, over this folder alone: the same ingest, embedding, indexing and shadow builds.
     const cli = await openCliEngine(args, io, 'ingest', {
       workspaceRoot: root,
@@ -97,7 +105,7 @@ export const ingestCommand: Command = {
       const r = await onSigint((signal) =>
         engine.ingest({ signal, replaceAll: args.values['replace-all'] === true, embed: !noEmbed, onProgress: cli.onProgress, onEmbedderUnavailable: cli.onEmbedderUnavailable, ...(scope ? { scope } : {}) }).finally(cli.progressDone),
       );
-      if (!scope) rememberWorkspace(args.store, root);
+      if (!scope || workspace !== null) rememberWorkspace(args.store, root);
       if (r.embeddingUnavailable) cli.onEmbedderUnavailable(r.embeddingUnavailable);
       if (r.embedding !== null || r.shadows.some((s) => s.embedding !== null)) cli.modelLoaded();
       const { pipelineVersion, ingest: report, indexing: indexed, shadows } = r;
@@ -143,6 +151,14 @@ function rememberWorkspace(store: string, root: string): void {
     if (rememberedWorkspace(store) !== root) writeFileSync(join(store, WORKSPACE_FILE), `${JSON.stringify({ root })}\n`);
   } catch {
     // A convenience: without it a sub-folder is ingested as a workspace of its own.
+  }
+}
+
+/** The git repository `folder` is in (the nearest folder above it holding `.git`), or null. */
+function repositoryRoot(folder: string): string | null {
+  for (let dir = folder; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return null;
   }
 }
 

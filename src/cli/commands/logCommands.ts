@@ -6,7 +6,7 @@ import { chunkSources, lookupVia } from '../../core/chunkTexts.js';
 import { parseTimelineFilter } from '../../core/explorer/timelineFilter.js';
 import type { RecordedEvent } from '../../core/eventStore.js';
 import type { TimelineFilter } from '../../shared/explorerModel.js';
-import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
+import { openEventStore } from '../cliStores.js';
 import { ValidationError } from '../../core/errors.js';
 import { isEventType, eventTypes } from '../../core/events/eventCatalog.js';
 import { GENESIS_HASH, parseExpectedVersion, planAppend } from '../../core/eventLog.js';
@@ -15,7 +15,7 @@ import type { Command } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
 import type { ExpectedHead } from '../../core/signing.js';
 import { parseExpectedHead } from '../../core/signing.js';
-import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions, warnIfDamaged } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions, warnIfDamaged, teamOptions } from '../cliSupport.js';
 import { logLine } from '../explorerRender.js';
 import { envelopeJson } from '../render.js';
 import type { Io, ParsedArgs } from '../cliSupport.js';
@@ -76,7 +76,7 @@ export const logCommand: Command = {
       ...(v.until !== undefined ? { until: timeOption(v.until, 'until')! } : {}),
       ...(v.limit !== undefined ? { limit: intOption(v.limit, 'limit', 1)! } : {}),
     };
-    const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    const store = await openEventStore(args, { mode: 'read' });
     warnIfDamaged(io, store);
     try {
       // Writes in batches and waits while stdout is backed up, so a slow reader (a pager, a
@@ -125,7 +125,7 @@ async function logTimeline(args: ParsedArgs, io: Io): Promise<void> {
   }
   const from = intOption(v.from, 'from', 1) ?? 1;
   const limit = intOption(v.limit, 'limit', 1) ?? Number.MAX_SAFE_INTEGER;
-  const ledger = await openLedger(args.store, { mode: 'read' });
+  const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
   warnIfDamaged(io, ledger.events);
   try {
     await ledger.runner.catchUp();
@@ -224,7 +224,7 @@ export const appendCommand: Command = {
       ...(metadata !== undefined ? { metadata } : {}),
     } as NewEvent;
     validateAppend(v.stream as string, event);
-    const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (append)' });
+    const store = await openEventStore(args, { mode: 'write', owner: 'the rag-ledger CLI (append)' });
     try {
       const result = await store.append(v.stream as string, [event], { expectedVersion });
       if (args.json) io.out(`${JSON.stringify({ stream: v.stream, ...result })}\n`);
@@ -280,7 +280,7 @@ export const statsCommand: Command = {
   options: {},
   allowPositionals: 0,
   async run(args, io) {
-    const ledger = await openLedger(args.store, { mode: 'read' });
+    const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
     try {
       await ledger.runner.catchUp();
       const stats = await ledger.events.stats();
@@ -337,7 +337,7 @@ export const verifyCommand: Command = {
     } catch (err) {
       throw new UsageError(`--expect-head: ${(err as Error).message}; give POSITION:HASH as \`rag-ledger verify\` prints it`);
     }
-    const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    const store = await openEventStore(args, { mode: 'read' });
     try {
       const report = await store.verify();
       let expectation: { ok: boolean; detail: string } | undefined;

@@ -1,13 +1,13 @@
 import { ARCHIVE_MAX_LINE_BYTES, exportArchive, scanArchive } from '../../adapters/archive/jsonlArchive.js';
 import { openExplorer, openLedger } from '../../adapters/ledger.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
-import { SqlJsEventStore } from '../../adapters/sqljs/sqljsEventStore.js';
+import { openEventStore } from '../cliStores.js';
 import { defaultHeadSigner } from '../../adapters/node/signing.js';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command, Io, ParsedArgs } from '../cliSupport.js';
 import { plural } from '../../core/text.js';
-import { CheckFailed, UsageError, progressReporter } from '../cliSupport.js';
+import { CheckFailed, UsageError, progressReporter, teamOptions } from '../cliSupport.js';
 import { openCliEngine } from '../cliEngine.js';
 
 export const exportCommand: Command = {
@@ -23,7 +23,7 @@ export const exportCommand: Command = {
     const target = args.positionals[0];
     if (!target) throw new UsageError('export needs a target directory: rag-ledger export DIR');
     const dir = resolve(io.cwd, target);
-    const store = await SqlJsEventStore.open(args.store, { mode: 'read' });
+    const store = await openEventStore(args, { mode: 'read' });
     try {
       const progress = progressReporter(io, 'exporting');
       const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total), { signer: defaultHeadSigner(), logKey: await store.signingKey() });
@@ -59,7 +59,7 @@ export const importCommand: Command = {
     const maxLineBytes = maxLineBytesFrom(io.env.RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES);
     // Every line is checked before the store is opened (and created): a refused archive leaves nothing behind.
     const scanned = scanArchive(archive, { maxLineBytes });
-    const store = await SqlJsEventStore.open(args.store, { mode: 'write', owner: 'the rag-ledger CLI (import)' });
+    const store = await openEventStore(args, { mode: 'write', owner: 'the rag-ledger CLI (import)' });
     try {
       const n = await scanned.importInto(store);
       io.out(args.json ? `${JSON.stringify({ imported: n, store: args.store })}\n` : `imported ${plural(n, 'event')} into ${args.store}\n`);
@@ -114,7 +114,7 @@ export const rebuildCommand: Command = {
       await rebuildVectors(args, io);
       return;
     }
-    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (rebuild)' });
+    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (rebuild)', ...teamOptions(args) });
     try {
       if (name === EXPLORER_PROJECTION) {
         const started = Date.now();

@@ -2,7 +2,7 @@ import { openLedger } from '../../adapters/ledger.js';
 import type { BuildReport } from '../../app/pipelines/buildService.js';
 import type { PipelineConfig } from '../../core/pipeline/pipelineConfig.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError } from '../cliSupport.js';
+import { CheckFailed, UsageError, teamOptions } from '../cliSupport.js';
 import type { CliEngine } from '../cliEngine.js';
 import { onSigint, openCliEngine } from '../cliEngine.js';
 import { PIPELINE_FLAGS, PIPELINE_FLAGS_HELP, activeConfig, pipelineConfigFromFlags } from '../modelFlags.js';
@@ -91,7 +91,7 @@ ${PIPELINE_FLAGS_HELP}
         await engine.close();
       }
     }
-    const ledger = await openLedger(args.store, { mode: 'read' });
+    const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
     try {
       await ledger.runner.catchUp();
       const active = ledger.readModels.activePipeline();

@@ -6,7 +6,7 @@ import type { Embedder } from '../../app/embedding/embedder.js';
 import { ReplayService } from '../../app/replay/replayService.js';
 import { resolveAsOf } from '../../app/retrieval/pointInTime.js';
 import type { Command } from '../cliSupport.js';
-import { CheckFailed, UsageError, intOption, textOption } from '../cliSupport.js';
+import { CheckFailed, UsageError, intOption, textOption, teamOptions } from '../cliSupport.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../../core/answer/prompt.js';
 import { renderReanswer, renderReplay } from '../explorerRender.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
@@ -53,7 +53,7 @@ export const replayCommand: Command = {
     const asOf = textOption(v['as-of'], 'as-of');
     if (v.regenerate !== true && (v.model !== undefined || v.extractive === true || v['ollama-host'] !== undefined || v['context-tokens'] !== undefined)) throw new UsageError('--model, --ollama-host, --context-tokens and --extractive go with --regenerate');
     const contextTokens = intOption(v['context-tokens'], 'context-tokens', 512) ?? DEFAULT_CONTEXT_TOKENS;
-    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (replay)' });
+    const ledger = await openLedger(args.store, { mode: 'write', create: false, owner: 'the rag-ledger CLI (replay)', ...teamOptions(args) });
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);

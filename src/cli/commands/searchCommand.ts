@@ -1,7 +1,7 @@
 import { assertIndexPresent, openLedger, openVectorIndex } from '../../adapters/ledger.js';
 import { RetrievalService } from '../../app/retrieval/retrievalService.js';
 import type { Command } from '../cliSupport.js';
-import { UsageError, intOption, warnIfDamaged } from '../cliSupport.js';
+import { UsageError, intOption, warnIfDamaged, teamOptions } from '../cliSupport.js';
 import type { Embedder } from '../../app/embedding/embedder.js';
 import { loadEmbedder, pipelineToQuery, retrievalModeOption } from '../modelFlags.js';
 
@@ -22,7 +22,7 @@ export const searchCommand: Command = {
     if (query === undefined || query.trim() === '') throw new UsageError('search needs the question, in quotes');
     const requestedMode = retrievalModeOption(args.values.mode);
     const requestedK = intOption(args.values.k, 'k', 1);
-    const ledger = await openLedger(args.store, { mode: 'read' });
+    const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
     warnIfDamaged(io, ledger.events);
     let embedder: Embedder | null = null;
     try {

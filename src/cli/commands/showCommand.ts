@@ -2,7 +2,7 @@ import { openLedger } from '../../adapters/ledger.js';
 import { ProvenanceService } from '../../app/provenance/provenanceService.js';
 import { unmatchedCitationsWarning } from '../../core/answer/citations.js';
 import type { Command } from '../cliSupport.js';
-import { UsageError, warnIfDamaged } from '../cliSupport.js';
+import { UsageError, warnIfDamaged, teamOptions } from '../cliSupport.js';
 
 export const showCommand: Command = {
   name: 'show',
@@ -19,7 +19,7 @@ export const showCommand: Command = {
   async run(args, io) {
     const queryId = args.positionals[0];
     if (queryId === undefined) throw new UsageError('show needs the question id (ask prints it)');
-    const ledger = await openLedger(args.store, { mode: 'read' });
+    const ledger = await openLedger(args.store, { mode: 'read', ...teamOptions(args) });
     warnIfDamaged(io, ledger.events);
     try {
       const p = await new ProvenanceService({ events: ledger.events, runner: ledger.runner, readModels: ledger.readModels }).show(queryId);
