@@ -22,6 +22,9 @@ export interface TestPostgres {
   stop(): Promise<void>;
   /** Stops and starts the server on the same port and data (members must reconnect). */
   restart(): Promise<void>;
+  /** Stops the server, keeping its data (resume starts it again). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 export const TEST_PG_PASSWORD = 'ledger-test-password';
@@ -71,7 +74,7 @@ export async function startEmbeddedPostgres(): Promise<{ baseUrl: string; port: 
     port,
     user: 'postgres',
     password: TEST_PG_PASSWORD,
-    persistent: false,
+    persistent: true,
     authMethod: 'scram-sha-256',
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
@@ -121,6 +124,14 @@ export function testPostgres(): Promise<TestPostgres> {
       async restart() {
         if (!own) throw new Error('only a server this process started can be restarted');
         await own.server.stop();
+        await own.server.start();
+      },
+      async pause() {
+        if (!own) throw new Error('only a server this process started can be stopped');
+        await own.server.stop();
+      },
+      async resume() {
+        if (!own) throw new Error('only a server this process started can be started');
         await own.server.start();
       },
     };

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { hostname, userInfo } from 'node:os';
-import { CancelledError, StoreLockedError, StoreNotEmptyError, StoreReadOnlyError, ValidationError } from '../../core/errors.js';
+import { CancelledError, StoreLockedError, StoreNotEmptyError, StoreReadOnlyError, TeamLedgerUnavailableError, ValidationError } from '../../core/errors.js';
 import type { LockHolder } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { ChainVerifier, GENESIS_HASH, ImportChecker, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
@@ -43,6 +43,13 @@ export interface PgEventStoreOptions {
   readonly headSigner?: HeadSigner | null;
   /** Connections in the pool (default 4). */
   readonly poolSize?: number;
+  /**
+   * How long an operation keeps retrying while the server cannot be reached (a restart, a failover,
+   * a dropped connection), before TeamLedgerUnavailableError. Default 20 s. Retrying an append is
+   * safe: its events get their ids before the first attempt, so an attempt that did commit makes
+   * the retry a no-op (appends are idempotent by event id).
+   */
+  readonly retryWindowMs?: number;
   /** Test hook: runs inside an append's transaction after its rows are written, before it commits. */
   readonly beforeCommit?: (records: readonly RawEvent[]) => Promise<void>;
 }
@@ -170,12 +177,29 @@ export class PgEventStore implements EventStore {
     return `${this.s}.${name}`;
   }
 
-  private async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
-    try {
-      return (await this.pool.query<R>(sql, params)).rows;
-    } catch (err) {
-      throw teamLedgerFailure(err, this.location);
+  private query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.retrying(async () => {
+      if (this.closed) throw new StoreReadOnlyError(this.location, 'the store is closed');
+      try {
+        return (await this.pool.query<R>(sql, params)).rows;
+      } catch (err) {
+        throw teamLedgerFailure(err, this.location);
+      }
+    });
+  }
+
+  /** Runs `fn` again, with backoff, while the server cannot be reached, for up to retryWindowMs. */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.options.retryWindowMs ?? 20_000);
+    let delay = 100;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof TeamLedgerUnavailableError) || this.closed || Date.now() + delay > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
     }
   }
 
@@ -282,15 +306,19 @@ export class PgEventStore implements EventStore {
   }
 
   appendMany(writes: readonly StreamWrite[]): Promise<readonly AppendResult[]> {
-    return this.locked(async (c) => {
-      const plan = planAppendMany(writes, await this.planContext(c, writes));
-      await this.insert(c, plan.records);
-      return plan.results;
-    });
+    // Ids first, so that a retry after a commit whose acknowledgement was lost finds them stored.
+    const identified = writes.map((w) => ({ ...w, events: w.events.map((e) => (e.eventId === undefined ? { ...e, eventId: this.newId() } : e)) }));
+    return this.retrying(() =>
+      this.locked(async (c) => {
+        const plan = planAppendMany(identified, await this.planContext(c, identified));
+        await this.insert(c, plan.records);
+        return plan.results;
+      }),
+    );
   }
 
   forget(attestation: StreamWrite, replacements: readonly RawEvent[]): Promise<AppendResult> {
-    return this.locked(async (c) => {
+    return this.retrying(() => this.locked(async (c) => {
       const ctx = await this.planContext(c, [attestation]);
       const rows = await c.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.t('events')} WHERE position = ANY($1::int8[])`, [replacements.map((r) => r.position)]);
       const current = new Map(rows.rows.map((r) => [Number(r.position), toRaw(r)] as const));
@@ -307,7 +335,7 @@ export class PgEventStore implements EventStore {
       }
       await this.insert(c, records);
       return result;
-    });
+    }));
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {

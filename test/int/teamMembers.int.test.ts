@@ -1,0 +1,171 @@
+// Three members of one team ledger, each a real CLI process with its own checkout path and its own
+// projections folder, against a real PostgreSQL: they ingest different folders and ask at the same
+// time; afterwards every member's index holds the same chunks and answers a question alike.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as lancedb from '@lancedb/lancedb';
+import { tableNameFor } from '../../src/adapters/lancedb/lanceVectorIndex.js';
+import { buildDist, cliPath, repoRoot } from '../support/cli.js';
+import { writeFiles } from '../support/ingestHarness.js';
+import { workspaceFiles } from '../support/ingestChecks.js';
+import { testPostgres } from '../support/postgres.js';
+import { tempDir } from '../support/tmp.js';
+import { TINY_MODEL_DIMS, TINY_MODEL_ID, ensureTinyModel } from '../support/tinyModel.js';
+
+before(() => buildDist());
+after(async () => (await testPostgres()).stop());
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: string[], cwd: string, onStderr?: (text: string) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, RAG_LEDGER_STORE: '', NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Member {
+  readonly checkout: string;
+  readonly projections: string;
+}
+
+/** Every row of a member's index, hashed: chunk id, text and vector. */
+async function indexDigest(member: Member, pipeline: string): Promise<{ rows: number; digest: string }> {
+  const db = await lancedb.connect(join(member.projections, 'vectors'));
+  try {
+    const table = await db.openTable(tableNameFor(pipeline));
+    const rows = (await table.query().select(['chunk_id', 'text', 'vector']).toArray()) as { chunk_id: string; text: string; vector: { toArray(): Float32Array } | null }[];
+    const lines = rows.map((r) => `${r.chunk_id}\t${createHash('sha256').update(r.text).digest('hex')}\t${r.vector ? Buffer.from(Float32Array.from(r.vector.toArray()).buffer).toString('hex') : '-'}`).sort();
+    table.close();
+    return { rows: rows.length, digest: createHash('sha256').update(lines.join('\n')).digest('hex') };
+  } finally {
+    db.close();
+  }
+}
+
+test('three members ingest different folders and ask at once: same chunks in every index, same ranking, nothing embedded twice, verify passes; a server restart mid-ingest is ridden out', { timeout: 600_000 }, async (t) => {
+  const pg = await testPostgres();
+  const url = pg.freshLedger('members');
+  const models = ensureTinyModel(join(tempDir(t), 'models'));
+  const modelFlags = ['--embedding-model', TINY_MODEL_ID, '--embedding-dims', String(TINY_MODEL_DIMS), '--embedding-dtype', 'fp32', '--model-dir', models];
+  // One repository (three folders of 20 documents), checked out at three different paths.
+  const origin = tempDir(t);
+  writeFiles(origin, workspaceFiles(60, 1));
+  mkdirSync(join(origin, '.git'));
+  const members: Member[] = [0, 1, 2].map((i) => {
+    const checkout = join(tempDir(t), `checkout-of-member-${i}`);
+    cpSync(origin, checkout, { recursive: true });
+    return { checkout, projections: join(tempDir(t), `projections-${i}`) };
+  });
+  const store = (m: Member): string[] => ['--store', url, '--projections', m.projections];
+  const question = 'harbor lantern anchor';
+  const ask = (m: Member): Promise<Run> => run(['ask', question, '--extractive', '--json', ...store(m), '--model-dir', models], m.checkout);
+
+  // All at once: each member ingests its folder, then asks.
+  const first = await Promise.all(
+    members.map(async (m, i) => {
+      const ingest = await run(['ingest', join(m.checkout, 'docs', `part-${i}`), ...store(m), ...modelFlags], m.checkout);
+      assert.equal(ingest.code, 0, `member ${i} ingest: ${ingest.stderr}`);
+      const asked = await ask(m);
+      assert.equal(asked.code, 0, `member ${i} ask: ${asked.stderr}`);
+      return ingest;
+    }),
+  );
+  assert.ok(first.every((r) => /\(its git repository\)/.test(r.stderr)), 'members name documents by their path in the repository');
+
+  // Afterwards every member answers from the whole team's documents, alike.
+  const answers = await Promise.all(members.map((m) => ask(m)));
+  const contexts = answers.map((a, i) => {
+    assert.equal(a.code, 0, `member ${i}: ${a.stderr}`);
+    const out = JSON.parse(a.stdout) as { pipelineVersion: string; context: { chunkId: string; path: string }[] };
+    return out;
+  });
+  const pipeline = contexts[0]!.pipelineVersion;
+  assert.ok(contexts[0]!.context.length > 0);
+  for (const c of contexts) assert.deepEqual(c.context.map((x) => x.chunkId), contexts[0]!.context.map((x) => x.chunkId), 'the same question ranks the same chunks on every member');
+
+  const digests = await Promise.all(members.map((m) => indexDigest(m, pipeline)));
+  const stats = JSON.parse((await run(['stats', '--json', '--store', url], repoRoot)).stdout) as { byType: Record<string, number> };
+  const chunked = stats.byType['ChunkEmbedded']!;
+  for (const d of digests) assert.deepEqual(d, digests[0], 'every member holds the same chunks, texts and vectors');
+  assert.equal(digests[0]!.rows, chunked, 'one embedding per chunk in the log: nothing was embedded twice');
+  assert.equal(stats.byType['DocumentSubmitted'], 60);
+
+  // A member ingests a new folder while the server is stopped for two seconds: it waits and finishes.
+  writeFiles(members[0]!.checkout, Object.fromEntries(Object.entries(workspaceFiles(40, 5)).map(([p, text]) => [p.replace('docs/part-', 'more/part-'), text])));
+  let paused: Promise<void> | null = null;
+  const ingest = await run(['ingest', join(members[0]!.checkout, 'more'), ...store(members[0]!), ...modelFlags], members[0]!.checkout, (stderr) => {
+    if (paused === null && /read \(files\)/.test(stderr)) {
+      paused = pg.pause().then(() => new Promise((r) => setTimeout(r, 2000))).then(() => pg.resume());
+    }
+  });
+  assert.ok(paused !== null, 'the server was never stopped');
+  await paused;
+  assert.equal(ingest.code, 0, ingest.stderr);
+  assert.match(ingest.stdout, /scanned 40 files: 40 submitted/);
+  const verify = await run(['verify', '--store', url], repoRoot);
+  assert.equal(verify.code, 0, verify.stderr);
+  assert.match(verify.stdout, /^ok: \d+ events verified/);
+  const after = JSON.parse((await run(['stats', '--json', '--store', url], repoRoot)).stdout) as { byType: Record<string, number> };
+  assert.equal(after.byType['DocumentSubmitted'], 100);
+});
+
+test('the CLI against the team ledger: a wrong password, and an unreachable server, are one line each, exit 1', async () => {
+  const pg = await testPostgres();
+  const url = new URL(pg.freshLedger());
+  await run(['stats', '--store', url.toString()], repoRoot);
+  url.password = 'wrong-password';
+  const wrong = await run(['stats', '--store', url.toString()], repoRoot);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /^rag-ledger stats: the team ledger at postgres@127\.0\.0\.1:\d+\/postgres\/\w+ refused access: password authentication failed for user "postgres"\. Set the password with/);
+  assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
+  assert.doesNotMatch(wrong.stderr, /wrong-password/);
+  url.port = '1';
+  const down = await run(['log', '--store', url.toString()], repoRoot);
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1\. Nothing was written/);
+  assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
+});
+
+test('migrate-store copies a local log to the team ledger and back, and proves each copy by its hash chain', async (t) => {
+  const pg = await testPostgres();
+  const url = pg.freshLedger('migrate');
+  const local = join(tempDir(t), 'store');
+  const ws = tempDir(t);
+  writeFiles(ws, workspaceFiles(10, 2));
+  const ingest = await run(['ingest', ws, '--store', local, '--no-embed'], ws);
+  assert.equal(ingest.code, 0, ingest.stderr);
+  const up = await run(['migrate-store', '--from', local, '--to', url, '--json'], repoRoot);
+  assert.equal(up.code, 0, up.stderr);
+  const upOut = JSON.parse(up.stdout) as { copied: number; head: { position: number; hash: string }; verified: boolean };
+  assert.equal(upOut.verified, true);
+  const back = join(tempDir(t), 'back');
+  const down = await run(['migrate-store', '--from', url, '--to', back, '--json'], repoRoot);
+  assert.equal(down.code, 0, down.stderr);
+  const downOut = JSON.parse(down.stdout) as typeof upOut;
+  assert.deepEqual(downOut.head, upOut.head);
+  assert.equal(downOut.copied, upOut.copied);
+  // Into a ledger that is not empty: refused, nothing written.
+  const again = await run(['migrate-store', '--from', local, '--to', url], repoRoot);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already holds \d+ events|not empty/);
+  const log = await run(['log', '--store', url, '--limit', '3'], repoRoot);
+  assert.equal(log.code, 0, log.stderr);
+  assert.equal(log.stdout.trim().split('\n').length, 3);
+});
