@@ -97,7 +97,7 @@ test('the listener is told of every append by another member, and after a server
   assert.deepEqual(statuses.slice(0, 2), [true, false]);
   assert.equal(statuses.at(-1), true);
   await writer.append('document-d', [submitted('d')]);
-  await waitFor(() => heads.at(-1) === 5, 5000);
+  await waitFor(() => (heads as (number | null)[]).at(-1) === 5, 5000);
 });
 
 test('appends made while the server is down wait for it (within the retry window) and are written exactly once', { timeout: 120_000 }, async (t) => {
