@@ -109,14 +109,14 @@ test('three members ingest different folders and ask at once: same chunks in eve
 
   // A member ingests a new folder while the server is stopped for two seconds: it waits and finishes.
   writeFiles(members[0]!.checkout, Object.fromEntries(Object.entries(workspaceFiles(40, 5)).map(([p, text]) => [p.replace('docs/part-', 'more/part-'), text])));
-  let paused: Promise<void> | null = null;
+  const pause: { done: Promise<void> | null } = { done: null };
   const ingest = await run(['ingest', join(members[0]!.checkout, 'more'), ...store(members[0]!), ...modelFlags], members[0]!.checkout, (stderr) => {
-    if (paused === null && /read \(files\)/.test(stderr)) {
-      paused = pg.pause().then(() => new Promise((r) => setTimeout(r, 2000))).then(() => pg.resume());
+    if (pause.done === null && /read \(files\)/.test(stderr)) {
+      pause.done = pg.pause().then(() => new Promise((r) => setTimeout(r, 2000))).then(() => pg.resume());
     }
   });
-  assert.ok(paused !== null, 'the server was never stopped');
-  await paused;
+  assert.ok(pause.done !== null, 'the server was never stopped');
+  await pause.done;
   assert.equal(ingest.code, 0, ingest.stderr);
   assert.match(ingest.stdout, /scanned 40 files: 40 submitted/);
   const verify = await run(['verify', '--store', url], repoRoot);
