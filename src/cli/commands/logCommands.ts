@@ -18,13 +18,16 @@ import { parseExpectedHead } from '../../core/signing.js';
 import { CheckFailed, UsageError, intOption, progressReporter, textOption, timeOption, typeOptions, warnIfDamaged, teamOptions } from '../cliSupport.js';
 import { logLine } from '../explorerRender.js';
 import { envelopeJson } from '../render.js';
+import type { LedgerEventStore } from '../../adapters/ledger.js';
+import { LedgerListener } from '../../adapters/postgres/pgListener.js';
+import { onSigint } from '../cliEngine.js';
 import type { Io, ParsedArgs } from '../cliSupport.js';
 
 export const logCommand: Command = {
   name: 'log',
   summary: 'print events from the log',
   usage: `rag-ledger log [--type T]... [--stream S | --document PATH] [--category C] [--correlation ID] [--pipeline V]
-                     [--failures] [--search WORDS] [--from N] [--since ISO] [--until ISO] [--limit N] [--json]
+                     [--failures] [--search WORDS] [--from N] [--since ISO] [--until ISO] [--limit N] [--follow] [--json]
 
   --type T            only events of type T (repeatable, or comma-separated)
   --stream S          only stream S
@@ -45,6 +48,8 @@ export const logCommand: Command = {
                  offset: 2026-01-31T12:00, 2026-01-31T12:00:00.250Z, 2026-01-31T14:00:00+02:00.
                  A time without an offset is UTC, not local time. Impossible dates (2026-02-30) are refused.
   --limit N      at most N events
+  --follow       after the last event, wait for new ones and print them as they are appended (by any
+                 process, or any member of a team ledger: pushed by the server) until Ctrl+C
   --json         JSON Lines, one envelope per line:
                  position, eventId, streamId, streamVersion, type, schemaVersion, data, metadata, recordedAt, hash
                  (binary vectors appear in data as base64 of little-endian Float32)`,
@@ -61,10 +66,13 @@ export const logCommand: Command = {
     pipeline: { type: 'string' },
     failures: { type: 'boolean' },
     search: { type: 'string' },
+    follow: { type: 'boolean' },
   },
   allowPositionals: 0,
   async run(args, io) {
     const v = args.values;
+    if (v.follow === true && (v.until !== undefined || v.limit !== undefined)) throw new UsageError('--follow cannot be combined with --until or --limit');
+    if (v.follow === true && ['document', 'correlation', 'pipeline', 'failures', 'search'].some((k) => v[k] !== undefined)) throw new UsageError('--follow takes --type, --stream, --category, --from and --since');
     if (['document', 'correlation', 'pipeline', 'failures', 'search'].some((k) => v[k] !== undefined)) return logTimeline(args, io);
     const types = typeOptions(v.type);
     const options = {
@@ -85,19 +93,64 @@ export const logCommand: Command = {
         if (!io.out(`${lines.join('\n')}\n`)) await io.drain();
       };
       let buffer: string[] = [];
-      for await (const e of store.readAll(options)) {
-        buffer.push(args.json ? envelopeJson(e) : logLine(e));
-        if (buffer.length >= 500) {
-          await write(buffer);
-          buffer = [];
+      let next = options.fromPosition;
+      const print = async (): Promise<void> => {
+        for await (const e of store.readAll({ ...options, fromPosition: next })) {
+          buffer.push(args.json ? envelopeJson(e) : logLine(e));
+          next = e.position + 1;
+          if (buffer.length >= 500) {
+            await write(buffer);
+            buffer = [];
+          }
         }
-      }
-      if (buffer.length > 0) await write(buffer);
+        if (buffer.length > 0) await write(buffer);
+        buffer = [];
+        // Filtered out or not, nothing before the head is read again.
+        next = Math.max(next, (await store.head()).position + 1);
+      };
+      await print();
+      if (v.follow === true) await follow(args, store, print);
     } finally {
       await store.close();
     }
   },
 };
+
+/**
+ * `log --follow`: prints what is appended after the head until Ctrl+C. A team ledger pushes each
+ * commit (LISTEN/NOTIFY, reconnecting after a drop and reading from where it was); a local store
+ * is looked at twice a second.
+ */
+async function follow(args: ParsedArgs, store: LedgerEventStore, print: () => Promise<void>): Promise<void> {
+  await onSigint(
+    (signal) =>
+      new Promise<void>((resolve, reject) => {
+        let busy = Promise.resolve();
+        const check = (): void => {
+          busy = busy.then(async () => {
+            await store.refresh();
+            await print();
+          }).catch((err: unknown) => {
+            stop();
+            reject(err as Error);
+          });
+        };
+        let stop: () => void;
+        if (args.team) {
+          const listener = new LedgerListener(args.team, { onHead: check });
+          void listener.start();
+          stop = () => void listener.stop();
+        } else {
+          const timer = setInterval(check, 500);
+          stop = () => clearInterval(timer);
+        }
+        signal.addEventListener('abort', () => {
+          stop();
+          void busy.then(resolve);
+        });
+      }),
+  );
+}
 
 /** `log` with the explorer's filters: pages of the same timeline the explorer shows. */
 async function logTimeline(args: ParsedArgs, io: Io): Promise<void> {
