@@ -132,7 +132,7 @@ async function follow(args: ParsedArgs, store: LedgerEventStore, print: () => Pr
             await print();
           }).catch((err: unknown) => {
             stop();
-            reject(err);
+            reject(err instanceof Error ? err : new Error(String(err)));
           });
         };
         let stop: () => void;
