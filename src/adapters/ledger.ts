@@ -2,9 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { EventStore } from '../core/eventStore.js';
 import { join } from 'node:path';
 import type { VectorIndex } from '../app/indexing/vectorIndex.js';
-import { IndexMissingError } from '../core/errors.js';
+import { IndexMissingError, TeamLedgerUnavailableError } from '../core/errors.js';
 import type { LockHolder } from '../core/errors.js';
 import { Explorer } from '../app/explorer/explorer.js';
+import type { RunResult } from '../app/projectionRunner.js';
 import { ProjectionRunner } from '../app/projectionRunner.js';
 import { LanceTextIndex } from './lancedb/lanceTextIndex.js';
 import type { LanceIndexOptions } from './lancedb/lanceVectorIndex.js';
@@ -17,6 +18,7 @@ import { SqlJsEventStore } from './sqljs/sqljsEventStore.js';
 import { EXPLORER_DIR, SqlJsEventIndex } from './sqljs/sqljsEventIndex.js';
 import { SqlJsProjectionStore } from './sqljs/sqljsProjectionStore.js';
 import { PgEventStore } from './postgres/pgEventStore.js';
+import { OfflineTeamStore } from './postgres/offlineTeamStore.js';
 
 /** What the composition root needs of an event store beyond the port: both adapters provide it. */
 export interface LedgerEventStore extends EventStore {
@@ -40,6 +42,11 @@ export interface Ledger {
   readonly events: LedgerEventStore;
   /** The team ledger's address (`user@host:port/database/schema`) when the log is on PostgreSQL. */
   readonly team: string | null;
+  /**
+   * Why the team ledger's server could not be reached, when this member opened it offline: the log
+   * can be neither read nor written, the projections answer as they were (they are not caught up).
+   */
+  readonly offline: string | null;
   readonly projections: ProjectionStore;
   readonly runner: ProjectionRunner;
   readonly readModels: ReadModels;
@@ -53,7 +60,13 @@ export interface OpenLedgerOptions extends SqlJsEventStoreOptions {
    * The team ledger: the log lives on this PostgreSQL server (`postgres://…`) and `dir` holds only
    * this member's projections (read models, vector index, explorer), built from the shared log.
    */
-  readonly team?: { readonly url: string; readonly password?: string; readonly poolSize?: number };
+  readonly team?: {
+    readonly url: string;
+    readonly password?: string;
+    readonly poolSize?: number;
+    /** When the server cannot be reached, open offline (see Ledger.offline) instead of failing. */
+    readonly allowOffline?: boolean;
+  };
 }
 
 /** Opens the store in `dir`: the composition root shared by the CLI and the extension. */
@@ -77,13 +90,19 @@ export async function openLedger(dir: string, options: OpenLedgerOptions = {}): 
 async function openTeamLedger(dir: string, team: NonNullable<OpenLedgerOptions['team']>, options: OpenLedgerOptions): Promise<Ledger> {
   const writable = options.mode !== 'read';
   if (writable) mkdirSync(dir, { recursive: true });
-  const events = await PgEventStore.open(team.url, {
-    mode: writable ? 'write' : 'read',
-    ...(team.password !== undefined ? { password: team.password } : {}),
-    ...(team.poolSize !== undefined ? { poolSize: team.poolSize } : {}),
-    ...(options.headSigner !== undefined ? { headSigner: options.headSigner } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
+  let events: PgEventStore | OfflineTeamStore;
+  try {
+    events = await PgEventStore.open(team.url, {
+      mode: writable ? 'write' : 'read',
+      ...(team.password !== undefined ? { password: team.password } : {}),
+      ...(team.poolSize !== undefined ? { poolSize: team.poolSize } : {}),
+      ...(options.headSigner !== undefined ? { headSigner: options.headSigner } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof TeamLedgerUnavailableError) || team.allowOffline !== true) throw err;
+    events = new OfflineTeamStore(err.server, err.detail);
+  }
   let projections: SqlJsProjectionStore;
   try {
     projections = await SqlJsProjectionStore.open(dir, { writable, ...(options.onProjectionsDiscarded ? { onDiscarded: options.onProjectionsDiscarded } : {}) });
@@ -91,14 +110,22 @@ async function openTeamLedger(dir: string, team: NonNullable<OpenLedgerOptions['
     await events.close();
     throw err;
   }
-  return composeLedger(events, projections, events.address.display);
+  return events instanceof OfflineTeamStore ? composeLedger(events, projections, events.location, events.reason) : composeLedger(events, projections, events.address.display);
 }
 
-function composeLedger(events: LedgerEventStore, projections: SqlJsProjectionStore, team: string | null): Ledger {
-  const runner = new ProjectionRunner(events, projections, standardProjections);
+/** The runner of an offline member: its projections stay as they were until the log can be read again. */
+class OfflineRunner extends ProjectionRunner {
+  override catchUp(): Promise<RunResult[]> {
+    return Promise.resolve([]);
+  }
+}
+
+function composeLedger(events: LedgerEventStore, projections: SqlJsProjectionStore, team: string | null, offline: string | null = null): Ledger {
+  const runner = offline === null ? new ProjectionRunner(events, projections, standardProjections) : new OfflineRunner(events, projections, standardProjections);
   return {
     events,
     team,
+    offline,
     projections,
     runner,
     readModels: new ReadModels(projections),

@@ -16,7 +16,8 @@ import type { CompareQuestion } from '../app/compare/compareService.js';
 import type { Explorer } from '../app/explorer/explorer.js';
 import type { ForgetPreview, ForgetReport } from '../app/forget/forgetService.js';
 import { ForgetService } from '../app/forget/forgetService.js';
-import { ValidationError } from '../core/errors.js';
+import { TeamLedgerUnavailableError, ValidationError } from '../core/errors.js';
+import { InMemoryEventStore } from './memory/inMemoryEventStore.js';
 import type { LabelledFolder, NamedFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
@@ -71,7 +72,8 @@ export class WorkspaceEngine {
 
   /** Opens (`create: false`: only opens) the store with the write lock, and the vector index. */
   static async open(settings: EngineSettings, options: { readonly create?: boolean } = {}): Promise<WorkspaceEngine> {
-    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner, ...(options.create === false ? { create: false } : {}), ...(settings.team ? { team: settings.team } : {}) });
+    // A member of a team ledger whose server cannot be reached opens offline: it answers from its projections.
+    const ledger = await openLedger(settings.storeDir, { mode: 'write', owner: settings.owner, ...(options.create === false ? { create: false } : {}), ...(settings.team ? { team: { ...settings.team, allowOffline: true } } : {}) });
     try {
       // This window holds the write lock: scratch tables left by a replay that died are its to sweep.
       const index = await openVectorIndex(settings.storeDir, { sweepScratch: true, ...(settings.indexBuildTimeoutMs !== undefined ? { buildTimeoutMs: settings.indexBuildTimeoutMs } : {}) });
@@ -166,6 +168,8 @@ export class WorkspaceEngine {
   private pipelined<T>(fn: () => Promise<T>, options: WorkOptions, name: string): Promise<T> {
     return this.exclusive(
       () =>
+        // Offline from the team ledger: nothing can be recorded, so nothing starts.
+        this.ledger.offline !== null ? Promise.reject(new TeamLedgerUnavailableError(this.ledger.team ?? this.settings.storeDir, this.ledger.offline)) :
         withPipelineLock(
           this.settings.storeDir,
           this.ledger,
@@ -285,18 +289,20 @@ export class WorkspaceEngine {
       /** Answer from the retrieved passages alone, without the model. */
       readonly extractive?: boolean;
     },
-  ): Promise<AskResult & { readonly pipelineVersion: string }> {
+  ): Promise<AskResult & { readonly pipelineVersion: string; readonly offline?: string }> {
     return this.exclusive(async () => {
       const { version, config } = await this.askedVersion();
+      const offline = this.ledger.offline;
       // A member of a team ledger first brings its own index up to the shared log: chunks other
       // members indexed come with their vectors from the log (nothing is embedded again).
-      if (this.ledger.team !== null) await new IndexService({ ...this.deps(), index: this.index }).sync(version, options.signal ? { signal: options.signal } : {});
+      if (this.ledger.team !== null && offline === null) await new IndexService({ ...this.deps(), index: this.index }).sync(version, options.signal ? { signal: options.signal } : {});
       // A version with indexed chunks but no table (vectors/ deleted) must not answer from nothing.
       await assertIndexPresent(this.ledger, this.index, version);
       const mode = options.mode ?? config.retrieval.mode;
       const embedder = await this.embedders.retrievalEmbedder(config, mode, (err) => options.onRetrievalUnavailable?.(unavailableMessage(err), err));
       const generator = options.extractive === true ? null : this.generator(options.model ?? config.generator.model);
-      const service = new AskService({ events: this.ledger.events, retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
+      // Offline, the question is answered from this member's projections and recorded nowhere: the result says so.
+      const service = new AskService({ events: offline === null ? this.ledger.events : new InMemoryEventStore(), retrieval: new RetrievalService(this.index), hasher: sha256, clock: () => new Date().toISOString(), newId: randomUUID, actor: this.settings.actor });
       const result = await service.ask(question, {
         pipelineVersion: version,
         k: options.k ?? config.retrieval.k,
@@ -309,6 +315,7 @@ export class WorkspaceEngine {
         ...(options.onText ? { onText: options.onText } : {}),
         ...(options.onFailure ? { onFailure: options.onFailure } : {}),
       });
+      if (offline !== null) return { ...result, pipelineVersion: version, offline };
       await this.ledger.runner.catchUp();
       await this.ledger.projections.flush();
       return { ...result, pipelineVersion: version };

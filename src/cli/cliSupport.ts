@@ -174,8 +174,9 @@ export function memberProjectionsDir(url: string, env: NodeJS.ProcessEnv): strin
 }
 
 /** The openLedger options that put the log on the team ledger when --store names one. */
-export function teamOptions(args: ParsedArgs): { readonly team?: { readonly url: string } } {
-  return args.team ? { team: { url: args.team } } : {};
+export function teamOptions(args: ParsedArgs): { readonly team?: { readonly url: string; readonly allowOffline: true } } {
+  // Offline, a member still reads its projections (search, ask); what needs the log says the server cannot be reached.
+  return args.team ? { team: { url: args.team, allowOffline: true } } : {};
 }
 
 export function intOption(value: unknown, name: string, min = 0): number | undefined {

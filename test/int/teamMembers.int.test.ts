@@ -122,8 +122,29 @@ test('three members ingest different folders and ask at once: same chunks in eve
   const verify = await run(['verify', '--store', url], repoRoot);
   assert.equal(verify.code, 0, verify.stderr);
   assert.match(verify.stdout, /^ok: \d+ events verified/);
-  const after = JSON.parse((await run(['stats', '--json', '--store', url], repoRoot)).stdout) as { byType: Record<string, number> };
+  const after = JSON.parse((await run(['stats', '--json', '--store', url], repoRoot)).stdout) as { byType: Record<string, number>; headPosition: number };
   assert.equal(after.byType['DocumentSubmitted'], 100);
+
+  // The server down: a member still answers from its projections (as of its last catch-up), says
+  // so, and records nothing; a write fails at once with a clear line.
+  await pg.pause();
+  try {
+    const offline = await ask(members[1]!);
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.match(offline.stderr, /answered offline, not recorded: the team ledger cannot be reached \(connect ECONNREFUSED/);
+    const out = JSON.parse(offline.stdout) as { offline?: string; context: { chunkId: string }[] };
+    assert.match(out.offline ?? '', /ECONNREFUSED/);
+    assert.deepEqual(out.context.map((x) => x.chunkId), contexts[1]!.context.map((x) => x.chunkId));
+    const human = await run(['ask', question, '--extractive', ...store(members[1]!), '--model-dir', models], members[1]!.checkout);
+    assert.match(human.stdout, /answered offline from this member's projections, as of its last catch-up: not recorded in the team ledger/);
+    const write = await run(['ingest', join(members[1]!.checkout, 'docs', 'part-1'), ...store(members[1]!), ...modelFlags], members[1]!.checkout);
+    assert.equal(write.code, 1);
+    assert.match(write.stderr, /^rag-ledger ingest: the team ledger at .* cannot be reached: connect ECONNREFUSED .*Nothing was written\./m);
+  } finally {
+    await pg.resume();
+  }
+  const later = JSON.parse((await run(['stats', '--json', '--store', url], repoRoot)).stdout) as { headPosition: number };
+  assert.equal(later.headPosition, after.headPosition, 'nothing was recorded while offline');
 });
 
 test('the CLI against the team ledger: a wrong password, and an unreachable server, are one line each, exit 1', async () => {

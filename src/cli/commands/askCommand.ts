@@ -92,7 +92,9 @@ export const askCommand: Command = {
         }),
       );
       if (args.json) io.out(`${JSON.stringify({ pipelineVersion, ...result })}\n`);
+      else if (result.offline !== undefined) io.out(`${streamed ? '\n' : ''}${answerNotes(result)}\n(answered offline from this member's projections, as of its last catch-up: not recorded in the team ledger, which cannot be reached: ${result.offline})\n`);
       else io.out(`${streamed ? '\n' : ''}${answerNotes(result)}\n(question ${result.queryId}; its provenance: rag-ledger show ${result.queryId})\n`);
+      if (result.offline !== undefined && args.json) io.err(`rag-ledger ask: answered offline, not recorded: the team ledger cannot be reached (${result.offline})\n`);
       if (result.failure?.limit) stopped = result.failure;
     } finally {
       await engine.close();
