@@ -322,6 +322,14 @@ export class WorkspaceEngine {
     });
   }
 
+  /** Catches the read models up with the log (what other members appended), in turn with the other operations. */
+  catchUp(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ledger.runner.catchUp();
+      await this.ledger.projections.flush();
+    }, 'catch up');
+  }
+
   /** A question's provenance chain, from the log. */
   provenance(queryId: string): Promise<Provenance> {
     // Through the queue: it catches the read models up, which must never run beside another operation's catch-up.

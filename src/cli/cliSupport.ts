@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isPostgresUrl, parseTeamLedgerUrl } from '../adapters/postgres/pgUrl.js';
+import { isPostgresUrl, ledgerFolderName } from '../adapters/postgres/pgUrl.js';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { parseIsoTime } from '../core/isoTime.js';
@@ -168,9 +167,8 @@ export function parseCommandArgs(cmd: Command, argv: string[], io: Io): ParsedAr
  * directory shares one copy.
  */
 export function memberProjectionsDir(url: string, env: NodeJS.ProcessEnv): string {
-  const { display, schema } = parseTeamLedgerUrl(url);
   const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'rag-ledger', 'team', `${schema}-${createHash('sha256').update(display).digest('hex').slice(0, 12)}`);
+  return join(cache, 'rag-ledger', 'team', ledgerFolderName(url));
 }
 
 /** The openLedger options that put the log on the team ledger when --store names one. */

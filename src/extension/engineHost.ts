@@ -6,7 +6,21 @@ import { watchStore } from '../adapters/storeWatcher.js';
 import type { LabelledFolder } from '../core/ingest/folderLabels.js';
 import { folderLabels } from '../core/ingest/folderLabels.js';
 import { CorruptStoreError, StoreLockedError } from '../core/errors.js';
-import { engineSettings } from './settings.js';
+import { engineSettings, teamLedgerSetting } from './settings.js';
+import type { EngineSettings } from '../adapters/engineSettings.js';
+import { LedgerListener } from '../adapters/postgres/pgListener.js';
+import { passwordKey } from '../adapters/postgres/pgUrl.js';
+
+/** A member's view of its team ledger, for the status bar. */
+export interface TeamStatus {
+  /** `user@host:port/database/schema`. */
+  readonly server: string;
+  readonly connected: boolean;
+  /** Events announced by the server that the read models have not caught up with yet. */
+  readonly behind: number;
+  /** Why the server could not be reached, when the window works offline. */
+  readonly offline: string | null;
+}
 
 /**
  * Owns the window's engine: opened on first use, re-opened after a failure, closed on deactivate.
@@ -15,6 +29,10 @@ import { engineSettings } from './settings.js';
 export class EngineHost implements vscode.Disposable {
   private engine: WorkspaceEngine | null = null;
   private watch: StoreWatch | null = null;
+  /** The team ledger's change feed, for a member of one. */
+  private listener: LedgerListener | null = null;
+  /** Events the team ledger announced that this window's read models do not hold yet. */
+  private behind = 0;
   private opening: Promise<WorkspaceEngine> | null = null;
   private readonly changedEmitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changedEmitter.event;
@@ -56,16 +74,40 @@ export class EngineHost implements vscode.Disposable {
     return this.engine;
   }
 
+  /** The team ledger this window is a member of, and how it stands; null for a local store. */
+  get team(): TeamStatus | null {
+    const engine = this.engine;
+    if (!engine || engine.ledger.team === null) return null;
+    return { server: engine.ledger.team, connected: engine.ledger.offline === null && (this.listener?.connected ?? false), behind: this.behind, offline: engine.ledger.offline };
+  }
+
+  /** The settings and, for a team ledger, the password kept in VS Code's secret storage. */
+  private async settings(folder: vscode.WorkspaceFolder): Promise<EngineSettings> {
+    const team = teamLedgerSetting(folder);
+    if (team.missing) throw new UserError('RAG Ledger: ragLedger.store.location is "postgres" but ragLedger.store.postgresUrl is empty. Set the team ledger\'s URL (postgres://USER@HOST:PORT/DATABASE?schema=NAME).', 'Open Settings', 'workbench.action.openSettings', ['ragLedger.store']);
+    const settings = engineSettings(this.context, folder);
+    if (!settings.team) return settings;
+    const password = await this.context.secrets.get(passwordKey(settings.team.url));
+    return password ? { ...settings, team: { ...settings.team, password } } : settings;
+  }
+
   /** The engine, opening the store if needed. Throws a user-facing error. */
   async get(): Promise<WorkspaceEngine> {
     if (this.engine) return this.engine;
     const folder = this.folder;
     if (!folder) throw new UserError('RAG Ledger needs a folder: open a folder or workspace first.', 'Open Folder…', 'workbench.action.files.openFolder');
     this.opening ??= this.signerReady
-      .then(() => WorkspaceEngine.open(engineSettings(this.context, folder)))
-      .then((engine) => {
+      .then(() => this.settings(folder))
+      .then(async (settings) => ({ settings, engine: await WorkspaceEngine.open(settings) }))
+      .then(({ settings, engine }) => {
         engine.trace = (line) => this.log.debug(`engine ${line}`);
         this.engine = engine;
+        if (settings.team) {
+          this.follow(engine, settings.team);
+          this.log.info(`opened the team ledger ${engine.ledger.team ?? ''}${engine.ledger.offline ? ` offline (${engine.ledger.offline}): questions are answered from this window's projections and recorded nowhere` : ''}; projections in ${engine.storeDir}`);
+          this.changed();
+          return engine;
+        }
         // What another window or the CLI appends shows in this window's views within seconds.
         this.watch = watchStore(
           engine.storeDir,
@@ -88,7 +130,8 @@ export class EngineHost implements vscode.Disposable {
   async openIfPresent(exists: (dir: string) => boolean): Promise<void> {
     const folder = this.folder;
     if (!folder || this.engine) return;
-    if (!exists(engineSettings(this.context, folder).storeDir)) return;
+    // A member of a team ledger opens it at once: the team's documents are there before any ingest here.
+    if (teamLedgerSetting(folder).url === null && !exists(engineSettings(this.context, folder).storeDir)) return;
     try {
       await this.get();
     } catch (err) {
@@ -106,11 +149,61 @@ export class EngineHost implements vscode.Disposable {
     this.changedEmitter.fire();
   }
 
+  /**
+   * Follows the team ledger: every commit by any member is pushed (LISTEN/NOTIFY) and this window's
+   * read models catch up at once. When the connection drops, the engine is reopened, offline (its
+   * questions are answered from the projections); when it comes back, online again, catching up.
+   */
+  private follow(engine: WorkspaceEngine, team: { readonly url: string; readonly password?: string }): void {
+    let caught = 0;
+    let running: Promise<void> = Promise.resolve();
+    const catchUp = (announced: number | null): void => {
+      if (announced !== null) this.behind = Math.max(0, announced - caught);
+      this.changed();
+      running = running.then(async () => {
+        if (this.engine !== engine || engine.ledger.offline !== null) return;
+        const head = (await engine.ledger.events.head()).position;
+        await engine.catchUp();
+        caught = Math.max(caught, head);
+        this.behind = announced !== null ? Math.max(0, announced - caught) : 0;
+        this.changed();
+      }).catch((err: unknown) => this.log.warn(`catching up with the team ledger failed: ${(err as Error).message}`));
+    };
+    const listener = new LedgerListener(team.url, {
+      ...(team.password ? { password: team.password } : {}),
+      onHead: catchUp,
+      onStatus: (up, reason) => {
+        this.log.info(up ? `connected to the team ledger ${engine.ledger.team ?? ''}` : `lost the team ledger ${engine.ledger.team ?? ''}: ${reason ?? ''}`);
+        // Offline and back, or online and lost: reopen the engine in the other state (which refreshes the views).
+        if (this.engine === engine && up === (engine.ledger.offline !== null)) void this.reopen();
+        else this.changed();
+      },
+    });
+    this.listener = listener;
+    void listener.start();
+  }
+
+  /** Closes the engine and opens it again (settings, the password, or the server's reachability changed). */
+  async reopen(): Promise<void> {
+    if (!this.engine) return;
+    await this.close();
+    try {
+      await this.get();
+    } catch (err) {
+      this.log.warn(`reopening the store failed: ${(err as Error).message}`);
+      this.changed();
+    }
+  }
+
   async close(): Promise<void> {
     const engine = this.engine;
     this.engine = null;
     this.watch?.dispose();
     this.watch = null;
+    const listener = this.listener;
+    this.listener = null;
+    this.behind = 0;
+    await listener?.stop();
     if (engine) await engine.close();
   }
 

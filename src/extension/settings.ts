@@ -3,6 +3,7 @@ import { homedir, userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import type { EngineSettings, PipelineSettings } from '../adapters/engineSettings.js';
 import { pipelineFromConfiguration } from './pipelineSettings.js';
+import { ledgerFolderName } from '../adapters/postgres/pgUrl.js';
 import { DEFAULT_CONTEXT_TOKENS } from '../core/answer/prompt.js';
 import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ANSWER_CHARS } from '../app/ask/generator.js';
 
@@ -15,13 +16,37 @@ export const PIPELINE_SETTINGS = ['embedding.model', 'embedding.dimensions', 'em
  * the saved `.code-workspace` file (the first folder's root while the workspace is untitled).
  */
 export function storeDirFor(context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): string {
-  const where = vscode.workspace.getConfiguration('ragLedger', folder.uri).get<string>('store.location', 'workspaceStorage');
+  const where = trustedSetting<string>(folder, 'store.location') ?? 'workspaceStorage';
+  const team = teamLedgerSetting(folder);
+  // A member of a team ledger keeps only its projections here, one folder per ledger.
+  if (team.url) return join((context.storageUri ?? context.globalStorageUri).fsPath, 'team', ledgerFolderName(team.url));
   if (where === 'workspaceFolder' || !context.storageUri) {
     const file = vscode.workspace.workspaceFile;
     if ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 && file?.scheme === 'file') return join(dirname(file.fsPath), '.rag-ledger');
     return join(folder.uri.fsPath, '.rag-ledger');
   }
   return join(context.storageUri.fsPath, 'store');
+}
+
+/**
+ * A setting that decides where data goes (the store, the team ledger's server): in Restricted Mode
+ * only the user's own value counts, never the workspace's.
+ */
+function trustedSetting<T>(folder: vscode.WorkspaceFolder, key: string): T | undefined {
+  const c = vscode.workspace.getConfiguration('ragLedger', folder.uri);
+  if (vscode.workspace.isTrusted) return c.get<T>(key);
+  const i = c.inspect<T>(key);
+  return i?.globalValue ?? i?.defaultValue;
+}
+
+/**
+ * The team ledger the settings name: `ragLedger.store.location` "postgres" and its URL
+ * (`ragLedger.store.postgresUrl`). `missing` when the location is set without a URL.
+ */
+export function teamLedgerSetting(folder: vscode.WorkspaceFolder): { readonly url: string | null; readonly missing: boolean } {
+  if (trustedSetting<string>(folder, 'store.location') !== 'postgres') return { url: null, missing: false };
+  const url = (trustedSetting<string>(folder, 'store.postgresUrl') ?? '').trim();
+  return url ? { url, missing: false } : { url: null, missing: true };
 }
 
 /** The pipeline configuration the settings describe (the embedding dimensions only when set). */
@@ -41,8 +66,10 @@ export function engineSettings(context: vscode.ExtensionContext, folder: vscode.
   } catch {
     /* no user name on this platform */
   }
+  const team = teamLedgerSetting(folder);
   return {
     storeDir: storeDirFor(context, folder),
+    ...(team.url ? { team: { url: team.url } } : {}),
     workspaceRoot: folder.uri.fsPath,
     folders: (vscode.workspace.workspaceFolders ?? [folder]).filter((f) => f.uri.scheme === 'file').map((f) => ({ name: f.name, path: f.uri.fsPath })),
     pipeline: pipelineFromSettings(folder),

@@ -45,8 +45,21 @@ export class StatusBar implements vscode.Disposable {
     const pending = live - (current?.complete ?? 0);
     const failed = current?.failing ?? 0;
     this.item.text = failed > 0 ? `$(warning) RAG Ledger: ${failed} with errors` : pending > 0 ? `$(circle-outline) RAG Ledger: ${pending} pending` : `$(database) RAG Ledger: ${live} documents`;
-    this.item.tooltip = `RAG Ledger: ${live} documents ready${pending ? `, ${pending} pending` : ''}${rejected ? `, ${rejected} rejected` : ''}${failed ? `, ${failed} with embedding errors` : ''}. Active pipeline ${active ?? 'none'}. Click for the RAG Ledger menu: the event log explorer, the views, ask, ingest.`;
+    const summary = `${live} documents ready${pending ? `, ${pending} pending` : ''}${rejected ? `, ${rejected} rejected` : ''}${failed ? `, ${failed} with embedding errors` : ''}. Active pipeline ${active ?? 'none'}.`;
+    this.item.tooltip = `RAG Ledger: ${summary} Click for the RAG Ledger menu: the event log explorer, the views, ask, ingest.`;
     this.item.backgroundColor = failed > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    const team = this.host.team;
+    if (!team) return;
+    // A member of a team ledger: which server, connected or not, and how far behind it this window is.
+    if (team.offline !== null || !team.connected) {
+      this.item.text = `$(debug-disconnect) RAG Ledger: offline · ${live} documents`;
+      this.item.tooltip = `RAG Ledger team ledger ${team.server}: cannot be reached${team.offline ? ` (${team.offline})` : ''}. Questions are answered from this window's projections and recorded nowhere; ingesting waits until the server is back (this window reconnects by itself). ${summary}`;
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      return;
+    }
+    if (team.behind > 0) this.item.text = `$(sync~spin) RAG Ledger: behind by ${team.behind} events`;
+    else if (failed === 0 && pending === 0) this.item.text = `$(organization) RAG Ledger: ${live} documents`;
+    this.item.tooltip = `RAG Ledger team ledger ${team.server}: connected, ${team.behind > 0 ? `behind by ${team.behind} events (catching up)` : 'up to date'}. ${summary} Click for the RAG Ledger menu.`;
   }
 
   dispose(): void {

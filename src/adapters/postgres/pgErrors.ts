@@ -24,6 +24,11 @@ export function teamLedgerFailure(err: unknown, server: string): unknown {
   if (code === '28P01' || code === '28000') {
     return new TeamLedgerAccessError(server, message, 'Set the password with "RAG Ledger: Set Team Ledger Password" in VS Code, or PGPASSWORD or ~/.pgpass for the CLI; the server\'s administrator can check the role and pg_hba.conf.');
   }
+  // node-postgres's own words when the server asks for a password and none was given (not in the URL,
+  // secret storage, PGPASSWORD or ~/.pgpass).
+  if (/client password must be a string|password authentication|no password supplied/i.test(message)) {
+    return new TeamLedgerAccessError(server, 'the server asks for a password and none was given', 'Set the password with "RAG Ledger: Set Team Ledger Password" in VS Code, or PGPASSWORD or ~/.pgpass for the CLI.');
+  }
   if (code === '42501') {
     return new TeamLedgerAccessError(server, message, 'Ask the server\'s administrator to grant this role a member\'s privileges on the ledger\'s schema (README, "Use it as a team").');
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parse } from 'pg-connection-string';
 import type { ClientConfig } from 'pg';
 import { ValidationError } from '../../core/errors.js';
@@ -61,4 +62,19 @@ export function parseTeamLedgerUrl(url: string, password?: string): TeamLedgerAd
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * The folder name of a member's projections of this ledger (`<schema>-<hash of server, database,
+ * schema>`): one folder per ledger, whatever the URL's other parameters.
+ */
+export function ledgerFolderName(url: string): string {
+  const { display, schema } = parseTeamLedgerUrl(url);
+  return `${schema}-${createHash('sha256').update(display).digest('hex').slice(0, 12)}`;
+}
+
+/** The key of the password in VS Code's secret storage: one per role and server (`user@host:port`). */
+export function passwordKey(url: string): string {
+  const { display } = parseTeamLedgerUrl(url);
+  return `rag-ledger team ledger password: ${display.split('/')[0]}`;
 }
