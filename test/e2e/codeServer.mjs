@@ -49,6 +49,9 @@ const STOP_GRACE_MS = 5_000;
  * @param {Record<string, string | undefined>} [options.env] extra environment for the server and
  *   therefore for the extension host (undefined removes a variable)
  * @param {string | string[]} [options.vsix] .vsix file(s) to install into the extensions folder first
+ * @param {boolean} [options.workspaceTrust] keep VS Code's workspace trust on (default off: every
+ *   workspace is trusted); with the user setting `security.workspace.trust.startupPrompt: never`,
+ *   a workspace then opens in Restricted Mode
  * @returns {Promise<{ port: number, baseUrl: string, userDataDir: string, extensionsDir: string,
  *   runDir: string, logFile: string, pid: number, stop: () => Promise<void>,
  *   processes: () => { pid: number, args: string }[],
@@ -59,7 +62,7 @@ const STOP_GRACE_MS = 5_000;
  *   waitForExtensionHostsToExit(): resolves once no extension host runs any more (after the page
  *   left the workbench), so the next window's extension does not meet the previous one's files/locks.
  */
-export async function startCodeServer({ tools, runDir, extensionsDir, userSettings = {}, env = {}, vsix = [] }) {
+export async function startCodeServer({ tools, runDir, extensionsDir, userSettings = {}, env = {}, vsix = [], workspaceTrust = false }) {
   runDir = resolve(runDir);
   const userDataDir = join(runDir, 'user-data');
   extensionsDir = resolve(extensionsDir ?? join(runDir, 'extensions'));
@@ -76,7 +79,7 @@ export async function startCodeServer({ tools, runDir, extensionsDir, userSettin
   // between, so a start that fails with EADDRINUSE is retried on a new port.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const server = launch(tools, port, userDataDir, extensionsDir, isolated.env, logFile);
+    const server = launch(tools, port, userDataDir, extensionsDir, isolated.env, logFile, workspaceTrust);
     try {
       await waitForHealth(server, port, logFile);
     } catch (err) {
@@ -293,7 +296,7 @@ function isolatedEnv(tools, runDir, extra) {
   return { env, cleanup: tmp.cleanup };
 }
 
-function launch(tools, port, userDataDir, extensionsDir, env, logFile) {
+function launch(tools, port, userDataDir, extensionsDir, env, logFile, workspaceTrust = false) {
   const fd = openSync(logFile, 'a');
   const args = [
     tools.codeServerBin,
@@ -301,7 +304,7 @@ function launch(tools, port, userDataDir, extensionsDir, env, logFile) {
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--vscode-option', 'enable-smoke-test-driver', // payload URLs, codeAutomation* hooks, no toasts
     '--user-data-dir', userDataDir,
     '--extensions-dir', extensionsDir,

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -74,7 +75,12 @@ before(async () => {
     tools,
     runDir: join(artifacts, 'server'),
     vsix,
+    workspaceTrust: true,
     userSettings: {
+      // Workspaces open in Restricted Mode: the team ledger comes from these user settings only.
+      'security.workspace.trust.enabled': true,
+      'security.workspace.trust.startupPrompt': 'never',
+      'security.workspace.trust.banner': 'always',
       'ragLedger.store.location': 'postgres',
       'ragLedger.store.postgresUrl': url,
       'ragLedger.autoIngest': false,
@@ -170,4 +176,41 @@ test('a window joins the team ledger: asks for the password, shows the team\'s d
     await questions.locator('.monaco-list-row', { hasText: QUESTION }).first().waitFor({ timeout: 15_000 });
     await screenshot(page, artifacts, 'back-online');
   });
+});
+
+test('in Restricted Mode a workspace cannot point the window at another server: its postgresUrl is ignored, the user\'s ledger is used', { timeout: 10 * 60_000 }, async () => {
+  const { page } = browser!;
+  // A server the workspace names: it counts every connection made to it.
+  let connections = 0;
+  const trap = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  const trapPort = (trap.address() as { port: number }).port;
+  try {
+    const ws = checkout('restricted');
+    writeFileSync(join(ws, 'docs', 'lighthouse.md'), '# Lighthouse\n\nThe lighthouse on the northern cape is lit at dusk.\n');
+    mkdirSync(join(ws, '.vscode'));
+    writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'ragLedger.store.location': 'postgres', 'ragLedger.store.postgresUrl': `postgres://intruder:secret@127.0.0.1:${trapPort}/stolen?schema=elsewhere` }));
+    await captureOnFailure(page, artifacts, 'restricted', async () => {
+      await openWorkbench(page, server!.baseUrl, ws);
+      await waitForActivityBarItem(page, 'RAG Ledger');
+      await page.getByText('Restricted Mode', { exact: false }).first().waitFor({ timeout: 30_000 });
+      await runCommand(page, 'RAG Ledger: Ingest Workspace');
+      // README.md and docs/ferry.md are the team's already (unchanged); docs/lighthouse.md and .vscode/settings.json are new.
+      await waitForNotification(page, /4 files scanned: 2 new or changed, 2 unchanged/, { timeoutMs: 120_000 });
+      const documents = await ragLedgerView(page, 'Documents');
+      await documents.locator('.monaco-list-row', { hasText: 'docs' }).first().waitFor({ timeout: 30_000 });
+      await screenshot(page, artifacts, 'restricted-mode');
+    });
+    assert.equal(connections, 0, 'the window connected to the server the untrusted workspace named');
+    // The ingest went to the user's team ledger.
+    const pg = await testPostgres();
+    const schema = new URL(url).searchParams.get('schema')!;
+    const sources = await pg.admin(`SELECT data FROM ${schema}.events WHERE type = 'DocumentSubmitted'`);
+    assert.ok(sources.rows.some((r: { data: string }) => r.data.includes('docs/lighthouse.md')), 'the restricted window did not write to the user\'s ledger');
+  } finally {
+    trap.close();
+  }
 });

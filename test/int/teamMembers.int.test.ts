@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as lancedb from '@lancedb/lancedb';
@@ -162,6 +162,33 @@ test('the CLI against the team ledger: a wrong password, and an unreachable serv
   assert.equal(down.code, 1);
   assert.match(down.stderr, /cannot be reached: connect ECONNREFUSED 127\.0\.0\.1:1\. Nothing was written/);
   assert.equal(down.stderr.trim().split('\n').length, 1, down.stderr);
+});
+
+test('the CLI finds the password in PGPASSWORD or ~/.pgpass when the URL has none', async (t) => {
+  const pg = await testPostgres();
+  const url = new URL(pg.freshLedger());
+  const password = decodeURIComponent(url.password);
+  url.password = '';
+  const runWith = (env: NodeJS.ProcessEnv): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cliPath, 'append', '--stream', 'query-p', '--type', 'QueryReceived', '--data', JSON.stringify({ query_id: 'p', query_text: 'who?', user_id: 'me', received_at: '2026-01-02T03:04:05Z' }), '--store', url.toString()], { cwd: repoRoot, env: { ...process.env, RAG_LEDGER_STORE: '', NODE_OPTIONS: '', PGPASSWORD: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  const none = await runWith({ PGPASSWORD: undefined, HOME: tempDir(t) });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /the server asks for a password and none was given/);
+  const env = await runWith({ PGPASSWORD: password });
+  assert.equal(env.code, 0, env.stderr);
+  const home = tempDir(t);
+  writeFileSync(join(home, '.pgpass'), `127.0.0.1:${url.port}:*:postgres:${password}\n`, { mode: 0o600 });
+  const file = await runWith({ PGPASSWORD: undefined, HOME: home });
+  assert.equal(file.code, 0, file.stderr);
+  assert.match(file.stdout, /appended QueryReceived/);
 });
 
 test('migrate-store copies a local log to the team ledger and back, and proves each copy by its hash chain', async (t) => {

