@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pgLib from 'pg';
 import { after, test } from 'node:test';
+import { generateSigningKeyPem, signerFromPem } from '../../src/adapters/node/signing.js';
 import { PgEventStore } from '../../src/adapters/postgres/pgEventStore.js';
 import { TeamLedgerAccessError, TeamLedgerUnavailableError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
@@ -252,4 +253,30 @@ test("the README's least-privilege setup (docs/team-ledger.sql) works: a member 
     }
   };
   assert.deepEqual(await indexes(as('rag_ledger_admin', 'rag_ledger'), 'team_a'), await indexes(pg.baseUrl, adapterMade.address.schema));
+});
+
+test('a member with the ledger\'s key seals the team ledger\'s head; a member with another key does not, and verify checks every seal on the server', async (t) => {
+  const pg = await testPostgres();
+  const url = pg.freshLedger();
+  const key = signerFromPem(generateSigningKeyPem(), 'a test key');
+  const other = signerFromPem(generateSigningKeyPem(), 'a test key');
+  const alice = await PgEventStore.open(url, { headSigner: key });
+  const bob = await PgEventStore.open(url, { headSigner: other });
+  t.after(async () => {
+    await alice.close();
+    await bob.close();
+  });
+  await alice.append('document-a', [submitted('a')]);
+  await alice.sealHead();
+  await bob.append('document-b', [submitted('b')]);
+  await bob.sealHead();
+  await alice.append('document-c', [submitted('c')]);
+  await alice.sealHead();
+  const types = (await all(alice)).map((e) => e.type);
+  assert.deepEqual(types, ['DocumentSubmitted', 'HeadSigned', 'DocumentSubmitted', 'DocumentSubmitted', 'HeadSigned']);
+  const report = await bob.verify();
+  assert.equal(report.ok, true, JSON.stringify(report.firstFailure));
+  assert.equal(report.signed?.count, 2);
+  assert.equal(report.signed?.keyId, key.keyId);
+  assert.equal(report.signed?.last?.position, 4);
 });

@@ -24,7 +24,7 @@ import { decodePage } from '../../core/chunkTexts.js';
 import type { HeadSigner } from '../../core/signing.js';
 import { SEAL_STREAM, headMessage } from '../../core/signing.js';
 import { newUuid, sha256 } from '../node/sha256.js';
-import { ed25519Check } from '../node/signing.js';
+import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
 import { teamLedgerFailure } from './pgErrors.js';
 import { ledgerLockKey, migrate, NewerSchemaError, SCHEMA_VERSION, schemaVersion } from './pgSchema.js';
 import type { TeamLedgerAddress } from './pgUrl.js';
@@ -487,14 +487,19 @@ export class PgEventStore implements EventStore {
 
   /** Seals the head when this member moved it since it opened or last sealed (see core/signing.ts). */
   async sealHead(): Promise<void> {
-    const signer = this.options.headSigner;
+    // As the file store: the process's signer (the CLI's key file, the extension's secret storage) unless told otherwise.
+    const signer = this.options.headSigner === undefined ? defaultHeadSigner() : this.options.headSigner;
     if (!signer || !this.writable) return;
     await this.locked(async (c) => {
       const last = await c.query<EventRow>(`SELECT ${COLUMNS} FROM ${this.t('events')} ORDER BY position DESC LIMIT 1`);
       const head = last.rows[0] ? toRaw(last.rows[0]) : null;
       if (!head || head.position <= this.sealedAt || head.type === 'HeadSigned') return;
       const logKey = await this.signingKey();
-      if (logKey !== null && logKey.publicKey !== signer.publicKey) return;
+      if (logKey !== null && logKey.publicKey !== signer.publicKey) {
+        defaultSealSkipped(`this team ledger is signed with key ${logKey.keyId}, not with this member's key ${signer.keyId}: the head ${head.position} was not signed (members share the ledger's key to sign it)`);
+        this.sealedAt = head.position;
+        return;
+      }
       const write: StreamWrite = {
         streamId: SEAL_STREAM,
         events: [{ type: 'HeadSigned', data: { position: head.position, hash: head.hash, key_id: signer.keyId, public_key: signer.publicKey, signature: signer.sign(headMessage(head.position, head.hash)), signed_at: new Date().toISOString() } }],
