@@ -1,8 +1,6 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { hostname, userInfo } from 'node:os';
-import { CancelledError, StoreLockedError, StoreNotEmptyError, StoreReadOnlyError, TeamLedgerUnavailableError, ValidationError } from '../../core/errors.js';
-import type { LockHolder } from '../../core/errors.js';
+import { StoreNotEmptyError, StoreReadOnlyError, TeamLedgerUnavailableError, ValidationError } from '../../core/errors.js';
 import type { Hasher } from '../../core/eventLog.js';
 import { ChainVerifier, GENESIS_HASH, ImportChecker, planAppendMany, planForgetAppend } from '../../core/eventLog.js';
 import type {
@@ -26,6 +24,10 @@ import { SEAL_STREAM, headMessage } from '../../core/signing.js';
 import { newUuid, sha256 } from '../node/sha256.js';
 import { defaultHeadSigner, defaultSealSkipped, ed25519Check } from '../node/signing.js';
 import { teamLedgerFailure } from './pgErrors.js';
+import type { EventRow } from './pgRows.js';
+import { COLUMNS, correlationOf, toRaw } from './pgRows.js';
+import type { TeamLockOptions } from './pgTeamLock.js';
+import { withTeamLock } from './pgTeamLock.js';
 import { ledgerLockKey, migrate, NewerSchemaError, SCHEMA_VERSION, schemaVersion } from './pgSchema.js';
 import type { TeamLedgerAddress } from './pgUrl.js';
 import { parseTeamLedgerUrl } from './pgUrl.js';
@@ -58,45 +60,6 @@ export interface PgEventStoreOptions {
 const PAGE = 1000;
 /** Rows per INSERT when importing. */
 const IMPORT_BATCH = 2000;
-
-const COLUMNS = 'position::int8 AS position, event_id, stream_id, stream_version, type, schema_version, data, metadata, attachment, recorded_at, prev_hash, hash';
-
-interface EventRow extends QueryResultRow {
-  position: string;
-  event_id: string;
-  stream_id: string;
-  stream_version: number;
-  type: string;
-  schema_version: number;
-  data: string;
-  metadata: string;
-  attachment: Buffer | null;
-  recorded_at: string;
-  prev_hash: string;
-  hash: string;
-}
-
-function toRaw(r: EventRow): RawEvent {
-  return {
-    position: Number(r.position),
-    eventId: r.event_id,
-    streamId: r.stream_id,
-    streamVersion: r.stream_version,
-    type: r.type,
-    schemaVersion: r.schema_version,
-    dataJson: r.data,
-    metadataJson: r.metadata,
-    attachment: r.attachment === null ? null : Uint8Array.from(r.attachment),
-    recordedAt: r.recorded_at,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
-
-function correlationOf(metadataJson: string): string | null {
-  const id = (JSON.parse(metadataJson) as { correlation_id?: unknown }).correlation_id;
-  return typeof id === 'string' ? id : null;
-}
 
 /**
  * The event store on PostgreSQL: one shared log for a team (see docs/architecture.md, "The team
@@ -511,51 +474,11 @@ export class PgEventStore implements EventStore {
   }
 
   /**
-   * Runs `fn` holding the team's pipeline lock: a session-level advisory lock on a connection of
-   * its own, so that members take turns ingesting and embedding (each finds the others' work in the
-   * log and does only what is missing: nothing is embedded twice). The server releases it when the
-   * session ends, so a member that dies never leaves it behind. Waits, polling, until `deadline`.
-   * @throws StoreLockedError naming the member that holds it, when the deadline passes.
-   * @throws CancelledError when `signal` aborts the wait.
+   * Runs `fn` holding the team's pipeline lock, so that members take turns ingesting and embedding
+   * (see pgTeamLock.ts).
    */
-  async withTeamLock<T>(fn: () => Promise<T>, options: { readonly owner: string; readonly deadline: number; readonly signal?: AbortSignal; readonly onWait?: (holder: LockHolder) => void }): Promise<T> {
-    const client = new pg.Client({ ...this.address.config, application_name: `${options.owner} (${userInfo().username}@${hostname()}, pid ${process.pid})`.slice(0, 63) });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (err) {
-      throw teamLedgerFailure(err, this.location);
-    }
-    try {
-      for (;;) {
-        if (options.signal?.aborted) throw new CancelledError('waiting for another member of the team ledger to finish its ingest');
-        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, 2) AS ok', [this.lockKey]);
-        if (got.rows[0]!.ok) break;
-        const holder = await this.pipelineHolder(client);
-        if (Date.now() >= options.deadline) throw new StoreLockedError(this.location, holder);
-        options.onWait?.(holder);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      return await fn();
-    } catch (err) {
-      throw teamLedgerFailure(err, this.location);
-    } finally {
-      // Ending the session releases the lock.
-      await client.end().catch(() => undefined);
-    }
-  }
-
-  /** Who holds the team's pipeline lock, from the server's activity view. */
-  private async pipelineHolder(client: pg.Client): Promise<LockHolder> {
-    const r = await client.query<{ app: string | null; addr: string | null; since: string | null }>(
-      `SELECT a.application_name AS app, a.client_addr::text AS addr, to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS since
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1::int8 & 4294967295)::oid AND l.objid = 2 LIMIT 1`,
-      [this.lockKey],
-    );
-    const row = r.rows[0];
-    // The server's pid is not the member's: the member's own pid and host are in its application name.
-    return { pid: 0, hostname: row?.addr ?? 'the server', owner: row?.app ?? 'another member of the team ledger', acquiredAt: row?.since ?? 'a moment ago' };
+  withTeamLock<T>(fn: () => Promise<T>, options: TeamLockOptions): Promise<T> {
+    return withTeamLock(this.address.config, this.lockKey, this.location, fn, options);
   }
 
   /** Nothing to pick up: every read goes to the server. Returns 0 (for the file store's watcher API). */
