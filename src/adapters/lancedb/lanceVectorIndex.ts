@@ -202,6 +202,22 @@ export class LanceVectorIndex implements VectorIndex {
     return new Set(rows.map((r) => r.chunk_id));
   }
 
+  async documentRowCounts(pipelineVersion: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const table = await this.table(pipelineVersion);
+    if (!table) return counts;
+    // Batch by batch: one column of a large table is never held whole.
+    for await (const batch of table.query().select(['document_id'])) {
+      const column = batch.getChild('document_id');
+      if (!column) continue;
+      for (let i = 0; i < batch.numRows; i++) {
+        const id = column.get(i) as string;
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
   async stats(pipelineVersion: string): Promise<IndexStats> {
     const table = await this.table(pipelineVersion);
     if (!table) return { rows: 0, withVectors: 0, annIndex: false, textIndex: false };

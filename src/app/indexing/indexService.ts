@@ -40,12 +40,15 @@ export class IndexService {
     await this.deps.runner.catchUp(options.signal ? { signal: options.signal } : {});
     this.embedderOf(pipelineVersion);
     const lexicalOnly = await this.docsWithoutVectors(pipelineVersion);
-    // The table is disposable: when it holds fewer rows than the log says were indexed (deleted
-    // folder, a rebuild killed after its drop), rebuild it rather than trust the log's counts.
+    // The table is disposable and may hold fewer rows than the log says were indexed: none (the
+    // folder deleted, a rebuild killed after its drop: rebuilt from the log), or some documents'
+    // (a rebuild cut off; another member of a team ledger indexed them: only those are written,
+    // their vectors from the log).
     let expected = 0;
     for (const d of readModels.eachDocument()) expected += d.state === 'deleted' || d.state === 'rejected' ? 0 : (d.pipelines[pipelineVersion]?.indexed ?? 0);
     const stats = await this.deps.index.stats(pipelineVersion);
-    if (stats.rows < expected) return this.rebuild(pipelineVersion, options);
+    if (stats.rows === 0 && expected > 0) return this.rebuild(pipelineVersion, options);
+    const held = stats.rows < expected ? await this.deps.index.documentRowCounts(pipelineVersion) : null;
     const work: DocumentStatus[] = [];
     const gone: string[] = [];
     for (const doc of readModels.eachDocument()) {
@@ -55,7 +58,8 @@ export class IndexService {
       }
       const counts = doc.pipelines[pipelineVersion];
       // A version with no chunks (an emptied file) still has to remove the previous version's rows.
-      if (counts && (counts.chunks === 0 || counts.indexed < counts.chunks || (counts.embedded > 0 && lexicalOnly.has(doc.document_id)))) work.push(doc);
+      const short = held !== null && counts !== undefined && counts.chunks > 0 && (held.get(doc.document_id) ?? 0) < counts.chunks;
+      if (counts && (counts.chunks === 0 || counts.indexed < counts.chunks || short || (counts.embedded > 0 && lexicalOnly.has(doc.document_id)))) work.push(doc);
     }
     const upserted = await this.write(pipelineVersion, work, options);
     for (let i = 0; i < gone.length; i += DOCS_PER_COMMIT) await this.deps.index.replaceDocuments(pipelineVersion, 0, gone.slice(i, i + DOCS_PER_COMMIT), []);

@@ -65,6 +65,8 @@ export interface VectorIndex {
   lexicalSearch(pipelineVersion: string, text: string, k: number): Promise<IndexHit[]>;
   /** Chunk ids currently in the table. */
   chunkIds(pipelineVersion: string): Promise<Set<string>>;
+  /** How many rows the table holds per document (reads the document id column, batch by batch). */
+  documentRowCounts(pipelineVersion: string): Promise<Map<string, number>>;
   stats(pipelineVersion: string): Promise<IndexStats>;
   /** How many rows the table holds (cheap: unlike `stats`, reads no column). */
   rowCount(pipelineVersion: string): Promise<number>;
