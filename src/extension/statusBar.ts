@@ -49,17 +49,22 @@ export class StatusBar implements vscode.Disposable {
     this.item.tooltip = `RAG Ledger: ${summary} Click for the RAG Ledger menu: the event log explorer, the views, ask, ingest.`;
     this.item.backgroundColor = failed > 0 ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     const team = this.host.team;
+    this.item.accessibilityInformation = undefined;
     if (!team) return;
     // A member of a team ledger: which server, connected or not, and how far behind it this window is.
     if (team.offline !== null || !team.connected) {
       this.item.text = `$(debug-disconnect) RAG Ledger: offline · ${live} documents`;
       this.item.tooltip = `RAG Ledger team ledger ${team.server}: cannot be reached${team.offline ? ` (${team.offline})` : ''}. Questions are answered from this window's projections and recorded nowhere; ingesting waits until the server is back (this window reconnects by itself). ${summary}`;
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      this.item.accessibilityInformation = { label: `RAG Ledger: offline, ${live} documents. Team ledger ${team.server} cannot be reached.` };
       return;
     }
     if (team.behind > 0) this.item.text = `$(sync~spin) RAG Ledger: behind by ${team.behind} events`;
     else if (failed === 0 && pending === 0) this.item.text = `$(organization) RAG Ledger: ${live} documents`;
-    this.item.tooltip = `RAG Ledger team ledger ${team.server}: connected, ${team.behind > 0 ? `behind by ${team.behind} events (catching up)` : 'up to date'}. ${summary} Click for the RAG Ledger menu.`;
+    const state = `connected, ${team.behind > 0 ? `behind by ${team.behind} events (catching up)` : 'up to date'}`;
+    this.item.tooltip = `RAG Ledger team ledger ${team.server}: ${state}. ${summary} Click for the RAG Ledger menu.`;
+    // What the status bar shows, and which ledger it is, for screen readers (the text alone names no server).
+    this.item.accessibilityInformation = { label: `${this.item.text.replace(/\$\([^)]*\) /, '')}. Team ledger ${team.server}: ${state}.` };
   }
 
   dispose(): void {

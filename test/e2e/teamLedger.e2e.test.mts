@@ -142,8 +142,9 @@ test('a window joins the team ledger: asks for the password, shows the team\'s d
     const documents = await ragLedgerView(page, 'Documents');
     await documents.locator('.monaco-list-row', { hasText: 'README.md' }).first().waitFor({ timeout: 60_000 });
     await statusItem(page, /RAG Ledger: 2 documents/).waitFor({ timeout: 30_000 });
-    const tooltip = (await statusItem(page, /RAG Ledger: 2 documents/).getAttribute('aria-label')) ?? '';
-    assert.match(tooltip, /RAG Ledger/);
+    // The status bar names the ledger and its state (its accessible label; the tooltip says the same).
+    const label = (await statusItem(page, /RAG Ledger: 2 documents/).locator('[aria-label]').first().getAttribute('aria-label').catch(() => null)) ?? (await statusItem(page, /RAG Ledger: 2 documents/).getAttribute('aria-label')) ?? '';
+    assert.match(label, /RAG Ledger: 2 documents\. Team ledger postgres@127\.0\.0\.1:\d+\/postgres\/e2e_team_\w+: connected, up to date\./);
     await screenshot(page, artifacts, 'team-documents');
   });
 
@@ -202,6 +203,8 @@ test('in Restricted Mode a workspace cannot point the window at another server: 
       await waitForNotification(page, /4 files scanned: 2 new or changed, 2 unchanged/, { timeoutMs: 120_000 });
       const documents = await ragLedgerView(page, 'Documents');
       await documents.locator('.monaco-list-row', { hasText: 'docs' }).first().waitFor({ timeout: 30_000 });
+      // The same content as the team's, in a checkout written later: indexed, not "stale".
+      await documents.locator('.monaco-list-row', { hasText: /README\.md\s*indexed/ }).first().waitFor({ timeout: 15_000 });
       await screenshot(page, artifacts, 'restricted-mode');
     });
     assert.equal(connections, 0, 'the window connected to the server the untrusted workspace named');

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { DocumentView } from '../../app/ingest/documentLabels.js';
 import { documentDescription, isSkippedLink } from '../../app/ingest/documentLabels.js';
@@ -14,8 +15,10 @@ export function documentView(doc: DocumentStatus, activeVersion: string | undefi
   if (doc.state === 'rejected') return 'rejected';
   if (file !== undefined) {
     try {
-      // Changed on disk since the ledger last took it in: the index answers from the older version.
-      if (statSync(file).mtimeMs > Date.parse(doc.updated_at) + 1000) return 'stale';
+      // Changed on disk since the ledger last took it in: the index answers from the older version. A
+      // newer time alone is not a change (another member's checkout, a touch): the content decides.
+      const st = statSync(file);
+      if (st.mtimeMs > Date.parse(doc.updated_at) + 1000 && !sameContent(file, st, doc.content_hash)) return 'stale';
     } catch {
       return 'stale'; // gone from disk: the next ingest deletes it
     }
@@ -24,6 +27,27 @@ export function documentView(doc: DocumentStatus, activeVersion: string | undefi
   if (!c || c.indexed < c.chunks) return 'pending';
   if (c.chunks > 0 && c.embedded < c.chunks) return 'lexical';
   return 'indexed';
+}
+
+/** Files larger than this are taken as changed when their time is newer (hashing them on every render would cost too much). */
+const HASH_MAX_BYTES = 4 << 20;
+/** Verdicts by file, time and size: a view refresh re-hashes nothing that did not change. */
+const sameContentCache = new Map<string, { readonly mtimeMs: number; readonly size: number; readonly hash: string | null; readonly same: boolean }>();
+
+/** Whether the file still holds the content the ledger recorded (`sha256:<hex>`). */
+function sameContent(file: string, st: { readonly mtimeMs: number; readonly size: number }, recorded: string | null): boolean {
+  if (recorded === null || !recorded.startsWith('sha256:') || st.size > HASH_MAX_BYTES) return false;
+  const cached = sameContentCache.get(file);
+  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size && cached.hash === recorded) return cached.same;
+  let same = false;
+  try {
+    same = `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}` === recorded;
+  } catch {
+    same = false;
+  }
+  if (sameContentCache.size >= 2000) sameContentCache.delete(sameContentCache.keys().next().value!);
+  sameContentCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, hash: recorded, same });
+  return same;
 }
 
 const ICONS: Record<DocumentView, vscode.ThemeIcon> = {
