@@ -5,6 +5,8 @@ import pgLib from 'pg';
 import { after, test } from 'node:test';
 import { generateSigningKeyPem, signerFromPem } from '../../src/adapters/node/signing.js';
 import { PgEventStore } from '../../src/adapters/postgres/pgEventStore.js';
+import type { Migration } from '../../src/adapters/postgres/pgSchema.js';
+import { MIGRATIONS, migrate } from '../../src/adapters/postgres/pgSchema.js';
 import { TeamLedgerAccessError, TeamLedgerUnavailableError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { eventStoreContract } from '../support/eventStoreContract.js';
@@ -279,4 +281,40 @@ test('a member with the ledger\'s key seals the team ledger\'s head; a member wi
   assert.equal(report.signed?.count, 2);
   assert.equal(report.signed?.keyId, key.keyId);
   assert.equal(report.signed?.last?.position, 4);
+});
+
+test('a later migration runs exactly once on a ledger that holds events, even with members starting together; the events stay and verify; an older build then refuses the ledger', async (t) => {
+  const pg = await testPostgres();
+  const url = pg.freshLedger();
+  const schema = new URL(url).searchParams.get('schema')!;
+  const store = await PgEventStore.open(url);
+  await store.append('document-a', [submitted('a'), submitted('a', 'again')]);
+  await store.close();
+  const next: Migration = {
+    version: 2,
+    description: 'a column and a guard that a second run would break',
+    sql: (s) => `ALTER TABLE ${s}.events ADD COLUMN note text; CREATE TABLE ${s}.once (n integer PRIMARY KEY); INSERT INTO ${s}.once VALUES (1);`,
+  };
+  const clients = await Promise.all([0, 1, 2].map(async () => {
+    const c = new pgLib.Client({ connectionString: pg.baseUrl });
+    await c.connect();
+    return c;
+  }));
+  try {
+    const applied = await Promise.all(clients.map((c) => migrate(c, schema, [...MIGRATIONS, next])));
+    assert.deepEqual(applied.map((a) => a.join(',')).sort(), ['', '', '2'], 'one member applies version 2, the others find it applied');
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+  const versions = await pg.admin(`SELECT version FROM ${schema}.migrations ORDER BY version`);
+  assert.deepEqual(versions.rows.map((r: { version: number }) => r.version), [1, 2]);
+  // This build knows version 1 only: it refuses to write to (or read) a ledger it does not understand.
+  await assert.rejects(PgEventStore.open(url), /version 2, newer than this RAG Ledger knows \(1\)/);
+  await assert.rejects(PgEventStore.open(url, { mode: 'read' }), /version 2, newer than this RAG Ledger knows \(1\)/);
+  // The events survived the migration: read and verified as they were.
+  await pg.admin(`DELETE FROM ${schema}.migrations WHERE version = 2`);
+  const reader = await PgEventStore.open(url, { mode: 'read' });
+  t.after(() => reader.close());
+  assert.deepEqual((await all(reader)).map((e) => e.position), [1, 2]);
+  assert.equal((await reader.verify()).ok, true);
 });

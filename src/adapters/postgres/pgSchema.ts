@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { PoolClient } from 'pg';
 
 /**
@@ -70,7 +71,8 @@ export class NewerSchemaError extends Error {
  * create it gets PostgreSQL's privilege error, which the store turns into a clear message.
  * Returns the migrations applied.
  */
-export async function migrate(client: PoolClient, schema: string): Promise<number[]> {
+export async function migrate(client: PoolClient | pg.Client, schema: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const newest = migrations.at(-1)?.version ?? 0;
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
@@ -81,8 +83,8 @@ export async function migrate(client: PoolClient, schema: string): Promise<numbe
     }
     const done = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${schema}.migrations`);
     const current = done.rows[0]!.v ?? 0;
-    if (current > SCHEMA_VERSION) throw new NewerSchemaError(current);
-    for (const m of MIGRATIONS) {
+    if (current > newest) throw new NewerSchemaError(current);
+    for (const m of migrations) {
       if (m.version <= current) continue;
       await client.query(m.sql(schema));
       await client.query(`INSERT INTO ${schema}.migrations (version, description) VALUES ($1, $2)`, [m.version, m.description]);
@@ -104,7 +106,7 @@ export async function schemaVersion(client: PoolClient, schema: string): Promise
 }
 
 /** Whether the schema has its migrations table (whatever this role may do with it: privileges are checked by using it). */
-async function hasMigrations(client: PoolClient, schema: string): Promise<boolean> {
+async function hasMigrations(client: PoolClient | pg.Client, schema: string): Promise<boolean> {
   const r = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [`${schema}.migrations`]);
   return r.rows[0]!.found !== null;
 }
