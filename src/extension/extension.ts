@@ -15,8 +15,8 @@ import { AnswerPanel } from './answerPanel.js';
 import { EngineHost, UserError, showError } from './engineHost.js';
 import { ExplorerPanel } from './explorer/explorerPanel.js';
 import { registerExplorerCommands } from './explorer/explorerCommands.js';
-import { PIPELINE_SETTINGS, teamLedgerSetting } from './settings.js';
-import { parseTeamLedgerUrl, passwordKey } from '../adapters/postgres/pgUrl.js';
+import { PIPELINE_SETTINGS } from './settings.js';
+import { setTeamLedgerPassword } from './teamLedgerPassword.js';
 import { StatusBar } from './statusBar.js';
 import { DocumentsView } from './views/documentsView.js';
 import type { PipelineNode } from './views/pipelinesView.js';
@@ -383,31 +383,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   });
 
   // The team ledger's password: kept in VS Code's secret storage, never in settings.
-  command('setTeamLedgerPassword', async () => {
-    const folder = host.folder;
-    const url = folder ? teamLedgerSetting(folder).url : null;
-    if (!url) {
-      const picked = await vscode.window.showInformationMessage('RAG Ledger: no team ledger is set. Set ragLedger.store.location to "postgres" and ragLedger.store.postgresUrl to its URL first.', 'Open Settings');
-      if (picked) await vscode.commands.executeCommand('workbench.action.openSettings', 'ragLedger.store');
-      return;
-    }
-    const { display } = parseTeamLedgerUrl(url);
-    const password = await vscode.window.showInputBox({
-      title: 'RAG Ledger: Team Ledger Password',
-      prompt: `The password of ${display.split('/')[0]}, kept in VS Code's secret storage (leave empty to forget it and use PGPASSWORD or ~/.pgpass).`,
-      password: true,
-      ignoreFocusOut: true,
-    });
-    if (password === undefined) return;
-    if (password === '') await context.secrets.delete(passwordKey(url));
-    else await context.secrets.store(passwordKey(url), password);
-    log.info(`the team ledger password for ${display.split('/')[0]} was ${password === '' ? 'forgotten' : 'stored in secret storage'}`);
-    await host.reopen();
-    if (!host.current) await host.get();
-    host.changed();
-    const team = host.team;
-    void vscode.window.showInformationMessage(team?.offline ? `RAG Ledger: password stored, but the team ledger ${team.server} cannot be reached: ${team.offline}` : `RAG Ledger: connected to the team ledger ${team?.server ?? display}.`);
-  });
+  command('setTeamLedgerPassword', () => setTeamLedgerPassword(context, host, log));
 
   command('showStatus', async () => {
     await vscode.commands.executeCommand('workbench.view.extension.ragLedger');
