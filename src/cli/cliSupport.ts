@@ -1,8 +1,9 @@
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isPostgresUrl, ledgerFolderName } from '../adapters/postgres/pgUrl.js';
+import { isPostgresUrl, ledgerFolderName, parseTeamLedgerUrl } from '../adapters/postgres/pgUrl.js';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { ValidationError } from '../core/errors.js';
 import { parseIsoTime } from '../core/isoTime.js';
 import { isEventType, eventTypes } from '../core/events/eventCatalog.js';
 import type { EventType } from '../core/events/eventCatalog.js';
@@ -153,7 +154,15 @@ export function parseCommandArgs(cmd: Command, argv: string[], io: Io): ParsedAr
   if (parsed.values.projections === '') throw new UsageError('--projections needs a directory', cmd.name);
   const where = parsed.values.store ?? (io.env.RAG_LEDGER_STORE || '.rag-ledger');
   if (isPostgresUrl(where)) {
-    const projections = parsed.values.projections ?? (io.env.RAG_LEDGER_PROJECTIONS || memberProjectionsDir(where, io.env));
+    let projections: string;
+    try {
+      projections = parsed.values.projections ?? (io.env.RAG_LEDGER_PROJECTIONS || memberProjectionsDir(where, io.env));
+      parseTeamLedgerUrl(where);
+    } catch (err) {
+      // A URL that cannot name a ledger is a mistake in the command line: usage, exit 2.
+      if (err instanceof ValidationError) throw new UsageError(`${err.message}. ${err.hint}`, cmd.name);
+      throw err;
+    }
     return { values: parsed.values, positionals: parsed.positionals, store: resolve(io.cwd, projections), team: where, json: parsed.values.json === true };
   }
   if (parsed.values.projections !== undefined) throw new UsageError('--projections is for a team ledger (--store postgres://…): a local store keeps its projections inside it', cmd.name);

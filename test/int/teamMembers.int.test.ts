@@ -157,6 +157,13 @@ test('the CLI against the team ledger: a wrong password, and an unreachable serv
   assert.match(wrong.stderr, /^rag-ledger stats: the team ledger at postgres@127\.0\.0\.1:\d+\/postgres\/\w+ refused access: password authentication failed for user "postgres"\. Set the password with/);
   assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
   assert.doesNotMatch(wrong.stderr, /wrong-password/);
+  // A URL that cannot name a ledger is bad usage: exit 2, before anything is opened.
+  const badSchema = await run(['stats', '--store', `${pg.baseUrl}?schema=Team-A`], repoRoot);
+  assert.equal(badSchema.code, 2, badSchema.stderr);
+  assert.match(badSchema.stderr, /^rag-ledger stats: the ledger schema "team-a" is not a plain PostgreSQL identifier\..*\(see rag-ledger stats --help\)\n$/);
+  const badPort = await run(['migrate-store', '--to', 'postgres://u@127.0.0.1:notaport/db'], repoRoot);
+  assert.equal(badPort.code, 2, badPort.stderr);
+  assert.match(badPort.stderr, /--to: "postgres:\/\/u@127\.0\.0\.1:notaport\/db" is not a PostgreSQL URL/);
   url.port = '1';
   const down = await run(['log', '--store', url.toString()], repoRoot);
   assert.equal(down.code, 1);

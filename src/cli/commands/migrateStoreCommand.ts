@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { LedgerEventStore } from '../../adapters/ledger.js';
-import { isPostgresUrl, redactUrl } from '../../adapters/postgres/pgUrl.js';
+import { isPostgresUrl, parseTeamLedgerUrl, redactUrl } from '../../adapters/postgres/pgUrl.js';
+import { ValidationError } from '../../core/errors.js';
 import type { RawEvent } from '../../core/eventStore.js';
 import { openEventStore } from '../cliStores.js';
 import type { Command, Io } from '../cliSupport.js';
@@ -8,7 +9,15 @@ import { CheckFailed, UsageError, progressReporter } from '../cliSupport.js';
 
 function place(where: unknown, name: string, io: Io): { store: string; team?: string; label: string } {
   if (typeof where !== 'string' || where === '') throw new UsageError(`--${name} needs a store directory or a postgres:// URL`);
-  if (isPostgresUrl(where)) return { store: '', team: where, label: redactUrl(where) };
+  if (isPostgresUrl(where)) {
+    try {
+      parseTeamLedgerUrl(where);
+    } catch (err) {
+      if (err instanceof ValidationError) throw new UsageError(`--${name}: ${err.message}. ${err.hint}`);
+      throw err;
+    }
+    return { store: '', team: where, label: redactUrl(where) };
+  }
   const store = resolve(io.cwd, where);
   return { store, label: store };
 }
