@@ -15,8 +15,8 @@ import { AnswerPanel } from './answerPanel.js';
 import { EngineHost, UserError, showError } from './engineHost.js';
 import { ExplorerPanel } from './explorer/explorerPanel.js';
 import { registerExplorerCommands } from './explorer/explorerCommands.js';
-import { PIPELINE_SETTINGS } from './settings.js';
 import { setTeamLedgerPassword } from './teamLedgerPassword.js';
+import { watchSettingsChanges } from './settingsChanges.js';
 import { StatusBar } from './statusBar.js';
 import { DocumentsView } from './views/documentsView.js';
 import type { PipelineNode } from './views/pipelinesView.js';
@@ -390,37 +390,7 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
   });
 
   // Settings that change results define a new pipeline version, then ask what to do with it.
-  context.subscriptions.push(
-    vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (!e.affectsConfiguration('ragLedger')) return;
-      host.settingsChanged();
-      if ((e.affectsConfiguration('ragLedger.store.location') || e.affectsConfiguration('ragLedger.store.postgresUrl')) && host.current) {
-        void vscode.window.showInformationMessage('RAG Ledger: the new store location takes effect when the window reloads (the open store stays where it is until then).', 'Reload Window').then((p) => p && vscode.commands.executeCommand('workbench.action.reloadWindow'));
-      }
-      if (!PIPELINE_SETTINGS.some((s) => e.affectsConfiguration(s)) || !host.current) return;
-      try {
-        const engine = host.current;
-        const configured = engine.configuredVersion();
-        log.info(`pipeline settings changed: they describe ${configured.version}${configured.defined ? ` (already defined${configured.active ? ', active' : ''})` : ' (new)'}`);
-        if (configured.defined) {
-          host.changed();
-          return;
-        }
-        const version = await engine.defineConfigured(`settings ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
-        host.changed();
-        const picked = await vscode.window.showInformationMessage(`RAG Ledger: the new settings define pipeline version ${version}. Build it in the shadow (questions keep using ${engine.ledger.readModels.activePipeline() ?? 'the active version'}), or build and activate it now?`, 'Build in the Shadow', 'Build and Activate', 'Not Now');
-        if (picked === 'Build in the Shadow') await buildVersion(version);
-        if (picked === 'Build and Activate') {
-          await buildVersion(version);
-          await engine.activate(version);
-          host.changed();
-          void vscode.window.showInformationMessage(`RAG Ledger: ${version} is now active; new questions use it.`);
-        }
-      } catch (err) {
-        await showError(err, log, 'defining a pipeline version from the settings');
-      }
-    }),
-  );
+  context.subscriptions.push(watchSettingsChanges(host, log, buildVersion));
 
   // Saved, created, renamed and deleted files are ingested as they change.
   const watcher = new FileWatcher(host, log, status);
