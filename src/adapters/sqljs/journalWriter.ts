@@ -1,5 +1,34 @@
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { JournalChangedError } from '../../core/errors.js';
+import { isLeftOver, ownRecord } from './storeLock.js';
+
+/**
+ * The claim a writer makes on the journal offset it is about to write at, created exclusively
+ * (O_EXCL) just before the write and removed once the record is durable. Two writers that both
+ * believe they hold the store's lock (its lock file was deleted under them) cannot both write at
+ * one place: the second finds the claim, or finds the journal longer than it thought, and refuses.
+ */
+export function claimPath(journalPath: string, at: number): string {
+  return `${journalPath}.append-${at}`;
+}
+
+/** Removes claims left by writers that are gone, and claims on offsets the journal has passed. */
+function sweepClaims(journalPath: string, size: number): void {
+  const prefix = `${basename(journalPath)}.append-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(journalPath));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const at = Number(name.slice(prefix.length));
+    const path = join(dirname(journalPath), name);
+    if (!Number.isSafeInteger(at) || at < size || isLeftOver(path)) rmSync(path, { force: true });
+  }
+}
 
 /**
  * The journal's writer. Appends are serialised by the store. The record is copied into the
@@ -16,7 +45,31 @@ export class JournalWriter {
 
   static open(path: string, size: number): Promise<JournalWriter> {
     const fd = openSync(path, 'r+');
+    sweepClaims(path, size);
     return Promise.resolve(new JournalWriter(path, fd, size, fstatSync(fd).ino));
+  }
+
+  /** Claims the offset `at` (see claimPath): the claim's path, or why another writer has it. */
+  private claim(at: number): string | JournalChangedError {
+    const path = claimPath(this.path, at);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(path, ownRecord('a journal append'), { flag: 'wx' });
+        return path;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          // Created but not written (a full disk): an empty claim would hold the offset for the grace.
+          try {
+            rmSync(path, { force: true });
+          } catch {
+            /* not created (a read-only folder): nothing to remove */
+          }
+          throw err;
+        }
+        if (attempt > 0 || !isLeftOver(path)) return new JournalChangedError(this.path, `another process is writing at byte ${at} at the same time`);
+        rmSync(path, { force: true });
+      }
+    }
   }
 
   /**
@@ -60,18 +113,42 @@ export class JournalWriter {
    */
   append(record: Buffer): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const changed = this.stopIfChanged();
-    if (changed) return Promise.reject(changed);
     const at = this.size;
+    let claim: string | JournalChangedError;
+    try {
+      claim = this.claim(at);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (claim instanceof JournalChangedError) {
+      this.failure = claim;
+      return Promise.reject(claim);
+    }
+    const release = (): void => {
+      try {
+        rmSync(claim, { force: true });
+      } catch {
+        /* left over: the next writer's open removes it (its offset is passed) */
+      }
+    };
+    // Checked holding the claim: a writer that wrote here before us has released its claim only
+    // after its record was written, so the journal is longer now.
+    const changed = this.stopIfChanged();
+    if (changed) {
+      release();
+      return Promise.reject(changed);
+    }
     try {
       let written = 0;
       while (written < record.length) written += writeSync(this.fd, record, written, record.length - written, at + written);
     } catch (err) {
       this.cutBack(at);
+      release();
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<void>((resolve, reject) => {
       fdatasync(this.fd, (err) => {
+        release();
         if (err) {
           this.failure = err;
           reject(err);

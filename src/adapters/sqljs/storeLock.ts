@@ -88,6 +88,30 @@ export function isHolderAlive(holder: LockRecord): boolean {
   return true;
 }
 
+/** This process as a lock file records it (for other exclusive files that follow the lock's rules). */
+export function ownRecord(owner: string): string {
+  const record: LockRecord = { pid: process.pid, hostname: hostname(), owner, acquiredAt: new Date().toISOString(), startTime: processStartTime(process.pid), bootId: bootId(), nonce: newUuid() };
+  return JSON.stringify(record);
+}
+
+/**
+ * Whether an exclusive file written with ownRecord is left over from a writer that is gone: its
+ * process died (this host), its lease lapsed (another host), or it stayed unreadable past the grace.
+ */
+export function isLeftOver(path: string): boolean {
+  const record = readLock(path);
+  if (record === 'missing') return true;
+  let ageMs: number;
+  try {
+    ageMs = Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return true;
+  }
+  if (record === 'unreadable') return ageMs > LOCK_DEBRIS_GRACE_MS;
+  if (record.hostname !== hostname()) return ageMs > FOREIGN_LOCK_LEASE_MS;
+  return !isHolderAlive(record);
+}
+
 function readLock(path: string): LockRecord | 'unreadable' | 'missing' {
   let text: string;
   try {
