@@ -24,7 +24,9 @@ import type { PipelineConfig } from '../core/pipeline/pipelineConfig.js';
 import { DEFAULT_PIPELINE, pipelineVersionOf } from '../core/pipeline/pipelineConfig.js';
 import type { VerifyReport } from '../core/eventStore.js';
 import type { CompareReport, ReanswerReport, ReplayReport } from '../shared/explorerModel.js';
+import type { RefusedByImport } from './archive/jsonlArchive.js';
 import { exportArchive } from './archive/jsonlArchive.js';
+import { defaultHeadSigner } from './node/signing.js';
 import { MultiRootWorkspaceSource } from './fs/multiRootWorkspaceSource.js';
 import type { Ledger } from './ledger.js';
 import { withPipelineLock } from './pipelineLock.js';
@@ -350,9 +352,17 @@ export class WorkspaceEngine {
     return this.exclusive(() => this.ledger.events.verify());
   }
 
-  /** Writes the audit trail (the whole log, vectors included) as a JSON Lines archive. */
-  exportAudit(dir: string): Promise<number> {
-    return this.exclusive(() => exportArchive(this.ledger.events, dir));
+  /**
+   * Writes the audit trail (the whole log, vectors included) as a JSON Lines archive, its manifest
+   * signed with the log's key (an archive of a signed log without it is refused by `import`).
+   * `refused` lists events recorded under older limits that an import refuses (RefusedByImport).
+   */
+  exportAudit(dir: string): Promise<{ readonly events: number; readonly refused: readonly RefusedByImport[] }> {
+    return this.exclusive(async () => {
+      const refused: RefusedByImport[] = [];
+      const events = await exportArchive(this.ledger.events, dir, undefined, { signer: defaultHeadSigner(), logKey: await this.ledger.events.signingKey() }, (e) => refused.push(e));
+      return { events, refused };
+    });
   }
 
   /** Defines the version the settings describe (idempotent). */

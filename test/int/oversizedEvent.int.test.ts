@@ -51,9 +51,23 @@ test('a runaway answer recorded before the cap: verify, stats, log, show and exp
 
   const verify = cli(['verify', '--store', dir]);
   assert.equal(verify.code, 0, verify.stderr);
-  for (const args of [['stats'], ['log'], ['show', 'q1'], ['export', join(tempDir(t), 'archive')]]) {
+  for (const args of [['stats'], ['log'], ['show', 'q1']]) {
     const r = cli([...args, '--store', dir]);
     assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
   }
+  // The export is faithful (the event as stored) and says that import will refuse it, and why.
+  const archive = join(tempDir(t), 'archive');
+  const exported = cli(['export', archive, '--store', dir]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /^exported 3 events to /);
+  const warnings = exported.stderr.trim().split('\n').filter((l) => !l.startsWith('exporting: '));
+  assert.equal(warnings.length, 1, exported.stderr);
+  assert.match(warnings[0]!, /^warning: 1 event was recorded under older limits that import now refuses \(position 2 \(InferenceFailed\): .*partial_text has \d+ characters.*`rag-ledger import` refuses it/);
+  const json = cli(['export', join(tempDir(t), 'archive2'), '--store', dir, '--json']);
+  assert.deepEqual((JSON.parse(json.stdout) as { refusedByImport: { position: number; type: string }[] }).refusedByImport.map((e) => [e.position, e.type]), [[2, 'InferenceFailed']]);
+  const imported = cli(['import', archive, '--store', join(tempDir(t), 'copy')]);
+  assert.equal(imported.code, 1);
+  assert.match(imported.stderr, /^rag-ledger import: the archive is invalid at .*InferenceFailed partial_text has \d+ characters/);
+  assert.equal(imported.stderr.trim().split('\n').length, 1, imported.stderr);
   assert.match(cli(['show', 'q1', '--store', dir]).stdout, /InferenceFailed +runaway: cut_off/);
 });

@@ -357,6 +357,18 @@ describe('signed heads (extension engine)', () => {
     assert.equal(report.ok, true);
     assert.equal(report.signed?.count, 2);
     assert.equal(report.signed?.keyId, signer.keyId);
+    // The window's audit export signs its manifest with the log's key, so `import` takes it.
+    const audit = join(tempDir(t), 'audit');
+    const exported = await engine.exportAudit(audit);
+    assert.deepEqual(exported.refused, []);
+    const manifest = JSON.parse(readFileSync(join(audit, 'manifest.json'), 'utf8')) as { signature?: { keyId: string } };
+    assert.equal(manifest.signature?.keyId, signer.keyId, 'the manifest is signed with the log\'s key');
+    const copy = join(tempDir(t), 'copy');
+    const imported = cli(['import', audit, '--store', copy]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const verified = cli(['verify', '--store', copy]);
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, new RegExp(`signed: 2 seals by key ${signer.keyId}`));
   });
 });
 

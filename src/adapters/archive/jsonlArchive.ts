@@ -96,8 +96,39 @@ export interface ArchiveProgress {
   readonly total: number;
 }
 
-/** Writes the whole log to `dir` (which must be empty or absent). Returns the number of events. */
-export async function exportArchive(store: EventStore, dir: string, onProgress?: (p: ArchiveProgress) => void, sealing: ExportSealing = { signer: null, logKey: null }): Promise<number> {
+/**
+ * An exported event that today's rules refuse (it was recorded by an earlier version, before a
+ * limit existed, such as a runaway answer before model texts were capped): the archive holds it
+ * exactly as stored, so it stays a faithful record, but `import` refuses the archive.
+ */
+export interface RefusedByImport {
+  readonly position: number;
+  readonly type: string;
+  readonly reason: string;
+}
+
+/** One line for the user about events an import would refuse: how many, the first few, what it means. */
+export function refusedWarning(refused: readonly RefusedByImport[]): string {
+  const first = refused
+    .slice(0, 3)
+    .map((e) => `position ${e.position} (${e.type}): ${e.reason}`)
+    .join('; ');
+  const more = refused.length > 3 ? `; and ${refused.length - 3} more` : '';
+  const what = refused.length === 1 ? '1 event was' : `${refused.length} events were`;
+  return `warning: ${what} recorded under older limits that import now refuses (${first}${more}). The archive holds ${refused.length === 1 ? 'it' : 'them'} exactly as stored and verifies, but \`rag-ledger import\` refuses it: keep it as this log's record; the store itself stays readable.`;
+}
+
+/**
+ * Writes the whole log to `dir` (which must be empty or absent). Returns the number of events.
+ * `onRefused` hears of each event that an import would refuse (see RefusedByImport).
+ */
+export async function exportArchive(
+  store: EventStore,
+  dir: string,
+  onProgress?: (p: ArchiveProgress) => void,
+  sealing: ExportSealing = { signer: null, logKey: null },
+  onRefused?: (e: RefusedByImport) => void,
+): Promise<number> {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new ExportTargetNotEmptyError(dir);
   }
@@ -122,6 +153,13 @@ export async function exportArchive(store: EventStore, dir: string, onProgress?:
   for await (const raw of store.readRaw(1)) {
     const file = join(dir, 'events', ...dayDirs(raw.recordedAt), streamDirName(raw.streamId), 'events.jsonl');
     assertInside(dir, file);
+    if (onRefused) {
+      try {
+        validateRecorded(raw);
+      } catch (err) {
+        onRefused({ position: raw.position, type: raw.type, reason: (err as Error).message });
+      }
+    }
     const list = pending.get(file) ?? [];
     list.push(`${JSON.stringify(toLine(raw))}\n`);
     pending.set(file, list);
@@ -210,7 +248,7 @@ export class ArchiveLineTooLongError extends RagLedgerError {
   ) {
     super(
       `the archive line ${where} is longer than ${limit} bytes; nothing was imported`,
-      `An export never writes such a line: re-export the archive from its source store, or, if the line is genuine, raise the limit with RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES (now ${limit}).`,
+      `An export writes such a line only for an event recorded before today's limits (and says so when it exports it); such an event is also refused once read. Otherwise re-export the archive from its source store, or, if the line is genuine, raise the limit with RAG_LEDGER_ARCHIVE_MAX_LINE_BYTES (now ${limit}).`,
     );
   }
 }

@@ -1,4 +1,5 @@
-import { ARCHIVE_MAX_LINE_BYTES, exportArchive, scanArchive } from '../../adapters/archive/jsonlArchive.js';
+import type { RefusedByImport } from '../../adapters/archive/jsonlArchive.js';
+import { ARCHIVE_MAX_LINE_BYTES, exportArchive, refusedWarning, scanArchive } from '../../adapters/archive/jsonlArchive.js';
 import { openExplorer, openLedger } from '../../adapters/ledger.js';
 import { recoverStore } from '../../adapters/sqljs/recoverStore.js';
 import { openEventStore } from '../cliStores.js';
@@ -26,9 +27,11 @@ export const exportCommand: Command = {
     const store = await openEventStore(args, { mode: 'read' });
     try {
       const progress = progressReporter(io, 'exporting');
-      const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total), { signer: defaultHeadSigner(), logKey: await store.signingKey() });
+      const refused: RefusedByImport[] = [];
+      const n = await exportArchive(store, dir, (p) => progress.update(p.done, p.total), { signer: defaultHeadSigner(), logKey: await store.signingKey() }, (e) => refused.push(e));
       progress.done();
-      io.out(args.json ? `${JSON.stringify({ exported: n, dir })}\n` : `exported ${plural(n, 'event')} to ${dir}\n`);
+      if (refused.length > 0) io.err(`${refusedWarning(refused)}\n`);
+      io.out(args.json ? `${JSON.stringify({ exported: n, dir, refusedByImport: refused.slice(0, 100) })}\n` : `exported ${plural(n, 'event')} to ${dir}\n`);
     } finally {
       await store.close();
     }
