@@ -8,6 +8,8 @@ import { answerSegments } from './answerModel.js';
 
 interface VsCodeApi {
   postMessage(message: AnswerToHost): void;
+  /** Kept by VS Code across a window reload: the question shown in full, to show again. */
+  setState(state: { readonly queryId?: string }): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -92,6 +94,7 @@ window.addEventListener('message', (event: MessageEvent<HostToAnswer>) => {
   const m = event.data;
   switch (m.kind) {
     case 'start':
+      vscode.setState({});
       question.textContent = m.question;
       raw = '';
       citations = [];
@@ -118,6 +121,7 @@ window.addEventListener('message', (event: MessageEvent<HostToAnswer>) => {
       $('meta').textContent = `answered by ${m.modelId} · pipeline ${m.pipelineVersion} · question ${m.queryId}`;
       footer.hidden = false;
       setBusy(false);
+      vscode.setState({ queryId: m.queryId });
       break;
     case 'cancelled':
       notice('warning', 'Cancelled. The question and what was generated so far are recorded in the log.');

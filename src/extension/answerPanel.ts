@@ -37,6 +37,27 @@ export class AnswerPanel implements vscode.Disposable {
     );
   }
 
+  /**
+   * Restores the answer view after a window reload: the webview keeps the id of the question it
+   * last showed in full, and `reshow` shows that question's answer again from the log. A view that
+   * was still streaming (that answer was cancelled by the reload) is closed rather than left blank.
+   */
+  static register(extensionUri: vscode.Uri, handlers: AnswerPanel['handlers'], reshow: (queryId: string) => Promise<void>): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer('ragLedger.answer', {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        const queryId = typeof state === 'object' && state !== null ? (state as { queryId?: unknown }).queryId : undefined;
+        if (typeof queryId !== 'string' || !/^[\w.:-]{1,200}$/.test(queryId)) {
+          panel.dispose();
+          return;
+        }
+        panel.webview.options = webviewOptions(extensionUri);
+        AnswerPanel.current?.dispose();
+        AnswerPanel.current = new AnswerPanel(panel, extensionUri, handlers);
+        await reshow(queryId).catch(() => AnswerPanel.current?.dispose());
+      },
+    });
+  }
+
   /** The answer view, created or revealed beside the editor. */
   static show(extensionUri: vscode.Uri, handlers: AnswerPanel['handlers']): AnswerPanel {
     if (AnswerPanel.current) {
@@ -44,12 +65,7 @@ export class AnswerPanel implements vscode.Disposable {
       AnswerPanel.current.panel.reveal(AnswerPanel.current.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
       return AnswerPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel('ragLedger.answer', 'RAG Ledger: Answer', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      enableCommandUris: false,
-      retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
-    });
+    const panel = vscode.window.createWebviewPanel('ragLedger.answer', 'RAG Ledger: Answer', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { ...webviewOptions(extensionUri), retainContextWhenHidden: true });
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'activity.svg');
     AnswerPanel.current = new AnswerPanel(panel, extensionUri, handlers);
     return AnswerPanel.current;
@@ -130,6 +146,10 @@ export class AnswerPanel implements vscode.Disposable {
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return { enableScripts: true, enableCommandUris: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')] };
 }
 
 function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {

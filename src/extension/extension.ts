@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { forgetConfirmation } from '../app/forget/forgetConfirmation.js';
 import { secretStoreSigner, setDefaultHeadSigner } from '../adapters/node/signing.js';
+import { refusedWarning } from '../adapters/archive/jsonlArchive.js';
 import { setDefaultStoreNotice } from '../adapters/sqljs/sqljsEventStore.js';
 import type { HeadSigner } from '../core/signing.js';
 import * as vscode from 'vscode';
@@ -267,19 +268,23 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
     if (!picked?.[0]) return undefined;
     const dir = join(picked[0].fsPath, `rag-ledger-audit-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     mkdirSync(dir, { recursive: true });
-    const events = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RAG Ledger: exporting the audit trail' }, () => engine.exportAudit(dir));
-    void vscode.window.showInformationMessage(`RAG Ledger: exported ${events.toLocaleString()} events (vectors included) to ${dir}. \`rag-ledger import\` and \`verify\` reproduce the log from it.`, 'Reveal').then((open) => open && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir)));
-    return { dir, events };
+    const { events, refused } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'RAG Ledger: exporting the audit trail' }, () => engine.exportAudit(dir));
+    const reveal = (open: string | undefined): unknown => open && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(dir));
+    if (refused.length > 0) void vscode.window.showWarningMessage(`RAG Ledger: exported ${events.toLocaleString()} events to ${dir}; ${refusedWarning(refused).replace(/^warning: /, '')}`, 'Reveal').then(reveal);
+    else void vscode.window.showInformationMessage(`RAG Ledger: exported ${events.toLocaleString()} events (vectors included) to ${dir}. \`rag-ledger import\` and \`verify\` reproduce the log from it.`, 'Reveal').then(reveal);
+    return { dir, events, refused: refused.length };
   });
 
   const { showProvenance } = registerExplorerCommands(context, host, command);
 
-  command('showAnswer', async (node?: QuestionNode) => {
-    if (node?.kind !== 'question') return;
+  const answerHandlers = { openCitation: (c: Citation) => void openChunk((p) => host.fileOf(p), c, { besides: AnswerPanel.column }), openProvenance: (id: string) => void showProvenance(id, { besides: AnswerPanel.column }) };
+  /** Shows a recorded question's answer (or why there is none) in the answer view, from the log. */
+  const showRecordedAnswer = async (queryId: string): Promise<void> => {
     const engine = await host.get();
-    const p = await engine.provenance(node.query.query_id);
-    const panel = AnswerPanel.show(context.extensionUri, { openCitation: (c) => void openChunk((p) => host.fileOf(p), c, { besides: AnswerPanel.column }), openProvenance: (id) => void showProvenance(id, { besides: AnswerPanel.column }) });
-    const run = panel.begin(node.query.query_text);
+    const p = await engine.provenance(queryId);
+    const asked = p.chain.find((e) => e.type === 'QueryReceived');
+    const panel = AnswerPanel.show(context.extensionUri, answerHandlers);
+    const run = panel.begin(asked?.type === 'QueryReceived' ? asked.data.query_text : queryId);
     const done = p.chain.find((e) => e.type === 'InferenceCompleted');
     const failed = p.chain.find((e) => e.type === 'InferenceFailed');
     const answer = done?.type === 'InferenceCompleted' ? done.data.response_text : failed?.type === 'InferenceFailed' ? `(no answer: ${failed.data.reason})` : '(no answer recorded)';
@@ -288,7 +293,14 @@ export function activate(context: vscode.ExtensionContext): RagLedgerApi {
       return { n: c.rank, path: c.path ?? '(unknown)', startLine: start ?? 1, endLine: end ?? start ?? 1 };
     });
     const unmatchedCitations = done?.type === 'InferenceCompleted' ? done.data.unmatched_citations : [];
-    run.finish({ queryId: p.queryId, modelId: node.query.model_id ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations, unmatchedCitations });
+    const modelId = done?.type === 'InferenceCompleted' ? done.data.model_id : failed?.type === 'InferenceFailed' ? failed.data.model_id : undefined;
+    run.finish({ queryId: p.queryId, modelId: modelId ?? 'unknown', pipelineVersion: (p.chain.find((e) => e.type === 'ContextRetrieved')?.metadata.pipeline_version) ?? '', answer, citations, unmatchedCitations });
+  };
+  context.subscriptions.push(AnswerPanel.register(context.extensionUri, answerHandlers, showRecordedAnswer));
+
+  command('showAnswer', async (node?: QuestionNode) => {
+    if (node?.kind !== 'question') return;
+    await showRecordedAnswer(node.query.query_id);
   });
 
   command('openChunk', async (arg?: RetrievedChunk | QuestionNode) => {

@@ -388,10 +388,23 @@ function cssString(s) {
 export async function askQuestion(page, question) {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('input').first();
-  await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>RAG Ledger: Ask a Question');
-  await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>RAG Ledger: Ask a Question');
+    try {
+      await widget.locator('.monaco-list-row', { hasText: 'RAG Ledger: Ask a Question' }).first().waitFor({ timeout: Math.min(2_500, Math.max(1, deadline - Date.now())) });
+      break;
+    } catch (err) {
+      // The palette's list is computed when it opens: one opened while the extension host was still
+      // starting (after a reload) never lists the command. Close it and open it again.
+      if (Date.now() >= deadline) throw err;
+      debug('askQuestion: the command is not listed yet, reopening the palette');
+      await page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+    }
+  }
   await page.keyboard.press('Enter');
   // The command's own input box replaces the palette: its title says so.
   await widget.locator('.quick-input-title', { hasText: 'RAG Ledger: Ask a Question' }).waitFor({ timeout: 15_000 });
