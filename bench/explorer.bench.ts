@@ -1087,8 +1087,8 @@ async function main(): Promise<void> {
         const init = median(r.openings.slice(1).map((o) => o.initMs));
         const paint = median(r.openings.slice(1).map((o) => o.paintMs));
         if (r.indexBuiltMs !== null) {
-          // The first opening also built the index (once per store): reported, not held to the target.
-          row(`${L}: panel open → first rows painted: first opening (its index built meanwhile, in ${secs(r.indexBuiltMs)} s) / median of the next ${r.openMs.length}`, `${ms(r.firstOpenMs)} / ${ms(m)} ms`, '<= 1000 ms (next)', m <= 1000);
+          // The first opening also starts the index's build (once per store): the rows come first all the same.
+          row(`${L}: panel open → first rows painted: first opening (its index built meanwhile, in ${secs(r.indexBuiltMs)} s) / median of the next ${r.openMs.length}`, `${ms(r.firstOpenMs)} / ${ms(m)} ms`, '<= 1000 ms', Math.max(m, r.firstOpenMs) <= 1000);
         } else row(`${L}: panel open → first rows painted, first / median of ${r.openMs.length}`, `${ms(r.firstOpenMs)} / ${ms(m)} ms`, '<= 1000 ms', Math.max(m, r.firstOpenMs) <= 1000);
         row(`${L}: … of which (medians): webview's first paint / host answered init`, `+${ms(paint)} / +${ms(init)} ms`);
       }
