@@ -291,7 +291,21 @@ export class IndexBuildTimeoutError extends RagLedgerError {
   }
 }
 
-/** The log has indexed chunks for a pipeline version, but its index table is gone or empty (a deleted or damaged vectors/ folder). */
+/** Building or optimising a LanceDB index failed, or the process building it died. The log is intact. */
+export class IndexBuildFailedError extends RagLedgerError {
+  readonly code = 'index-build-failed';
+  constructor(
+    readonly what: string,
+    readonly location: string,
+    detail: string,
+  ) {
+    super(
+      `building the ${what} of ${location} failed: ${detail}`,
+      'The log is intact and the index is a projection of it: the next ingest builds it again, or run `rag-ledger rebuild --projection vectors` (Rebuild Vector Index in VS Code).',
+    );
+  }
+}
+
 /** The vector index's folder cannot be used at all (it is a file, or not readable). */
 export class VectorIndexUnusableError extends RagLedgerError {
   readonly code = 'index-unusable';
@@ -306,6 +320,7 @@ export class VectorIndexUnusableError extends RagLedgerError {
   }
 }
 
+/** The log has indexed chunks for a pipeline version, but its index table is gone or empty (a deleted or damaged vectors/ folder). */
 export class IndexMissingError extends RagLedgerError {
   readonly code = 'index-missing';
   constructor(

@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test';
 import { openVectorIndex } from '../../src/adapters/ledger.js';
 import { LanceTextIndex } from '../../src/adapters/lancedb/lanceTextIndex.js';
 import { WorkspaceEngine } from '../../src/adapters/workspaceEngine.js';
-import { IndexBuildTimeoutError } from '../../src/core/errors.js';
+import { IndexBuildFailedError, IndexBuildTimeoutError } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/eventStore.js';
 import { engineTestSettings } from '../support/pipelineHarness.js';
 import { tempDir } from '../support/tmp.js';
@@ -97,3 +97,23 @@ async function waitFor(ok: () => boolean, ms: number, why: () => string): Promis
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('a build process that dies fails with one line saying what died, and how the index comes back; the next add builds it', { skip: process.platform !== 'linux' && 'finds the build process through /proc' }, async (t) => {
+  const dir = tempDir(t);
+  const index = await LanceTextIndex.open(dir, { writable: true, buildTimeoutMs: 60_000, outOfProcessFromRows: 0 });
+  t.after(() => index.close());
+  const stop = stallIndexBuilds(t);
+  const adding = index.add([{ position: 1, words: 'ownership borrowing' }]);
+  await waitFor(() => buildChildren().length > 0, 20_000, () => 'no build process started');
+  for (const pid of buildChildren()) process.kill(pid, 'SIGKILL');
+  await assert.rejects(adding, (err: unknown) => {
+    assert.ok(err instanceof IndexBuildFailedError, String(err));
+    assert.match(err.message, /^building the .+ failed: its process ended \(SIGKILL\) before it finished/);
+    assert.doesNotMatch(err.message, /\n/);
+    assert.match(err.hint, /rebuild --projection vectors/);
+    return true;
+  });
+  stop();
+  await index.add([{ position: 2, words: 'thread channel' }]);
+  assert.deepEqual((await index.search(['ownership'], 10, 10)).positions, [1]);
+});

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as lancedb from '@lancedb/lancedb';
-import { IndexBuildTimeoutError } from '../../core/errors.js';
+import { IndexBuildFailedError, IndexBuildTimeoutError } from '../../core/errors.js';
 import { withBuildDeadline } from './buildDeadline.js';
 import { applyIndexBuild } from './indexBuildOps.js';
 import type { IndexBuildReply, IndexBuildRequest } from './indexBuildRequest.js';
@@ -51,12 +51,12 @@ export async function runIndexBuild(what: string, where: string, ms: number, req
       child.kill('SIGKILL');
       finish(new IndexBuildTimeoutError(what, where, Math.round(ms / 100) / 10));
     }, ms);
-    child.on('message', (m: IndexBuildReply) => finish(m.ok ? undefined : new Error(`building the ${what} of ${where} failed: ${m.message}`)));
-    child.on('error', (err) => finish(new Error(`the process that builds the ${what} of ${where} could not run: ${err.message}`)));
+    child.on('message', (m: IndexBuildReply) => finish(m.ok ? undefined : new IndexBuildFailedError(what, where, m.message)));
+    child.on('error', (err) => finish(new IndexBuildFailedError(what, where, `its process could not run: ${err.message}`)));
     // 'close', not 'exit': it comes after the IPC channel has delivered every message the child sent.
     child.on('close', (code, signal) => {
       const last = stderr.trim().split('\n').filter((l) => !/\bWARN\b/.test(l)).at(-1);
-      finish(new Error(`the process that builds the ${what} of ${where} ended (${signal ?? `exit code ${code}`}) before it finished${last ? `: ${last.slice(0, 300)}` : ''}`));
+      finish(new IndexBuildFailedError(what, where, `its process ended (${signal ?? `exit code ${code}`}) before it finished${last ? `: ${last.slice(0, 300)}` : ''}`));
     });
     child.send(request);
   });

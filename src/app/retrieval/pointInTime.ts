@@ -5,8 +5,8 @@ import { embedderKey } from '../../core/pipeline/pipelineConfig.js';
 import type { IndexedChunk, VectorIndex } from '../indexing/vectorIndex.js';
 import { SCRATCH_PREFIX } from '../indexing/vectorIndex.js';
 
-/** Documents per LanceDB commit when materialising. */
-const DOCS_PER_COMMIT = 500;
+/** Rows per LanceDB commit when materialising (bounds what is held at once: ~10k vectors and texts). */
+const ROWS_PER_COMMIT = 10_000;
 
 interface DocAt {
   source: string;
@@ -123,18 +123,18 @@ export async function materializeAsOf(events: EventStore, index: VectorIndex, pi
   await index.drop(tableKey); // a scratch table left by an interrupted run
   let rows = 0;
   try {
-    const byDoc = [...(await chunksAsOf(events, pipelineVersion, embedder, position)).entries()];
-    for (let i = 0; i < byDoc.length; i += DOCS_PER_COMMIT) {
-      const batch = byDoc.slice(i, i + DOCS_PER_COMMIT);
-      const batchRows = batch.flatMap(([, r]) => r);
-      await index.replaceDocuments(
-        tableKey,
-        embedder.dimensions,
-        batch.map(([id]) => id),
-        batchRows,
-      );
-      rows += batchRows.length;
+    // The table was just dropped: plain appends (no merge with rows that cannot exist), a few large commits.
+    let batch: IndexedChunk[] = [];
+    for (const docRows of (await chunksAsOf(events, pipelineVersion, embedder, position)).values()) {
+      batch.push(...docRows);
+      if (batch.length >= ROWS_PER_COMMIT) {
+        await index.addDocuments(tableKey, embedder.dimensions, batch);
+        rows += batch.length;
+        batch = [];
+      }
     }
+    await index.addDocuments(tableKey, embedder.dimensions, batch);
+    rows += batch.length;
     // Searched once or twice, then dropped: exact search, no ANN index to train.
     await index.optimize(tableKey, { scratch: true });
   } catch (err) {
