@@ -3,10 +3,10 @@
 // store still verifies. Real child processes on one store, with a process deleting the lock in a loop.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { claimPath } from '../../src/adapters/sqljs/journalWriter.js';
+import { CLAIM_DEBRIS_GRACE_MS, claimPath } from '../../src/adapters/sqljs/journalWriter.js';
 import { SqlJsEventStore } from '../../src/adapters/sqljs/sqljsEventStore.js';
 import { ownRecord } from '../../src/adapters/sqljs/storeLock.js';
 import { JournalChangedError } from '../../src/core/errors.js';
@@ -72,4 +72,32 @@ test('a claim on the next offset: a live writer\'s refuses the append and writes
   await again.append('two', event('two'));
   assert.equal((await again.head()).position, 2);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.append-')), []);
+});
+
+test('an empty claim (a writer killed between creating and writing it) holds the offset only for a short grace', async (t) => {
+  const dir = tempDir(t);
+  const store = await SqlJsEventStore.open(dir, { headSigner: null });
+  t.after(() => store.close());
+  const event = (id: string) => [{ type: 'DocumentSubmitted' as const, data: { document_id: id, source: `${id}.md`, raw_content: id, submitted_at: '2026-01-02T03:04:05.000Z' } }];
+  await store.append('one', event('one'));
+  const journal = join(dir, 'events.journal');
+  // Just created: the next append waits out the grace, then takes the offset.
+  writeFileSync(claimPath(journal, statSync(journal).size), '');
+  const started = Date.now();
+  await store.append('two', event('two'));
+  const waited = Date.now() - started;
+  assert.ok(waited >= CLAIM_DEBRIS_GRACE_MS - 5, `waited ${waited} ms for a claim in its grace`);
+  assert.equal((await store.head()).position, 2);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.append-')), []);
+  // Older than the grace when a writer opens the store: removed at once.
+  await store.close();
+  const old = claimPath(journal, statSync(journal).size);
+  writeFileSync(old, '');
+  const past = new Date(Date.now() - 10 * CLAIM_DEBRIS_GRACE_MS);
+  utimesSync(old, past, past);
+  const again = await SqlJsEventStore.open(dir, { headSigner: null });
+  t.after(() => again.close());
+  assert.equal(existsSync(old), false, 'the old empty claim is removed on open');
+  await again.append('three', event('three'));
+  assert.equal((await again.head()).position, 3);
 });

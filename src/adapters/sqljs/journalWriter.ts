@@ -1,7 +1,15 @@
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { JournalChangedError } from '../../core/errors.js';
-import { isLeftOver, ownRecord } from './storeLock.js';
+import { isLeftOver, ownRecord, sleepSync } from './storeLock.js';
+
+/**
+ * A claim is written in one small write right after its exclusive creation, so a claim that is
+ * still empty after this long belongs to a writer killed in between (SIGKILL, a crash). The next
+ * writer waits this long at most, once, instead of refusing the store.
+ */
+export const CLAIM_DEBRIS_GRACE_MS = 250;
+const CLAIM_DEBRIS_POLL_MS = 25;
 
 /**
  * The claim a writer makes on the journal offset it is about to write at, created exclusively
@@ -26,7 +34,15 @@ function sweepClaims(journalPath: string, size: number): void {
     if (!name.startsWith(prefix)) continue;
     const at = Number(name.slice(prefix.length));
     const path = join(dirname(journalPath), name);
-    if (!Number.isSafeInteger(at) || at < size || isLeftOver(path)) rmSync(path, { force: true });
+    if (!Number.isSafeInteger(at) || at < size || isLeftOver(path, CLAIM_DEBRIS_GRACE_MS)) rmSync(path, { force: true });
+  }
+}
+
+function isEmptyFile(path: string): boolean {
+  try {
+    return statSync(path).size === 0;
+  } catch {
+    return false;
   }
 }
 
@@ -52,7 +68,9 @@ export class JournalWriter {
   /** Claims the offset `at` (see claimPath): the claim's path, or why another writer has it. */
   private claim(at: number): string | JournalChangedError {
     const path = claimPath(this.path, at);
-    for (let attempt = 0; ; attempt++) {
+    let removed = false;
+    const waitUntil = Date.now() + CLAIM_DEBRIS_GRACE_MS + 2 * CLAIM_DEBRIS_POLL_MS;
+    for (;;) {
       try {
         writeFileSync(path, ownRecord('a journal append'), { flag: 'wx' });
         return path;
@@ -66,8 +84,16 @@ export class JournalWriter {
           }
           throw err;
         }
-        if (attempt > 0 || !isLeftOver(path)) return new JournalChangedError(this.path, `another process is writing at byte ${at} at the same time`);
-        rmSync(path, { force: true });
+        const refused = new JournalChangedError(this.path, `another process is writing at byte ${at} at the same time`);
+        if (removed) return refused;
+        if (isLeftOver(path, CLAIM_DEBRIS_GRACE_MS)) {
+          rmSync(path, { force: true });
+          removed = true;
+        } else if (isEmptyFile(path) && Date.now() < waitUntil) {
+          sleepSync(CLAIM_DEBRIS_POLL_MS); // Being written this moment, or debris still in its grace.
+        } else {
+          return refused;
+        }
       }
     }
   }

@@ -98,7 +98,7 @@ export function ownRecord(owner: string): string {
  * Whether an exclusive file written with ownRecord is left over from a writer that is gone: its
  * process died (this host), its lease lapsed (another host), or it stayed unreadable past the grace.
  */
-export function isLeftOver(path: string): boolean {
+export function isLeftOver(path: string, debrisGraceMs = LOCK_DEBRIS_GRACE_MS): boolean {
   const record = readLock(path);
   if (record === 'missing') return true;
   let ageMs: number;
@@ -107,7 +107,7 @@ export function isLeftOver(path: string): boolean {
   } catch {
     return true;
   }
-  if (record === 'unreadable') return ageMs > LOCK_DEBRIS_GRACE_MS;
+  if (record === 'unreadable') return ageMs > debrisGraceMs;
   if (record.hostname !== hostname()) return ageMs > FOREIGN_LOCK_LEASE_MS;
   return !isHolderAlive(record);
 }
@@ -359,7 +359,7 @@ function fileIdentity(path: string): { key: string; mtimeMs: number } | null {
   }
 }
 
-function sleepSync(ms: number): void {
+export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
