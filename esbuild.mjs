@@ -2,8 +2,9 @@
 // (dist/embedWorker.js), the index build process (dist/lanceBuild.js), the webview scripts
 // (dist/webview/) with the codicon font, and copies the sql.js WebAssembly binary beside them.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
@@ -21,7 +22,29 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
   define: { RAG_LEDGER_VERSION: JSON.stringify(version) },
+  // Written by writeOutputs, each file replaced whole: a process starting the CLI while a build runs
+  // (one test file builds while another runs the CLI) gets the old file or the new one, never an
+  // empty or half-written one (esbuild truncates a file, then writes it).
+  write: false,
 };
+
+/** Replaces `path` whole: written beside it, then renamed over it. */
+function replaceFile(path, write) {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  write(tmp);
+  renameSync(tmp, path);
+}
+
+function writeOutputs(result) {
+  for (const f of result.outputFiles) {
+    replaceFile(f.path, (tmp) => {
+      writeFileSync(tmp, f.contents);
+      if (f.path.endsWith('/cli.js')) chmodSync(tmp, 0o755);
+    });
+  }
+  return result;
+}
 
 // Packages with native binaries (and the Arrow library LanceDB shares objects with) load from
 // node_modules at run time.
@@ -41,7 +64,7 @@ const oneArrow = {
 };
 
 mkdirSync(out, { recursive: true });
-await Promise.all([
+const results = await Promise.all([
   build({
     ...common,
     entryPoints: ['src/extension/extension.ts'],
@@ -63,10 +86,11 @@ await Promise.all([
     // The explorer's script is loaded before anything is shown: keep it small.
     const bytes = Object.values(r.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
     if (bytes > 600_000) throw new Error(`dist/webview/explorer.js is ${bytes} bytes; keep it under 600 KB`);
+    return r;
   }),
 ]);
+results.forEach(writeOutputs);
 // The codicon font for the webviews (served from the extension, allowed by the CSP's font-src).
-mkdirSync(`${out}/webview`, { recursive: true });
-for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(require.resolve(`@vscode/codicons/dist/${f}`), `${out}/webview/${f}`);
-copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), `${out}/sql-wasm.wasm`);
-chmodSync(`${out}/cli.js`, 0o755);
+const copy = (from, to) => replaceFile(to, (tmp) => copyFileSync(from, tmp));
+for (const f of ['codicon.css', 'codicon.ttf']) copy(require.resolve(`@vscode/codicons/dist/${f}`), `${out}/webview/${f}`);
+copy(require.resolve('sql.js/dist/sql-wasm.wasm'), `${out}/sql-wasm.wasm`);

@@ -31,9 +31,15 @@ if (files.length === 0) {
   console.error(`no test files matching ${suffixes.join(', ')}`);
   process.exit(2);
 }
+// dist/ (the CLI the integration tests run as a process) is built once for the run, not by each file.
+const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('the build (node esbuild.mjs) failed; the tests need dist/');
+  process.exit(1);
+}
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, NODE_OPTIONS: '' },
+  env: { ...process.env, NODE_OPTIONS: '', RAG_LEDGER_TEST_DIST_BUILT: '1' },
 });
 process.exit(result.status ?? 1);

@@ -5,8 +5,13 @@ import { join } from 'node:path';
 export const repoRoot = join(__dirname, '..', '..');
 export const cliPath = join(repoRoot, 'dist', 'cli.js');
 
-/** Builds dist/ (extension and CLI) from the current sources. */
+/**
+ * Builds dist/ (extension and CLI) from the current sources, unless test/run.mjs built it for the
+ * whole run (RAG_LEDGER_TEST_DIST_BUILT). A build replaces each file whole, so a CLI started by
+ * another test file meanwhile runs the old bundle or the new one.
+ */
 export function buildDist(): void {
+  if (process.env.RAG_LEDGER_TEST_DIST_BUILT === '1') return;
   const r = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
 }
