@@ -134,7 +134,12 @@ export class ExplorerPanel implements vscode.Disposable {
     // The first rows come from the log; the explorer's index (filters, search, the chart) opens once
     // they are on their way, so that reading it does not hold them up. A failure is reported by the
     // first request that needs it.
-    if (request.method === 'page') void this.host.current?.explorer().catch(() => undefined);
+    if (request.method === 'page') {
+      void this.host.current
+        ?.explorer()
+        .catch(() => undefined)
+        .then(() => this.handler.timelineShown());
+    }
     const ms = Date.now() - started;
     if (ms >= SLOW_MS) this.host.log.info(`explorer: ${request.method} answered in ${ms} ms`);
     else this.host.log.debug(`explorer: ${request.method} answered in ${ms} ms`);
@@ -155,7 +160,14 @@ export class ExplorerPanel implements vscode.Disposable {
     this.following = true;
     try {
       const head = (await engine.ledger.events.head()).position;
-      const explorer = await engine.explorer();
+      // The index is opened by the first page's answer (see answer), never ahead of the first rows:
+      // until then only the head is announced.
+      const explorer = engine.explorerIfOpen();
+      if (!explorer) {
+        if (head !== this.lastHead) await this.post({ kind: 'push', type: 'head', head });
+        this.lastHead = head;
+        return;
+      }
       const indexing = explorer.timeline.checkpoint < head;
       if (head !== this.lastHead || indexing) {
         // Announce first (the unfiltered timeline needs no index), then index what is new.

@@ -17,6 +17,11 @@ import { openChunk } from '../views/questionsView.js';
 
 /** Versions are listed again this long after the last change (an ingest changes the ledger many times). */
 const PIPELINES_SETTLE_MS = 500;
+/**
+ * When the versions are listed if no timeline page asks first (a panel opened on a replay, say):
+ * listing them opens the explorer's index, which must not hold up the first rows.
+ */
+const PIPELINES_FALLBACK_MS = 1_500;
 /** A golden set larger than this is refused (it is read whole). */
 const GOLDEN_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -44,10 +49,10 @@ export class ExplorerRequestHandler {
     // ~90 MB at a million events): `init` needs none, and the unfiltered timeline has no use for it.
     const opened = engine.explorerIfOpen();
     if (request.method === 'init') {
-      // The versions follow as a push.
+      // The versions follow as a push, once the first rows are on their way (see timelineShown).
       const head = (await engine.ledger.events.head()).position;
       const known = this.summaries;
-      if (!known) this.schedulePipelines(0);
+      if (!known) this.schedulePipelines(PIPELINES_FALLBACK_MS);
       const indexing = opened?.timeline.indexing;
       return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(indexing ? { indexing } : {}) };
     }
@@ -142,6 +147,11 @@ export class ExplorerRequestHandler {
   pushPipelines(): void {
     this.summaries = null;
     this.schedulePipelines(PIPELINES_SETTLE_MS);
+  }
+
+  /** A timeline page was answered: the versions are listed now if they are not known yet. */
+  timelineShown(): void {
+    if (!this.summaries) this.schedulePipelines(0);
   }
 
   private schedulePipelines(delayMs: number): void {
