@@ -288,6 +288,8 @@ describe('the event-log explorer in a real VS Code', { timeout: 25 * 60_000 }, (
             return a ? [a.getAttribute('role') || a.tagName.toLowerCase(), a.getAttribute('aria-label') || '', a.getAttribute('aria-activedescendant') || ''].join('|') : '';
           })()`);
         const activeRow = async (): Promise<string> => (await focused()).split('|')[2] ?? '';
+        // The filters were just cleared: the grid counts the timeline again and finds the selected event.
+        await x.locator('[role="grid"][aria-label="Events"][aria-busy="false"][aria-activedescendant]').waitFor({ timeout: 15_000 });
         await x.locator('[role="tab"][aria-selected="true"]').focus();
         for (let i = 0; i < 20 && !(await focused()).startsWith('grid|Events'); i++) await page.keyboard.press('Tab');
         assert.match(await focused(), /^grid\|Events/, 'Tab reaches the timeline grid');

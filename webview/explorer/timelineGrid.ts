@@ -55,6 +55,11 @@ export class TimelineGrid extends LitElement {
   private readonly loader = new PageLoader(this.cache, { onPage: (p) => this.onPage(p), onError: (e) => this.fail(e) });
   private items: unknown[] = [];
   private generation = 0;
+  /**
+   * Counts moves made since (keys, jumps, the end): a place looked up for an earlier move (the
+   * selected event after a filter change, say) is not applied over a later one.
+   */
+  private moves = 0;
   private key: string | null = null;
   private restored = false;
   /** The last selection this grid made (a different `selected` came from elsewhere: reveal it). */
@@ -73,9 +78,10 @@ export class TimelineGrid extends LitElement {
   /** Scrolls to the event at `position` (or the next one the filter keeps) and makes it active. */
   async revealPosition(position: number, select: boolean): Promise<void> {
     const generation = this.generation;
+    const move = ++this.moves;
     try {
       const r = await rpc.request('locate', { filter: this.filter, position });
-      if (generation !== this.generation) return;
+      if (generation !== this.generation || move !== this.moves) return;
       this.setTotal(r.total);
       if (r.total === 0) return;
       const index = Math.min(r.index, r.total - 1);
@@ -90,9 +96,10 @@ export class TimelineGrid extends LitElement {
   /** Scrolls to the first event at or after `time` (ISO) and makes it active. */
   async revealTime(time: string): Promise<void> {
     const generation = this.generation;
+    const move = ++this.moves;
     try {
       const r = await rpc.request('locate', { filter: this.filter, time });
-      if (generation !== this.generation) return;
+      if (generation !== this.generation || move !== this.moves) return;
       this.setTotal(r.total);
       if (r.total === 0) return;
       this.active = Math.min(r.index, r.total - 1);
@@ -104,6 +111,7 @@ export class TimelineGrid extends LitElement {
 
   /** Scrolls to the last event. */
   async revealEnd(): Promise<void> {
+    this.moves++;
     this.fresh = 0;
     if (this.total > 0) await this.revealIndex(this.total - 1, 'end');
   }
@@ -150,12 +158,14 @@ export class TimelineGrid extends LitElement {
   }
 
   private async start(generation: number, filter: TimelineFilter, top: number | null): Promise<void> {
+    const move = this.moves;
     try {
       const locate = async (position: number): Promise<number | null> => {
         const r = await rpc.request('locate', { filter, position });
         if (generation !== this.generation) return null;
         this.setTotal(r.total);
-        return Math.min(r.index, r.total - 1);
+        // Moved meanwhile (End pressed while the selected event was being found): that move stands.
+        return move === this.moves ? Math.min(r.index, r.total - 1) : null;
       };
       const selected = this.selected;
       if (this.follow) {
@@ -293,6 +303,7 @@ export class TimelineGrid extends LitElement {
   }
 
   private moveTo(index: number, open = false): void {
+    this.moves++;
     this.active = index;
     void this.revealIndex(index, 'nearest');
     this.selectIndex(index, open);
