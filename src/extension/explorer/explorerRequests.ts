@@ -32,6 +32,13 @@ const GOLDEN_MAX_BYTES = 16 * 1024 * 1024;
  */
 export class ExplorerRequestHandler {
   private readonly running = new Map<number, AbortController>();
+  /**
+   * Whether the first rows are on their way (a timeline page was answered, or the fallback passed):
+   * until then the density chart waits, so that opening the index for it does not hold up the page.
+   */
+  private rowsShown = false;
+  private readonly rowsWaiters: (() => void)[] = [];
+  private rowsTimer: ReturnType<typeof setTimeout> | undefined;
   /** The pipeline versions as last listed (null: to be listed again). */
   private summaries: { pipelines: PipelineSummary[]; active: string | null } | null = null;
   private pipelinesTimer: ReturnType<typeof setTimeout> | undefined;
@@ -53,12 +60,14 @@ export class ExplorerRequestHandler {
       const head = (await engine.ledger.events.head()).position;
       const known = this.summaries;
       if (!known) this.schedulePipelines(PIPELINES_FALLBACK_MS);
+      if (!this.rowsShown && !this.rowsTimer) this.rowsTimer = setTimeout(() => this.showRows(), PIPELINES_FALLBACK_MS);
       const indexing = opened?.timeline.indexing;
       return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(indexing ? { indexing } : {}) };
     }
     if (request.method === 'page' && !opened && isEmptyFilter(request.params.filter)) {
       return logPage(engine.ledger.events, readModelLabel(engine.ledger.readModels), request.params.start, request.params.limit);
     }
+    if (request.method === 'density' && !opened && !this.rowsShown) await new Promise<void>((resolve) => this.rowsWaiters.push(resolve));
     const explorer = opened ?? (await engine.explorer());
     switch (request.method) {
       case 'page':
@@ -151,7 +160,14 @@ export class ExplorerRequestHandler {
 
   /** A timeline page was answered: the versions are listed now if they are not known yet. */
   timelineShown(): void {
+    this.showRows();
     if (!this.summaries) this.schedulePipelines(0);
+  }
+
+  private showRows(): void {
+    clearTimeout(this.rowsTimer);
+    this.rowsShown = true;
+    for (const resolve of this.rowsWaiters.splice(0)) resolve();
   }
 
   private schedulePipelines(delayMs: number): void {
@@ -189,6 +205,7 @@ export class ExplorerRequestHandler {
 
   dispose(): void {
     clearTimeout(this.pipelinesTimer);
+    this.showRows();
     for (const c of this.running.values()) c.abort();
     this.running.clear();
   }
