@@ -19,6 +19,7 @@ import { PageLoader } from './pageLoader.js';
 import { PAGE_SIZE, RowCache } from './rowCache.js';
 import { ROW_HEIGHT, WINDOW_SIZE, slideWindow, windowHolding, windowLength } from './rowWindow.js';
 import { RequestError, rpc } from './rpc.js';
+import { styleProps } from './styleProps.js';
 import { baseStyles } from './styles.js';
 import { emit } from './timelineEvents.js';
 import { gridStyles, renderHeader, renderRow, rowId, rowStyles } from './timelineRow.js';
@@ -382,6 +383,7 @@ export class TimelineGrid extends LitElement {
                   role="rowgroup"
                   tabindex="-1"
                   scroller
+                  ${styleProps({ 'min-height': '0' })}
                   .items=${this.items}
                   .layout=${fixedRows}
                   .renderItem=${renderItem}

@@ -109,6 +109,8 @@ export const gridStyles = css`
   :host { display: flex; flex-direction: column; flex: 1; min-height: 0; min-width: 0; position: relative; container-type: inline-size; }
   .grid { display: flex; flex-direction: column; flex: 1; min-height: 0; outline: none; }
   .grid:focus-visible:not([aria-activedescendant]) { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
+  /* min-height is also set inline (timelineGrid): the virtualizer gives itself an inline 150px otherwise,
+     which overflows a short list and paints its rows over the event detail below it. */
   lit-virtualizer { flex: 1; min-height: 0; outline: none; }
   .status { padding: 12px 16px; }
   .pill {
