@@ -180,18 +180,20 @@ test('a two-folder workspace: ingest from the palette, documents grouped by fold
     const item = page.locator('.monaco-menu .action-item', { hasText: 'Remove Folder from Workspace' }).first();
     // The tree re-renders while the folder just added settles: a right-click can land on a row being
     // replaced (no menu, or a menu for another row). Close whatever opened and click again.
+    // A click on the menu item can be lost the same way: the folder is then still there, and we try again.
     for (let attempt = 1; ; attempt++) {
       await root.click({ button: 'right' });
       try {
         await item.waitFor({ state: 'visible', timeout: 5_000 });
+        await item.hover();
+        await item.click();
+        await root.waitFor({ state: 'detached', timeout: 10_000 });
         break;
       } catch (err) {
         if (attempt === 3) throw err;
         await page.keyboard.press('Escape');
       }
     }
-    await item.hover();
-    await item.click();
     await waitForNotification(page, /the folder harbor was removed from the workspace: 10 documents retired/, { timeoutMs: 60_000 });
     const documents = await documentsView(page);
     await documents.locator('.monaco-list-row[aria-level="1"]', { hasText: 'atlas' }).first().waitFor({ timeout: 30_000 });
