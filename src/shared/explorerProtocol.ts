@@ -1,6 +1,7 @@
 /**
  * The event-log explorer's messages: requests from the webview with ids and typed responses,
- * notifications from the webview, and pushes from the host. Types only (both sides import it).
+ * notifications from the webview, and pushes from the host. Types, and the one constant both sides
+ * must agree on.
  * The host treats every message from the webview as untrusted input: it validates each one and
  * answers a bad request with an error response, never with a crash.
  */
@@ -19,6 +20,24 @@ import type {
   TimelineFilter,
   TimelinePage,
 } from './explorerModel.js';
+
+/**
+ * Rows per timeline page the webview asks for. The host works out a new panel's first pages while
+ * its webview loads, so both sides must ask for the same ones.
+ */
+export const TIMELINE_PAGE_ROWS = 100;
+
+/**
+ * The key of a request a new panel makes first, whose answer the host may work out ahead and put in
+ * the page itself (`init`, pages of the unfiltered timeline); null for any other request.
+ */
+export function bootKey(method: string, params: unknown): string | null {
+  if (method === 'init') return 'init';
+  if (method !== 'page' || typeof params !== 'object' || params === null) return null;
+  const { filter, start, limit } = params as { filter?: unknown; start?: unknown; limit?: unknown };
+  const unfiltered = typeof filter === 'object' && filter !== null && Object.keys(filter).length === 0;
+  return unfiltered && typeof start === 'number' && typeof limit === 'number' ? `page:${start}:${limit}` : null;
+}
 
 /** What the explorer shows first, or is asked to show by a command (Questions, Documents, Pipelines views). */
 export type ExplorerTarget =
@@ -72,7 +91,10 @@ export type ExplorerRequest = { [M in ExplorerMethod]: { readonly kind: 'request
 
 /** Notifications from the webview: no answer expected. */
 export type ExplorerNotification =
+  /** The page has loaded. */
   | { readonly kind: 'ready' }
+  /** The page took its first answers (init, the first page) from the page itself, and will not ask for them. */
+  | { readonly kind: 'booted' }
   /** Stop a long request (replay, re-answer, compare). */
   | { readonly kind: 'cancel'; readonly id: number }
   /** Open the source of a chunk that the event at `position` carries or cites; the host finds the path in the log. */

@@ -50,8 +50,9 @@ test('messages without a usable id, or of unknown kinds, are dropped', () => {
   }
 });
 
-test('notifications: ready, cancel, openChunk (position and chunk id only, never a path), title (cleaned and clipped)', () => {
+test('notifications: ready, booted, cancel, openChunk (position and chunk id only, never a path), title (cleaned and clipped)', () => {
   assert.deepEqual(parseExplorerMessage({ kind: 'ready' }), { ok: true, message: { kind: 'ready' } });
+  assert.deepEqual(parseExplorerMessage({ kind: 'booted' }), { ok: true, message: { kind: 'booted' } });
   assert.deepEqual(parseExplorerMessage({ kind: 'cancel', id: 3 }), { ok: true, message: { kind: 'cancel', id: 3 } });
   assert.deepEqual(parseExplorerMessage({ kind: 'openChunk', position: 9, chunkId: 'ck-0123' }), { ok: true, message: { kind: 'openChunk', position: 9, chunkId: 'ck-0123' } });
   assert.equal(parseExplorerMessage({ kind: 'openChunk', position: 9, chunkId: 'ck-0123', path: '/etc/passwd' }).ok, false);

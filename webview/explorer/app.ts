@@ -47,6 +47,9 @@ export class ExplorerApp extends LitElement {
       if (push.type === 'navigate') this.show(push.target);
       if (push.type === 'pipelines' && this.init) this.init = { ...this.init, pipelines: push.pipelines, activePipeline: push.active };
     });
+    // A new page keeps state at once: reloaded later (hidden, then shown), it is not new any more, and
+    // the answers its page carried are as old as the panel.
+    if (rpc.state === undefined) rpc.saveState(this.saved);
     void this.load();
     rpc.notify({ kind: 'ready' });
   }

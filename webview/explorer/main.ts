@@ -5,3 +5,6 @@ import './timeline.js';
 import './replay.js';
 import './compare.js';
 import './documentHistory.js';
+
+// Every module evaluated (the shell has sent its first request): on the performance timeline for the benchmark.
+performance.mark('rl:modules-evaluated');

@@ -1,9 +1,10 @@
 // The timeline's rows in memory: a bounded LRU of fixed-size pages read under one filter, and which
 // pages a visible range still needs. Pure (no DOM, no lit), so Node's test runner imports it.
 import type { TimelineRow } from '../../src/shared/explorerModel.js';
+import { TIMELINE_PAGE_ROWS } from '../../src/shared/explorerProtocol.js';
 
 /** Rows per page request. */
-export const PAGE_SIZE = 100;
+export const PAGE_SIZE = TIMELINE_PAGE_ROWS;
 /** Pages kept: 3,000 rows, whatever the log's size. */
 export const MAX_PAGES = 30;
 

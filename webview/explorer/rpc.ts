@@ -2,6 +2,8 @@
 // and pushes from the host. Every request has a deadline, so a lost answer never leaves the view
 // waiting forever.
 import type { ExplorerMethod, ExplorerNotification, ExplorerPush, ExplorerRequests, ExplorerState, HostToExplorer } from '../../src/shared/explorerProtocol.js';
+import { bootKey } from '../../src/shared/explorerProtocol.js';
+import { FirstAnswers, readBoot } from './boot.js';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -42,6 +44,10 @@ export class Rpc {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(push: ExplorerPush) => void>();
+  /** Methods whose first request and answer were marked on the page's performance timeline. */
+  private readonly marked = new Set<string>();
+  /** A new panel's first answers, carried by its page (see boot.ts). */
+  private readonly first = new FirstAnswers(readBoot(document.getElementById('rl-boot')?.textContent, (this.api.getState() ?? null) !== null), () => this.notify({ kind: 'booted' }));
 
   constructor() {
     window.addEventListener('message', (event: MessageEvent<HostToExplorer>) => this.receive(event.data));
@@ -50,15 +56,28 @@ export class Rpc {
   /** Sends a request; the promise settles with the host's answer or a RequestError. */
   call<M extends ExplorerMethod>(method: M, params: ExplorerRequests[M]['params']): Call<ExplorerRequests[M]['result']> {
     const id = this.nextId++;
+    this.mark(`${method}-asked`);
     const result = new Promise<ExplorerRequests[M]['result']>((resolve, reject) => {
+      const settle = (answer: unknown): void => {
+        this.mark(`${method}-answered`);
+        resolve(answer as ExplorerRequests[M]['result']);
+      };
+      this.first.answer(bootKey(method, params), settle, () => void this.send(id, method, params).then(settle, reject));
+    });
+    return { id, result };
+  }
+
+  private send(id: number, method: ExplorerMethod, params: unknown): Promise<unknown> {
+    const result = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new RequestError(`RAG Ledger did not answer (${method}) in time`, 'Close and reopen the explorer; the log has the details.', false));
       }, DEADLINE_MS[method] ?? DEFAULT_DEADLINE_MS);
-      this.pending.set(id, { resolve: resolve, reject, timer });
+      this.pending.set(id, { resolve, reject, timer });
     });
+    this.mark(`${method}-sent`);
     this.api.postMessage({ kind: 'request', id, method, params });
-    return { id, result };
+    return result;
   }
 
   request<M extends ExplorerMethod>(method: M, params: ExplorerRequests[M]['params']): Promise<ExplorerRequests[M]['result']> {
@@ -84,6 +103,17 @@ export class Rpc {
 
   saveState(state: ExplorerState): void {
     this.api.setState(state);
+  }
+
+  /**
+   * Marks the first time of each method (`rl:page-asked`, `rl:page-sent` to the host, unless answered
+   * by what was sent ahead; `rl:page-answered`…) on the performance timeline, where the benchmark reads
+   * how an opening spent its time. Once per method: bounded.
+   */
+  private mark(name: string): void {
+    if (this.marked.has(name)) return;
+    this.marked.add(name);
+    performance.mark(`rl:${name}`);
   }
 
   private receive(message: HostToExplorer): void {

@@ -183,6 +183,8 @@ export function parseExplorerMessage(raw: unknown): ParsedMessage {
     }
     case 'ready':
       return { ok: true, message: { kind: 'ready' } };
+    case 'booted':
+      return { ok: true, message: { kind: 'booted' } };
     case 'cancel':
       return typeof m.id === 'number' && Number.isSafeInteger(m.id) ? { ok: true, message: { kind: 'cancel', id: m.id } } : { ok: false, id: null, error: 'cancel needs the request id' };
     case 'openChunk': {

@@ -4,6 +4,7 @@ import { CancelledError } from '../../core/errors.js';
 import type { ExplorerNotification, ExplorerPush, ExplorerRequest, ExplorerResponse, ExplorerTarget } from '../../shared/explorerProtocol.js';
 import { columnBeside } from '../editorGroups.js';
 import type { EngineHost } from '../engineHost.js';
+import { bootElement, opensOnTimelineTop } from './explorerBoot.js';
 import { ExplorerRequestHandler } from './explorerRequests.js';
 import { parseExplorerMessage } from './explorerMessages.js';
 
@@ -11,6 +12,14 @@ import { parseExplorerMessage } from './explorerMessages.js';
 const SLOW_MS = 250;
 /** How often a visible explorer looks for new events. */
 const FOLLOW_MS = 400;
+/**
+ * How long a new panel's page waits for its first answers (see ExplorerRequestHandler.prefetch). VS Code
+ * starts loading the page when it gets it, so the wait delays the page, by less than the two round trips
+ * (init, then the first page) it saves: ~25 ms once the host has warmed up, ~100 ms on a window's first
+ * opening at 100k events. Past it, the page goes without them and its requests are answered from the
+ * same prefetch.
+ */
+const BOOT_WAIT_MS = 150;
 
 /**
  * The event-log explorer: one webview panel per window, restored after a reload by VS Code's
@@ -30,15 +39,28 @@ export class ExplorerPanel implements vscode.Disposable {
   private following = false;
   private disposed = false;
 
+  /**
+   * `opening`: what the new webview will first ask for. On the timeline's top, the host works it out
+   * ahead: a new panel ('boot') gets the answers in its page (see explorerBoot.ts), a restored one
+   * ('prefetch': it has state of its own, and asks) gets them as soon as it asks.
+   */
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     private readonly context: vscode.ExtensionContext,
     private readonly host: EngineHost,
+    opening: 'boot' | 'prefetch' | 'other',
   ) {
     this.handler = new ExplorerRequestHandler(host, (push) => this.post(push), () => this.panel.viewColumn);
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'activity.svg');
     panel.webview.options = webviewOptions(context.extensionUri);
-    panel.webview.html = html(panel.webview, context.extensionUri);
+    if (opening === 'boot') {
+      void this.handler.prefetch(BOOT_WAIT_MS).then((answers) => {
+        if (!this.disposed) panel.webview.html = html(panel.webview, context.extensionUri, answers);
+      });
+    } else {
+      if (opening === 'prefetch') void this.handler.prefetch(0);
+      panel.webview.html = html(panel.webview, context.extensionUri, null);
+    }
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
       panel.onDidChangeViewState(() => this.followWhileVisible()),
@@ -58,7 +80,9 @@ export class ExplorerPanel implements vscode.Disposable {
     else {
       const column = options.besides !== undefined ? columnBeside(options.besides) : vscode.ViewColumn.Active;
       const panel = vscode.window.createWebviewPanel(ExplorerPanel.viewType, 'RAG Ledger: Event Log', column, webviewOptions(context.extensionUri));
-      current = ExplorerPanel.current = new ExplorerPanel(panel, context, host);
+      // A new webview starts at the top of the unfiltered timeline unless sent elsewhere.
+      const top = !target || opensOnTimelineTop({ target, filter: {}, topPosition: null, selected: null, follow: false });
+      current = ExplorerPanel.current = new ExplorerPanel(panel, context, host, top ? 'boot' : 'other');
     }
     if (target) current.navigate(target);
     return current;
@@ -67,9 +91,9 @@ export class ExplorerPanel implements vscode.Disposable {
   /** Restores the explorer after a window reload. */
   static register(context: vscode.ExtensionContext, host: EngineHost): vscode.Disposable {
     return vscode.window.registerWebviewPanelSerializer(ExplorerPanel.viewType, {
-      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
         ExplorerPanel.current?.dispose();
-        ExplorerPanel.current = new ExplorerPanel(panel, context, host);
+        ExplorerPanel.current = new ExplorerPanel(panel, context, host, opensOnTimelineTop(state) ? 'prefetch' : 'other');
       },
     });
   }
@@ -106,6 +130,10 @@ export class ExplorerPanel implements vscode.Disposable {
           this.pendingTarget = null;
         }
         return;
+      case 'booted':
+        this.handler.booted();
+        this.rowsOnTheirWay();
+        return;
       case 'cancel':
         this.handler.cancel(m.id);
         return;
@@ -131,18 +159,22 @@ export class ExplorerPanel implements vscode.Disposable {
       response = { kind: 'response', id: request.id, ok: false, error: { message: cancelled ? 'Cancelled.' : e.message, ...(e.hint ? { hint: e.hint } : {}), ...(cancelled ? { cancelled: true } : {}) } };
     }
     await this.post(response);
-    // The first rows come from the log; the explorer's index (filters, search, the chart) opens once
-    // they are on their way, so that reading it does not hold them up. A failure is reported by the
-    // first request that needs it.
-    if (request.method === 'page') {
-      void this.host.current
-        ?.explorer()
-        .catch(() => undefined)
-        .then(() => this.handler.timelineShown());
-    }
+    if (request.method === 'page') this.rowsOnTheirWay();
     const ms = Date.now() - started;
     if (ms >= SLOW_MS) this.host.log.info(`explorer: ${request.method} answered in ${ms} ms`);
     else this.host.log.debug(`explorer: ${request.method} answered in ${ms} ms`);
+  }
+
+  /**
+   * The first rows come from the log; the explorer's index (filters, search, the chart) opens once
+   * they are on their way, so that reading it does not hold them up. A failure is reported by the
+   * first request that needs it.
+   */
+  private rowsOnTheirWay(): void {
+    void this.host.current
+      ?.explorer()
+      .catch(() => undefined)
+      .then(() => this.handler.timelineShown());
   }
 
   /** While visible, new events are indexed and announced (the timeline follows the tail or shows a pill). */
@@ -211,7 +243,8 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
   };
 }
 
-function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+/** The page; `boot`: the first answers it carries (see explorerBoot.ts). */
+function html(webview: vscode.Webview, extensionUri: vscode.Uri, boot: Readonly<Record<string, unknown>> | null): string {
   const nonce = randomBytes(16).toString('base64');
   const asset = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...path)).toString();
   // No network: nothing may be fetched, connected to or framed; scripts only with this page's nonce;
@@ -229,6 +262,7 @@ function html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
 </head>
 <body>
 <rl-explorer></rl-explorer>
+${boot ? bootElement(boot) : ''}
 <script nonce="${nonce}" src="${asset('dist', 'webview', 'explorer.js')}"></script>
 </body>
 </html>`;

@@ -9,7 +9,8 @@ import { typeGroups } from '../../core/explorer/eventGroups.js';
 import { isEmptyFilter } from '../../core/explorer/timelineFilter.js';
 import { parseGolden } from '../../core/retrieval/evaluation.js';
 import type { PipelineSummary } from '../../shared/explorerModel.js';
-import type { ExplorerPush, ExplorerRequest, ExplorerRequests } from '../../shared/explorerProtocol.js';
+import type { ExplorerInit, ExplorerPush, ExplorerRequest, ExplorerRequests } from '../../shared/explorerProtocol.js';
+import { TIMELINE_PAGE_ROWS, bootKey } from '../../shared/explorerProtocol.js';
 import { UserError } from '../engineHost.js';
 import type { EngineHost } from '../engineHost.js';
 import { isInside } from '../paths.js';
@@ -22,6 +23,8 @@ const PIPELINES_SETTLE_MS = 500;
  * listing them opens the explorer's index, which must not hold up the first rows.
  */
 const PIPELINES_FALLBACK_MS = 1_500;
+/** A prefetched answer is used only if the webview asks this soon after it was worked out. */
+const PREFETCH_FRESH_MS = 10_000;
 /** A golden set larger than this is refused (it is read whole). */
 const GOLDEN_MAX_BYTES = 16 * 1024 * 1024;
 
@@ -42,6 +45,11 @@ export class ExplorerRequestHandler {
   /** The pipeline versions as last listed (null: to be listed again). */
   private summaries: { pipelines: PipelineSummary[]; active: string | null } | null = null;
   private pipelinesTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Answers worked out while a new panel's webview loads (see prefetch), by request key; each is
+   * used once, and only while fresh.
+   */
+  private prefetched: { readonly at: number; readonly answers: Map<string, Promise<unknown>> } | null = null;
 
   constructor(
     private readonly host: EngineHost,
@@ -51,18 +59,26 @@ export class ExplorerRequestHandler {
   ) {}
 
   async handle(request: ExplorerRequest): Promise<ExplorerRequests[ExplorerRequest['method']]['result']> {
+    const early = this.takePrefetched(request);
+    if (early) {
+      try {
+        if (request.method === 'init') this.initTimers();
+        return (await early) as ExplorerRequests[ExplorerRequest['method']]['result'];
+      } catch {
+        // Worked out again (and the error, if it persists, is reported then).
+      }
+    }
+    return this.work(request);
+  }
+
+  private async work(request: ExplorerRequest): Promise<ExplorerRequests[ExplorerRequest['method']]['result']> {
     const engine = await this.host.get();
     // The panel's opening requests do not wait for the explorer's index to open (it is read whole,
     // ~90 MB at a million events): `init` needs none, and the unfiltered timeline has no use for it.
     const opened = engine.explorerIfOpen();
     if (request.method === 'init') {
-      // The versions follow as a push, once the first rows are on their way (see timelineShown).
-      const head = (await engine.ledger.events.head()).position;
-      const known = this.summaries;
-      if (!known) this.schedulePipelines(PIPELINES_FALLBACK_MS);
-      if (!this.rowsShown && !this.rowsTimer) this.rowsTimer = setTimeout(() => this.showRows(), PIPELINES_FALLBACK_MS);
-      const indexing = opened?.timeline.indexing;
-      return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(indexing ? { indexing } : {}) };
+      this.initTimers();
+      return this.initResult();
     }
     if (request.method === 'page' && !opened && isEmptyFilter(request.params.filter)) {
       return logPage(engine.ledger.events, readModelLabel(engine.ledger.readModels), request.params.start, request.params.limit);
@@ -111,6 +127,77 @@ export class ExplorerRequestHandler {
     }
   }
 
+  /**
+   * Works out what a new panel on the timeline's top asks first (init and the first two pages) while
+   * its webview loads (~0.5 s, more on a window's first webview): reading them may load read models
+   * from disk (the document paths at a million events: ~0.1 s), which then no longer delays the first
+   * rows. Started on the next turn, so the panel's creation reaches the window first. Resolves with
+   * the answers by request key (see bootKey) once all are ready, or with null after `waitMs` or on an
+   * error; until used or stale they also answer the webview's requests.
+   */
+  async prefetch(waitMs: number): Promise<Record<string, unknown> | null> {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!this.host.current) return null;
+    const answers = new Map<string, Promise<unknown>>();
+    const keep = (request: ExplorerRequest): void => {
+      const key = bootKey(request.method, request.params);
+      if (key === null) return;
+      const answer = this.work(request);
+      answer.catch(() => undefined);
+      answers.set(key, answer);
+    };
+    this.prefetched = { at: Date.now(), answers };
+    keep({ kind: 'request', id: 0, method: 'init', params: {} });
+    for (const start of [0, TIMELINE_PAGE_ROWS]) keep({ kind: 'request', id: 0, method: 'page', params: { filter: {}, start, limit: TIMELINE_PAGE_ROWS } });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), waitMs)));
+    const all = Promise.all([...answers].map(async ([key, answer]) => [key, await answer] as const)).then((entries) => Object.fromEntries(entries));
+    try {
+      return await Promise.race([all, late]);
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The webview took init and its first pages from its page (see prefetch) and will not ask for them:
+   * what asking would have started starts now.
+   */
+  booted(): void {
+    this.prefetched = null;
+    this.initTimers();
+  }
+
+  /** The prefetched answer to this request, if there is one and it is fresh (it is then forgotten). */
+  private takePrefetched(request: ExplorerRequest): Promise<unknown> | undefined {
+    const key = bootKey(request.method, request.params);
+    const prefetched = this.prefetched;
+    if (key === null || !prefetched) return undefined;
+    if (Date.now() - prefetched.at > PREFETCH_FRESH_MS) {
+      this.prefetched = null;
+      return undefined;
+    }
+    const answer = prefetched.answers.get(key);
+    prefetched.answers.delete(key);
+    return answer;
+  }
+
+  private async initResult(): Promise<ExplorerInit> {
+    const engine = await this.host.get();
+    const head = (await engine.ledger.events.head()).position;
+    const known = this.summaries;
+    const indexing = engine.explorerIfOpen()?.timeline.indexing;
+    return { head, storeLocation: engine.storeDir, eventTypes: typeGroups(), pipelines: known?.pipelines ?? [], activePipeline: known?.active ?? engine.ledger.readModels.activePipeline() ?? null, goldenSet: this.goldenSetting(), ...(indexing ? { indexing } : {}) };
+  }
+
+  /** The versions follow `init` as a push, once the first rows are on their way (see timelineShown). */
+  private initTimers(): void {
+    if (!this.summaries) this.schedulePipelines(PIPELINES_FALLBACK_MS);
+    if (!this.rowsShown && !this.rowsTimer) this.rowsTimer = setTimeout(() => this.showRows(), PIPELINES_FALLBACK_MS);
+  }
+
   private async cancellable<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     this.running.set(id, controller);
@@ -155,6 +242,7 @@ export class ExplorerRequestHandler {
   /** The ledger changed: the versions are pushed again, once the changes settle. */
   pushPipelines(): void {
     this.summaries = null;
+    this.prefetched = null;
     this.schedulePipelines(PIPELINES_SETTLE_MS);
   }
 
@@ -204,9 +292,11 @@ export class ExplorerRequestHandler {
   }
 
   dispose(): void {
+    this.prefetched = null;
     clearTimeout(this.pipelinesTimer);
     this.showRows();
     for (const c of this.running.values()) c.abort();
     this.running.clear();
   }
 }
+
