@@ -238,8 +238,16 @@ export async function notifications(page) {
   const texts = [];
   // The centre's element is created the first time it is shown, so count instead of waiting for it.
   const wasVisible = (await page.locator('.notifications-center.visible').count()) > 0;
-  if (!wasVisible) await runCommand(page, 'Notifications: Show Notifications');
-  await page.locator('.notifications-center.visible').waitFor({ timeout: 10_000 });
+  // The palette command is occasionally lost while the workbench is busy (an ingest running): asked again.
+  for (let attempt = 1; ; attempt++) {
+    if (!wasVisible) await runCommand(page, 'Notifications: Show Notifications');
+    try {
+      await page.locator('.notifications-center.visible').waitFor({ timeout: 10_000 });
+      break;
+    } catch (err) {
+      if (wasVisible || attempt >= 3) throw err;
+    }
+  }
   texts.push(...(await page.locator('.notifications-center .notification-list-item-message').allInnerTexts()));
   if (!wasVisible) await hideNotificationCentre(page);
   for (const alert of await page.locator('.monaco-alert').allTextContents()) {
